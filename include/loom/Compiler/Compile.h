@@ -1,0 +1,54 @@
+//===- Compile.h - a module to a shared object ------------------*- C++ -*-===//
+//
+// The library behind loom-compile: run a target's pipeline, translate to
+// LLVM IR, add the runtime exports of SPEC section 2 (loom_manifest,
+// loom_set_num_threads, loom_last_error), optimize at O3 for the chosen CPU
+// and write MLIR, LLVM IR, assembly, an object or a shared object.
+//
+//===----------------------------------------------------------------------===//
+#ifndef LOOM_COMPILER_COMPILE_H
+#define LOOM_COMPILER_COMPILE_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Support/LLVM.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <string>
+
+namespace llvm {
+class Module;
+} // namespace llvm
+
+namespace mlir::loom {
+
+enum class CompileTarget { Cpu, Cuda };
+enum class EmitKind { Mlir, Llvm, Asm, Obj, So };
+
+struct CompileOptions {
+  CompileTarget target = CompileTarget::Cpu;
+  EmitKind emit = EmitKind::So;
+  /// LLVM CPU name; empty means the host CPU with its detected features.
+  std::string mcpu;
+  /// Where the artifact goes; "-" is stdout (not for obj/so).
+  std::string output;
+  /// Print each stage and its wall time to stderr.
+  bool verbose = false;
+};
+
+/// JSON description of every public function of `module` (which must still
+/// be at the tensor level): {"functions":[{"name", "inputs", "outputs"}]}.
+/// Fails, with a diagnostic on the function, on a signature the ABI cannot
+/// express (anything but statically shaped f32 tensors).
+FailureOr<std::string> buildManifest(ModuleOp module);
+
+/// Adds loom_manifest(), loom_set_num_threads() and loom_last_error() to a
+/// translated module.
+void addRuntimeExports(llvm::Module &module, StringRef manifestJson);
+
+/// Compiles `module` in place and writes the artifact. Diagnostics go to the
+/// context's handler; the result says whether everything succeeded.
+LogicalResult compileModule(ModuleOp module, const CompileOptions &options);
+
+} // namespace mlir::loom
+
+#endif // LOOM_COMPILER_COMPILE_H

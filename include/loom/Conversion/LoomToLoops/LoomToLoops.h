@@ -1,0 +1,35 @@
+//===- LoomToLoops.h - reference lowering patterns --------------*- C++ -*-===//
+//
+// One populate function per op family; the pass in ConvertLoomToLoops.cpp
+// only collects them.
+//
+//===----------------------------------------------------------------------===//
+#ifndef LOOM_CONVERSION_LOOMTOLOOPS_LOOMTOLOOPS_H
+#define LOOM_CONVERSION_LOOMTOLOOPS_LOOMTOLOOPS_H
+
+#include "mlir/IR/PatternMatch.h"
+
+namespace mlir::loom {
+
+/// grouped_attention and latent_route -> scf loop nests over buffers.
+void populateAttentionToLoopsPatterns(RewritePatternSet &patterns);
+
+/// blockdiag_matmul and monarch -> linalg.generic contractions.
+void populateMonarchToLinalgPatterns(RewritePatternSet &patterns);
+
+/// fft_conv -> a direct convolution loop nest.
+void populateFftConvToLoopsPatterns(RewritePatternSet &patterns);
+
+/// Reshapes `value` ([d0, ..., dr]) to rank `numTrailing + 1` by folding
+/// every leading dim into one (inserting a unit dim when there are none).
+Value collapseLeadingDims(OpBuilder &b, Location loc, Value value,
+                          int64_t numTrailing);
+
+/// The inverse of collapseLeadingDims: reshapes `value` to `targetType`,
+/// whose trailing `numTrailing` dims match those of `value`.
+Value expandLeadingDims(OpBuilder &b, Location loc, Value value,
+                        RankedTensorType targetType, int64_t numTrailing);
+
+} // namespace mlir::loom
+
+#endif // LOOM_CONVERSION_LOOMTOLOOPS_LOOMTOLOOPS_H

@@ -1,0 +1,32 @@
+//===- Passes.td - loom conversion passes ------------------*- tablegen -*-===//
+
+#ifndef LOOM_CONVERSION_PASSES_TD
+#define LOOM_CONVERSION_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def ConvertLoomToLoopsPass : Pass<"convert-loom-to-loops", "ModuleOp"> {
+  let summary = "Lower every loom op to linalg, scf, tensor, memref, arith and math";
+  let description = [{
+    The reference lowering: correct for every shape the verifiers accept and
+    simple on purpose. Monarch factors become `linalg.generic` contractions
+    whose indexing maps carry the permutations (no copies). Attention ops
+    become per-query `scf.for` nests that visit only the keys the group
+    structure makes visible, in two passes (row max, then exp-sum and the
+    value accumulation) so no score matrix is ever stored. `fft_conv` is a
+    direct O(N^2) convolution. The attention and convolution nests work on
+    buffers wrapped by `bufferization.to_buffer` / `to_tensor`, so the result
+    is still tensor IR for one-shot bufferization.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
+#endif // LOOM_CONVERSION_PASSES_TD

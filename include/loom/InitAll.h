@@ -1,0 +1,32 @@
+//===- InitAll.h - everything Loom's tools register -------------*- C++ -*-===//
+#ifndef LOOM_INITALL_H
+#define LOOM_INITALL_H
+
+#include "loom/Conversion/Passes.h"
+#include "loom/Dialect/Loom/IR/LoomDialect.h"
+#include "loom/Pipelines/Pipelines.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+
+namespace mlir::loom {
+
+/// Every upstream dialect and extension, plus loom.
+inline void registerAllDialects(DialectRegistry &registry) {
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+  registry.insert<LoomDialect>();
+}
+
+/// Every upstream pass, Loom's passes and Loom's pipelines.
+inline void registerAllPasses() {
+  mlir::registerAllPasses();
+  registerLoomConversionPasses();
+  registerLoomPipelines();
+}
+
+} // namespace mlir::loom
+
+#endif // LOOM_INITALL_H
