@@ -1,0 +1,361 @@
+// RUN: loom-opt %s -split-input-file -verify-diagnostics
+
+// Every diagnostic a loom verifier can emit, one case each.
+
+func.func @grouped_0(%q: tensor<2x8x4xf32>, %k: tensor<2x8x4xf32>, %v: tensor<2x8x3xf32>) -> tensor<2x8x3xf32> {
+  // expected-error @+1 {{expects q to have rank 4 ([B,H,L,D]), got rank 3}}
+  %0 = loom.grouped_attention %q, %k, %v group_size = 4 : tensor<2x8x4xf32>, tensor<2x8x4xf32>, tensor<2x8x3xf32> -> tensor<2x8x3xf32>
+  return %0 : tensor<2x8x3xf32>
+}
+
+// -----
+
+func.func @grouped_1(%q: tensor<1x2x8x4xf32>, %k: tensor<2x2x8x4xf32>, %v: tensor<1x2x8x3xf32>) -> tensor<1x2x8x3xf32> {
+  // expected-error @+1 {{expects the batch (B) of k (2) to match q (1)}}
+  %0 = loom.grouped_attention %q, %k, %v group_size = 4 : tensor<1x2x8x4xf32>, tensor<2x2x8x4xf32>, tensor<1x2x8x3xf32> -> tensor<1x2x8x3xf32>
+  return %0 : tensor<1x2x8x3xf32>
+}
+
+// -----
+
+func.func @grouped_2(%q: tensor<1x2x8x4xf32>, %k: tensor<1x2x6x4xf32>, %v: tensor<1x2x8x3xf32>) -> tensor<1x2x8x3xf32> {
+  // expected-error @+1 {{expects the length (L) of k (6) to match q (8)}}
+  %0 = loom.grouped_attention %q, %k, %v group_size = 4 : tensor<1x2x8x4xf32>, tensor<1x2x6x4xf32>, tensor<1x2x8x3xf32> -> tensor<1x2x8x3xf32>
+  return %0 : tensor<1x2x8x3xf32>
+}
+
+// -----
+
+func.func @grouped_3(%q: tensor<1x2x8x4xf32>, %k: tensor<1x2x8x5xf32>, %v: tensor<1x2x8x3xf32>) -> tensor<1x2x8x3xf32> {
+  // expected-error @+1 {{expects the width (D) of k (5) to match q (4)}}
+  %0 = loom.grouped_attention %q, %k, %v group_size = 4 : tensor<1x2x8x4xf32>, tensor<1x2x8x5xf32>, tensor<1x2x8x3xf32> -> tensor<1x2x8x3xf32>
+  return %0 : tensor<1x2x8x3xf32>
+}
+
+// -----
+
+func.func @grouped_4(%q: tensor<1x2x8x4xf32>, %k: tensor<1x2x8x4xf32>, %v: tensor<1x3x8x3xf32>) -> tensor<1x2x8x3xf32> {
+  // expected-error @+1 {{expects the heads (H) of v (3) to match q (2)}}
+  %0 = loom.grouped_attention %q, %k, %v group_size = 4 : tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x3x8x3xf32> -> tensor<1x2x8x3xf32>
+  return %0 : tensor<1x2x8x3xf32>
+}
+
+// -----
+
+func.func @grouped_5(%q: tensor<1x2x8x4xf32>, %k: tensor<1x2x8x4xf32>, %v: tensor<1x2x8x3xf32>) -> tensor<1x2x8x3xf32> {
+  // expected-error @+1 {{expects group_size > 0, got 0}}
+  %0 = loom.grouped_attention %q, %k, %v group_size = 0 : tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x3xf32> -> tensor<1x2x8x3xf32>
+  return %0 : tensor<1x2x8x3xf32>
+}
+
+// -----
+
+func.func @grouped_6(%q: tensor<1x2x8x4xf32>, %k: tensor<1x2x8x4xf32>, %v: tensor<1x2x8x3xf32>) -> tensor<1x2x8x3xf32> {
+  // expected-error @+1 {{expects group_size (3) to divide the sequence length L (8)}}
+  %0 = loom.grouped_attention %q, %k, %v group_size = 3 : tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x3xf32> -> tensor<1x2x8x3xf32>
+  return %0 : tensor<1x2x8x3xf32>
+}
+
+// -----
+
+func.func @grouped_7(%q: tensor<1x2x8x4xf32>, %k: tensor<1x2x8x4xf32>, %v: tensor<1x2x8x3xf32>) -> tensor<1x2x8x3xf32> {
+  // expected-error @+1 {{expects lookback >= -1 (-1 means every earlier group), got -2}}
+  %0 = loom.grouped_attention %q, %k, %v group_size = 4 lookback = -2 : tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x3xf32> -> tensor<1x2x8x3xf32>
+  return %0 : tensor<1x2x8x3xf32>
+}
+
+// -----
+
+func.func @grouped_8(%q: tensor<1x2x8x4xf32>, %k: tensor<1x2x8x4xf32>, %v: tensor<1x2x8x3xf32>, %m0: tensor<1x2x4x4xf32>) -> tensor<1x2x8x3xf32> {
+  // expected-error @+1 {{expects memory_k and memory_v together (0 or 2 memory operands), got 1}}
+  %0 = loom.grouped_attention %q, %k, %v memory(%m0 : tensor<1x2x4x4xf32>) group_size = 4 : tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x3xf32> -> tensor<1x2x8x3xf32>
+  return %0 : tensor<1x2x8x3xf32>
+}
+
+// -----
+
+func.func @grouped_9(%q: tensor<1x2x8x4xf32>, %k: tensor<1x2x8x4xf32>, %v: tensor<1x2x8x3xf32>, %m0: tensor<1x2x4x4xf32>, %m1: tensor<1x2x4x3xf32>, %m2: tensor<1x2x4x3xf32>) -> tensor<1x2x8x3xf32> {
+  // expected-error @+1 {{expects memory_k and memory_v together (0 or 2 memory operands), got 3}}
+  %0 = loom.grouped_attention %q, %k, %v memory(%m0, %m1, %m2 : tensor<1x2x4x4xf32>, tensor<1x2x4x3xf32>, tensor<1x2x4x3xf32>) group_size = 4 : tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x3xf32> -> tensor<1x2x8x3xf32>
+  return %0 : tensor<1x2x8x3xf32>
+}
+
+// -----
+
+func.func @grouped_10(%q: tensor<1x2x8x4xf32>, %k: tensor<1x2x8x4xf32>, %v: tensor<1x2x8x3xf32>, %m0: tensor<2x4x4xf32>, %m1: tensor<1x2x4x3xf32>) -> tensor<1x2x8x3xf32> {
+  // expected-error @+1 {{expects memory_k to have rank 4 ([B,H,T*F,D]), got rank 3}}
+  %0 = loom.grouped_attention %q, %k, %v memory(%m0, %m1 : tensor<2x4x4xf32>, tensor<1x2x4x3xf32>) group_size = 4 : tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x3xf32> -> tensor<1x2x8x3xf32>
+  return %0 : tensor<1x2x8x3xf32>
+}
+
+// -----
+
+func.func @grouped_11(%q: tensor<1x2x8x4xf32>, %k: tensor<1x2x8x4xf32>, %v: tensor<1x2x8x3xf32>, %m0: tensor<1x2x4x5xf32>, %m1: tensor<1x2x4x3xf32>) -> tensor<1x2x8x3xf32> {
+  // expected-error @+1 {{expects the width (D) of memory_k (5) to match q (4)}}
+  %0 = loom.grouped_attention %q, %k, %v memory(%m0, %m1 : tensor<1x2x4x5xf32>, tensor<1x2x4x3xf32>) group_size = 4 : tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x3xf32> -> tensor<1x2x8x3xf32>
+  return %0 : tensor<1x2x8x3xf32>
+}
+
+// -----
+
+func.func @grouped_12(%q: tensor<1x2x8x4xf32>, %k: tensor<1x2x8x4xf32>, %v: tensor<1x2x8x3xf32>, %m0: tensor<1x2x4x4xf32>, %m1: tensor<1x2x4x2xf32>) -> tensor<1x2x8x3xf32> {
+  // expected-error @+1 {{expects the width (E) of memory_v (2) to match v (3)}}
+  %0 = loom.grouped_attention %q, %k, %v memory(%m0, %m1 : tensor<1x2x4x4xf32>, tensor<1x2x4x2xf32>) group_size = 4 : tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x3xf32> -> tensor<1x2x8x3xf32>
+  return %0 : tensor<1x2x8x3xf32>
+}
+
+// -----
+
+func.func @grouped_13(%q: tensor<1x2x8x4xf32>, %k: tensor<1x2x8x4xf32>, %v: tensor<1x2x8x3xf32>, %m0: tensor<1x2x4x4xf32>, %m1: tensor<1x2x6x3xf32>) -> tensor<1x2x8x3xf32> {
+  // expected-error @+1 {{expects the row count of memory_v (6) to match memory_k (4)}}
+  %0 = loom.grouped_attention %q, %k, %v memory(%m0, %m1 : tensor<1x2x4x4xf32>, tensor<1x2x6x3xf32>) group_size = 4 : tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x3xf32> -> tensor<1x2x8x3xf32>
+  return %0 : tensor<1x2x8x3xf32>
+}
+
+// -----
+
+func.func @grouped_14(%q: tensor<1x2x8x4xf32>, %k: tensor<1x2x8x4xf32>, %v: tensor<1x2x8x3xf32>, %m0: tensor<1x1x4x4xf32>, %m1: tensor<1x2x4x3xf32>) -> tensor<1x2x8x3xf32> {
+  // expected-error @+1 {{expects the heads (H) of memory_k (1) to match q (2)}}
+  %0 = loom.grouped_attention %q, %k, %v memory(%m0, %m1 : tensor<1x1x4x4xf32>, tensor<1x2x4x3xf32>) group_size = 4 : tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x3xf32> -> tensor<1x2x8x3xf32>
+  return %0 : tensor<1x2x8x3xf32>
+}
+
+// -----
+
+func.func @grouped_15(%q: tensor<1x2x8x4xf32>, %k: tensor<1x2x8x4xf32>, %v: tensor<1x2x8x3xf32>, %m0: tensor<1x2x3x4xf32>, %m1: tensor<1x2x3x3xf32>) -> tensor<1x2x8x3xf32> {
+  // expected-error @+1 {{expects the memory row count (3) to be a multiple of the number of groups T (2)}}
+  %0 = loom.grouped_attention %q, %k, %v memory(%m0, %m1 : tensor<1x2x3x4xf32>, tensor<1x2x3x3xf32>) group_size = 4 : tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x3xf32> -> tensor<1x2x8x3xf32>
+  return %0 : tensor<1x2x8x3xf32>
+}
+
+// -----
+
+func.func @grouped_16(%q: tensor<1x2x8x4xf32>, %k: tensor<1x2x8x4xf32>, %v: tensor<1x2x8x3xf32>) -> tensor<1x2x8x4xf32> {
+  // expected-error @+1 {{expects the result shape to be [1,2,8,3], got [1,2,8,4]}}
+  %0 = loom.grouped_attention %q, %k, %v group_size = 4 : tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x3xf32> -> tensor<1x2x8x4xf32>
+  return %0 : tensor<1x2x8x4xf32>
+}
+
+// -----
+
+func.func @grouped_dynamic(%q: tensor<1x2x?x4xf32>) -> tensor<1x2x?x4xf32> {
+  // expected-error @+1 {{expects q to be statically shaped, got 'tensor<1x2x?x4xf32>'}}
+  %0 = loom.grouped_attention %q, %q, %q group_size = 4 : tensor<1x2x?x4xf32>, tensor<1x2x?x4xf32>, tensor<1x2x?x4xf32> -> tensor<1x2x?x4xf32>
+  return %0 : tensor<1x2x?x4xf32>
+}
+
+// -----
+
+func.func @grouped_f16(%q: tensor<1x2x8x4xf16>) -> tensor<1x2x8x4xf16> {
+  // expected-error @+1 {{operand #0 must be ranked tensor of 32-bit float values}}
+  %0 = loom.grouped_attention %q, %q, %q group_size = 4 : tensor<1x2x8x4xf16>, tensor<1x2x8x4xf16>, tensor<1x2x8x4xf16> -> tensor<1x2x8x4xf16>
+  return %0 : tensor<1x2x8x4xf16>
+}
+
+// -----
+
+func.func @route_0(%q: tensor<2x4x4xf32>, %k: tensor<1x2x8x4xf32>, %v: tensor<1x2x8x4xf32>) -> tensor<2x4x4xf32> {
+  // expected-error @+1 {{expects q to have rank 4 ([B,H,T*Nq,D]), got rank 3}}
+  %0 = loom.latent_route %q, %k, %v groups = 2 : tensor<2x4x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32> -> tensor<2x4x4xf32>
+  return %0 : tensor<2x4x4xf32>
+}
+
+// -----
+
+func.func @route_1(%q: tensor<1x2x4x4xf32>, %k: tensor<2x2x8x4xf32>, %v: tensor<1x2x8x4xf32>) -> tensor<1x2x4x4xf32> {
+  // expected-error @+1 {{expects the batch (B) of k (2) to match q (1)}}
+  %0 = loom.latent_route %q, %k, %v groups = 2 : tensor<1x2x4x4xf32>, tensor<2x2x8x4xf32>, tensor<1x2x8x4xf32> -> tensor<1x2x4x4xf32>
+  return %0 : tensor<1x2x4x4xf32>
+}
+
+// -----
+
+func.func @route_2(%q: tensor<1x2x4x4xf32>, %k: tensor<1x2x8x4xf32>, %v: tensor<1x1x8x4xf32>) -> tensor<1x2x4x4xf32> {
+  // expected-error @+1 {{expects the heads (H) of v (1) to match q (2)}}
+  %0 = loom.latent_route %q, %k, %v groups = 2 : tensor<1x2x4x4xf32>, tensor<1x2x8x4xf32>, tensor<1x1x8x4xf32> -> tensor<1x2x4x4xf32>
+  return %0 : tensor<1x2x4x4xf32>
+}
+
+// -----
+
+func.func @route_3(%q: tensor<1x2x4x4xf32>, %k: tensor<1x2x8x5xf32>, %v: tensor<1x2x8x4xf32>) -> tensor<1x2x4x4xf32> {
+  // expected-error @+1 {{expects the width (D) of k (5) to match q (4)}}
+  %0 = loom.latent_route %q, %k, %v groups = 2 : tensor<1x2x4x4xf32>, tensor<1x2x8x5xf32>, tensor<1x2x8x4xf32> -> tensor<1x2x4x4xf32>
+  return %0 : tensor<1x2x4x4xf32>
+}
+
+// -----
+
+func.func @route_4(%q: tensor<1x2x4x4xf32>, %k: tensor<1x2x8x4xf32>, %v: tensor<1x2x6x4xf32>) -> tensor<1x2x4x4xf32> {
+  // expected-error @+1 {{expects the length of v (6) to match k (8)}}
+  %0 = loom.latent_route %q, %k, %v groups = 2 : tensor<1x2x4x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x6x4xf32> -> tensor<1x2x4x4xf32>
+  return %0 : tensor<1x2x4x4xf32>
+}
+
+// -----
+
+func.func @route_5(%q: tensor<1x2x4x4xf32>, %k: tensor<1x2x8x4xf32>, %v: tensor<1x2x8x4xf32>) -> tensor<1x2x4x4xf32> {
+  // expected-error @+1 {{expects groups > 0, got 0}}
+  %0 = loom.latent_route %q, %k, %v groups = 0 : tensor<1x2x4x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32> -> tensor<1x2x4x4xf32>
+  return %0 : tensor<1x2x4x4xf32>
+}
+
+// -----
+
+func.func @route_6(%q: tensor<1x2x6x4xf32>, %k: tensor<1x2x8x4xf32>, %v: tensor<1x2x8x4xf32>) -> tensor<1x2x6x4xf32> {
+  // expected-error @+1 {{expects groups (4) to divide the query length (6)}}
+  %0 = loom.latent_route %q, %k, %v groups = 4 : tensor<1x2x6x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32> -> tensor<1x2x6x4xf32>
+  return %0 : tensor<1x2x6x4xf32>
+}
+
+// -----
+
+func.func @route_7(%q: tensor<1x2x4x4xf32>, %k: tensor<1x2x6x4xf32>, %v: tensor<1x2x6x4xf32>) -> tensor<1x2x4x4xf32> {
+  // expected-error @+1 {{expects groups (4) to divide the key length (6)}}
+  %0 = loom.latent_route %q, %k, %v groups = 4 : tensor<1x2x4x4xf32>, tensor<1x2x6x4xf32>, tensor<1x2x6x4xf32> -> tensor<1x2x4x4xf32>
+  return %0 : tensor<1x2x4x4xf32>
+}
+
+// -----
+
+func.func @route_8(%q: tensor<1x2x4x4xf32>, %k: tensor<1x2x8x4xf32>, %v: tensor<1x2x8x4xf32>) -> tensor<1x2x4x4xf32> {
+  // expected-error @+1 {{expects shift >= 0, got -1}}
+  %0 = loom.latent_route %q, %k, %v groups = 2 shift = -1 : tensor<1x2x4x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32> -> tensor<1x2x4x4xf32>
+  return %0 : tensor<1x2x4x4xf32>
+}
+
+// -----
+
+func.func @route_9(%q: tensor<1x2x4x4xf32>, %k: tensor<1x2x8x4xf32>, %v: tensor<1x2x8x4xf32>) -> tensor<1x2x8x4xf32> {
+  // expected-error @+1 {{expects the result shape to be [1,2,4,4], got [1,2,8,4]}}
+  %0 = loom.latent_route %q, %k, %v groups = 2 : tensor<1x2x4x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32> -> tensor<1x2x8x4xf32>
+  return %0 : tensor<1x2x8x4xf32>
+}
+
+// -----
+
+func.func @blockdiag_0(%x: tensor<4x8xf32>, %w: tensor<2x4xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{expects w to have rank 3 ([k,q,p]), got rank 2}}
+  %0 = loom.blockdiag_matmul %x, %w : tensor<4x8xf32>, tensor<2x4xf32> -> tensor<4x8xf32>
+  return %0 : tensor<4x8xf32>
+}
+
+// -----
+
+func.func @blockdiag_1(%x: tensor<4x10xf32>, %w: tensor<2x3x4xf32>) -> tensor<4x6xf32> {
+  // expected-error @+1 {{expects the last dim of x (10) to equal k*p = 2*4 = 8 for w of shape [2,3,4]}}
+  %0 = loom.blockdiag_matmul %x, %w : tensor<4x10xf32>, tensor<2x3x4xf32> -> tensor<4x6xf32>
+  return %0 : tensor<4x6xf32>
+}
+
+// -----
+
+func.func @blockdiag_2(%x: tensor<4x8xf32>, %w: tensor<2x3x4xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{expects the result shape to be [4,6], got [4,8]}}
+  %0 = loom.blockdiag_matmul %x, %w : tensor<4x8xf32>, tensor<2x3x4xf32> -> tensor<4x8xf32>
+  return %0 : tensor<4x8xf32>
+}
+
+// -----
+
+func.func @blockdiag_rank0(%x: tensor<f32>, %w: tensor<1x1x1xf32>) -> tensor<1xf32> {
+  // expected-error @+1 {{expects x to have rank at least 1 ([..., k*p]), got rank 0}}
+  %0 = loom.blockdiag_matmul %x, %w : tensor<f32>, tensor<1x1x1xf32> -> tensor<1xf32>
+  return %0 : tensor<1xf32>
+}
+
+// -----
+
+func.func @monarch_0(%x: tensor<16xf32>, %w1: tensor<4x4xf32>, %w2: tensor<4x4x4xf32>) -> tensor<16xf32> {
+  // expected-error @+1 {{expects w1 to have rank 3 ([k,q,p]), got rank 2}}
+  %0 = loom.monarch %x, %w1, %w2 : tensor<16xf32>, tensor<4x4xf32>, tensor<4x4x4xf32> -> tensor<16xf32>
+  return %0 : tensor<16xf32>
+}
+
+// -----
+
+func.func @monarch_1(%x: tensor<16xf32>, %w1: tensor<4x4x4xf32>, %w2: tensor<4x16xf32>) -> tensor<16xf32> {
+  // expected-error @+1 {{expects w2 to have rank 3 ([l,s,r]), got rank 2}}
+  %0 = loom.monarch %x, %w1, %w2 : tensor<16xf32>, tensor<4x4x4xf32>, tensor<4x16xf32> -> tensor<16xf32>
+  return %0 : tensor<16xf32>
+}
+
+// -----
+
+func.func @monarch_2(%x: tensor<12xf32>, %w1: tensor<4x4x4xf32>, %w2: tensor<4x4x4xf32>) -> tensor<16xf32> {
+  // expected-error @+1 {{expects k*p of w1 (4*4 = 16) to equal the last dim of x (N = 12)}}
+  %0 = loom.monarch %x, %w1, %w2 : tensor<12xf32>, tensor<4x4x4xf32>, tensor<4x4x4xf32> -> tensor<16xf32>
+  return %0 : tensor<16xf32>
+}
+
+// -----
+
+func.func @monarch_3(%x: tensor<16xf32>, %w1: tensor<4x4x4xf32>, %w2: tensor<4x4x3xf32>) -> tensor<16xf32> {
+  // expected-error @+1 {{expects l*r of w2 (4*3 = 12) to equal k*q of w1 (4*4 = 16)}}
+  %0 = loom.monarch %x, %w1, %w2 : tensor<16xf32>, tensor<4x4x4xf32>, tensor<4x4x3xf32> -> tensor<16xf32>
+  return %0 : tensor<16xf32>
+}
+
+// -----
+
+func.func @monarch_4(%x: tensor<2x16xf32>, %w1: tensor<4x4x4xf32>, %w2: tensor<4x5x4xf32>) -> tensor<2x16xf32> {
+  // expected-error @+1 {{expects the result shape to be [2,20], got [2,16]}}
+  %0 = loom.monarch %x, %w1, %w2 : tensor<2x16xf32>, tensor<4x4x4xf32>, tensor<4x5x4xf32> -> tensor<2x16xf32>
+  return %0 : tensor<2x16xf32>
+}
+
+// -----
+
+func.func @fft_conv_0(%u: tensor<16xf32>, %c: tensor<1x16xf32>) -> tensor<16xf32> {
+  // expected-error @+1 {{expects u to have rank at least 2 ([..., C, N]), got rank 1}}
+  %0 = loom.fft_conv %u, %c : tensor<16xf32>, tensor<1x16xf32> -> tensor<16xf32>
+  return %0 : tensor<16xf32>
+}
+
+// -----
+
+func.func @fft_conv_1(%u: tensor<3x16xf32>, %c: tensor<48xf32>) -> tensor<3x16xf32> {
+  // expected-error @+1 {{expects kernel to have rank 2 ([C, N]), got rank 1}}
+  %0 = loom.fft_conv %u, %c : tensor<3x16xf32>, tensor<48xf32> -> tensor<3x16xf32>
+  return %0 : tensor<3x16xf32>
+}
+
+// -----
+
+func.func @fft_conv_2(%u: tensor<3x16xf32>, %c: tensor<2x16xf32>) -> tensor<3x16xf32> {
+  // expected-error @+1 {{expects the channel count (C) of kernel (2) to match u (3)}}
+  %0 = loom.fft_conv %u, %c : tensor<3x16xf32>, tensor<2x16xf32> -> tensor<3x16xf32>
+  return %0 : tensor<3x16xf32>
+}
+
+// -----
+
+func.func @fft_conv_3(%u: tensor<3x16xf32>, %c: tensor<3x32xf32>) -> tensor<3x16xf32> {
+  // expected-error @+1 {{expects the length (N) of kernel (32) to match u (16)}}
+  %0 = loom.fft_conv %u, %c : tensor<3x16xf32>, tensor<3x32xf32> -> tensor<3x16xf32>
+  return %0 : tensor<3x16xf32>
+}
+
+// -----
+
+func.func @fft_conv_4(%u: tensor<3x24xf32>, %c: tensor<3x24xf32>) -> tensor<3x24xf32> {
+  // expected-error @+1 {{expects the length N to be a power of two >= 16, got 24}}
+  %0 = loom.fft_conv %u, %c : tensor<3x24xf32>, tensor<3x24xf32> -> tensor<3x24xf32>
+  return %0 : tensor<3x24xf32>
+}
+
+// -----
+
+func.func @fft_conv_5(%u: tensor<2x3x8xf32>, %c: tensor<3x8xf32>) -> tensor<2x3x8xf32> {
+  // expected-error @+1 {{expects the length N to be a power of two >= 16, got 8}}
+  %0 = loom.fft_conv %u, %c causal = false : tensor<2x3x8xf32>, tensor<3x8xf32> -> tensor<2x3x8xf32>
+  return %0 : tensor<2x3x8xf32>
+}
+
+// -----
+
+func.func @fft_conv_6(%u: tensor<2x3x16xf32>, %c: tensor<3x16xf32>) -> tensor<3x16xf32> {
+  // expected-error @+1 {{expects the result shape to be [2,3,16], got [3,16]}}
+  %0 = loom.fft_conv %u, %c : tensor<2x3x16xf32>, tensor<3x16xf32> -> tensor<3x16xf32>
+  return %0 : tensor<3x16xf32>
+}

@@ -1,0 +1,89 @@
+"""blockdiag_matmul, monarch and fft_conv, compiled and run, against float64 numpy."""
+
+import numpy as np
+import pytest
+
+from helpers import ATTENTION_TOL, FFT_TOL, assert_close, run_single_op
+from loom import reference
+
+# (leading dims, (k, q, p))
+BLOCKDIAG_CASES = {
+    "vector_square": ((), (4, 4, 4)),
+    "rows_square": ((8,), (4, 8, 8)),
+    "rows_rectangular": ((5,), (3, 7, 2)),
+    "batched_rectangular": ((2, 3), (4, 3, 5)),
+    "one_block_dense": ((6,), (1, 9, 16)),
+}
+
+
+@pytest.mark.parametrize("case", list(BLOCKDIAG_CASES), ids=list(BLOCKDIAG_CASES))
+def test_blockdiag_matmul(case, rng, cache_dir):
+    lead, (k, q, p) = BLOCKDIAG_CASES[case]
+    out, expected = run_single_op(
+        cache_dir, rng, [lead + (k * p,), (k, q, p)],
+        lambda fb, x, w: fb.blockdiag_matmul(x, w), reference.blockdiag_matmul)
+    assert_close(out, expected, ATTENTION_TOL)
+
+
+# (leading dims, w1 (k, q, p), w2 (l, s, r)) with l*r = k*q
+MONARCH_CASES = {
+    "square_vector": ((), (4, 4, 4), (4, 4, 4)),
+    "square_rows": ((16,), (8, 8, 8), (8, 8, 8)),
+    "rectangular": ((7,), (4, 6, 3), (6, 5, 4)),
+    "rectangular_batched": ((2, 3), (2, 5, 4), (5, 3, 2)),
+    "expanding": ((4,), (4, 8, 4), (8, 8, 4)),
+}
+
+
+@pytest.mark.parametrize("case", list(MONARCH_CASES), ids=list(MONARCH_CASES))
+def test_monarch(case, rng, cache_dir):
+    lead, (k, q, p), (l, s, r) = MONARCH_CASES[case]
+    out, expected = run_single_op(
+        cache_dir, rng, [lead + (k * p,), (k, q, p), (l, s, r)],
+        lambda fb, x, w1, w2: fb.monarch(x, w1, w2), reference.monarch)
+    assert_close(out, expected, ATTENTION_TOL)
+
+
+def test_reference_monarch_is_p_bd_p_bd():
+    """The square case of SPEC 1.4: M x = P BD(w2) P BD(w1) x."""
+    rng = np.random.default_rng(1)
+    b = 4
+    w1, w2 = rng.standard_normal((2, b, b, b))
+    x = rng.standard_normal(b * b)
+    bd = lambda w: np.block([[w[i] if i == j else np.zeros((b, b)) for j in range(b)]
+                             for i in range(b)])
+    perm = np.zeros((b * b, b * b))
+    for i in range(b):
+        for j in range(b):
+            perm[j * b + i, i * b + j] = 1
+    expected = perm @ bd(w2) @ perm @ bd(w1) @ x
+    np.testing.assert_allclose(reference.monarch(x, w1, w2), expected, rtol=1e-12)
+
+
+# (leading dims, C, N)
+FFT_CASES = {
+    "n16_no_leading": ((), 3, 16),
+    "n64": ((2,), 4, 64),
+    "n256_batched": ((2, 2), 2, 256),
+    "n1024": ((1,), 2, 1024),
+}
+
+
+@pytest.mark.parametrize("causal", [True, False], ids=["causal", "circular"])
+@pytest.mark.parametrize("case", list(FFT_CASES), ids=list(FFT_CASES))
+def test_fft_conv(case, causal, rng, cache_dir):
+    lead, C, N = FFT_CASES[case]
+    out, expected = run_single_op(
+        cache_dir, rng, [lead + (C, N), (C, N)],
+        lambda fb, u, kern: fb.fft_conv(u, kern, causal=causal),
+        lambda u, kern: reference.fft_conv(u, kern, causal))
+    assert_close(out, expected, FFT_TOL)
+
+
+def test_reference_fft_conv_is_direct_sum():
+    rng = np.random.default_rng(2)
+    u, kern = rng.standard_normal((2, 16))
+    direct = [sum(kern[s] * u[t - s] for s in range(t + 1)) for t in range(16)]
+    circular = [sum(kern[s] * u[(t - s) % 16] for s in range(16)) for t in range(16)]
+    np.testing.assert_allclose(reference.fft_conv(u, kern, True), direct, atol=1e-12)
+    np.testing.assert_allclose(reference.fft_conv(u, kern, False), circular, atol=1e-12)

@@ -1,0 +1,38 @@
+// RUN: loom-compile %s --emit=mlir -o - | FileCheck %s --check-prefix=MLIR
+// RUN: loom-compile %s --emit=llvm -o - | FileCheck %s --check-prefix=LLVM
+// RUN: loom-compile %s --emit=asm --mcpu=haswell -o - | FileCheck %s --check-prefix=ASM
+// RUN: loom-compile %s --emit=asm --mcpu=x86-64 -o - | FileCheck %s --check-prefix=BASE
+// RUN: loom-compile %s --emit=obj -o %t.o && od -A n -N 4 -c %t.o | FileCheck %s --check-prefix=OBJ
+// RUN: loom-compile %s -o %t.so && od -A n -N 4 -c %t.so | FileCheck %s --check-prefix=OBJ
+// RUN: not loom-compile %s --target=cuda -o %t.so 2>&1 | FileCheck %s --check-prefix=CUDA
+// RUN: not loom-compile %s --mcpu=no-such-cpu -o %t.so 2>&1 | FileCheck %s --check-prefix=MCPU
+// RUN: loom-compile --help | FileCheck %s --check-prefix=HELP
+
+// MLIR: llvm.func @_mlir_ciface_route(%{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr)
+
+// LLVM: @loom_manifest_json = {{.*}}c"{\22functions\22:[{\22inputs\22:[{\22dtype\22:\22f32\22,\22shape\22:[1,2,8,4]},{\22dtype\22:\22f32\22,\22shape\22:[1,2,4,4]}],\22name\22:\22route\22,\22outputs\22:[{\22dtype\22:\22f32\22,\22shape\22:[1,2,8,4]}]}]}\00"
+// LLVM: define {{.*}}void @_mlir_ciface_route(ptr {{.*}}, ptr {{.*}}, ptr {{.*}})
+// LLVM: define {{.*}}ptr @loom_manifest()
+// LLVM: define {{.*}}void @loom_set_num_threads(i32
+// LLVM: define {{.*}}ptr @loom_last_error()
+
+// --mcpu decides the instruction set: FMA on haswell, none on baseline x86-64.
+// ASM: vfmadd
+// ASM: _mlir_ciface_route:
+// BASE-NOT: vfmadd
+// BASE: _mlir_ciface_route:
+
+// OBJ: 177   E   L   F
+
+// CUDA: error: --target=cuda is not implemented yet
+// MCPU: error: unknown --mcpu 'no-such-cpu'
+
+// HELP: _mlir_ciface_f
+// HELP: --emit=<value>
+// HELP: --target=<value>
+// HELP: --mcpu=<name>
+
+func.func @route(%x: tensor<1x2x8x4xf32>, %z: tensor<1x2x4x4xf32>) -> tensor<1x2x8x4xf32> {
+  %0 = loom.latent_route %x, %z, %z groups = 2 : tensor<1x2x8x4xf32>, tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32> -> tensor<1x2x8x4xf32>
+  return %0 : tensor<1x2x8x4xf32>
+}
