@@ -15,6 +15,7 @@
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -36,9 +37,10 @@ public:
   void done(StringRef stage) {
     auto now = std::chrono::steady_clock::now();
     if (verbose)
-      llvm::errs() << "loom-compile: " << stage << " "
-                   << std::chrono::duration<double, std::milli>(now - last)
-                          .count()
+      llvm::errs() << "loom-compile: " << stage << ": "
+                   << llvm::format("%.1f", std::chrono::duration<double, std::milli>(
+                                               now - last)
+                                               .count())
                    << " ms\n";
     last = now;
   }
@@ -158,6 +160,7 @@ LogicalResult mlir::loom::compileModule(ModuleOp module,
   buildLoomCpuPipeline(pm);
   if (failed(applyPassManagerCLOptions(pm)))
     return failure();
+  applyDefaultTimingPassManagerCLOptions(pm);
   if (failed(pm.run(module)))
     return failure();
   clock.done("loom-cpu-pipeline");

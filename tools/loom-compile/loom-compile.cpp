@@ -70,7 +70,9 @@ int main(int argc, char **argv) {
   registerAsmPrinterCLOptions();
   registerMLIRContextCLOptions();
   registerPassManagerCLOptions();
-  cl::HideUnrelatedOptions({&loomCategory, &cl::getGeneralCategory()});
+  registerDefaultTimingManagerCLOptions();
+  // libLLVM registers hundreds of backend flags; --help shows Loom's own.
+  cl::HideUnrelatedOptions(loomCategory);
   cl::ParseCommandLineOptions(
       argc, argv,
       "loom-compile: compile a .mlir module of loom (and upstream) ops into a "
@@ -84,7 +86,10 @@ int main(int argc, char **argv) {
       "Examples:\n"
       "  loom-compile model.mlir -o model.so\n"
       "  loom-compile model.mlir --emit=llvm -o -     # optimized LLVM IR\n"
-      "  loom-compile model.mlir --emit=asm --mcpu=haswell -o model.s\n");
+      "  loom-compile model.mlir --emit=asm --mcpu=haswell -o model.s\n"
+      "  loom-compile model.mlir -v --mlir-timing     # stage and pass timings\n\n"
+      "MLIR's debugging flags (--mlir-timing, --mlir-print-ir-after-all, ...)\n"
+      "are accepted too and listed by --help-hidden.\n");
 
   std::string output =
       outputFilename.empty() ? defaultOutput() : outputFilename.getValue();

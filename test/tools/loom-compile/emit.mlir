@@ -29,8 +29,9 @@
 
 // HELP: _mlir_ciface_f
 // HELP: --emit=<value>
-// HELP: --target=<value>
 // HELP: --mcpu=<name>
+// HELP: --target=<value>
+// HELP-NOT: --amdgpu
 
 func.func @route(%x: tensor<1x2x8x4xf32>, %z: tensor<1x2x4x4xf32>) -> tensor<1x2x8x4xf32> {
   %0 = loom.latent_route %x, %z, %z groups = 2 : tensor<1x2x8x4xf32>, tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32> -> tensor<1x2x8x4xf32>
