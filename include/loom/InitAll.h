@@ -4,6 +4,7 @@
 
 #include "loom/Conversion/Passes.h"
 #include "loom/Dialect/Loom/IR/LoomDialect.h"
+#include "loom/Dialect/Loom/Transforms/Passes.h"
 #include "loom/Pipelines/Pipelines.h"
 
 #include "mlir/IR/DialectRegistry.h"
@@ -24,6 +25,7 @@ inline void registerAllDialects(DialectRegistry &registry) {
 inline void registerAllPasses() {
   mlir::registerAllPasses();
   registerLoomConversionPasses();
+  registerLoomTransformsPasses();
   registerLoomPipelines();
 }
 

@@ -3,7 +3,8 @@
 // Stages, in order:
 //   1. loom ops -> linalg / scf / memref (convert-loom-to-loops); tensor
 //      arithmetic a frontend emits (residual adds) -> linalg.
-//   2. One-shot bufferization with identity layouts at function
+//   2. Public inputs marked read-only (the caller's buffers), one-shot
+//      bufferization with identity layouts at function
 //      boundaries, results turned into caller-allocated out-params (the
 //      result allocation is hoisted into the caller's buffer), then
 //      ownership-based deallocation of every temporary.
@@ -13,6 +14,7 @@
 
 #include "loom/Pipelines/Pipelines.h"
 #include "loom/Conversion/Passes.h"
+#include "loom/Dialect/Loom/Transforms/Passes.h"
 
 #include "mlir/Pass/PassRegistry.h"
 #include "llvm/Support/ErrorHandling.h"
@@ -21,7 +23,7 @@
 using namespace mlir;
 
 static constexpr const char *kBufferizeAndLower =
-    "func.func(convert-elementwise-to-linalg),"
+    "func.func(convert-elementwise-to-linalg,loom-read-only-arguments),"
     "canonicalize,cse,"
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"

@@ -1,0 +1,147 @@
+"""The compiled artifact's C ABI (SPEC section 2), exercised through ctypes."""
+
+import ctypes
+import json
+import subprocess
+
+import numpy as np
+import pytest
+
+import loom
+from loom import ir, reference
+from helpers import ATTENTION_TOL, assert_close
+
+
+def two_function_module():
+    route = ir.FunctionBuilder("push_and_mix")
+    z = route.arg((1, 2, 4, 8))
+    x = route.arg((1, 2, 16, 8))
+    pushed = route.latent_route(z, x, x, groups=4)
+    mixed = route.grouped_attention(pushed, pushed, pushed, group_size=4, lookback=-1)
+    route.ret(mixed, pushed)
+    mon = ir.FunctionBuilder("mon")
+    u = mon.arg((3, 16))
+    w1 = mon.arg((4, 4, 4))
+    w2 = mon.arg((4, 4, 4))
+    mon.ret(mon.monarch(u, w1, w2))
+    return ir.module(route, mon)
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory):
+    path = str(tmp_path_factory.mktemp("abi") / "two.so")
+    loom.compile(two_function_module(), path)
+    return loom.load(path)
+
+
+def test_manifest_lists_every_public_function(library):
+    manifest = json.loads(library.dll.loom_manifest().decode())
+    assert manifest == {"functions": [
+        {"name": "push_and_mix",
+         "inputs": [{"shape": [1, 2, 4, 8], "dtype": "f32"}, {"shape": [1, 2, 16, 8], "dtype": "f32"}],
+         "outputs": [{"shape": [1, 2, 4, 8], "dtype": "f32"}, {"shape": [1, 2, 4, 8], "dtype": "f32"}]},
+        {"name": "mon",
+         "inputs": [{"shape": [3, 16], "dtype": "f32"}, {"shape": [4, 4, 4], "dtype": "f32"},
+                    {"shape": [4, 4, 4], "dtype": "f32"}],
+         "outputs": [{"shape": [3, 16], "dtype": "f32"}]}]}
+
+
+def test_several_results_are_out_params(library, rng):
+    z = rng.standard_normal((1, 2, 4, 8)).astype(np.float32)
+    x = rng.standard_normal((1, 2, 16, 8)).astype(np.float32)
+    mixed, pushed = library.push_and_mix(z, x)
+    ref_pushed = reference.latent_route(z, x, x, 4)
+    ref_mixed = reference.grouped_attention(ref_pushed, ref_pushed, ref_pushed, 4, -1)
+    assert_close(pushed, ref_pushed, ATTENTION_TOL)
+    assert_close(mixed, ref_mixed, ATTENTION_TOL)
+
+
+def test_thread_count_does_not_change_results(library, rng):
+    args = [rng.standard_normal(s).astype(np.float32) for s in library.mon.input_shapes]
+    results = []
+    for n in (1, 2, 0, -5):
+        library.set_num_threads(n)
+        results.append(library.mon(*args))
+    for r in results[1:]:
+        np.testing.assert_array_equal(r, results[0])
+    assert_close(results[0], reference.monarch(*args), ATTENTION_TOL)
+
+
+def test_last_error_is_null_after_a_successful_call(library, rng):
+    library.mon(*[rng.standard_normal(s).astype(np.float32) for s in library.mon.input_shapes])
+    assert library.last_error() is None
+
+
+def test_raw_ctypes_call_writes_caller_buffer(library, rng):
+    """Call _mlir_ciface_mon by hand: descriptors built here, output poisoned."""
+    class Desc2(ctypes.Structure):
+        _fields_ = [("allocated", ctypes.c_void_p), ("aligned", ctypes.c_void_p),
+                    ("offset", ctypes.c_int64), ("sizes", ctypes.c_int64 * 2),
+                    ("strides", ctypes.c_int64 * 2)]
+
+    class Desc3(ctypes.Structure):
+        _fields_ = [("allocated", ctypes.c_void_p), ("aligned", ctypes.c_void_p),
+                    ("offset", ctypes.c_int64), ("sizes", ctypes.c_int64 * 3),
+                    ("strides", ctypes.c_int64 * 3)]
+
+    def desc(a):
+        d = (Desc2 if a.ndim == 2 else Desc3)()
+        d.allocated = d.aligned = a.ctypes.data
+        d.offset = 0
+        for i, s in enumerate(a.shape):
+            d.sizes[i] = s
+            d.strides[i] = int(np.prod(a.shape[i + 1:]))
+        return d
+
+    u = rng.standard_normal((3, 16)).astype(np.float32)
+    w1 = rng.standard_normal((4, 4, 4)).astype(np.float32)
+    w2 = rng.standard_normal((4, 4, 4)).astype(np.float32)
+    out = np.full((3, 16), np.nan, np.float32)
+    dll = ctypes.CDLL(library.path)
+    descs = [desc(a) for a in (u, w1, w2, out)]
+    dll._mlir_ciface_mon(*[ctypes.byref(d) for d in descs])
+    assert_close(out, reference.monarch(u, w1, w2), ATTENTION_TOL)
+
+
+def test_shared_object_needs_only_the_c_runtime(library):
+    dynamic = subprocess.run(["readelf", "-d", library.path], capture_output=True,
+                             text=True, check=True).stdout
+    needed = sorted(line.split("[")[1].rstrip("]") for line in dynamic.splitlines()
+                    if "(NEEDED)" in line)
+    assert set(needed) <= {"libc.so.6", "libm.so.6"}, needed
+
+
+def test_identity_function_copies_its_input(tmp_path, rng):
+    """A result that is an argument still lands in the caller's buffer."""
+    text = ("func.func @same(%a: tensor<4x5xf32>) -> tensor<4x5xf32> {\n"
+            "  return %a : tensor<4x5xf32>\n}\n")
+    lib = loom.load(loom.compile(text, str(tmp_path / "same.so")))
+    a = rng.standard_normal((4, 5)).astype(np.float32)
+    np.testing.assert_array_equal(lib.same(a), a)
+
+
+def test_wrong_input_shape_is_rejected_before_the_call(library):
+    with pytest.raises(loom.LoomError, match="expected"):
+        library.mon(np.zeros((3, 15), np.float32), np.zeros((4, 4, 4)), np.zeros((4, 4, 4)))
+
+
+def test_compile_error_is_reported(tmp_path):
+    bad = ("func.func @f(%q: tensor<1x1x6x4xf32>) -> tensor<1x1x6x4xf32> {\n"
+           "  %0 = loom.grouped_attention %q, %q, %q group_size = 4 : tensor<1x1x6x4xf32>,"
+           " tensor<1x1x6x4xf32>, tensor<1x1x6x4xf32> -> tensor<1x1x6x4xf32>\n"
+           "  return %0 : tensor<1x1x6x4xf32>\n}\n")
+    with pytest.raises(loom.LoomError, match=r"<input>:2:8: error: .*group_size \(4\) to divide"):
+        loom.compile(bad, str(tmp_path / "bad.so"))
+
+
+def test_inputs_are_never_written(tmp_path, rng):
+    """A residual add must not reuse the caller's input buffer for its result."""
+    fb = ir.FunctionBuilder("residual")
+    x = fb.arg((1, 2, 8, 4))
+    fb.ret(fb.add(x, fb.grouped_attention(x, x, x, group_size=4)))
+    lib = loom.load(loom.compile(ir.module(fb), str(tmp_path / "residual.so")))
+    a = rng.standard_normal((1, 2, 8, 4)).astype(np.float32)
+    before = a.copy()
+    out = lib.residual(a)
+    np.testing.assert_array_equal(a, before)
+    assert_close(out, before + reference.grouped_attention(before, before, before, 4), ATTENTION_TOL)
