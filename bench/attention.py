@@ -149,6 +149,11 @@ def child(impl, case, L, repeats):
 
 
 def spawn(impl, case, L, threads, repeats):
+    return spawn_argv([__file__, "--child", impl, case, str(L), str(repeats)], threads, impl)
+
+
+def spawn_argv(argv, threads, impl):
+    """Runs one measurement in a child with the thread and allocator settings."""
     env = dict(os.environ)
     env.pop("OPENBLAS_CORETYPE", None)
     env.pop("OPENBLAS_L2_SIZE", None)
@@ -159,8 +164,7 @@ def spawn(impl, case, L, threads, repeats):
         tc = "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4"
         if os.path.exists(tc):
             env["LD_PRELOAD"] = tc
-    out = subprocess.run([sys.executable, __file__, "--child", impl, case, str(L), str(repeats)],
-                         env=env, capture_output=True, text=True)
+    out = subprocess.run([sys.executable] + argv, env=env, capture_output=True, text=True)
     if out.returncode != 0:
         return {"error": out.stderr.strip().splitlines()[-1] if out.stderr else "failed"}
     return json.loads(out.stdout.strip().splitlines()[-1])

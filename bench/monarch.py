@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""Monarch benchmark: loom.monarch, loom.blockdiag_matmul and loom.fft_conv
+against PyTorch eager (the bmm-plus-permutations version of the M2 code, a
+dense matmul of the same size, and a torch.fft convolution).
+
+Same method as bench/attention.py: one child process per measurement, the
+strongest PyTorch settings, useful flops only (2*rows*(kqp + lsr) for
+monarch, 2*rows*kqp for blockdiag_matmul; fft_conv reports time only, its
+flop count depends on the algorithm). Prints a table and one JSON line.
+
+    /usr/bin/python3 bench/monarch.py --sizes 1024 4096 16384 --rows 1024
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import attention  # noqa: E402  (child-process and peak helpers)
+
+ROOT = attention.ROOT
+sys.path.insert(0, os.path.join(ROOT, "python"))
+
+OPS = ["monarch", "blockdiag_matmul", "fft_conv_causal"]
+
+
+def square_root_blocks(n):
+    b = int(round(n ** 0.5))
+    if b * b != n:
+        b = 2 ** ((n.bit_length() - 1) // 2)
+    return b, n // b
+
+
+def problem(op, n, rows):
+    if op == "fft_conv_causal":
+        channels = 64
+        return [(rows // channels if rows >= channels else 1, channels, n), (channels, n)], 0
+    b, c = square_root_blocks(n)   # n = b * c; k = b blocks of p = c
+    if op == "blockdiag_matmul":
+        return [(rows, n), (b, c, c)], 2 * rows * b * c * c
+    # w1: [k=b, q=c, p=c]; k*q = b*c = n; w2: [l=c, s=b, r=b]
+    return [(rows, n), (b, c, c), (c, b, b)], 2 * rows * (b * c * c + c * b * b)
+
+
+def loom_fn(op, shapes):
+    import loom
+    from loom import ir
+    fb = ir.FunctionBuilder("f")
+    args = [fb.arg(s) for s in shapes]
+    if op == "monarch":
+        fb.ret(fb.monarch(*args))
+    elif op == "blockdiag_matmul":
+        fb.ret(fb.blockdiag_matmul(*args))
+    else:
+        fb.ret(fb.fft_conv(*args, causal=True))
+    lib = loom.load(loom.compile(ir.module(fb)))
+    lib.set_num_threads(int(os.environ["LOOM_BENCH_THREADS"]))
+    return lib.f
+
+
+def torch_fn(op, shapes):
+    import torch
+    torch.set_num_threads(int(os.environ["LOOM_BENCH_THREADS"]))
+
+    def monarch(x, w1, w2):
+        M = x.shape[0]
+        k, q, p = w1.shape
+        l, s, r = w2.shape
+        h = torch.bmm(x.view(M, k, p).transpose(0, 1), w1.transpose(1, 2))   # [k, M, q]
+        h = h.transpose(0, 1).reshape(M, r, l).transpose(1, 2)              # [M, l, r]
+        o = torch.bmm(h.transpose(0, 1), w2.transpose(1, 2))                 # [l, M, s]
+        return o.permute(1, 2, 0).reshape(M, s * l)
+
+    def blockdiag(x, w):
+        M = x.shape[0]
+        k, q, p = w.shape
+        return torch.bmm(x.view(M, k, p).transpose(0, 1), w.transpose(1, 2)).transpose(0, 1).reshape(M, k * q)
+
+    def fft_conv(u, kern):
+        n = u.shape[-1]
+        return torch.fft.irfft(torch.fft.rfft(u, 2 * n) * torch.fft.rfft(kern, 2 * n), 2 * n)[..., :n]
+
+    fn = {"monarch": monarch, "blockdiag_matmul": blockdiag, "fft_conv_causal": fft_conv}[op]
+
+    def run(*args):
+        with torch.no_grad():
+            return fn(*(torch.from_numpy(a) for a in args)).numpy()
+    return run
+
+
+def child(impl, op, n, rows, repeats):
+    import numpy as np
+    import resource
+    shapes, flops = problem(op, n, rows)
+    rng = np.random.default_rng(0)
+    args = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    run = (loom_fn if impl == "loom" else torch_fn)(op, shapes)
+    run(*args)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        run(*args)
+        times.append(time.perf_counter() - t0)
+        if sum(times) > 20:
+            break
+    print(json.dumps(dict(time_s=min(times), flops=flops,
+                          rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)))
+
+
+def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        child(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]))
+        return
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--ops", nargs="+", default=OPS, choices=OPS)
+    p.add_argument("--sizes", nargs="+", type=int, default=[1024, 4096, 16384])
+    p.add_argument("--rows", type=int, default=1024)
+    p.add_argument("--threads", nargs="+", type=int, default=[1, 2])
+    p.add_argument("--repeats", type=int, default=3)
+    a = p.parse_args()
+    peaks = {t: attention.fma_peak(t) for t in a.threads}
+    print(f"FMA peak (GF/s): {peaks}")
+    print(f"{'op':18} {'N':>6} {'thr':>3} {'loom ms':>10} {'GF/s':>7} {'%peak':>6} {'torch ms':>10} {'speedup':>7} {'RSS MB':>7}")
+    rows = []
+    for op in a.ops:
+        for n in a.sizes:
+            for t in a.threads:
+                res = {}
+                for impl in ("loom", "torch"):
+                    res[impl] = attention.spawn_argv(
+                        [__file__, "--child", impl, op, str(n), str(a.rows), str(a.repeats)], t, impl)
+                lo, to = res["loom"], res["torch"]
+                row = dict(op=op, N=n, rows=a.rows, threads=t, peak_gflops=peaks[t], loom=lo, torch=to)
+                if "time_s" in lo and lo["flops"]:
+                    row["loom_gflops"] = lo["flops"] / lo["time_s"] / 1e9
+                    row["pct_peak"] = 100 * row["loom_gflops"] / peaks[t]
+                if "time_s" in lo and "time_s" in to:
+                    row["speedup"] = to["time_s"] / lo["time_s"]
+                rows.append(row)
+                ms = lambda r: f"{r['time_s'] * 1e3:10.2f}" if "time_s" in r else f"{'err':>10}"
+                print(f"{op:18} {n:6} {t:3} {ms(lo)} {row.get('loom_gflops', 0):7.1f} {row.get('pct_peak', 0):6.1f} "
+                      f"{ms(to)} {row.get('speedup', 0):7.2f} {lo.get('rss_mb', 0):7.0f}", flush=True)
+    print(json.dumps({"benchmark": "monarch", "rows": rows}))
+
+
+if __name__ == "__main__":
+    main()
