@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import attention  # noqa: E402  (child-process and peak helpers)
@@ -97,15 +96,7 @@ def child(impl, op, n, rows, repeats):
     rng = np.random.default_rng(0)
     args = [rng.standard_normal(s).astype(np.float32) for s in shapes]
     run = (loom_fn if impl == "loom" else torch_fn)(op, shapes)
-    run(*args)
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        run(*args)
-        times.append(time.perf_counter() - t0)
-        if sum(times) > 20:
-            break
-    print(json.dumps(dict(time_s=min(times), flops=flops,
+    print(json.dumps(dict(time_s=attention.best_time(run, args, repeats), flops=flops,
                           rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)))
 
 
