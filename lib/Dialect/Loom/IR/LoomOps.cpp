@@ -87,8 +87,9 @@ int64_t GroupedAttentionOp::getMemoryRowsPerGroup() {
   if (getMemory().empty())
     return 0;
   int64_t rows = cast<RankedTensorType>(getMemory()[0].getType()).getDimSize(2);
-  int64_t len = getQ().getType().getDimSize(2);
-  return rows / (len / getGroupSize());
+  int64_t groups = getQ().getType().getDimSize(2) / getGroupSizeAttr().getInt();
+  // An empty sequence has no groups and so no memory rows to read.
+  return groups > 0 ? rows / groups : 0;
 }
 
 LogicalResult GroupedAttentionOp::verify() {
