@@ -145,3 +145,19 @@ def test_inputs_are_never_written(tmp_path, rng):
     out = lib.residual(a)
     np.testing.assert_array_equal(a, before)
     assert_close(out, before + reference.grouped_attention(before, before, before, 4), ATTENTION_TOL)
+
+
+def test_plain_c_program_loads_and_calls_it(tmp_path):
+    """dlopen from C with no Python and nothing from the build tree."""
+    import os
+    fb = ir.FunctionBuilder("f")
+    x, w = fb.arg((4, 8)), fb.arg((2, 4, 4))
+    fb.ret(fb.blockdiag_matmul(x, w))
+    so = loom.compile(ir.module(fb), str(tmp_path / "bd.so"))
+    exe = str(tmp_path / "harness")
+    subprocess.run(["cc", "-O1", "-o", exe, os.path.join(os.path.dirname(__file__), "dlopen_harness.c"),
+                    "-ldl"], check=True)
+    run = subprocess.run([exe, so], capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout.splitlines()[0])["functions"][0]["name"] == "f"
+    assert run.stdout.splitlines()[-1] == "ok"
