@@ -140,12 +140,8 @@ void emitAttentionRow(ImplicitLocOpBuilder &b, Value q, Value out,
   });
 }
 
-/// A read-only identity-layout buffer view of a tensor operand.
 Value toBuffer(ImplicitLocOpBuilder &b, Value tensor) {
-  auto type = cast<RankedTensorType>(tensor.getType());
-  auto memrefType = MemRefType::get(type.getShape(), type.getElementType());
-  return bufferization::ToBufferOp::create(b, memrefType, tensor,
-                                           /*read_only=*/true);
+  return toReadOnlyBuffer(b, b.getLoc(), tensor);
 }
 
 /// Allocates the result buffer, runs `rowBuilder` for every (b, h, row) and

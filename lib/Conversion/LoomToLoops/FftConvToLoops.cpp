@@ -31,15 +31,10 @@ struct FftConvToLoops : OpRewritePattern<FftConvOp> {
     auto u3dType = cast<RankedTensorType>(u3d.getType());
     ArrayRef<int64_t> shape = u3dType.getShape();
     int64_t n = shape[2];
-    auto memrefOf = [](RankedTensorType t) {
-      return MemRefType::get(t.getShape(), t.getElementType());
-    };
-    Value u = bufferization::ToBufferOp::create(b, memrefOf(u3dType), u3d,
-                                                /*read_only=*/true);
-    Value kernel = bufferization::ToBufferOp::create(
-        b, memrefOf(op.getKernel().getType()), op.getKernel(),
-        /*read_only=*/true);
-    Value out = memref::AllocOp::create(b, memrefOf(u3dType));
+    Value u = toReadOnlyBuffer(b, b.getLoc(), u3d);
+    Value kernel = toReadOnlyBuffer(b, b.getLoc(), op.getKernel());
+    Value out = memref::AllocOp::create(
+        b, MemRefType::get(shape, u3dType.getElementType()));
 
     auto idx = [&](int64_t v) -> Value {
       return arith::ConstantIndexOp::create(b, v);

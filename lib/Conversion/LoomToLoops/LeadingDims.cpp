@@ -1,6 +1,7 @@
 //===- LeadingDims.cpp - fold an op's "..." dims into one -----------------===//
 //
-// blockdiag_matmul, monarch and fft_conv accept any number of leading dims.
+// Shared by the loop-nest lowerings. blockdiag_matmul, monarch and fft_conv
+// accept any number of leading dims.
 // The lowerings work on one folded leading dim; these reshapes are views
 // after bufferization, never copies.
 //
@@ -8,6 +9,7 @@
 
 #include "loom/Conversion/LoomToLoops/LoomToLoops.h"
 
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 using namespace mlir;
@@ -70,4 +72,11 @@ Value mlir::loom::expandLeadingDims(OpBuilder &b, Location loc, Value value,
                                            unitLeading(numTrailing));
   return tensor::ExpandShapeOp::create(b, loc, targetType, value,
                                        foldLeading(targetType.getRank(), lead));
+}
+
+Value mlir::loom::toReadOnlyBuffer(OpBuilder &b, Location loc, Value tensor) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  auto memrefType = MemRefType::get(type.getShape(), type.getElementType());
+  return bufferization::ToBufferOp::create(b, loc, memrefType, tensor,
+                                           /*read_only=*/true);
 }

@@ -30,6 +30,10 @@ Value collapseLeadingDims(OpBuilder &b, Location loc, Value value,
 Value expandLeadingDims(OpBuilder &b, Location loc, Value value,
                         RankedTensorType targetType, int64_t numTrailing);
 
+/// A read-only, identity-layout buffer view of a tensor operand, for the
+/// loop-nest lowerings that read their operands through memref.load.
+Value toReadOnlyBuffer(OpBuilder &b, Location loc, Value tensor);
+
 } // namespace mlir::loom
 
 #endif // LOOM_CONVERSION_LOOMTOLOOPS_LOOMTOLOOPS_H
