@@ -7,6 +7,7 @@
 #include "mlir/Support/Timing.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
@@ -120,10 +121,12 @@ LogicalResult emitMachineCode(ModuleOp module, llvm::Module &llvmModule,
   return success();
 }
 
-/// Links an object into a shared object with the system C compiler driver;
-/// the artifact needs only libc and libm at load time.
+/// Links an object into a shared object with the system C compiler driver.
+/// The artifact needs libc and libm at load time, plus LLVM's OpenMP runtime
+/// (libomp.so.5, installed by scripts/install-deps) when it has parallel
+/// loops.
 LogicalResult linkSharedObject(ModuleOp module, StringRef objectPath,
-                               StringRef outputPath) {
+                               StringRef outputPath, bool needsOpenMP) {
   llvm::ErrorOr<std::string> cc = llvm::sys::findProgramByName("cc");
   if (!cc)
     return module.emitError()
@@ -132,6 +135,8 @@ LogicalResult linkSharedObject(ModuleOp module, StringRef objectPath,
   std::string ccPath = *cc;
   SmallVector<StringRef> args{ccPath,     "-shared", "-o", outputPath,
                               objectPath, "-lm"};
+  if (needsOpenMP)
+    args.push_back("-l:libomp.so.5");
   std::string error;
   int rc = llvm::sys::ExecuteAndWait(ccPath, args, std::nullopt, {}, 0, 0,
                                      &error);
@@ -171,6 +176,7 @@ LogicalResult mlir::loom::compileModule(ModuleOp module,
 
   registerBuiltinDialectTranslation(*module.getContext());
   registerLLVMDialectTranslation(*module.getContext());
+  registerOpenMPDialectTranslation(*module.getContext());
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule =
       translateModuleToLLVMIR(module, llvmContext, "loom");
@@ -214,7 +220,8 @@ LogicalResult mlir::loom::compileModule(ModuleOp module,
                              llvm::CodeGenFileType::ObjectFile)))
     return failure();
   clock.done("code generation");
-  if (failed(linkSharedObject(module, objectPath, options.output)))
+  bool needsOpenMP = llvmModule->getFunction("__kmpc_fork_call") != nullptr;
+  if (failed(linkSharedObject(module, objectPath, options.output, needsOpenMP)))
     return failure();
   clock.done("link " + options.output);
   return success();

@@ -32,14 +32,19 @@ static constexpr const char *kBufferizeAndLower =
     "func.func(convert-linalg-to-loops),"
     "canonicalize,cse,"
     "expand-strided-metadata,lower-affine,arith-expand,"
+    "func.func(llvm-request-c-wrappers),"
+    "convert-scf-to-openmp,loom-bind-openmp-threads,"
+    // memref.alloca_scope (around every parallel work item) must be lowered
+    // while its body is still one block, i.e. before scf-to-cf.
+    "convert-vector-to-llvm,finalize-memref-to-llvm,"
     "convert-scf-to-cf,"
     "convert-math-to-llvm,convert-arith-to-llvm,convert-index-to-llvm,"
-    "finalize-memref-to-llvm,"
-    "func.func(llvm-request-c-wrappers),"
+    "convert-openmp-to-llvm,"
     "convert-func-to-llvm,convert-cf-to-llvm,"
     "reconcile-unrealized-casts";
 
 void mlir::loom::buildLoomCpuPipeline(OpPassManager &pm) {
+  pm.addPass(createConvertLoomToVectorPass());
   pm.addPass(createConvertLoomToLoopsPass());
   std::string error;
   llvm::raw_string_ostream errorStream(error);

@@ -103,12 +103,18 @@ def test_raw_ctypes_call_writes_caller_buffer(library, rng):
     assert_close(out, reference.monarch(u, w1, w2), ATTENTION_TOL)
 
 
-def test_shared_object_needs_only_the_c_runtime(library):
+def test_shared_object_needs_only_the_c_and_openmp_runtimes(library):
+    """SPEC 2: the .so loads with what scripts/install-deps installs: the C
+    runtime and LLVM's OpenMP runtime, found on the default library path."""
     dynamic = subprocess.run(["readelf", "-d", library.path], capture_output=True,
                              text=True, check=True).stdout
     needed = sorted(line.split("[")[1].rstrip("]") for line in dynamic.splitlines()
                     if "(NEEDED)" in line)
-    assert set(needed) <= {"libc.so.6", "libm.so.6"}, needed
+    assert set(needed) <= {"libc.so.6", "libm.so.6", "libomp.so.5"}, needed
+    assert "libomp.so.5" in needed  # the attention kernels run in parallel
+    resolved = subprocess.run(["ldd", library.path], capture_output=True,
+                              text=True, check=True).stdout
+    assert "not found" not in resolved, resolved
 
 
 def test_identity_function_copies_its_input(tmp_path, rng):

@@ -29,4 +29,34 @@ def ConvertLoomToLoopsPass : Pass<"convert-loom-to-loops", "ModuleOp"> {
   ];
 }
 
+def ConvertLoomToVectorPass : Pass<"convert-loom-to-vector", "ModuleOp"> {
+  let summary = "Lower attention ops to tiled, vectorized, parallel kernels";
+  let description = [{
+    The fast CPU lowering of `loom.grouped_attention` and `loom.latent_route`
+    (other loom ops are left for `convert-loom-to-loops`). Each op becomes
+    one `scf.parallel` over (batch, head, query tile) work items, heaviest
+    first. A work item keeps its query tile transposed in a stack buffer
+    (queries along the 16 vector lanes), walks only the key blocks the group
+    structure makes visible, and runs flash attention on them: a
+    register-tiled score block, an online softmax (running max, running sum,
+    rescaled accumulator) with a polynomial `exp`, and a register-tiled
+    P.V update. Only blocks that straddle the causal diagonal are masked;
+    no score matrix larger than `query-tile` x `key-block` ever exists.
+  }];
+  let options = [
+    Option<"queryTile", "query-tile", "int64_t", /*default=*/"64",
+           "Query rows per work item (a multiple of 16, at most 256)">,
+    Option<"keyBlock", "key-block", "int64_t", /*default=*/"64",
+           "Keys scored per online-softmax step (1 to 1024)">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
 #endif // LOOM_CONVERSION_PASSES_TD

@@ -17,4 +17,25 @@ def LoomReadOnlyArgumentsPass
   }];
 }
 
+def LoomBindOpenMPThreadsPass
+    : Pass<"loom-bind-openmp-threads", "::mlir::ModuleOp"> {
+  let summary = "Run every omp.parallel with the artifact's thread count and "
+                "a dynamic schedule";
+  let description = [{
+    Loom's kernels express their outer work loop as `scf.parallel`, which
+    `convert-scf-to-openmp` turns into `omp.parallel` + `omp.wsloop`. This
+    pass then
+    - gives every `omp.parallel` a `num_threads` operand read from
+      `loom_thread_count()`, an internal function of the artifact that
+      returns what the caller last passed to `loom_set_num_threads()`, or
+      the number of online CPUs (SPEC section 2), so the count is honoured
+      whichever thread makes the call;
+    - gives every `omp.wsloop` without a schedule a dynamic one, because
+      causal and sliding-window work items differ in cost and a static
+      split would leave one thread with all the expensive ones.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect",
+                           "::mlir::omp::OpenMPDialect"];
+}
+
 #endif // LOOM_DIALECT_LOOM_TRANSFORMS_PASSES_TD

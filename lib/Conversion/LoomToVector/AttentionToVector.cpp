@@ -1,0 +1,618 @@
+//===- AttentionToVector.cpp - flash-style attention kernels --------------===//
+//
+// grouped_attention and latent_route become one scf.parallel over work items
+// (batch, head, query tile of BM rows inside one group), heaviest first so a
+// dynamic schedule ends evenly. A work item:
+//   1. packs its query tile transposed and pre-scaled, QT[d][i], so that the
+//      16 vector lanes run over queries;
+//   2. walks the key blocks (BN keys) its group can see: memory rows first,
+//      then full unmasked blocks, then the few blocks that straddle the
+//      causal diagonal, which alone are masked;
+//   3. per block: ST[j][i] = QT . K^T by a register tile of KR keys x BM
+//      queries (a broadcast key element times a query vector), the running
+//      max and sum of an online softmax (all per lane, so no horizontal
+//      reductions), P = exp(ST - max) with a polynomial exp, and
+//      OT[e][i] = alpha * OT + V^T . P by a register tile of ER value columns
+//      x BM queries;
+//   4. writes out[i][e] = OT[e][i] / sum[i] (zero where nothing was seen).
+// Scratch (QT, ST, OT, max, sum) lives on the stack, a few tens of KB, so
+// nothing grows with L beyond the inputs and the output.
+//
+//===----------------------------------------------------------------------===//
+
+#include "loom/Conversion/LoomToLoops/LoomToLoops.h"
+#include "loom/Conversion/LoomToVector/LoomToVector.h"
+#include "loom/Dialect/Loom/IR/LoomOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::loom;
+
+namespace {
+
+/// f32 lanes per vector: one AVX-512 register (AVX2 targets use two).
+constexpr int64_t kLanes = 16;
+/// Accumulator vectors per register tile: most of AVX-512's 32 registers,
+/// leaving room for the operands.
+constexpr int64_t kAccumulators = 24;
+/// The running max starts here rather than at -inf, so that exp(old - new)
+/// is never exp(-inf + inf).
+constexpr float kInitialMax = -1e30f;
+
+/// What one attention op computes, in the terms the kernel needs.
+struct AttentionShape {
+  int64_t batch = 0, heads = 0;
+  int64_t width = 0, valueWidth = 0; // D, E
+  int64_t groups = 0;                // T
+  int64_t queriesPerGroup = 0;       // n (grouped) or Nq (route)
+  int64_t keysPerGroup = 0;          // n (grouped) or Nk (route)
+  bool isRoute = false;
+  int64_t lookback = 0; // grouped: -1 means every earlier group
+  bool causal = false;  // grouped only
+  int64_t shift = 0;    // route only
+  int64_t memoryRows = 0;
+  float scale = 1.0f;
+};
+
+/// Buffers a work item reads and writes, all [B, H, rows, cols].
+struct Buffers {
+  Value q, k, v, memK, memV, out;
+};
+
+using LoopBody =
+    function_ref<SmallVector<Value>(ImplicitLocOpBuilder &, Value, ValueRange)>;
+
+SmallVector<Value> forLoop(ImplicitLocOpBuilder &b, Value lo, Value hi,
+                           Value step, ValueRange inits, LoopBody body) {
+  auto loop = scf::ForOp::create(
+      b, lo, hi, step, inits,
+      [&](OpBuilder &nb, Location loc, Value iv, ValueRange args) {
+        ImplicitLocOpBuilder ib(loc, nb);
+        scf::YieldOp::create(ib, body(ib, iv, args));
+      });
+  return SmallVector<Value>(loop.getResults());
+}
+
+class AttentionKernel {
+public:
+  AttentionKernel(const AttentionShape &shape, const AttentionTileSizes &sizes)
+      : s(shape) {
+    // A tile never spans groups, so it is no taller than a group needs.
+    int64_t groupRows = llvm::alignTo(s.queriesPerGroup, kLanes);
+    tileRows = std::max(kLanes, std::min(sizes.queryTile, groupRows));
+    vecs = tileRows / kLanes;
+    keyBlock = sizes.keyBlock;
+    keyRegRows = std::max<int64_t>(1, kAccumulators / vecs);
+    valueRegRows = std::max<int64_t>(
+        1, std::min(s.valueWidth, kAccumulators / vecs));
+    tilesPerGroup = llvm::divideCeil(s.queriesPerGroup, tileRows);
+    keyRegRows = std::min(keyRegRows, keyBlock);
+  }
+
+  /// Emits the whole kernel; returns the result tensor.
+  Value emit(ImplicitLocOpBuilder &b, Buffers bufs, RankedTensorType resultType);
+
+private:
+  // --- constants -----------------------------------------------------------
+  Value idx(ImplicitLocOpBuilder &b, int64_t v) {
+    return arith::ConstantIndexOp::create(b, v);
+  }
+  Value f32(ImplicitLocOpBuilder &b, float v) {
+    return arith::ConstantOp::create(b, b.getF32FloatAttr(v));
+  }
+  VectorType vecType(ImplicitLocOpBuilder &b) {
+    return VectorType::get({kLanes}, b.getF32Type());
+  }
+  Value splat(ImplicitLocOpBuilder &b, float v) {
+    VectorType t = vecType(b);
+    return arith::ConstantOp::create(
+        b, t, DenseElementsAttr::get(t, b.getF32FloatAttr(v)));
+  }
+  Value splatI32(ImplicitLocOpBuilder &b, int32_t v) {
+    auto t = VectorType::get({kLanes}, b.getI32Type());
+    return arith::ConstantOp::create(
+        b, t, DenseElementsAttr::get(t, b.getI32IntegerAttr(v)));
+  }
+
+  Value loadVec(ImplicitLocOpBuilder &b, Value buf, ValueRange indices) {
+    return vector::LoadOp::create(b, vecType(b), buf, indices);
+  }
+  Value broadcast(ImplicitLocOpBuilder &b, Value scalar) {
+    return vector::BroadcastOp::create(b, vecType(b), scalar);
+  }
+  Value maxOf(ImplicitLocOpBuilder &b, Value x, Value y) {
+    // No operand is ever NaN here, which lets LLVM use a plain vmaxps.
+    return arith::MaxNumFOp::create(b, x, y, arith::FastMathFlags::nnan);
+  }
+  Value exp(ImplicitLocOpBuilder &b, Value x);
+
+  // --- the work item -------------------------------------------------------
+  void emitWorkItem(ImplicitLocOpBuilder &b, const Buffers &bufs, Value item);
+  void emitKeyRange(ImplicitLocOpBuilder &b, Value keys, Value values,
+                    Value lo, Value hi, bool masked);
+  void emitBlock(ImplicitLocOpBuilder &b, Value keys, Value values, Value j0,
+                 Value count, std::optional<int64_t> staticCount, bool masked);
+  SmallVector<Value> emitScoreRows(ImplicitLocOpBuilder &b, Value keys,
+                                   Value j0, Value r0, int64_t rows,
+                                   bool masked, ValueRange blockMax);
+  void emitValueColumns(ImplicitLocOpBuilder &b, Value values, Value j0,
+                        Value count, Value e0, int64_t cols,
+                        ArrayRef<Value> alpha);
+
+  const AttentionShape &s;
+  int64_t tileRows, vecs, keyBlock, keyRegRows, valueRegRows, tilesPerGroup;
+
+  // Per work item.
+  Value batchIdx, headIdx, firstRow, tileRowCount;
+  Value qT, scores, accT, runMax, runSum; // stack scratch
+  SmallVector<Value> laneRows;           // i32 query row of every lane
+};
+
+/// exp(x) for x <= 0 (softmax arguments and rescale factors): Cody-Waite
+/// reduction x = n ln2 + r, |r| <= ln2/2, a degree-7 Taylor polynomial
+/// (relative error < 1e-8 before rounding) and 2^n built in the exponent
+/// bits. Anything below -87 (masked scores are -inf) gives exactly 0.
+Value AttentionKernel::exp(ImplicitLocOpBuilder &b, Value x) {
+  Value tooSmall = arith::CmpFOp::create(b, arith::CmpFPredicate::OLT, x,
+                                         splat(b, -87.0f));
+  Value xc = maxOf(b, x, splat(b, -87.0f));
+  Value n = math::FloorOp::create(
+      b, vector::FMAOp::create(b, xc, splat(b, 1.44269504088896341f),
+                               splat(b, 0.5f)));
+  Value r = vector::FMAOp::create(b, n, splat(b, -0.693359375f), xc);
+  r = vector::FMAOp::create(b, n, splat(b, 2.12194440e-4f), r);
+  static const float kTaylor[] = {1.0f / 5040, 1.0f / 720, 1.0f / 120,
+                                  1.0f / 24,   1.0f / 6,   0.5f,
+                                  1.0f,        1.0f};
+  Value p = splat(b, kTaylor[0]);
+  for (float c : ArrayRef<float>(kTaylor).drop_front())
+    p = vector::FMAOp::create(b, p, r, splat(b, c));
+  auto i32Vec = VectorType::get({kLanes}, b.getI32Type());
+  Value ni = arith::FPToSIOp::create(b, i32Vec, n);
+  Value bits = arith::ShLIOp::create(
+      b, arith::AddIOp::create(b, ni, splatI32(b, 127)), splatI32(b, 23));
+  Value pow2 = arith::BitcastOp::create(b, vecType(b), bits);
+  Value result = arith::MulFOp::create(b, p, pow2);
+  return arith::SelectOp::create(b, tooSmall, splat(b, 0.0f), result);
+}
+
+Value AttentionKernel::emit(ImplicitLocOpBuilder &b, Buffers bufs,
+                            RankedTensorType resultType) {
+  auto outType = MemRefType::get(resultType.getShape(), b.getF32Type());
+  bufs.out = memref::AllocOp::create(b, outType, b.getI64IntegerAttr(64));
+  int64_t items = s.batch * s.heads * s.groups * tilesPerGroup;
+  scf::ParallelOp::create(
+      b, ValueRange{idx(b, 0)}, ValueRange{idx(b, items)},
+      ValueRange{idx(b, 1)},
+      [&](OpBuilder &nb, Location loc, ValueRange ivs) {
+        ImplicitLocOpBuilder ib(loc, nb);
+        // Stack scratch is released at the end of every work item.
+        auto scope = memref::AllocaScopeOp::create(ib, TypeRange{});
+        Region &region = scope.getBodyRegion();
+        if (region.empty())
+          region.push_back(new Block());
+        ib.setInsertionPointToStart(&region.front());
+        emitWorkItem(ib, bufs, ivs[0]);
+        memref::AllocaScopeReturnOp::create(ib, ValueRange{});
+      });
+  return bufferization::ToTensorOp::create(b, resultType, bufs.out,
+                                           /*restrict=*/b.getUnitAttr(),
+                                           /*writable=*/b.getUnitAttr());
+}
+
+void AttentionKernel::emitWorkItem(ImplicitLocOpBuilder &b,
+                                   const Buffers &bufs, Value item) {
+  Type f32Type = b.getF32Type();
+  int64_t items = s.batch * s.heads * s.groups * tilesPerGroup;
+  // Later groups and later tiles see more keys: hand them out first.
+  Value rev = arith::SubIOp::create(b, idx(b, items - 1), item);
+  Value tile = arith::RemUIOp::create(b, rev, idx(b, tilesPerGroup));
+  Value rest = arith::DivUIOp::create(b, rev, idx(b, tilesPerGroup));
+  Value group = arith::RemUIOp::create(b, rest, idx(b, s.groups));
+  Value bh = arith::DivUIOp::create(b, rest, idx(b, s.groups));
+  batchIdx = arith::DivUIOp::create(b, bh, idx(b, s.heads));
+  headIdx = arith::RemUIOp::create(b, bh, idx(b, s.heads));
+  Value tileStart = arith::MulIOp::create(b, tile, idx(b, tileRows));
+  firstRow = arith::AddIOp::create(
+      b, arith::MulIOp::create(b, group, idx(b, s.queriesPerGroup)),
+      tileStart);
+  tileRowCount = arith::MinUIOp::create(
+      b, idx(b, tileRows),
+      arith::SubIOp::create(b, idx(b, s.queriesPerGroup), tileStart));
+
+  auto scratch = [&](ArrayRef<int64_t> shape) {
+    return memref::AllocaOp::create(b, MemRefType::get(shape, f32Type),
+                                    b.getI64IntegerAttr(64));
+  };
+  qT = scratch({s.width, tileRows});
+  scores = scratch({keyBlock, tileRows});
+  accT = scratch({s.valueWidth, tileRows});
+  runMax = scratch({tileRows});
+  runSum = scratch({tileRows});
+  Value zero = idx(b, 0), one = idx(b, 1);
+
+  // QT[d][i] = scale * q[row0 + i][d]; padding lanes are zero.
+  Value scale = f32(b, s.scale);
+  forLoop(b, zero, tileRowCount, one, {},
+          [&](ImplicitLocOpBuilder &ib, Value i, ValueRange) {
+            Value row = arith::AddIOp::create(ib, firstRow, i);
+            forLoop(ib, idx(ib, 0), idx(ib, s.width), idx(ib, 1), {},
+                    [&](ImplicitLocOpBuilder &jb, Value d, ValueRange) {
+                      Value x = memref::LoadOp::create(
+                          jb, bufs.q, ValueRange{batchIdx, headIdx, row, d});
+                      memref::StoreOp::create(
+                          jb, arith::MulFOp::create(jb, x, scale), qT,
+                          ValueRange{d, i});
+                      return SmallVector<Value>{};
+                    });
+            return SmallVector<Value>{};
+          });
+  forLoop(b, zero, idx(b, s.width), one, {},
+          [&](ImplicitLocOpBuilder &ib, Value d, ValueRange) {
+            forLoop(ib, tileRowCount, idx(ib, tileRows), idx(ib, 1), {},
+                    [&](ImplicitLocOpBuilder &jb, Value i, ValueRange) {
+                      memref::StoreOp::create(jb, f32(jb, 0.0f), qT,
+                                              ValueRange{d, i});
+                      return SmallVector<Value>{};
+                    });
+            return SmallVector<Value>{};
+          });
+
+  // Accumulator, running max and running sum.
+  forLoop(b, zero, idx(b, s.valueWidth), one, {},
+          [&](ImplicitLocOpBuilder &ib, Value e, ValueRange) {
+            for (int64_t v = 0; v < vecs; ++v)
+              vector::StoreOp::create(ib, splat(ib, 0.0f), accT,
+                                      ValueRange{e, idx(ib, v * kLanes)});
+            return SmallVector<Value>{};
+          });
+  auto i32Vec = VectorType::get({kLanes}, b.getI32Type());
+  SmallVector<int32_t> iota(kLanes);
+  for (int64_t l = 0; l < kLanes; ++l)
+    iota[l] = l;
+  Value iotaVec = arith::ConstantOp::create(
+      b, i32Vec, DenseElementsAttr::get(i32Vec, ArrayRef<int32_t>(iota)));
+  Value firstRow32 = arith::IndexCastOp::create(b, b.getI32Type(), firstRow);
+  laneRows.clear();
+  for (int64_t v = 0; v < vecs; ++v) {
+    vector::StoreOp::create(b, splat(b, kInitialMax), runMax,
+                            ValueRange{idx(b, v * kLanes)});
+    vector::StoreOp::create(b, splat(b, 0.0f), runSum,
+                            ValueRange{idx(b, v * kLanes)});
+    Value base = arith::AddIOp::create(
+        b, firstRow32,
+        arith::ConstantOp::create(b, b.getI32IntegerAttr(v * kLanes)));
+    laneRows.push_back(arith::AddIOp::create(
+        b, vector::BroadcastOp::create(b, i32Vec, base), iotaVec));
+  }
+
+  // Memory rows of the group, always fully visible.
+  if (s.memoryRows > 0) {
+    Value lo = arith::MulIOp::create(b, group, idx(b, s.memoryRows));
+    Value hi = arith::AddIOp::create(b, lo, idx(b, s.memoryRows));
+    emitKeyRange(b, bufs.memK, bufs.memV, lo, hi, /*masked=*/false);
+  }
+
+  // The visible keys of the group: [lo, unmaskedEnd) seen by every lane,
+  // [unmaskedEnd, hi) only below the causal diagonal.
+  Value lo, unmaskedEnd, hi;
+  if (s.isRoute) {
+    Value shift = idx(b, s.shift);
+    Value sees =
+        arith::CmpIOp::create(b, arith::CmpIPredicate::uge, group, shift);
+    Value source = arith::SubIOp::create(
+        b, arith::MaxUIOp::create(b, group, shift), shift);
+    lo = arith::MulIOp::create(b, source, idx(b, s.keysPerGroup));
+    hi = arith::SelectOp::create(
+        b, sees, arith::AddIOp::create(b, lo, idx(b, s.keysPerGroup)), lo);
+    unmaskedEnd = hi;
+  } else {
+    lo = zero;
+    if (s.lookback >= 0) {
+      Value lb = idx(b, s.lookback);
+      Value first =
+          arith::SubIOp::create(b, arith::MaxUIOp::create(b, group, lb), lb);
+      lo = arith::MulIOp::create(b, first, idx(b, s.keysPerGroup));
+    }
+    if (s.causal) {
+      // Keys up to the tile's first row are visible to every lane.
+      unmaskedEnd = arith::AddIOp::create(b, firstRow, one);
+      hi = arith::AddIOp::create(b, firstRow, tileRowCount);
+    } else {
+      hi = arith::MulIOp::create(
+          b, arith::AddIOp::create(b, group, one), idx(b, s.keysPerGroup));
+      unmaskedEnd = hi;
+    }
+  }
+  Value blockC = idx(b, keyBlock);
+  Value fullBlocks = arith::DivUIOp::create(
+      b, arith::SubIOp::create(b, unmaskedEnd, lo), blockC);
+  Value fullEnd = arith::AddIOp::create(
+      b, lo, arith::MulIOp::create(b, fullBlocks, blockC));
+  forLoop(b, lo, fullEnd, blockC, {},
+          [&](ImplicitLocOpBuilder &ib, Value j0, ValueRange) {
+            emitBlock(ib, bufs.k, bufs.v, j0, idx(ib, keyBlock), keyBlock,
+                      /*masked=*/false);
+            return SmallVector<Value>{};
+          });
+  emitKeyRange(b, bufs.k, bufs.v, fullEnd, hi, /*masked=*/s.causal);
+
+  // out[row0 + i][e] = OT[e][i] / sum[i]; a row that saw nothing stays 0.
+  forLoop(b, zero, tileRowCount, one, {},
+          [&](ImplicitLocOpBuilder &ib, Value i, ValueRange) {
+            Value sum = memref::LoadOp::create(ib, runSum, ValueRange{i});
+            Value positive = arith::CmpFOp::create(
+                ib, arith::CmpFPredicate::OGT, sum, f32(ib, 0.0f));
+            Value inv = arith::SelectOp::create(
+                ib, positive, arith::DivFOp::create(ib, f32(ib, 1.0f), sum),
+                f32(ib, 0.0f));
+            Value row = arith::AddIOp::create(ib, firstRow, i);
+            forLoop(ib, idx(ib, 0), idx(ib, s.valueWidth), idx(ib, 1), {},
+                    [&](ImplicitLocOpBuilder &jb, Value e, ValueRange) {
+                      Value o = memref::LoadOp::create(jb, accT,
+                                                       ValueRange{e, i});
+                      memref::StoreOp::create(
+                          jb, arith::MulFOp::create(jb, o, inv), bufs.out,
+                          ValueRange{batchIdx, headIdx, row, e});
+                      return SmallVector<Value>{};
+                    });
+            return SmallVector<Value>{};
+          });
+}
+
+/// Keys [lo, hi) in blocks of at most keyBlock.
+void AttentionKernel::emitKeyRange(ImplicitLocOpBuilder &b, Value keys,
+                                   Value values, Value lo, Value hi,
+                                   bool masked) {
+  forLoop(b, lo, hi, idx(b, keyBlock), {},
+          [&](ImplicitLocOpBuilder &ib, Value j0, ValueRange) {
+            Value count = arith::MinUIOp::create(
+                ib, idx(ib, keyBlock), arith::SubIOp::create(ib, hi, j0));
+            emitBlock(ib, keys, values, j0, count, std::nullopt, masked);
+            return SmallVector<Value>{};
+          });
+}
+
+void AttentionKernel::emitBlock(ImplicitLocOpBuilder &b, Value keys,
+                                Value values, Value j0, Value count,
+                                std::optional<int64_t> staticCount,
+                                bool masked) {
+  Value zero = idx(b, 0), one = idx(b, 1);
+  // Scores, KR key rows at a time, then one at a time for the remainder.
+  SmallVector<Value> blockMax(vecs, splat(b, -std::numeric_limits<float>::infinity()));
+  Value regRows = idx(b, keyRegRows);
+  Value chunkEnd =
+      staticCount
+          ? idx(b, *staticCount - *staticCount % keyRegRows)
+          : arith::SubIOp::create(b, count,
+                                  arith::RemUIOp::create(b, count, regRows));
+  blockMax = forLoop(b, zero, chunkEnd, regRows, blockMax,
+                     [&](ImplicitLocOpBuilder &ib, Value r0, ValueRange acc) {
+                       return emitScoreRows(ib, keys, j0, r0, keyRegRows,
+                                            masked, acc);
+                     });
+  if (!staticCount || *staticCount % keyRegRows != 0)
+    blockMax = forLoop(b, chunkEnd, count, one, blockMax,
+                       [&](ImplicitLocOpBuilder &ib, Value r, ValueRange acc) {
+                         return emitScoreRows(ib, keys, j0, r, 1, masked, acc);
+                       });
+
+  // Online softmax: new max, rescale factor, probabilities, running sum.
+  SmallVector<Value> newMax, alpha;
+  for (int64_t v = 0; v < vecs; ++v) {
+    Value off = idx(b, v * kLanes);
+    Value old = loadVec(b, runMax, off);
+    newMax.push_back(maxOf(b, old, blockMax[v]));
+    alpha.push_back(exp(b, arith::SubFOp::create(b, old, newMax[v])));
+    vector::StoreOp::create(b, newMax[v], runMax, off);
+  }
+  SmallVector<Value> zeros(vecs, splat(b, 0.0f));
+  SmallVector<Value> blockSum = forLoop(
+      b, zero, count, one, zeros,
+      [&](ImplicitLocOpBuilder &ib, Value r, ValueRange acc) {
+        SmallVector<Value> next;
+        for (int64_t v = 0; v < vecs; ++v) {
+          SmallVector<Value> at{r, idx(ib, v * kLanes)};
+          Value p = exp(ib, arith::SubFOp::create(
+                                ib, loadVec(ib, scores, at), newMax[v]));
+          vector::StoreOp::create(ib, p, scores, at);
+          next.push_back(arith::AddFOp::create(ib, acc[v], p));
+        }
+        return next;
+      });
+  for (int64_t v = 0; v < vecs; ++v) {
+    Value off = idx(b, v * kLanes);
+    Value sum = vector::FMAOp::create(b, loadVec(b, runSum, off), alpha[v],
+                                      blockSum[v]);
+    vector::StoreOp::create(b, sum, runSum, off);
+  }
+
+  // OT = alpha * OT + V^T . P, ER value columns at a time.
+  int64_t fullCols = s.valueWidth - s.valueWidth % valueRegRows;
+  forLoop(b, zero, idx(b, fullCols), idx(b, valueRegRows), {},
+          [&](ImplicitLocOpBuilder &ib, Value e0, ValueRange) {
+            emitValueColumns(ib, values, j0, count, e0, valueRegRows, alpha);
+            return SmallVector<Value>{};
+          });
+  if (fullCols != s.valueWidth)
+    emitValueColumns(b, values, j0, count, idx(b, fullCols),
+                     s.valueWidth - fullCols, alpha);
+}
+
+/// Scores of key rows j0+r0 .. j0+r0+rows-1 against the whole query tile,
+/// stored to ST; returns the updated per-lane block max.
+SmallVector<Value> AttentionKernel::emitScoreRows(ImplicitLocOpBuilder &b,
+                                                  Value keys, Value j0,
+                                                  Value r0, int64_t rows,
+                                                  bool masked,
+                                                  ValueRange blockMax) {
+  Value firstKey = arith::AddIOp::create(b, j0, r0);
+  SmallVector<Value> keyRows;
+  for (int64_t rr = 0; rr < rows; ++rr)
+    keyRows.push_back(arith::AddIOp::create(b, firstKey, idx(b, rr)));
+  SmallVector<Value> zeros(rows * vecs, splat(b, 0.0f));
+  SmallVector<Value> acc = forLoop(
+      b, idx(b, 0), idx(b, s.width), idx(b, 1), zeros,
+      [&](ImplicitLocOpBuilder &ib, Value d, ValueRange acc) {
+        SmallVector<Value> qv, next(acc.begin(), acc.end());
+        for (int64_t v = 0; v < vecs; ++v)
+          qv.push_back(loadVec(ib, qT, ValueRange{d, idx(ib, v * kLanes)}));
+        for (int64_t rr = 0; rr < rows; ++rr) {
+          Value kb = broadcast(
+              ib, memref::LoadOp::create(
+                      ib, keys, ValueRange{batchIdx, headIdx, keyRows[rr], d}));
+          for (int64_t v = 0; v < vecs; ++v)
+            next[rr * vecs + v] =
+                vector::FMAOp::create(ib, kb, qv[v], next[rr * vecs + v]);
+        }
+        return next;
+      });
+
+  SmallVector<Value> newMax(blockMax.begin(), blockMax.end());
+  Value negInf = splat(b, -std::numeric_limits<float>::infinity());
+  auto i32Vec = VectorType::get({kLanes}, b.getI32Type());
+  for (int64_t rr = 0; rr < rows; ++rr) {
+    Value keyLane;
+    if (masked)
+      keyLane = vector::BroadcastOp::create(
+          b, i32Vec,
+          arith::IndexCastOp::create(b, b.getI32Type(), keyRows[rr]));
+    Value row = arith::AddIOp::create(b, r0, idx(b, rr));
+    for (int64_t v = 0; v < vecs; ++v) {
+      Value score = acc[rr * vecs + v];
+      if (masked) {
+        // Causal: query row i sees key j only when j <= i.
+        Value visible = arith::CmpIOp::create(b, arith::CmpIPredicate::sle,
+                                              keyLane, laneRows[v]);
+        score = arith::SelectOp::create(b, visible, score, negInf);
+      }
+      vector::StoreOp::create(b, score, scores,
+                              ValueRange{row, idx(b, v * kLanes)});
+      newMax[v] = maxOf(b, newMax[v], score);
+    }
+  }
+  return newMax;
+}
+
+/// OT[e0 .. e0+cols-1][:] = alpha * OT + sum over the block of v[j][e] * P[j].
+void AttentionKernel::emitValueColumns(ImplicitLocOpBuilder &b, Value values,
+                                       Value j0, Value count, Value e0,
+                                       int64_t cols, ArrayRef<Value> alpha) {
+  SmallVector<Value> cols_;
+  for (int64_t c = 0; c < cols; ++c)
+    cols_.push_back(arith::AddIOp::create(b, e0, idx(b, c)));
+  SmallVector<Value> init;
+  for (int64_t c = 0; c < cols; ++c)
+    for (int64_t v = 0; v < vecs; ++v)
+      init.push_back(arith::MulFOp::create(
+          b, loadVec(b, accT, ValueRange{cols_[c], idx(b, v * kLanes)}),
+          alpha[v]));
+  SmallVector<Value> acc = forLoop(
+      b, idx(b, 0), count, idx(b, 1), init,
+      [&](ImplicitLocOpBuilder &ib, Value r, ValueRange acc) {
+        SmallVector<Value> pv, next(acc.begin(), acc.end());
+        for (int64_t v = 0; v < vecs; ++v)
+          pv.push_back(loadVec(ib, scores, ValueRange{r, idx(ib, v * kLanes)}));
+        Value key = arith::AddIOp::create(ib, j0, r);
+        for (int64_t c = 0; c < cols; ++c) {
+          Value vb = broadcast(
+              ib, memref::LoadOp::create(
+                      ib, values, ValueRange{batchIdx, headIdx, key, cols_[c]}));
+          for (int64_t v = 0; v < vecs; ++v)
+            next[c * vecs + v] =
+                vector::FMAOp::create(ib, vb, pv[v], next[c * vecs + v]);
+        }
+        return next;
+      });
+  for (int64_t c = 0; c < cols; ++c)
+    for (int64_t v = 0; v < vecs; ++v)
+      vector::StoreOp::create(b, acc[c * vecs + v], accT,
+                              ValueRange{cols_[c], idx(b, v * kLanes)});
+}
+
+AttentionShape commonShape(Value q, Value v, RankedTensorType resultType) {
+  auto qType = cast<RankedTensorType>(q.getType());
+  AttentionShape s;
+  s.batch = qType.getDimSize(0);
+  s.heads = qType.getDimSize(1);
+  s.width = qType.getDimSize(3);
+  s.valueWidth = resultType.getDimSize(3);
+  (void)v;
+  return s;
+}
+
+struct GroupedAttentionToVector : OpRewritePattern<GroupedAttentionOp> {
+  GroupedAttentionToVector(MLIRContext *ctx, AttentionTileSizes sizes)
+      : OpRewritePattern(ctx), sizes(sizes) {}
+
+  LogicalResult matchAndRewrite(GroupedAttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    auto resultType = cast<RankedTensorType>(op.getType());
+    AttentionShape s = commonShape(op.getQ(), op.getV(), resultType);
+    int64_t n = op.getGroupSizeAttr().getInt();
+    s.groups = op.getQ().getType().getDimSize(2) / n;
+    s.queriesPerGroup = s.keysPerGroup = n;
+    s.lookback = op.getLookbackAttr().getInt();
+    s.causal = op.getCausal();
+    s.scale = op.getEffectiveScale();
+    Buffers bufs;
+    bufs.q = toReadOnlyBuffer(b, b.getLoc(), op.getQ());
+    bufs.k = toReadOnlyBuffer(b, b.getLoc(), op.getK());
+    bufs.v = toReadOnlyBuffer(b, b.getLoc(), op.getV());
+    if (!op.getMemory().empty() && op.getMemoryRowsPerGroup() > 0) {
+      s.memoryRows = op.getMemoryRowsPerGroup();
+      bufs.memK = toReadOnlyBuffer(b, b.getLoc(), op.getMemory()[0]);
+      bufs.memV = toReadOnlyBuffer(b, b.getLoc(), op.getMemory()[1]);
+    }
+    AttentionKernel kernel(s, sizes);
+    rewriter.replaceOp(op, kernel.emit(b, bufs, resultType));
+    return success();
+  }
+
+  AttentionTileSizes sizes;
+};
+
+struct LatentRouteToVector : OpRewritePattern<LatentRouteOp> {
+  LatentRouteToVector(MLIRContext *ctx, AttentionTileSizes sizes)
+      : OpRewritePattern(ctx), sizes(sizes) {}
+
+  LogicalResult matchAndRewrite(LatentRouteOp op,
+                                PatternRewriter &rewriter) const override {
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    auto resultType = cast<RankedTensorType>(op.getType());
+    AttentionShape s = commonShape(op.getQ(), op.getV(), resultType);
+    s.isRoute = true;
+    s.groups = op.getGroupsAttr().getInt();
+    s.queriesPerGroup = op.getQ().getType().getDimSize(2) / s.groups;
+    s.keysPerGroup = op.getK().getType().getDimSize(2) / s.groups;
+    s.shift = op.getShiftAttr().getInt();
+    s.scale = op.getEffectiveScale();
+    Buffers bufs;
+    bufs.q = toReadOnlyBuffer(b, b.getLoc(), op.getQ());
+    bufs.k = toReadOnlyBuffer(b, b.getLoc(), op.getK());
+    bufs.v = toReadOnlyBuffer(b, b.getLoc(), op.getV());
+    AttentionKernel kernel(s, sizes);
+    rewriter.replaceOp(op, kernel.emit(b, bufs, resultType));
+    return success();
+  }
+
+  AttentionTileSizes sizes;
+};
+
+} // namespace
+
+void mlir::loom::populateAttentionToVectorPatterns(
+    RewritePatternSet &patterns, const AttentionTileSizes &sizes) {
+  patterns.add<GroupedAttentionToVector, LatentRouteToVector>(
+      patterns.getContext(), sizes);
+}
