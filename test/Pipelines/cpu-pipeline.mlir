@@ -3,10 +3,16 @@
 // The whole CPU pipeline: a chain of loom ops plus a residual add ends as
 // LLVM dialect with a C-interface wrapper whose result is an out-param
 // (one extra descriptor pointer, no return value), and the result buffer is
-// the caller's: no malloc for it. The intermediate is freed.
+// the caller's: no malloc for it. The intermediate is freed. Both attention
+// ops run as OpenMP parallel regions sized by loom_thread_count().
 // CHECK-NOT: loom.
+// CHECK: llvm.func @loom_thread_count() -> i32
 // CHECK-LABEL: llvm.func @chain(
 // CHECK: llvm.call @malloc
+// CHECK: %[[N:.+]] = llvm.call @loom_thread_count() : () -> i32
+// CHECK-NEXT: omp.parallel num_threads(%[[N]] : i32)
+// CHECK: omp.wsloop schedule(dynamic)
+// CHECK: omp.parallel num_threads
 // CHECK: llvm.call @free
 // CHECK: llvm.return
 // CHECK-LABEL: llvm.func @_mlir_ciface_chain(%{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr)

@@ -29,6 +29,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/UB/IR/UBOps.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 
@@ -137,6 +138,8 @@ private:
 
   // --- the work item -------------------------------------------------------
   void emitWorkItem(ImplicitLocOpBuilder &b, const Buffers &bufs, Value item);
+  void emitPackQueries(ImplicitLocOpBuilder &b, Value q);
+  void emitStoreOutput(ImplicitLocOpBuilder &b, Value out);
   void emitKeyRange(ImplicitLocOpBuilder &b, Value keys, Value values,
                     Value lo, Value hi, bool masked);
   void emitBlock(ImplicitLocOpBuilder &b, Value keys, Value values, Value j0,
@@ -194,15 +197,10 @@ Value AttentionKernel::emit(ImplicitLocOpBuilder &b, Buffers bufs,
       b, ValueRange{idx(b, 0)}, ValueRange{idx(b, items)},
       ValueRange{idx(b, 1)},
       [&](OpBuilder &nb, Location loc, ValueRange ivs) {
+        // scf.parallel is an automatic allocation scope: the stack scratch
+        // of a work item is released when it ends.
         ImplicitLocOpBuilder ib(loc, nb);
-        // Stack scratch is released at the end of every work item.
-        auto scope = memref::AllocaScopeOp::create(ib, TypeRange{});
-        Region &region = scope.getBodyRegion();
-        if (region.empty())
-          region.push_back(new Block());
-        ib.setInsertionPointToStart(&region.front());
         emitWorkItem(ib, bufs, ivs[0]);
-        memref::AllocaScopeReturnOp::create(ib, ValueRange{});
       });
   return bufferization::ToTensorOp::create(b, resultType, bufs.out,
                                            /*restrict=*/b.getUnitAttr(),
@@ -240,32 +238,7 @@ void AttentionKernel::emitWorkItem(ImplicitLocOpBuilder &b,
   runSum = scratch({tileRows});
   Value zero = idx(b, 0), one = idx(b, 1);
 
-  // QT[d][i] = scale * q[row0 + i][d]; padding lanes are zero.
-  Value scale = f32(b, s.scale);
-  forLoop(b, zero, tileRowCount, one, {},
-          [&](ImplicitLocOpBuilder &ib, Value i, ValueRange) {
-            Value row = arith::AddIOp::create(ib, firstRow, i);
-            forLoop(ib, idx(ib, 0), idx(ib, s.width), idx(ib, 1), {},
-                    [&](ImplicitLocOpBuilder &jb, Value d, ValueRange) {
-                      Value x = memref::LoadOp::create(
-                          jb, bufs.q, ValueRange{batchIdx, headIdx, row, d});
-                      memref::StoreOp::create(
-                          jb, arith::MulFOp::create(jb, x, scale), qT,
-                          ValueRange{d, i});
-                      return SmallVector<Value>{};
-                    });
-            return SmallVector<Value>{};
-          });
-  forLoop(b, zero, idx(b, s.width), one, {},
-          [&](ImplicitLocOpBuilder &ib, Value d, ValueRange) {
-            forLoop(ib, tileRowCount, idx(ib, tileRows), idx(ib, 1), {},
-                    [&](ImplicitLocOpBuilder &jb, Value i, ValueRange) {
-                      memref::StoreOp::create(jb, f32(jb, 0.0f), qT,
-                                              ValueRange{d, i});
-                      return SmallVector<Value>{};
-                    });
-            return SmallVector<Value>{};
-          });
+  emitPackQueries(b, bufs.q);
 
   // Accumulator, running max and running sum.
   forLoop(b, zero, idx(b, s.valueWidth), one, {},
@@ -346,25 +319,123 @@ void AttentionKernel::emitWorkItem(ImplicitLocOpBuilder &b,
           });
   emitKeyRange(b, bufs.k, bufs.v, fullEnd, hi, /*masked=*/s.causal);
 
-  // out[row0 + i][e] = OT[e][i] / sum[i]; a row that saw nothing stays 0.
-  forLoop(b, zero, tileRowCount, one, {},
+  emitStoreOutput(b, bufs.out);
+}
+
+/// The 16 x 16 transpose of `rows` (16 vectors), as 16 vectors.
+SmallVector<Value> transpose16(ImplicitLocOpBuilder &b, ArrayRef<Value> rows) {
+  auto square = VectorType::get({kLanes, kLanes}, b.getF32Type());
+  Value m = ub::PoisonOp::create(b, square);
+  for (auto [i, row] : llvm::enumerate(rows))
+    m = vector::InsertOp::create(b, row, m, ArrayRef<int64_t>{int64_t(i)});
+  Value t = vector::TransposeOp::create(b, m, ArrayRef<int64_t>{1, 0});
+  SmallVector<Value> cols;
+  for (int64_t i = 0; i < kLanes; ++i)
+    cols.push_back(vector::ExtractOp::create(b, t, ArrayRef<int64_t>{i}));
+  return cols;
+}
+
+/// QT[d][i] = scale * q[row0 + i][d], 16 x 16 blocks at a time through a
+/// register transpose. Padding lanes repeat the tile's last row: finite
+/// values whose results are never stored, and no read past the buffer.
+void AttentionKernel::emitPackQueries(ImplicitLocOpBuilder &b, Value q) {
+  Value lastRow = arith::SubIOp::create(
+      b, arith::AddIOp::create(b, firstRow, tileRowCount), idx(b, 1));
+  SmallVector<Value> rowOf;
+  for (int64_t i = 0; i < tileRows; ++i)
+    rowOf.push_back(arith::MinUIOp::create(
+        b, arith::AddIOp::create(b, firstRow, idx(b, i)), lastRow));
+  Value scale = splat(b, s.scale);
+  int64_t fullCols = s.width - s.width % kLanes;
+  forLoop(b, idx(b, 0), idx(b, fullCols), idx(b, kLanes), {},
+          [&](ImplicitLocOpBuilder &ib, Value d0, ValueRange) {
+            for (int64_t v = 0; v < vecs; ++v) {
+              SmallVector<Value> rows;
+              for (int64_t l = 0; l < kLanes; ++l)
+                rows.push_back(arith::MulFOp::create(
+                    ib,
+                    loadVec(ib, q,
+                            ValueRange{batchIdx, headIdx, rowOf[v * kLanes + l],
+                                       d0}),
+                    scale));
+              SmallVector<Value> cols = transpose16(ib, rows);
+              for (int64_t c = 0; c < kLanes; ++c)
+                vector::StoreOp::create(
+                    ib, cols[c], qT,
+                    ValueRange{arith::AddIOp::create(ib, d0, idx(ib, c)),
+                               idx(ib, v * kLanes)});
+            }
+            return SmallVector<Value>{};
+          });
+  // The last D % 16 columns one element at a time.
+  Value scalarScale = f32(b, s.scale);
+  for (int64_t d = fullCols; d < s.width; ++d)
+    for (int64_t i = 0; i < tileRows; ++i) {
+      Value x = memref::LoadOp::create(
+          b, q, ValueRange{batchIdx, headIdx, rowOf[i], idx(b, d)});
+      memref::StoreOp::create(b, arith::MulFOp::create(b, x, scalarScale), qT,
+                              ValueRange{idx(b, d), idx(b, i)});
+    }
+}
+
+/// out[row0 + i][e] = OT[e][i] / sum[i] for the tile's real rows; a row that
+/// saw no key gets zeros. Transposed back 16 x 16 blocks at a time.
+void AttentionKernel::emitStoreOutput(ImplicitLocOpBuilder &b, Value out) {
+  SmallVector<Value> inv;
+  for (int64_t v = 0; v < vecs; ++v) {
+    Value off = idx(b, v * kLanes);
+    Value sum = loadVec(b, runSum, off);
+    Value positive = arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, sum,
+                                           splat(b, 0.0f));
+    inv.push_back(arith::SelectOp::create(
+        b, positive, arith::DivFOp::create(b, splat(b, 1.0f), sum),
+        splat(b, 0.0f)));
+    // Kept for the scalar tail below.
+    vector::StoreOp::create(b, inv.back(), runSum, off);
+  }
+  int64_t fullCols = s.valueWidth - s.valueWidth % kLanes;
+  forLoop(
+      b, idx(b, 0), idx(b, fullCols), idx(b, kLanes), {},
+      [&](ImplicitLocOpBuilder &ib, Value e0, ValueRange) {
+        for (int64_t v = 0; v < vecs; ++v) {
+          SmallVector<Value> cols;
+          for (int64_t c = 0; c < kLanes; ++c)
+            cols.push_back(arith::MulFOp::create(
+                ib,
+                loadVec(ib, accT,
+                        ValueRange{arith::AddIOp::create(ib, e0, idx(ib, c)),
+                                   idx(ib, v * kLanes)}),
+                inv[v]));
+          SmallVector<Value> rows = transpose16(ib, cols);
+          for (int64_t l = 0; l < kLanes; ++l) {
+            Value i = idx(ib, v * kLanes + l);
+            Value real = arith::CmpIOp::create(ib, arith::CmpIPredicate::ult, i,
+                                               tileRowCount);
+            scf::IfOp::create(ib, real, [&](OpBuilder &nb, Location loc) {
+              ImplicitLocOpBuilder tb(loc, nb);
+              vector::StoreOp::create(
+                  tb, rows[l], out,
+                  ValueRange{batchIdx, headIdx,
+                             arith::AddIOp::create(tb, firstRow, i), e0});
+              scf::YieldOp::create(tb);
+            });
+          }
+        }
+        return SmallVector<Value>{};
+      });
+  if (fullCols == s.valueWidth)
+    return;
+  forLoop(b, idx(b, 0), tileRowCount, idx(b, 1), {},
           [&](ImplicitLocOpBuilder &ib, Value i, ValueRange) {
-            Value sum = memref::LoadOp::create(ib, runSum, ValueRange{i});
-            Value positive = arith::CmpFOp::create(
-                ib, arith::CmpFPredicate::OGT, sum, f32(ib, 0.0f));
-            Value inv = arith::SelectOp::create(
-                ib, positive, arith::DivFOp::create(ib, f32(ib, 1.0f), sum),
-                f32(ib, 0.0f));
+            Value scale = memref::LoadOp::create(ib, runSum, ValueRange{i});
             Value row = arith::AddIOp::create(ib, firstRow, i);
-            forLoop(ib, idx(ib, 0), idx(ib, s.valueWidth), idx(ib, 1), {},
-                    [&](ImplicitLocOpBuilder &jb, Value e, ValueRange) {
-                      Value o = memref::LoadOp::create(jb, accT,
-                                                       ValueRange{e, i});
-                      memref::StoreOp::create(
-                          jb, arith::MulFOp::create(jb, o, inv), bufs.out,
-                          ValueRange{batchIdx, headIdx, row, e});
-                      return SmallVector<Value>{};
-                    });
+            for (int64_t e = fullCols; e < s.valueWidth; ++e) {
+              Value o = memref::LoadOp::create(ib, accT,
+                                               ValueRange{idx(ib, e), i});
+              memref::StoreOp::create(
+                  ib, arith::MulFOp::create(ib, o, scale), out,
+                  ValueRange{batchIdx, headIdx, row, idx(ib, e)});
+            }
             return SmallVector<Value>{};
           });
 }
@@ -400,11 +471,30 @@ void AttentionKernel::emitBlock(ImplicitLocOpBuilder &b, Value keys,
                        return emitScoreRows(ib, keys, j0, r0, keyRegRows,
                                             masked, acc);
                      });
-  if (!staticCount || *staticCount % keyRegRows != 0)
-    blockMax = forLoop(b, chunkEnd, count, one, blockMax,
-                       [&](ImplicitLocOpBuilder &ib, Value r, ValueRange acc) {
-                         return emitScoreRows(ib, keys, j0, r, 1, masked, acc);
-                       });
+  // The last count % KR key rows: one smaller register tile, chosen by a
+  // switch when the count is only known at run time.
+  if (staticCount) {
+    if (int64_t rem = *staticCount % keyRegRows)
+      blockMax = emitScoreRows(b, keys, j0, chunkEnd, rem, masked, blockMax);
+  } else if (keyRegRows > 1) {
+    Value rem = arith::SubIOp::create(b, count, chunkEnd);
+    SmallVector<int64_t> cases;
+    for (int64_t r = 1; r < keyRegRows; ++r)
+      cases.push_back(r);
+    SmallVector<Type> types(vecs, vecType(b));
+    auto sw = scf::IndexSwitchOp::create(b, types, rem, cases, cases.size());
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&sw.getDefaultRegion().emplaceBlock());
+      scf::YieldOp::create(b, blockMax);
+      for (auto [i, rows] : llvm::enumerate(cases)) {
+        b.setInsertionPointToStart(&sw.getCaseRegions()[i].emplaceBlock());
+        scf::YieldOp::create(
+            b, emitScoreRows(b, keys, j0, chunkEnd, rows, masked, blockMax));
+      }
+    }
+    blockMax = SmallVector<Value>(sw.getResults());
+  }
 
   // Online softmax: new max, rescale factor, probabilities, running sum.
   SmallVector<Value> newMax, alpha;

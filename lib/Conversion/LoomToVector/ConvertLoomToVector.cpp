@@ -26,14 +26,14 @@ struct ConvertLoomToVectorPass
       getOperation().emitError()
           << "convert-loom-to-vector: query-tile must be a multiple of 16 "
              "between 16 and 256, got "
-          << queryTile;
+          << int64_t(queryTile);
       return signalPassFailure();
     }
     if (keyBlock < 1 || keyBlock > 1024) {
       getOperation().emitError()
           << "convert-loom-to-vector: key-block must be between 1 and 1024, "
              "got "
-          << keyBlock;
+          << int64_t(keyBlock);
       return signalPassFailure();
     }
     RewritePatternSet patterns(&getContext());

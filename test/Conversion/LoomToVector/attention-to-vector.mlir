@@ -1,0 +1,87 @@
+// RUN: loom-opt %s --convert-loom-to-vector --cse | FileCheck %s
+// RUN: loom-opt %s --convert-loom-to-vector="query-tile=32 key-block=16" --cse | FileCheck %s --check-prefix=SMALL
+// RUN: not loom-opt %s --convert-loom-to-vector="query-tile=24" 2>&1 | FileCheck %s --check-prefix=BADTILE
+// RUN: not loom-opt %s --convert-loom-to-vector="key-block=0" 2>&1 | FileCheck %s --check-prefix=BADBLOCK
+
+// One work item per (batch, head, 64-row query tile), all in one
+// scf.parallel; stack scratch for the transposed query tile (D x 64), the
+// score block (64 keys x 64 queries), the transposed accumulator (E x 64),
+// the running max and the running sum.
+// CHECK-LABEL: func.func @grouped
+// CHECK:         %[[OUT:.+]] = memref.alloc() {alignment = 64 : i64} : memref<1x2x128x16xf32>
+// CHECK-DAG:     %[[C0:.+]] = arith.constant 0 : index
+// CHECK-DAG:     %[[C4:.+]] = arith.constant 4 : index
+// CHECK:         scf.parallel (%{{.+}}) = (%[[C0]]) to (%[[C4]])
+// CHECK-DAG:         memref.alloca() {alignment = 64 : i64} : memref<16x64xf32>
+// CHECK-DAG:         memref.alloca() {alignment = 64 : i64} : memref<64x64xf32>
+// CHECK-DAG:         memref.alloca() {alignment = 64 : i64} : memref<64xf32>
+// The query tile is transposed 16 x 16 at a time in registers.
+// CHECK:             vector.transpose %{{.+}}, [1, 0] : vector<16x16xf32> to vector<16x16xf32>
+// Scores: a broadcast key element times a vector of 16 queries.
+// CHECK:             vector.broadcast %{{.+}} : f32 to vector<16xf32>
+// CHECK:             vector.fma %{{.+}}, %{{.+}}, %{{.+}} : vector<16xf32>
+// No mask without causality.
+// CHECK-NOT:         arith.cmpi sle
+// CHECK:             math.floor %{{.+}} : vector<16xf32>
+// CHECK:         bufferization.to_tensor %[[OUT]] restrict writable
+func.func @grouped(%q: tensor<1x2x128x16xf32>, %k: tensor<1x2x128x16xf32>, %v: tensor<1x2x128x16xf32>) -> tensor<1x2x128x16xf32> {
+  %o = loom.grouped_attention %q, %k, %v group_size = 128 : tensor<1x2x128x16xf32>, tensor<1x2x128x16xf32>, tensor<1x2x128x16xf32> -> tensor<1x2x128x16xf32>
+  return %o : tensor<1x2x128x16xf32>
+}
+
+// Causal: only the blocks after the tile's first row go through the
+// lane-by-lane mask (key <= query row); the key count there is known only
+// at run time, so the last rows of a block are picked by a switch.
+// CHECK-LABEL: func.func @causal
+// CHECK:         scf.parallel
+// CHECK:           scf.index_switch
+// CHECK:           arith.cmpi sle, %{{.+}}, %{{.+}} : vector<16xi32>
+// CHECK:           arith.select %{{.+}}, %{{.+}}, %{{.+}} : vector<16xi1>, vector<16xf32>
+func.func @causal(%q: tensor<1x1x96x16xf32>, %k: tensor<1x1x96x16xf32>, %v: tensor<1x1x96x8xf32>) -> tensor<1x1x96x8xf32> {
+  %o = loom.grouped_attention %q, %k, %v group_size = 32 lookback = 1 causal = true : tensor<1x1x96x16xf32>, tensor<1x1x96x16xf32>, tensor<1x1x96x8xf32> -> tensor<1x1x96x8xf32>
+  return %o : tensor<1x1x96x8xf32>
+}
+
+// Memory rows are read from the memory operands; a small group gets a
+// 16-row tile, not 64.
+// CHECK-LABEL: func.func @memory
+// CHECK-SAME:    %{{.+}}: tensor<1x1x16x8xf32>, %{{.+}}: tensor<1x1x16x8xf32>, %{{.+}}: tensor<1x1x16x8xf32>, %[[MK:[a-z0-9]+]]: tensor<1x1x8x8xf32>, %[[MV:[a-z0-9]+]]: tensor<1x1x8x8xf32>
+// CHECK-DAG:     %[[MKB:.+]] = bufferization.to_buffer %[[MK]] read_only
+// CHECK-DAG:     %[[MVB:.+]] = bufferization.to_buffer %[[MV]] read_only
+// CHECK:         memref.alloca() {alignment = 64 : i64} : memref<8x16xf32>
+// CHECK:         memref.load %[[MKB]]
+// CHECK:         memref.load %[[MVB]]
+func.func @memory(%q: tensor<1x1x16x8xf32>, %k: tensor<1x1x16x8xf32>, %v: tensor<1x1x16x8xf32>, %mk: tensor<1x1x8x8xf32>, %mv: tensor<1x1x8x8xf32>) -> tensor<1x1x16x8xf32> {
+  %o = loom.grouped_attention %q, %k, %v memory(%mk, %mv : tensor<1x1x8x8xf32>, tensor<1x1x8x8xf32>) group_size = 4 causal = true : tensor<1x1x16x8xf32>, tensor<1x1x16x8xf32>, tensor<1x1x16x8xf32> -> tensor<1x1x16x8xf32>
+  return %o : tensor<1x1x16x8xf32>
+}
+
+// latent_route: 4 groups x 1 tile of 32 latents = 4 work items per head.
+// CHECK-LABEL: func.func @route
+// CHECK-DAG:     %[[C8:.+]] = arith.constant 8 : index
+// CHECK:         scf.parallel (%{{.+}}) = (%{{.+}}) to (%[[C8]])
+// CHECK:           memref.alloca() {alignment = 64 : i64} : memref<16x32xf32>
+// CHECK-NOT:       arith.cmpi sle
+// CHECK:         bufferization.to_tensor
+func.func @route(%z: tensor<1x2x128x16xf32>, %x: tensor<1x2x256x16xf32>) -> tensor<1x2x128x16xf32> {
+  %o = loom.latent_route %z, %x, %x groups = 4 shift = 1 : tensor<1x2x128x16xf32>, tensor<1x2x256x16xf32>, tensor<1x2x256x16xf32> -> tensor<1x2x128x16xf32>
+  return %o : tensor<1x2x128x16xf32>
+}
+
+// Ops without a vector kernel are left for convert-loom-to-loops.
+// CHECK-LABEL: func.func @monarch_untouched
+// CHECK:         loom.monarch
+func.func @monarch_untouched(%x: tensor<2x16xf32>, %w1: tensor<4x4x4xf32>, %w2: tensor<4x4x4xf32>) -> tensor<2x16xf32> {
+  %o = loom.monarch %x, %w1, %w2 : tensor<2x16xf32>, tensor<4x4x4xf32>, tensor<4x4x4xf32> -> tensor<2x16xf32>
+  return %o : tensor<2x16xf32>
+}
+
+// Tile sizes are pass options: 32-row query tiles and 16-key blocks.
+// SMALL-LABEL: func.func @grouped
+// SMALL-DAG:     %[[C8:.+]] = arith.constant 8 : index
+// SMALL:         scf.parallel (%{{.+}}) = (%{{.+}}) to (%[[C8]])
+// SMALL-DAG:       memref.alloca() {alignment = 64 : i64} : memref<16x32xf32>
+// SMALL-DAG:       memref.alloca() {alignment = 64 : i64} : memref<32xf32>
+
+// BADTILE: error: convert-loom-to-vector: query-tile must be a multiple of 16 between 16 and 256, got 24
+// BADBLOCK: error: convert-loom-to-vector: key-block must be between 1 and 1024, got 0
