@@ -139,6 +139,7 @@ private:
   // --- the work item -------------------------------------------------------
   void emitWorkItem(ImplicitLocOpBuilder &b, const Buffers &bufs, Value item);
   void emitPackQueries(ImplicitLocOpBuilder &b, Value q);
+  void emitPrefetchNextTile(ImplicitLocOpBuilder &b, Value q, Value out);
   void emitStoreOutput(ImplicitLocOpBuilder &b, Value out);
   void emitKeyRange(ImplicitLocOpBuilder &b, Value keys, Value values,
                     Value lo, Value hi, bool masked);
@@ -239,6 +240,7 @@ void AttentionKernel::emitWorkItem(ImplicitLocOpBuilder &b,
   Value zero = idx(b, 0), one = idx(b, 1);
 
   emitPackQueries(b, bufs.q);
+  emitPrefetchNextTile(b, bufs.q, bufs.out);
 
   // Accumulator, running max and running sum.
   forLoop(b, zero, idx(b, s.valueWidth), one, {},
@@ -378,6 +380,30 @@ void AttentionKernel::emitPackQueries(ImplicitLocOpBuilder &b, Value q) {
     }
 }
 
+/// Work items go out in reverse order, so the next one of this thread most
+/// likely holds the rows just before this tile: ask for its queries and
+/// output lines (into L2) now, while this tile computes.
+void AttentionKernel::emitPrefetchNextTile(ImplicitLocOpBuilder &b, Value q,
+                                           Value out) {
+  Value start = arith::SubIOp::create(
+      b, arith::MaxUIOp::create(b, firstRow, idx(b, tileRows)),
+      idx(b, tileRows));
+  forLoop(b, start, firstRow, idx(b, 1), {},
+          [&](ImplicitLocOpBuilder &ib, Value row, ValueRange) {
+            for (int64_t c = 0; c < s.width; c += kLanes)
+              memref::PrefetchOp::create(
+                  ib, q, ValueRange{batchIdx, headIdx, row, idx(ib, c)},
+                  /*isWrite=*/false, /*localityHint=*/2, /*isDataCache=*/true);
+            // The output rows too: each store would otherwise wait for its
+            // line to be read for ownership.
+            for (int64_t c = 0; c < s.valueWidth; c += kLanes)
+              memref::PrefetchOp::create(
+                  ib, out, ValueRange{batchIdx, headIdx, row, idx(ib, c)},
+                  /*isWrite=*/true, /*localityHint=*/2, /*isDataCache=*/true);
+            return SmallVector<Value>{};
+          });
+}
+
 /// out[row0 + i][e] = OT[e][i] / sum[i] for the tile's real rows; a row that
 /// saw no key gets zeros. Transposed back 16 x 16 blocks at a time.
 void AttentionKernel::emitStoreOutput(ImplicitLocOpBuilder &b, Value out) {
@@ -505,10 +531,24 @@ void AttentionKernel::emitBlock(ImplicitLocOpBuilder &b, Value keys,
     alpha.push_back(exp(b, arith::SubFOp::create(b, old, newMax[v])));
     vector::StoreOp::create(b, newMax[v], runMax, off);
   }
+  // While exponentiating key row r, ask for row r of the next block of k
+  // and v: K/V stream from memory once per tile, and the hardware
+  // prefetcher alone leaves much of that latency exposed.
+  int64_t keyRowsTotal = cast<MemRefType>(keys.getType()).getDimSize(2);
+  Value nextBlock = arith::AddIOp::create(b, j0, count);
   SmallVector<Value> zeros(vecs, splat(b, 0.0f));
   SmallVector<Value> blockSum = forLoop(
       b, zero, count, one, zeros,
       [&](ImplicitLocOpBuilder &ib, Value r, ValueRange acc) {
+        Value ahead = arith::MinUIOp::create(
+            ib, arith::AddIOp::create(ib, nextBlock, r),
+            idx(ib, keyRowsTotal - 1));
+        for (auto [buf, width] : {std::pair(keys, s.width),
+                                  std::pair(values, s.valueWidth)})
+          for (int64_t c = 0; c < width; c += kLanes)
+            memref::PrefetchOp::create(
+                ib, buf, ValueRange{batchIdx, headIdx, ahead, idx(ib, c)},
+                /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
         SmallVector<Value> next;
         for (int64_t v = 0; v < vecs; ++v) {
           SmallVector<Value> at{r, idx(ib, v * kLanes)};
