@@ -145,12 +145,20 @@ private:
                     Value lo, Value hi, bool masked);
   void emitBlock(ImplicitLocOpBuilder &b, Value keys, Value values, Value j0,
                  Value count, std::optional<int64_t> staticCount, bool masked);
+  void emitDiagonalBlock(ImplicitLocOpBuilder &b, Value keys, Value values);
+  SmallVector<Value> emitSoftmaxUpdate(ImplicitLocOpBuilder &b, Value keys,
+                                       Value values, Value j0, Value count,
+                                       ArrayRef<Value> blockMax);
+  void emitValueUpdate(ImplicitLocOpBuilder &b, Value values, Value j0,
+                       Value count, ArrayRef<Value> alpha, bool diagonal);
   SmallVector<Value> emitScoreRows(ImplicitLocOpBuilder &b, Value keys,
                                    Value j0, Value r0, int64_t rows,
-                                   bool masked, ValueRange blockMax);
+                                   bool masked, ValueRange blockMax,
+                                   int64_t firstVec = 0,
+                                   int64_t maskedVec = -1);
   void emitValueColumns(ImplicitLocOpBuilder &b, Value values, Value j0,
                         Value count, Value e0, int64_t cols,
-                        ArrayRef<Value> alpha);
+                        ArrayRef<Value> alpha, bool diagonal);
 
   const AttentionShape &s;
   int64_t tileRows, vecs, keyBlock, keyRegRows, valueRegRows, tilesPerGroup;
@@ -319,7 +327,30 @@ void AttentionKernel::emitWorkItem(ImplicitLocOpBuilder &b,
                       /*masked=*/false);
             return SmallVector<Value>{};
           });
-  emitKeyRange(b, bufs.k, bufs.v, fullEnd, hi, /*masked=*/s.causal);
+  if (!s.causal || tileRows > keyBlock) {
+    emitKeyRange(b, bufs.k, bufs.v, fullEnd, hi, /*masked=*/s.causal);
+  } else {
+    // A full tile whose diagonal starts a key block (the common case: the
+    // group size a multiple of the key block) skips the masked-out half of
+    // it; any other tile masks its last blocks lane by lane.
+    Value aligned = arith::AndIOp::create(
+        b,
+        arith::CmpIOp::create(b, arith::CmpIPredicate::eq, fullEnd, firstRow),
+        arith::CmpIOp::create(b, arith::CmpIPredicate::eq, tileRowCount,
+                              idx(b, tileRows)));
+    scf::IfOp::create(
+        b, aligned,
+        [&](OpBuilder &nb, Location loc) {
+          ImplicitLocOpBuilder ib(loc, nb);
+          emitDiagonalBlock(ib, bufs.k, bufs.v);
+          scf::YieldOp::create(ib);
+        },
+        [&](OpBuilder &nb, Location loc) {
+          ImplicitLocOpBuilder ib(loc, nb);
+          emitKeyRange(ib, bufs.k, bufs.v, fullEnd, hi, /*masked=*/true);
+          scf::YieldOp::create(ib);
+        });
+  }
 
   emitStoreOutput(b, bufs.out);
 }
@@ -483,8 +514,8 @@ void AttentionKernel::emitBlock(ImplicitLocOpBuilder &b, Value keys,
                                 Value values, Value j0, Value count,
                                 std::optional<int64_t> staticCount,
                                 bool masked) {
-  Value zero = idx(b, 0), one = idx(b, 1);
-  // Scores, KR key rows at a time, then one at a time for the remainder.
+  Value zero = idx(b, 0);
+  // Scores, KR key rows at a time, then a smaller tile for the remainder.
   SmallVector<Value> blockMax(vecs, splat(b, -std::numeric_limits<float>::infinity()));
   Value regRows = idx(b, keyRegRows);
   Value chunkEnd =
@@ -522,7 +553,41 @@ void AttentionKernel::emitBlock(ImplicitLocOpBuilder &b, Value keys,
     blockMax = SmallVector<Value>(sw.getResults());
   }
 
-  // Online softmax: new max, rescale factor, probabilities, running sum.
+  SmallVector<Value> alpha =
+      emitSoftmaxUpdate(b, keys, values, j0, count, blockMax);
+  emitValueUpdate(b, values, j0, count, alpha, /*diagonal=*/false);
+}
+
+/// The tile's own 16*vecs keys when the tile is full and starts a key
+/// block: key row 16c + r is seen by lane vectors c (masked) and above
+/// (unmasked) only, so lower vectors are neither scored nor updated.
+void AttentionKernel::emitDiagonalBlock(ImplicitLocOpBuilder &b, Value keys,
+                                        Value values) {
+  SmallVector<Value> blockMax(
+      vecs, splat(b, -std::numeric_limits<float>::infinity()));
+  for (int64_t c = 0; c < vecs; ++c) {
+    int64_t regRows =
+        std::min<int64_t>(kLanes, std::max<int64_t>(1, kAccumulators / (vecs - c)));
+    for (int64_t r = c * kLanes; r < (c + 1) * kLanes; r += regRows) {
+      int64_t rows = std::min(regRows, (c + 1) * kLanes - r);
+      blockMax = emitScoreRows(b, keys, firstRow, idx(b, r), rows,
+                               /*masked=*/true, blockMax, /*firstVec=*/c,
+                               /*maskedVec=*/c);
+    }
+  }
+  Value count = idx(b, tileRows);
+  SmallVector<Value> alpha =
+      emitSoftmaxUpdate(b, keys, values, firstRow, count, blockMax);
+  emitValueUpdate(b, values, firstRow, count, alpha, /*diagonal=*/true);
+}
+
+/// Online softmax over the block's scores: the new running max, the factor
+/// alpha that rescales what came before, P = exp(S - max) in place of S,
+/// and the running sum. Returns alpha.
+SmallVector<Value> AttentionKernel::emitSoftmaxUpdate(
+    ImplicitLocOpBuilder &b, Value keys, Value values, Value j0, Value count,
+    ArrayRef<Value> blockMax) {
+  Value zero = idx(b, 0), one = idx(b, 1);
   SmallVector<Value> newMax, alpha;
   for (int64_t v = 0; v < vecs; ++v) {
     Value off = idx(b, v * kLanes);
@@ -566,16 +631,23 @@ void AttentionKernel::emitBlock(ImplicitLocOpBuilder &b, Value keys,
     vector::StoreOp::create(b, sum, runSum, off);
   }
 
-  // OT = alpha * OT + V^T . P, ER value columns at a time.
+  return alpha;
+}
+
+/// OT = alpha * OT + V^T . P, ER value columns at a time.
+void AttentionKernel::emitValueUpdate(ImplicitLocOpBuilder &b, Value values,
+                                      Value j0, Value count,
+                                      ArrayRef<Value> alpha, bool diagonal) {
   int64_t fullCols = s.valueWidth - s.valueWidth % valueRegRows;
-  forLoop(b, zero, idx(b, fullCols), idx(b, valueRegRows), {},
+  forLoop(b, idx(b, 0), idx(b, fullCols), idx(b, valueRegRows), {},
           [&](ImplicitLocOpBuilder &ib, Value e0, ValueRange) {
-            emitValueColumns(ib, values, j0, count, e0, valueRegRows, alpha);
+            emitValueColumns(ib, values, j0, count, e0, valueRegRows, alpha,
+                             diagonal);
             return SmallVector<Value>{};
           });
   if (fullCols != s.valueWidth)
     emitValueColumns(b, values, j0, count, idx(b, fullCols),
-                     s.valueWidth - fullCols, alpha);
+                     s.valueWidth - fullCols, alpha, diagonal);
 }
 
 /// Scores of key rows j0+r0 .. j0+r0+rows-1 against the whole query tile,
@@ -584,25 +656,30 @@ SmallVector<Value> AttentionKernel::emitScoreRows(ImplicitLocOpBuilder &b,
                                                   Value keys, Value j0,
                                                   Value r0, int64_t rows,
                                                   bool masked,
-                                                  ValueRange blockMax) {
+                                                  ValueRange blockMax,
+                                                  int64_t firstVec,
+                                                  int64_t maskedVec) {
   Value firstKey = arith::AddIOp::create(b, j0, r0);
   SmallVector<Value> keyRows;
   for (int64_t rr = 0; rr < rows; ++rr)
     keyRows.push_back(arith::AddIOp::create(b, firstKey, idx(b, rr)));
-  SmallVector<Value> zeros(rows * vecs, splat(b, 0.0f));
+  // Lane vectors [firstVec, vecs) are computed; the others cannot see
+  // these keys (the causal diagonal) and get -inf.
+  int64_t nv = vecs - firstVec;
+  SmallVector<Value> zeros(rows * nv, splat(b, 0.0f));
   SmallVector<Value> acc = forLoop(
       b, idx(b, 0), idx(b, s.width), idx(b, 1), zeros,
       [&](ImplicitLocOpBuilder &ib, Value d, ValueRange acc) {
         SmallVector<Value> qv, next(acc.begin(), acc.end());
-        for (int64_t v = 0; v < vecs; ++v)
+        for (int64_t v = firstVec; v < vecs; ++v)
           qv.push_back(loadVec(ib, qT, ValueRange{d, idx(ib, v * kLanes)}));
         for (int64_t rr = 0; rr < rows; ++rr) {
           Value kb = broadcast(
               ib, memref::LoadOp::create(
                       ib, keys, ValueRange{batchIdx, headIdx, keyRows[rr], d}));
-          for (int64_t v = 0; v < vecs; ++v)
-            next[rr * vecs + v] =
-                vector::FMAOp::create(ib, kb, qv[v], next[rr * vecs + v]);
+          for (int64_t v = 0; v < nv; ++v)
+            next[rr * nv + v] =
+                vector::FMAOp::create(ib, kb, qv[v], next[rr * nv + v]);
         }
         return next;
       });
@@ -617,9 +694,12 @@ SmallVector<Value> AttentionKernel::emitScoreRows(ImplicitLocOpBuilder &b,
           b, i32Vec,
           arith::IndexCastOp::create(b, b.getI32Type(), keyRows[rr]));
     Value row = arith::AddIOp::create(b, r0, idx(b, rr));
-    for (int64_t v = 0; v < vecs; ++v) {
-      Value score = acc[rr * vecs + v];
-      if (masked) {
+    for (int64_t v = 0; v < firstVec; ++v)
+      vector::StoreOp::create(b, negInf, scores,
+                              ValueRange{row, idx(b, v * kLanes)});
+    for (int64_t v = firstVec; v < vecs; ++v) {
+      Value score = acc[rr * nv + v - firstVec];
+      if (masked && (maskedVec < 0 || v == maskedVec)) {
         // Causal: query row i sees key j only when j <= i.
         Value visible = arith::CmpIOp::create(b, arith::CmpIPredicate::sle,
                                               keyLane, laneRows[v]);
@@ -636,7 +716,8 @@ SmallVector<Value> AttentionKernel::emitScoreRows(ImplicitLocOpBuilder &b,
 /// OT[e0 .. e0+cols-1][:] = alpha * OT + sum over the block of v[j][e] * P[j].
 void AttentionKernel::emitValueColumns(ImplicitLocOpBuilder &b, Value values,
                                        Value j0, Value count, Value e0,
-                                       int64_t cols, ArrayRef<Value> alpha) {
+                                       int64_t cols, ArrayRef<Value> alpha,
+                                       bool diagonal) {
   SmallVector<Value> cols_;
   for (int64_t c = 0; c < cols; ++c)
     cols_.push_back(arith::AddIOp::create(b, e0, idx(b, c)));
@@ -646,23 +727,36 @@ void AttentionKernel::emitValueColumns(ImplicitLocOpBuilder &b, Value values,
       init.push_back(arith::MulFOp::create(
           b, loadVec(b, accT, ValueRange{cols_[c], idx(b, v * kLanes)}),
           alpha[v]));
-  SmallVector<Value> acc = forLoop(
-      b, idx(b, 0), count, idx(b, 1), init,
-      [&](ImplicitLocOpBuilder &ib, Value r, ValueRange acc) {
-        SmallVector<Value> pv, next(acc.begin(), acc.end());
-        for (int64_t v = 0; v < vecs; ++v)
-          pv.push_back(loadVec(ib, scores, ValueRange{r, idx(ib, v * kLanes)}));
-        Value key = arith::AddIOp::create(ib, j0, r);
-        for (int64_t c = 0; c < cols; ++c) {
-          Value vb = broadcast(
-              ib, memref::LoadOp::create(
-                      ib, values, ValueRange{batchIdx, headIdx, key, cols_[c]}));
+  // Key rows [lo, hi) update lane vectors [firstVec, vecs).
+  auto keyLoop = [&](Value lo, Value hi, int64_t firstVec,
+                     SmallVector<Value> acc) {
+    return forLoop(
+        b, lo, hi, idx(b, 1), acc,
+        [&](ImplicitLocOpBuilder &ib, Value r, ValueRange acc) {
+          SmallVector<Value> pv, next(acc.begin(), acc.end());
           for (int64_t v = 0; v < vecs; ++v)
-            next[c * vecs + v] =
-                vector::FMAOp::create(ib, vb, pv[v], next[c * vecs + v]);
-        }
-        return next;
-      });
+            pv.push_back(v < firstVec ? Value()
+                                      : loadVec(ib, scores,
+                                                ValueRange{r, idx(ib, v * kLanes)}));
+          Value key = arith::AddIOp::create(ib, j0, r);
+          for (int64_t c = 0; c < cols; ++c) {
+            Value vb = broadcast(
+                ib, memref::LoadOp::create(
+                        ib, values, ValueRange{batchIdx, headIdx, key, cols_[c]}));
+            for (int64_t v = firstVec; v < vecs; ++v)
+              next[c * vecs + v] =
+                  vector::FMAOp::create(ib, vb, pv[v], next[c * vecs + v]);
+          }
+          return next;
+        });
+  };
+  SmallVector<Value> acc = init;
+  if (diagonal) {
+    for (int64_t c = 0; c < vecs; ++c)
+      acc = keyLoop(idx(b, c * kLanes), idx(b, (c + 1) * kLanes), c, acc);
+  } else {
+    acc = keyLoop(idx(b, 0), count, 0, acc);
+  }
   for (int64_t c = 0; c < cols; ++c)
     for (int64_t v = 0; v < vecs; ++v)
       vector::StoreOp::create(b, acc[c * vecs + v], accT,
