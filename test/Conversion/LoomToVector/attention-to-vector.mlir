@@ -29,14 +29,23 @@ func.func @grouped(%q: tensor<1x2x128x16xf32>, %k: tensor<1x2x128x16xf32>, %v: t
   return %o : tensor<1x2x128x16xf32>
 }
 
-// Causal: only the blocks after the tile's first row go through the
-// lane-by-lane mask (key <= query row); the key count there is known only
-// at run time, so the last rows of a block are picked by a switch.
+// Causal: only the keys after the tile's first row go through the
+// lane-by-lane mask (key <= query row). A full tile whose diagonal starts a
+// key block takes the diagonal path (key rows 16..31 are not scored against
+// lanes 0..15: those get -inf); any other tile masks whole blocks, whose key
+// count is known only at run time, so their last rows are picked by a
+// switch.
 // CHECK-LABEL: func.func @causal
 // CHECK:         scf.parallel
-// CHECK:           scf.index_switch
-// CHECK:           arith.cmpi sle, %{{.+}}, %{{.+}} : vector<16xi32>
-// CHECK:           arith.select %{{.+}}, %{{.+}}, %{{.+}} : vector<16xi1>, vector<16xf32>
+// CHECK:           %[[NEGINF:.+]] = arith.constant dense<0xFF800000> : vector<16xf32>
+// CHECK:           scf.if
+// CHECK:             arith.cmpi sle, %{{.+}}, %{{.+}} : vector<16xi32>
+// CHECK:             arith.select %{{.+}}, %{{.+}}, %[[NEGINF]] : vector<16xi1>, vector<16xf32>
+// CHECK:             vector.store %[[NEGINF]], %{{.+}}[%{{.+}}, %c0{{.*}}] : memref<64x32xf32>, vector<16xf32>
+// CHECK:           } else {
+// CHECK:             scf.index_switch
+// CHECK:             arith.cmpi sle, %{{.+}}, %{{.+}} : vector<16xi32>
+// CHECK:             arith.select %{{.+}}, %{{.+}}, %{{.+}} : vector<16xi1>, vector<16xf32>
 func.func @causal(%q: tensor<1x1x96x16xf32>, %k: tensor<1x1x96x16xf32>, %v: tensor<1x1x96x8xf32>) -> tensor<1x1x96x8xf32> {
   %o = loom.grouped_attention %q, %k, %v group_size = 32 lookback = 1 causal = true : tensor<1x1x96x16xf32>, tensor<1x1x96x16xf32>, tensor<1x1x96x8xf32> -> tensor<1x1x96x8xf32>
   return %o : tensor<1x1x96x8xf32>
