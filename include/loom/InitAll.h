@@ -4,6 +4,7 @@
 
 #include "loom/Conversion/Passes.h"
 #include "loom/Dialect/Loom/IR/LoomDialect.h"
+#include "loom/Dialect/Loom/Transforms/AggregatedOpInterfaceImpl.h"
 #include "loom/Dialect/Loom/Transforms/Passes.h"
 #include "loom/Dialect/Loom/Transforms/TilingInterfaceImpl.h"
 #include "loom/Pipelines/Pipelines.h"
@@ -21,6 +22,7 @@ inline void registerAllDialects(DialectRegistry &registry) {
   mlir::registerAllExtensions(registry);
   registry.insert<LoomDialect>();
   registerTilingInterfaceExternalModels(registry);
+  registerAggregatedOpInterfaceExternalModels(registry);
 }
 
 /// Every upstream pass, Loom's passes and Loom's pipelines.

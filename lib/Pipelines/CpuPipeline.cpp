@@ -29,7 +29,7 @@ static constexpr const char *kBufferizeAndLower =
     "function-boundary-type-conversion=identity-layout-map},"
     "buffer-results-to-out-params{modify-public-functions hoist-static-allocs},"
     "buffer-deallocation-pipeline,"
-    "func.func(convert-linalg-to-loops),"
+    "func.func(loom-expand-strided-copies,convert-linalg-to-loops),"
     "canonicalize,cse,"
     "expand-strided-metadata,lower-affine,arith-expand,"
     "func.func(llvm-request-c-wrappers),"

@@ -38,4 +38,18 @@ def LoomBindOpenMPThreadsPass
                            "::mlir::omp::OpenMPDialect"];
 }
 
+def LoomExpandStridedCopiesPass
+    : Pass<"loom-expand-strided-copies", "::mlir::func::FuncOp"> {
+  let summary = "Turn memref.copy between non-contiguous buffers into linalg.copy";
+  let description = [{
+    `finalize-memref-to-llvm` lowers a copy between contiguous buffers to a
+    memcpy, but a strided one (a subview of a slice, say) to a call of
+    `memrefCopy` from MLIR's C runner utils, which Loom's artifacts do not
+    link. This pass rewrites those copies as `linalg.copy`, which
+    `convert-linalg-to-loops` turns into a loop nest, so an artifact needs
+    nothing beyond the C runtime (and OpenMP).
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 #endif // LOOM_DIALECT_LOOM_TRANSFORMS_PASSES_TD
