@@ -32,8 +32,23 @@ CASES = {
     "full_causal": ("grouped", dict(n=None, lookback=0, causal=True)),
     "latent_push_m32": ("route", dict(n=256, m=32, push=True)),
     "latent_pull_m32": ("route", dict(n=256, m=32, push=False)),
+    # A FIT block in one compiled function: local attention in groups of 256,
+    # push into 32 latents per group, global attention over all latents,
+    # pull back; q = k = v on each side, as after shared projections.
+    "fit_block_m32": ("fit", dict(n=256, m=32)),
 }
 B, H, D = 1, 8, 64
+
+
+def grouped_pairs(Lq, n, lookback, causal):
+    """Visible (query, key) pairs of a grouped_attention."""
+    pairs = 0
+    for i in range(Lq):
+        g = i // n
+        lo = 0 if lookback == -1 else max(g - lookback, 0) * n
+        hi = i + 1 if causal else (g + 1) * n
+        pairs += hi - lo
+    return pairs
 
 
 def shapes_and_flops(case, L):
@@ -43,14 +58,13 @@ def shapes_and_flops(case, L):
         # latents themselves (T*m tokens), so it is L/8 long.
         Lq = L // 8 if p.get("latents") else L
         n = p["n"] or Lq
-        pairs = 0
-        for i in range(Lq):
-            g = i // n
-            lo = 0 if p["lookback"] == -1 else max(g - p["lookback"], 0) * n
-            hi = i + 1 if p["causal"] else (g + 1) * n
-            pairs += hi - lo
+        pairs = grouped_pairs(Lq, n, p["lookback"], p["causal"])
         return [(B, H, Lq, D)] * 3, 4 * D * pairs * B * H, dict(p, n=n)
     T = L // p["n"]
+    if kind == "fit":
+        m = p["m"]
+        pairs = L * p["n"] + 2 * T * m * p["n"] + (T * m) ** 2
+        return [(B, H, L, D), (B, H, T * m, D)], 4 * D * pairs * B * H, dict(p, T=T)
     nq, nk = (p["m"], p["n"]) if p["push"] else (p["n"], p["m"])
     return ([(B, H, T * nq, D), (B, H, T * nk, D), (B, H, T * nk, D)],
             4 * D * T * nq * nk * B * H, dict(p, T=T))
@@ -61,21 +75,29 @@ def loom_runner(case, L, shapes, params):
     from loom import ir
     kind = CASES[case][0]
     fb = ir.FunctionBuilder("f")
-    q, k, v = (fb.arg(s) for s in shapes)
+    args = [fb.arg(s) for s in shapes]
     if kind == "grouped":
+        q, k, v = args
         o = fb.grouped_attention(q, k, v, group_size=params["n"],
                                  lookback=params["lookback"], causal=params["causal"])
+    elif kind == "fit":
+        x, z = args
+        T = params["T"]
+        x = fb.grouped_attention(x, x, x, group_size=params["n"])
+        z = fb.latent_route(z, x, x, groups=T)
+        z = fb.grouped_attention(z, z, z, group_size=T * params["m"])
+        o = fb.latent_route(x, z, z, groups=T)
     else:
-        o = fb.latent_route(q, k, v, groups=params["T"])
+        o = fb.latent_route(*args, groups=params["T"])
     fb.ret(o)
     lib = loom.load(loom.compile(ir.module(fb)))
     lib.set_num_threads(int(os.environ["LOOM_BENCH_THREADS"]))
     bound = {}
 
-    def run(q, k, v):
+    def run(*inputs):
         # Outputs are allocated once, as a caller of the C ABI would.
         if "call" not in bound:
-            bound["call"] = lib.f.bind(q, k, v)
+            bound["call"] = lib.f.bind(*inputs)
         bound["call"]()
     return run
 
@@ -86,8 +108,10 @@ def torch_runner(case, L, shapes, params):
     kind = CASES[case][0]
     scale = 1.0 / D ** 0.5
 
-    def grouped(q, k, v):
-        n, lb, causal = params["n"], params["lookback"], params["causal"]
+    def grouped(q, k, v, n=None, lb=None, causal=None):
+        n = n or params["n"]
+        lb = params["lookback"] if lb is None else lb
+        causal = params["causal"] if causal is None else causal
         Lq = q.shape[2]
         T = Lq // n
         if lb == -1 or T == 1:
@@ -120,19 +144,26 @@ def torch_runner(case, L, shapes, params):
         sc.masked_fill_(~mask, float("-inf"))
         return torch.matmul(torch.softmax(sc, -1), vc).view(B, H, Lq, D)
 
-    def route(q, k, v):
-        T = params["T"]
+    def route(q, k, v, T=None):
+        T = T or params["T"]
         qg = q.view(B, H, T, -1, D)
         kg = k.view(B, H, T, -1, D)
         vg = v.view(B, H, T, -1, D)
         sc = torch.matmul(qg, kg.transpose(-1, -2)) * scale
         return torch.matmul(torch.softmax(sc, -1), vg).reshape(B, H, -1, D)
 
-    fn = grouped if kind == "grouped" else route
+    def fit(x, z):
+        T, n, m = params["T"], params["n"], params["m"]
+        x = grouped(x, x, x, n=n, lb=0, causal=False)
+        z = route(z, x, x, T)
+        z = grouped(z, z, z, n=T * m, lb=0, causal=False)
+        return route(x, z, z, T)
 
-    def run(q, k, v):
+    fn = {"grouped": grouped, "route": route, "fit": fit}[kind]
+
+    def run(*inputs):
         with torch.no_grad():
-            return fn(*(torch.from_numpy(a) for a in (q, k, v))).numpy()
+            return fn(*(torch.from_numpy(a) for a in inputs)).numpy()
     return run
 
 
@@ -158,7 +189,7 @@ def child(impl, case, L, repeats):
     run = (loom_runner if impl == "loom" else torch_runner)(case, L, shapes, params)
     best = best_time(run, args, repeats)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    io_mb = sum(np.prod(s) for s in shapes) * 4 / 2**20 + np.prod(shapes[0][:3] + shapes[2][3:]) * 4 / 2**20
+    io_mb = (sum(np.prod(s) for s in shapes) + np.prod(shapes[0])) * 4 / 2**20  # inputs + output
     print(json.dumps(dict(time_s=best, flops=flops, rss_mb=rss_mb, io_mb=float(io_mb))))
 
 
@@ -172,9 +203,11 @@ def spawn_argv(argv, threads, impl):
     env.pop("OPENBLAS_CORETYPE", None)
     env.pop("OPENBLAS_L2_SIZE", None)
     env.update(LOOM_BENCH_THREADS=str(threads), OMP_NUM_THREADS=str(threads),
-               OPENBLAS_NUM_THREADS=str(threads), OMP_WAIT_POLICY="PASSIVE",
-               TCMALLOC_RELEASE_RATE="0")
+               OPENBLAS_NUM_THREADS=str(threads))
     if impl == "torch":
+        # PyTorch at its best; "torch_default" is a default install (glibc
+        # malloc, active OpenMP waiting), with the same thread bounds.
+        env.update(OMP_WAIT_POLICY="PASSIVE", TCMALLOC_RELEASE_RATE="0")
         tc = "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4"
         if os.path.exists(tc):
             env["LD_PRELOAD"] = tc
@@ -203,28 +236,42 @@ def main():
     p.add_argument("--threads", nargs="+", type=int, default=[1, 2])
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--max-seconds", type=float, default=30.0,
-                   help="skip a (case, L) whose estimated Loom time exceeds this")
+                   help="skip a PyTorch measurement whose estimated time per call "
+                        "(at 20 GF/s per thread) exceeds this")
+    p.add_argument("--torch-default", action="store_true",
+                   help="also time PyTorch as a default install (no tcmalloc, "
+                        "active OpenMP waiting) and report Loom's speedup over it")
     a = p.parse_args()
     peaks = {t: fma_peak(t) for t in a.threads}
     rows = []
-    hdr = f"{'case':26} {'L':>6} {'thr':>3} {'loom ms':>10} {'GF/s':>7} {'%peak':>6} {'torch ms':>10} {'speedup':>7} {'RSS MB':>7} {'io MB':>6}"
+    hdr = (f"{'case':26} {'L':>6} {'thr':>3} {'loom ms':>10} {'GF/s':>7} {'%peak':>6} "
+           f"{'torch ms':>10} {'speedup':>7} {'vs dflt':>7} {'RSS MB':>7} {'io MB':>6}")
     print(f"FMA peak (GF/s): {peaks}")
     print(hdr)
     for case in a.cases:
         for L in a.lengths:
+            flops = shapes_and_flops(case, L)[1]
             for t in a.threads:
                 lo = spawn("loom", case, L, t, a.repeats)
-                to = spawn("torch", case, L, t, a.repeats)
+                torch_ok = flops / (20e9 * t) <= a.max_seconds
+                skipped = {"skipped": f"estimated over {a.max_seconds:g} s per call"}
+                to = spawn("torch", case, L, t, a.repeats) if torch_ok else skipped
                 row = dict(case=case, L=L, threads=t, peak_gflops=peaks[t], loom=lo, torch=to)
+                if a.torch_default:
+                    row["torch_default"] = (spawn("torch_default", case, L, t, a.repeats)
+                                            if torch_ok else skipped)
                 if "time_s" in lo:
                     gf = lo["flops"] / lo["time_s"] / 1e9
                     row.update(loom_gflops=gf, pct_peak=100 * gf / peaks[t])
                     if "time_s" in to:
                         row["speedup"] = to["time_s"] / lo["time_s"]
+                    if "time_s" in row.get("torch_default", {}):
+                        row["speedup_default"] = row["torch_default"]["time_s"] / lo["time_s"]
                 rows.append(row)
-                fmt = lambda r, k: f"{r[k] * 1e3:10.2f}" if k in r else f"{'err':>10}"
+                fmt = lambda r, k: f"{r[k] * 1e3:10.2f}" if k in r else f"{'-':>10}"
                 print(f"{case:26} {L:6} {t:3} {fmt(lo, 'time_s')} {row.get('loom_gflops', 0):7.1f} "
                       f"{row.get('pct_peak', 0):6.1f} {fmt(to, 'time_s')} {row.get('speedup', 0):7.2f} "
+                      f"{row.get('speedup_default', 0):7.2f} "
                       f"{lo.get('rss_mb', 0):7.0f} {lo.get('io_mb', 0):6.0f}", flush=True)
     print(json.dumps({"benchmark": "attention", "rows": rows}))
 
