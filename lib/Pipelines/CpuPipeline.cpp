@@ -36,7 +36,8 @@ static constexpr const char *kBufferizeAndLower =
     "convert-scf-to-openmp,loom-bind-openmp-threads,"
     // memref.alloca_scope (around every parallel work item) must be lowered
     // while its body is still one block, i.e. before scf-to-cf.
-    "convert-vector-to-llvm{vector-transpose-lowering=shuffle16x16},"
+    "convert-vector-to-llvm{vector-transpose-lowering=shuffle16x16 "
+    "reassociate-fp-reductions},"
     "finalize-memref-to-llvm,"
     "convert-scf-to-cf,"
     "convert-math-to-llvm,convert-arith-to-llvm,convert-index-to-llvm,"

@@ -69,6 +69,14 @@ ROUTE_CASES = {
     "one_token_per_group": (1, 2, 6, 1, 1, 4, 6, 0),
     "tile_edge_push_partial_key_block": (1, 2, 4, 32, 100, 64, 64, 0),
     "tile_edge_pull_partial_query_tile": (1, 2, 3, 130, 32, 40, 24, 1),
+    # The few-keys kernel (at most 64 keys per group, E a multiple of 16):
+    # keys that fill, half fill or overflow a 16-lane vector, one key, row
+    # blocks of 16 / 48 / 150 (300 = 2 x 150), shifts.
+    "few_keys_pull_m32": (1, 2, 4, 256, 32, 64, 64, 0),
+    "few_keys_pull_m20_shifted": (2, 1, 3, 48, 20, 24, 32, 1),
+    "few_keys_one_key": (1, 1, 2, 16, 1, 8, 16, 0),
+    "few_keys_64_keys_300_rows": (1, 1, 2, 300, 64, 16, 16, 0),
+    "few_keys_shift_past_every_group": (1, 1, 2, 32, 16, 8, 16, 2),
 }
 
 

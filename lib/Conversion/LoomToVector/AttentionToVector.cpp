@@ -20,6 +20,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "VectorMath.h"
 #include "loom/Conversion/LoomToLoops/LoomToLoops.h"
 #include "loom/Conversion/LoomToVector/LoomToVector.h"
 #include "loom/Dialect/Loom/IR/LoomOps.h"
@@ -40,11 +41,6 @@ using namespace mlir::loom;
 
 namespace {
 
-/// f32 lanes per vector: one AVX-512 register (AVX2 targets use two).
-constexpr int64_t kLanes = 16;
-/// Accumulator vectors per register tile: most of AVX-512's 32 registers,
-/// leaving room for the operands.
-constexpr int64_t kAccumulators = 24;
 /// The running max starts here rather than at -inf, so that exp(old - new)
 /// is never exp(-inf + inf).
 constexpr float kInitialMax = -1e30f;
@@ -134,7 +130,9 @@ private:
     // No operand is ever NaN here, which lets LLVM use a plain vmaxps.
     return arith::MaxNumFOp::create(b, x, y, arith::FastMathFlags::nnan);
   }
-  Value exp(ImplicitLocOpBuilder &b, Value x);
+  Value exp(ImplicitLocOpBuilder &b, Value x) {
+    return emitExpOfNonPositive(b, x);
+  }
 
   // --- the work item -------------------------------------------------------
   void emitWorkItem(ImplicitLocOpBuilder &b, const Buffers &bufs, Value item);
@@ -168,34 +166,6 @@ private:
   Value qT, scores, accT, runMax, runSum; // stack scratch
   SmallVector<Value> laneRows;           // i32 query row of every lane
 };
-
-/// exp(x) for x <= 0 (softmax arguments and rescale factors): Cody-Waite
-/// reduction x = n ln2 + r, |r| <= ln2/2, a degree-7 Taylor polynomial
-/// (relative error < 1e-8 before rounding) and 2^n built in the exponent
-/// bits. Anything below -87 (masked scores are -inf) gives exactly 0.
-Value AttentionKernel::exp(ImplicitLocOpBuilder &b, Value x) {
-  Value tooSmall = arith::CmpFOp::create(b, arith::CmpFPredicate::OLT, x,
-                                         splat(b, -87.0f));
-  Value xc = maxOf(b, x, splat(b, -87.0f));
-  Value n = math::FloorOp::create(
-      b, vector::FMAOp::create(b, xc, splat(b, 1.44269504088896341f),
-                               splat(b, 0.5f)));
-  Value r = vector::FMAOp::create(b, n, splat(b, -0.693359375f), xc);
-  r = vector::FMAOp::create(b, n, splat(b, 2.12194440e-4f), r);
-  static const float kTaylor[] = {1.0f / 5040, 1.0f / 720, 1.0f / 120,
-                                  1.0f / 24,   1.0f / 6,   0.5f,
-                                  1.0f,        1.0f};
-  Value p = splat(b, kTaylor[0]);
-  for (float c : ArrayRef<float>(kTaylor).drop_front())
-    p = vector::FMAOp::create(b, p, r, splat(b, c));
-  auto i32Vec = VectorType::get({kLanes}, b.getI32Type());
-  Value ni = arith::FPToSIOp::create(b, i32Vec, n);
-  Value bits = arith::ShLIOp::create(
-      b, arith::AddIOp::create(b, ni, splatI32(b, 127)), splatI32(b, 23));
-  Value pow2 = arith::BitcastOp::create(b, vecType(b), bits);
-  Value result = arith::MulFOp::create(b, p, pow2);
-  return arith::SelectOp::create(b, tooSmall, splat(b, 0.0f), result);
-}
 
 Value AttentionKernel::emit(ImplicitLocOpBuilder &b, Buffers bufs,
                             RankedTensorType resultType) {

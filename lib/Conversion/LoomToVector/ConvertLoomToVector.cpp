@@ -38,6 +38,7 @@ struct ConvertLoomToVectorPass
     }
     RewritePatternSet patterns(&getContext());
     populateAttentionToVectorPatterns(patterns, {queryTile, keyBlock});
+    populateFewKeysRouteToVectorPatterns(patterns);
     ConversionTarget target(getContext());
     target.addIllegalOp<GroupedAttentionOp, LatentRouteOp>();
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });

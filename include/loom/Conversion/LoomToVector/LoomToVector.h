@@ -24,6 +24,11 @@ struct AttentionTileSizes {
 void populateAttentionToVectorPatterns(RewritePatternSet &patterns,
                                        const AttentionTileSizes &sizes);
 
+/// latent_route with at most 64 keys per group and E a multiple of 16 (FIT's
+/// pull): keys and value columns along the lanes, no transposes; benefit 2,
+/// so it wins over the flash kernel where it applies.
+void populateFewKeysRouteToVectorPatterns(RewritePatternSet &patterns);
+
 } // namespace mlir::loom
 
 #endif // LOOM_CONVERSION_LOOMTOVECTOR_LOOMTOVECTOR_H

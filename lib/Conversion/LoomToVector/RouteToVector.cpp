@@ -1,0 +1,345 @@
+//===- RouteToVector.cpp - latent_route over a few keys per group ---------===//
+//
+// FIT's pull (n data queries per group over m latents) has many queries and
+// few keys. The flash kernel of AttentionToVector.cpp puts queries along the
+// vector lanes, which costs two register transposes per query tile, more
+// than the tile's work when a group has only 32 keys. Here the lanes run
+// over keys and over value columns instead, in row-major order throughout:
+//   1. per work item (a group's queries, up to 256 rows) the group's keys
+//      are packed once, transposed and pre-scaled: KT[d][j];
+//   2. scores of RR query rows x all keys in registers (a broadcast q
+//      element times key vectors), a row max and sum by horizontal
+//      reductions, P = exp(S - max) stored row-major with 1/sum;
+//   3. out rows = (P . v) / sum by a register tile of RR rows x E columns
+//      (a broadcast probability times rows of v), stored straight into the
+//      output.
+// The whole key set of a group is one softmax block, so there is no online
+// rescaling. Used when a group has at most 64 keys and E is a multiple of
+// 16; other latent_routes take the flash kernel.
+//
+//===----------------------------------------------------------------------===//
+
+#include "VectorMath.h"
+#include "loom/Conversion/LoomToLoops/LoomToLoops.h"
+#include "loom/Conversion/LoomToVector/LoomToVector.h"
+#include "loom/Dialect/Loom/IR/LoomOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::loom;
+
+namespace {
+
+/// Most keys per group this kernel takes (4 key vectors).
+constexpr int64_t kMaxKeys = 64;
+/// Most query rows per work item.
+constexpr int64_t kMaxRows = 256;
+
+class FewKeysRouteKernel {
+public:
+  FewKeysRouteKernel(LatentRouteOp op) {
+    auto qType = op.getQ().getType();
+    batch = qType.getDimSize(0);
+    heads = qType.getDimSize(1);
+    width = qType.getDimSize(3);
+    valueWidth = op.getV().getType().getDimSize(3);
+    groups = op.getGroupsAttr().getInt();
+    shift = op.getShiftAttr().getInt();
+    queries = qType.getDimSize(2) / groups;
+    keys = op.getK().getType().getDimSize(2) / groups;
+    scale = op.getEffectiveScale();
+    keyVecs = llvm::divideCeil(keys, kLanes);
+    valueVecs = valueWidth / kLanes;
+    // Work items hold whole row blocks of a group: the largest divisor of
+    // the group's query count up to kMaxRows.
+    rowsPerItem = 1;
+    for (int64_t r = std::min(queries, kMaxRows); r >= 1; --r)
+      if (queries % r == 0) {
+        rowsPerItem = r;
+        break;
+      }
+    scoreRows = std::max<int64_t>(1, kAccumulators / std::max<int64_t>(1, keyVecs));
+    valueRows =
+        std::max<int64_t>(1, kAccumulators / std::max<int64_t>(1, valueVecs));
+  }
+
+  /// Whether the op is one this kernel is for (else: the flash kernel).
+  bool applies() const {
+    return keys >= 1 && keys <= kMaxKeys && valueWidth % kLanes == 0 &&
+           valueWidth > 0 && rowsPerItem >= kLanes;
+  }
+
+  Value emit(ImplicitLocOpBuilder &b, Value q, Value k, Value v,
+             RankedTensorType resultType);
+
+private:
+  Value idx(ImplicitLocOpBuilder &b, int64_t value) {
+    return arith::ConstantIndexOp::create(b, value);
+  }
+  VectorType vecType(ImplicitLocOpBuilder &b) {
+    return VectorType::get({kLanes}, b.getF32Type());
+  }
+  Value loadVec(ImplicitLocOpBuilder &b, Value buf, ValueRange indices) {
+    return vector::LoadOp::create(b, vecType(b), buf, indices);
+  }
+  Value broadcast(ImplicitLocOpBuilder &b, Value scalar) {
+    return vector::BroadcastOp::create(b, vecType(b), scalar);
+  }
+  template <typename Body>
+  void forEach(ImplicitLocOpBuilder &b, Value lo, Value hi, int64_t step,
+               Body body) {
+    scf::ForOp::create(b, lo, hi, idx(b, step), ValueRange{},
+                       [&](OpBuilder &nb, Location loc, Value iv, ValueRange) {
+                         ImplicitLocOpBuilder ib(loc, nb);
+                         body(ib, iv);
+                         scf::YieldOp::create(ib);
+                       });
+  }
+
+  void emitWorkItem(ImplicitLocOpBuilder &b, Value item);
+  void emitScores(ImplicitLocOpBuilder &b, Value r0, int64_t rows);
+  void emitOutputs(ImplicitLocOpBuilder &b, Value r0, int64_t rows);
+  /// Calls `tile(r0, rows)` over [0, rowsPerItem) in steps of `step`, with
+  /// one smaller tile for the remainder.
+  template <typename Tile>
+  void forRowTiles(ImplicitLocOpBuilder &b, int64_t step, Tile tile) {
+    int64_t full = rowsPerItem - rowsPerItem % step;
+    forEach(b, idx(b, 0), idx(b, full), step,
+            [&](ImplicitLocOpBuilder &ib, Value r0) { tile(ib, r0, step); });
+    if (full != rowsPerItem)
+      tile(b, idx(b, full), rowsPerItem - full);
+  }
+
+  int64_t batch, heads, width, valueWidth, groups, shift, queries, keys;
+  float scale;
+  int64_t keyVecs, valueVecs, rowsPerItem, scoreRows, valueRows;
+
+  // Per work item.
+  Value qBuf, kBuf, vBuf, outBuf;
+  Value batchIdx, headIdx, firstRow, firstKey;
+  Value keysT, probs, invSums; // stack scratch
+};
+
+Value FewKeysRouteKernel::emit(ImplicitLocOpBuilder &b, Value q, Value k,
+                               Value v, RankedTensorType resultType) {
+  qBuf = q;
+  kBuf = k;
+  vBuf = v;
+  outBuf = memref::AllocOp::create(
+      b, MemRefType::get(resultType.getShape(), b.getF32Type()),
+      b.getI64IntegerAttr(64));
+  int64_t items = batch * heads * groups * (queries / rowsPerItem);
+  scf::ParallelOp::create(
+      b, ValueRange{idx(b, 0)}, ValueRange{idx(b, items)},
+      ValueRange{idx(b, 1)},
+      [&](OpBuilder &nb, Location loc, ValueRange ivs) {
+        ImplicitLocOpBuilder ib(loc, nb);
+        emitWorkItem(ib, ivs[0]);
+      });
+  return bufferization::ToTensorOp::create(b, resultType, outBuf,
+                                           /*restrict=*/b.getUnitAttr(),
+                                           /*writable=*/b.getUnitAttr());
+}
+
+void FewKeysRouteKernel::emitWorkItem(ImplicitLocOpBuilder &b, Value item) {
+  int64_t perGroup = queries / rowsPerItem;
+  Value part = arith::RemUIOp::create(b, item, idx(b, perGroup));
+  Value rest = arith::DivUIOp::create(b, item, idx(b, perGroup));
+  Value group = arith::RemUIOp::create(b, rest, idx(b, groups));
+  Value bh = arith::DivUIOp::create(b, rest, idx(b, groups));
+  batchIdx = arith::DivUIOp::create(b, bh, idx(b, heads));
+  headIdx = arith::RemUIOp::create(b, bh, idx(b, heads));
+  firstRow = arith::AddIOp::create(
+      b, arith::MulIOp::create(b, group, idx(b, queries)),
+      arith::MulIOp::create(b, part, idx(b, rowsPerItem)));
+  Value sees = arith::CmpIOp::create(b, arith::CmpIPredicate::uge, group,
+                                     idx(b, shift));
+  scf::IfOp::create(
+      b, sees,
+      [&](OpBuilder &nb, Location loc) {
+        ImplicitLocOpBuilder ib(loc, nb);
+        Value source = arith::SubIOp::create(ib, group, idx(ib, shift));
+        firstKey = arith::MulIOp::create(ib, source, idx(ib, keys));
+        auto scratch = [&](ArrayRef<int64_t> shape) {
+          return memref::AllocaOp::create(
+              ib, MemRefType::get(shape, ib.getF32Type()),
+              ib.getI64IntegerAttr(64));
+        };
+        keysT = scratch({width, keyVecs * kLanes});
+        probs = scratch({rowsPerItem, keyVecs * kLanes});
+        invSums = scratch({rowsPerItem});
+        // KT[d][j] = scale * k[key0 + j][d]; padding lanes are masked later.
+        Value scaleC = arith::ConstantOp::create(ib, ib.getF32FloatAttr(scale));
+        forEach(ib, idx(ib, 0), idx(ib, keys), 1,
+                [&](ImplicitLocOpBuilder &jb, Value j) {
+                  Value key = arith::AddIOp::create(jb, firstKey, j);
+                  forEach(jb, idx(jb, 0), idx(jb, width), 1,
+                          [&](ImplicitLocOpBuilder &db, Value d) {
+                            Value x = memref::LoadOp::create(
+                                db, kBuf, ValueRange{batchIdx, headIdx, key, d});
+                            memref::StoreOp::create(
+                                db, arith::MulFOp::create(db, x, scaleC), keysT,
+                                ValueRange{d, j});
+                          });
+                });
+        forRowTiles(ib, scoreRows,
+                    [&](ImplicitLocOpBuilder &tb, Value r0, int64_t rows) {
+                      emitScores(tb, r0, rows);
+                    });
+        forRowTiles(ib, valueRows,
+                    [&](ImplicitLocOpBuilder &tb, Value r0, int64_t rows) {
+                      emitOutputs(tb, r0, rows);
+                    });
+        scf::YieldOp::create(ib);
+      },
+      [&](OpBuilder &nb, Location loc) {
+        // A query group before the shift sees nothing: zero rows.
+        ImplicitLocOpBuilder ib(loc, nb);
+        Value zero = splatF32(ib, 0.0f);
+        forEach(ib, idx(ib, 0), idx(ib, rowsPerItem), 1,
+                [&](ImplicitLocOpBuilder &rb, Value r) {
+                  Value row = arith::AddIOp::create(rb, firstRow, r);
+                  for (int64_t e = 0; e < valueVecs; ++e)
+                    vector::StoreOp::create(
+                        rb, zero, outBuf,
+                        ValueRange{batchIdx, headIdx, row, idx(rb, e * kLanes)});
+                });
+        scf::YieldOp::create(ib);
+      });
+}
+
+/// P[r0 + rr][:] = exp(S - rowmax) and invSums[r0 + rr] = 1 / rowsum for
+/// `rows` query rows.
+void FewKeysRouteKernel::emitScores(ImplicitLocOpBuilder &b, Value r0,
+                                    int64_t rows) {
+  SmallVector<Value> queryRows;
+  for (int64_t rr = 0; rr < rows; ++rr)
+    queryRows.push_back(arith::AddIOp::create(
+        b, firstRow, arith::AddIOp::create(b, r0, idx(b, rr))));
+  SmallVector<Value> init(rows * keyVecs, splatF32(b, 0.0f));
+  auto loop = scf::ForOp::create(
+      b, idx(b, 0), idx(b, width), idx(b, 1), init,
+      [&](OpBuilder &nb, Location loc, Value d, ValueRange acc) {
+        ImplicitLocOpBuilder ib(loc, nb);
+        SmallVector<Value> kt, next(acc.begin(), acc.end());
+        for (int64_t c = 0; c < keyVecs; ++c)
+          kt.push_back(loadVec(ib, keysT, ValueRange{d, idx(ib, c * kLanes)}));
+        for (int64_t rr = 0; rr < rows; ++rr) {
+          Value qb = broadcast(
+              ib, memref::LoadOp::create(
+                      ib, qBuf, ValueRange{batchIdx, headIdx, queryRows[rr], d}));
+          for (int64_t c = 0; c < keyVecs; ++c)
+            next[rr * keyVecs + c] =
+                vector::FMAOp::create(ib, qb, kt[c], next[rr * keyVecs + c]);
+        }
+        scf::YieldOp::create(ib, next);
+      });
+
+  // Padding lanes of the last key vector do not exist.
+  Value padMask;
+  if (int64_t tail = keys % kLanes) {
+    auto maskType = VectorType::get({kLanes}, b.getI1Type());
+    SmallVector<bool> lanes(kLanes, false);
+    for (int64_t l = 0; l < tail; ++l)
+      lanes[l] = true;
+    padMask = arith::ConstantOp::create(
+        b, maskType, DenseElementsAttr::get(maskType, ArrayRef<bool>(lanes)));
+  }
+  Value negInf = splatF32(b, -std::numeric_limits<float>::infinity());
+  auto nnan = arith::FastMathFlags::nnan;
+  auto reassoc = arith::FastMathFlags::reassoc;
+  for (int64_t rr = 0; rr < rows; ++rr) {
+    SmallVector<Value> s(loop.getResults().begin() + rr * keyVecs,
+                         loop.getResults().begin() + (rr + 1) * keyVecs);
+    if (padMask)
+      s.back() = arith::SelectOp::create(b, padMask, s.back(), negInf);
+    Value m = s[0];
+    for (int64_t c = 1; c < keyVecs; ++c)
+      m = arith::MaxNumFOp::create(b, m, s[c], nnan);
+    Value rowMax =
+        vector::ReductionOp::create(b, vector::CombiningKind::MAXNUMF, m, nnan);
+    Value maxVec = broadcast(b, rowMax);
+    Value row = arith::AddIOp::create(b, r0, idx(b, rr));
+    Value sum;
+    for (int64_t c = 0; c < keyVecs; ++c) {
+      Value p = emitExpOfNonPositive(b, arith::SubFOp::create(b, s[c], maxVec));
+      vector::StoreOp::create(b, p, probs, ValueRange{row, idx(b, c * kLanes)});
+      sum = sum ? arith::AddFOp::create(b, sum, p) : p;
+    }
+    Value total =
+        vector::ReductionOp::create(b, vector::CombiningKind::ADD, sum, reassoc);
+    Value inv = arith::DivFOp::create(
+        b, arith::ConstantOp::create(b, b.getF32FloatAttr(1.0f)), total);
+    memref::StoreOp::create(b, inv, invSums, ValueRange{row});
+  }
+}
+
+/// out[row][:] = invSum[row] * sum_j P[row][j] v[key0 + j][:] for `rows`
+/// query rows.
+void FewKeysRouteKernel::emitOutputs(ImplicitLocOpBuilder &b, Value r0,
+                                     int64_t rows) {
+  SmallVector<Value> localRows;
+  for (int64_t rr = 0; rr < rows; ++rr)
+    localRows.push_back(arith::AddIOp::create(b, r0, idx(b, rr)));
+  SmallVector<Value> init(rows * valueVecs, splatF32(b, 0.0f));
+  auto loop = scf::ForOp::create(
+      b, idx(b, 0), idx(b, keys), idx(b, 1), init,
+      [&](OpBuilder &nb, Location loc, Value j, ValueRange acc) {
+        ImplicitLocOpBuilder ib(loc, nb);
+        Value key = arith::AddIOp::create(ib, firstKey, j);
+        SmallVector<Value> vv, next(acc.begin(), acc.end());
+        for (int64_t e = 0; e < valueVecs; ++e)
+          vv.push_back(loadVec(
+              ib, vBuf, ValueRange{batchIdx, headIdx, key, idx(ib, e * kLanes)}));
+        for (int64_t rr = 0; rr < rows; ++rr) {
+          Value pb = broadcast(
+              ib, memref::LoadOp::create(ib, probs, ValueRange{localRows[rr], j}));
+          for (int64_t e = 0; e < valueVecs; ++e)
+            next[rr * valueVecs + e] =
+                vector::FMAOp::create(ib, pb, vv[e], next[rr * valueVecs + e]);
+        }
+        scf::YieldOp::create(ib, next);
+      });
+  for (int64_t rr = 0; rr < rows; ++rr) {
+    Value inv = broadcast(
+        b, memref::LoadOp::create(b, invSums, ValueRange{localRows[rr]}));
+    Value row = arith::AddIOp::create(b, firstRow, localRows[rr]);
+    for (int64_t e = 0; e < valueVecs; ++e)
+      vector::StoreOp::create(
+          b, arith::MulFOp::create(b, loop.getResult(rr * valueVecs + e), inv),
+          outBuf, ValueRange{batchIdx, headIdx, row, idx(b, e * kLanes)});
+  }
+}
+
+struct FewKeysRouteToVector : OpRewritePattern<LatentRouteOp> {
+  FewKeysRouteToVector(MLIRContext *ctx)
+      : OpRewritePattern(ctx, /*benefit=*/2) {}
+
+  LogicalResult matchAndRewrite(LatentRouteOp op,
+                                PatternRewriter &rewriter) const override {
+    FewKeysRouteKernel kernel(op);
+    if (!kernel.applies())
+      return rewriter.notifyMatchFailure(op, "not a few-keys latent_route");
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    Value q = toReadOnlyBuffer(b, b.getLoc(), op.getQ());
+    Value k = toReadOnlyBuffer(b, b.getLoc(), op.getK());
+    Value v = toReadOnlyBuffer(b, b.getLoc(), op.getV());
+    rewriter.replaceOp(op, kernel.emit(b, q, k, v,
+                                       cast<RankedTensorType>(op.getType())));
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::loom::populateFewKeysRouteToVectorPatterns(
+    RewritePatternSet &patterns) {
+  patterns.add<FewKeysRouteToVector>(patterns.getContext());
+}
