@@ -113,3 +113,23 @@ def test_thread_count_gives_identical_results(rng, tmp_path):
     for r in results[1:]:
         np.testing.assert_array_equal(r, results[0])
     assert_close(results[0], reference.grouped_attention(*inputs, 80, 1, True), ATTENTION_TOL)
+
+
+@pytest.mark.parametrize("mcpu", ["haswell", "x86-64-v2"])
+def test_kernels_for_older_cpus(mcpu, rng, tmp_path):
+    """--mcpu=haswell (AVX2, no AVX-512) and x86-64-v2 (SSE4.2): the 16-lane
+    vectors are split by LLVM; the results must not change."""
+    import numpy as np
+    import loom
+    from loom import ir
+    shapes = [(1, 2, 160, 32), (1, 2, 160, 32), (1, 2, 160, 16), (1, 2, 20, 32), (1, 2, 20, 16)]
+    fb = ir.FunctionBuilder("f")
+    q, k, v, z, zv = (fb.arg(s) for s in shapes)
+    local = fb.grouped_attention(q, k, v, group_size=80, lookback=1, causal=True)
+    pull = fb.latent_route(q, z, zv, groups=4)
+    fb.ret(local, pull)
+    lib = loom.load(loom.compile(ir.module(fb), str(tmp_path / "f.so"), mcpu=mcpu))
+    inputs = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    got_local, got_pull = lib.f(*inputs)
+    assert_close(got_local, reference.grouped_attention(*inputs[:3], 80, 1, True), ATTENTION_TOL)
+    assert_close(got_pull, reference.latent_route(inputs[0], inputs[3], inputs[4], 4), ATTENTION_TOL)
