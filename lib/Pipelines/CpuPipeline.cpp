@@ -8,7 +8,8 @@
 //      boundaries, results turned into caller-allocated out-params (the
 //      result allocation is hoisted into the caller's buffer), then
 //      ownership-based deallocation of every temporary.
-//   3. The standard path to the LLVM dialect, with C-interface wrappers.
+//   3. The standard path to the LLVM dialect (vector ops of the Monarch
+//      kernels included), with C-interface wrappers.
 //
 //===----------------------------------------------------------------------===//
 
@@ -32,7 +33,7 @@ static constexpr const char *kBufferizeAndLower =
     "func.func(convert-linalg-to-loops),"
     "canonicalize,cse,"
     "expand-strided-metadata,lower-affine,arith-expand,"
-    "convert-scf-to-cf,"
+    "convert-scf-to-cf,convert-vector-to-llvm,"
     "convert-math-to-llvm,convert-arith-to-llvm,convert-index-to-llvm,"
     "finalize-memref-to-llvm,"
     "func.func(llvm-request-c-wrappers),"
