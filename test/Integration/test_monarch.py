@@ -13,6 +13,12 @@ BLOCKDIAG_CASES = {
     "rows_rectangular": ((5,), (3, 7, 2)),
     "batched_rectangular": ((2, 3), (4, 3, 5)),
     "one_block_dense": ((6,), (1, 9, 16)),
+    # Register-tile edges: rows past one 96-row tile, q not a multiple of
+    # 16, more than one group of 4 column vectors, rank-3 leading dims.
+    "row_tiles_q20": ((100,), (3, 20, 24)),
+    "q70_two_column_groups": ((13,), (2, 70, 16)),
+    "q144_rank3": ((2, 3, 7), (2, 144, 17)),
+    "q16_exact_rows_193": ((193,), (4, 16, 32)),
 }
 
 
@@ -32,6 +38,13 @@ MONARCH_CASES = {
     "rectangular": ((7,), (4, 6, 3), (6, 5, 4)),
     "rectangular_batched": ((2, 3), (2, 5, 4), (5, 3, 2)),
     "expanding": ((4,), (4, 8, 4), (8, 8, 4)),
+    # Lanes over l: one whole lane group (l = 16), several with a partial
+    # last one (l = 24, 48 with s = 13, 17: output-column remainders), rows
+    # past one row tile, rank-3 leading dims.
+    "l16_rows_97": ((97,), (8, 20, 12), (16, 30, 10)),
+    "l24_partial_lanes_rows_130": ((130,), (4, 24, 16), (24, 13, 4)),
+    "l48_rank3": ((3, 5, 7), (6, 16, 8), (48, 17, 2)),
+    "square_1k": ((50,), (32, 32, 32), (32, 32, 32)),
 }
 
 

@@ -22,7 +22,7 @@ struct ConvertLoomToLoopsPass
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     populateAttentionToLoopsPatterns(patterns);
-    populateMonarchToLinalgPatterns(patterns);
+    populateMonarchToVectorPatterns(patterns);
     populateFftConvToLoopsPatterns(patterns);
     ConversionTarget target(getContext());
     target.addIllegalDialect<LoomDialect>();

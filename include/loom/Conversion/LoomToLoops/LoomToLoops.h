@@ -14,8 +14,9 @@ namespace mlir::loom {
 /// grouped_attention and latent_route -> scf loop nests over buffers.
 void populateAttentionToLoopsPatterns(RewritePatternSet &patterns);
 
-/// blockdiag_matmul and monarch -> linalg.generic contractions.
-void populateMonarchToLinalgPatterns(RewritePatternSet &patterns);
+/// blockdiag_matmul and monarch -> register-tiled scf + vector kernels on
+/// buffers, one scf.parallel over (row tile, block) per factor.
+void populateMonarchToVectorPatterns(RewritePatternSet &patterns);
 
 /// fft_conv -> a direct convolution loop nest.
 void populateFftConvToLoopsPatterns(RewritePatternSet &patterns);
