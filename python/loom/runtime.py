@@ -51,7 +51,12 @@ def compile(source, output=None, *, mcpu=None, emit="so", extra_args=(), cache_d
     if output is None:
         cache_dir = cache_dir or os.path.join(tempfile.gettempdir(), "loom-cache")
         os.makedirs(cache_dir, exist_ok=True)
-        key = hashlib.sha256((text + "\0" + " ".join(args)).encode()).hexdigest()[:24]
+        # The compiler is part of the key: a rebuilt loom-compile must not
+        # be handed artifacts of the previous one.
+        compiler = find_loom_compile()
+        st = os.stat(compiler)
+        stamp = f"{os.path.realpath(compiler)}:{st.st_size}:{st.st_mtime_ns}"
+        key = hashlib.sha256((text + "\0" + " ".join(args) + "\0" + stamp).encode()).hexdigest()[:24]
         output = os.path.join(cache_dir, f"{key}.{emit}")
         if os.path.exists(output):
             return output
