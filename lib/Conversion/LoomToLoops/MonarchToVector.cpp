@@ -4,8 +4,9 @@
 // dims fold into one row dim M, and each factor runs as a GEMM per block:
 //
 //   factor 1 (blockdiag): y[m, b, j] = sum_i w[b, j, i] x[m, b, i].
-//     w is packed once per call as wt[b][i][j] (j padded to a multiple of
-//     16 with zeros), so a row of W_b^T is contiguous; 16 lanes run over j.
+//     w is packed once per call as W_b^T (j padded to a multiple of 16 with
+//     zeros), panel by panel, so the register tile streams contiguous
+//     memory; 16 lanes run over j.
 //     Register tile: RR rows x JV vectors of accumulators; per i, JV vector
 //     loads of wt and RR broadcast loads of x.
 //   factor 2 (monarch): o[m, a, c] = sum_i w2[a, c, i] h[m, i*l + a] written
@@ -46,6 +47,8 @@ constexpr int64_t kRowTile = 96;
 constexpr int64_t kVecsPerTile = 4;
 constexpr int64_t kColsPerTile = 6;
 constexpr int64_t kRowsPerTile2 = 4;
+/// Bytes of monarch's intermediate h per chunk of rows.
+constexpr int64_t kHChunkBytes = 8 << 20;
 
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -99,8 +102,8 @@ void parallelRowTiles(
         ImplicitLocOpBuilder ib(loc, nb);
         Value t = ivs[0], blk = ivs[1];
         Value row0 = muli(ib, t, kRowTile);
-        if (lastRows == kRowTile) {
-          body(ib, row0, kRowTile, blk);
+        if (tiles == 1 || lastRows == kRowTile) {
+          body(ib, row0, lastRows, blk);
           return;
         }
         Value isLast = arith::CmpIOp::create(ib, arith::CmpIPredicate::eq, t,
@@ -156,8 +159,14 @@ void storeLanes(ImplicitLocOpBuilder &b, Value v, Value base,
 //===----------------------------------------------------------------------===//
 
 struct Factor1 {
-  Value x, wt, out; // [M, k*p], [k, p, Qp], [M, k*q]
-  int64_t rows, k, p, q;
+  Value x, wt, out; // [M, k*p], [k, p*Qp] (see packFactor1), [M, k*q] or h
+  int64_t rows = 0, k = 0, p = 0, q = 0;
+  /// When nonzero, `out` is monarch's h in the lane-major layout
+  /// [hLanes/16][M][r][16] (hLanes = l, r = k*q/l): y[m, n] with
+  /// n = i*l + a is stored at out[a/16, m, i, a%16].
+  int64_t hLanes = 0;
+  /// Added to the row index when reading x (monarch's row chunks).
+  Value xRowOffset;
 };
 
 /// Rows of the register tile for `nvec` column vectors: about 24
@@ -166,27 +175,61 @@ int64_t rowsForVecs(int64_t nvec) {
   return nvec >= 4 ? 6 : nvec == 3 ? 8 : 12;
 }
 
-/// wt[blk, i, j] = w[blk, j, i] for j < q, 0 for q <= j < Qp.
+/// Factor 1's packed weights, panel-major: wt[blk, :] holds, for each
+/// group of (up to) kVecsPerTile column vectors starting at j0 with nv
+/// vectors, the contiguous panel [p][nv*16]: w[blk, j, i] lands at
+/// j0*p + i*nv*16 + (j - j0), zero for q <= j < Qp. The register tile then
+/// streams one contiguous panel instead of a strided slice of [p][Qp].
+Value panelOffset(ImplicitLocOpBuilder &b, Value j0, Value i, Value nv16,
+                  int64_t p) {
+  return arith::AddIOp::create(b, muli(b, j0, p),
+                               arith::MulIOp::create(b, i, nv16));
+}
+
 Value packFactor1(ImplicitLocOpBuilder &b, Value w, int64_t k, int64_t q,
                   int64_t p) {
   int64_t qp = ceilDiv(q, kLanes) * kLanes;
+  int64_t groupCols = kVecsPerTile * kLanes;
+  int64_t fullGroups = (q / kLanes) / kVecsPerTile;
+  int64_t remCols = qp - fullGroups * groupCols;
   Value wt = memref::AllocOp::create(
-      b, MemRefType::get({k, p, qp}, b.getF32Type()), b.getI64IntegerAttr(64));
+      b, MemRefType::get({k, p * qp}, b.getF32Type()), b.getI64IntegerAttr(64));
   if (k == 0 || p == 0)
     return wt;
   Value zero = arith::ConstantOp::create(b, b.getF32FloatAttr(0.0f));
+  // Work items are (block, 16 i's): each j reads one contiguous run of w
+  // instead of a gather with stride p.
   scf::ParallelOp::create(
-      b, ValueRange{idx(b, 0), idx(b, 0)}, ValueRange{idx(b, k), idx(b, p)},
+      b, ValueRange{idx(b, 0), idx(b, 0)},
+      ValueRange{idx(b, k), idx(b, ceilDiv(p, kLanes))},
       ValueRange{idx(b, 1), idx(b, 1)},
       [&](OpBuilder &nb, Location loc, ValueRange ivs) {
         ImplicitLocOpBuilder ib(loc, nb);
+        Value blk = ivs[0];
+        Value i0 = muli(ib, ivs[1], kLanes);
+        Value iEnd = arith::MinUIOp::create(ib, addi(ib, i0, kLanes), idx(ib, p));
         forRange(ib, qp, [&](ImplicitLocOpBuilder &jb, Value j) {
           Value inside = arith::CmpIOp::create(jb, arith::CmpIPredicate::ult,
                                                j, idx(jb, q));
           Value jc = arith::MinUIOp::create(jb, j, idx(jb, q - 1));
-          Value v = memref::LoadOp::create(jb, w, ValueRange{ivs[0], jc, ivs[1]});
-          Value sel = arith::SelectOp::create(jb, inside, v, zero);
-          memref::StoreOp::create(jb, sel, wt, ValueRange{ivs[0], ivs[1], j});
+          Value g = arith::DivUIOp::create(jb, j, idx(jb, groupCols));
+          Value j0 = muli(jb, g, groupCols);
+          Value full = arith::CmpIOp::create(jb, arith::CmpIPredicate::ult, g,
+                                             idx(jb, fullGroups));
+          Value nv16 = arith::SelectOp::create(jb, full, idx(jb, groupCols),
+                                               idx(jb, remCols));
+          Value jOff = arith::SubIOp::create(jb, j, j0);
+          scf::ForOp::create(
+              jb, i0, iEnd, idx(jb, 1), ValueRange{},
+              [&](OpBuilder &lb, Location ll, Value i, ValueRange) {
+                ImplicitLocOpBuilder eb(ll, lb);
+                Value v = memref::LoadOp::create(eb, w, ValueRange{blk, jc, i});
+                Value sel = arith::SelectOp::create(eb, inside, v, zero);
+                Value off = arith::AddIOp::create(
+                    eb, panelOffset(eb, j0, i, nv16, p), jOff);
+                memref::StoreOp::create(eb, sel, wt, ValueRange{blk, off});
+                scf::YieldOp::create(eb);
+              });
         });
       });
   return wt;
@@ -194,28 +237,33 @@ Value packFactor1(ImplicitLocOpBuilder &b, Value w, int64_t k, int64_t q,
 
 /// acc[rr x nvec] over rows r0.., columns j0.. (within block blk); the last
 /// vector has `lastLanes` valid lanes.
-void factor1Micro(ImplicitLocOpBuilder &b, const Factor1 &f, Value blk,
-                  Value r0, int64_t rr, Value j0, int64_t nvec,
+void factor1Micro(ImplicitLocOpBuilder &b, const Factor1 &f, Value blk, Value r0, int64_t rr, Value j0, int64_t nvec,
                   int64_t lastLanes) {
   VectorType vt = laneType(b);
   Value zero = arith::ConstantOp::create(b, DenseElementsAttr::get(vt, 0.0f));
   SmallVector<Value> init(rr * nvec, zero);
-  SmallVector<Value> rowIdx;
-  for (int64_t r = 0; r < rr; ++r)
+  SmallVector<Value> rowIdx, xRow;
+  for (int64_t r = 0; r < rr; ++r) {
     rowIdx.push_back(addi(b, r0, r));
+    if (f.xRowOffset)
+      xRow.push_back(arith::AddIOp::create(b, rowIdx.back(), f.xRowOffset));
+    else
+      xRow.push_back(rowIdx.back());
+  }
   Value xBase = muli(b, blk, f.p);
   auto loop = scf::ForOp::create(
       b, idx(b, 0), idx(b, f.p), idx(b, 1), init,
       [&](OpBuilder &nb, Location loc, Value i, ValueRange acc) {
         ImplicitLocOpBuilder ib(loc, nb);
         SmallVector<Value> wv;
+        Value panel = panelOffset(ib, j0, i, idx(ib, nvec * kLanes), f.p);
         for (int64_t v = 0; v < nvec; ++v)
           wv.push_back(vector::LoadOp::create(
-              ib, vt, f.wt, ValueRange{blk, i, addi(ib, j0, v * kLanes)}));
+              ib, vt, f.wt, ValueRange{blk, addi(ib, panel, v * kLanes)}));
         Value xCol = arith::AddIOp::create(ib, xBase, i);
         SmallVector<Value> next;
         for (int64_t r = 0; r < rr; ++r) {
-          Value s = memref::LoadOp::create(ib, f.x, ValueRange{rowIdx[r], xCol});
+          Value s = memref::LoadOp::create(ib, f.x, ValueRange{xRow[r], xCol});
           Value bc = vector::BroadcastOp::create(ib, vt, s);
           for (int64_t v = 0; v < nvec; ++v)
             next.push_back(
@@ -224,32 +272,48 @@ void factor1Micro(ImplicitLocOpBuilder &b, const Factor1 &f, Value blk,
         scf::YieldOp::create(ib, next);
       });
   Value outBase = arith::AddIOp::create(b, muli(b, blk, f.q), j0);
-  for (int64_t r = 0; r < rr; ++r)
-    for (int64_t v = 0; v < nvec; ++v)
+  for (int64_t v = 0; v < nvec; ++v) {
+    Value n = addi(b, outBase, v * kLanes);
+    if (f.hLanes) {
+      // q and l are multiples of 16: the 16 columns n.. share one i and
+      // one lane group.
+      Value i = arith::DivUIOp::create(b, n, idx(b, f.hLanes));
+      Value a = arith::RemUIOp::create(b, n, idx(b, f.hLanes));
+      Value ag = arith::DivUIOp::create(b, a, idx(b, kLanes));
+      for (int64_t r = 0; r < rr; ++r)
+        vector::StoreOp::create(b, loop.getResult(r * nvec + v), f.out,
+                                ValueRange{ag, rowIdx[r], i, idx(b, 0)});
+      continue;
+    }
+    for (int64_t r = 0; r < rr; ++r)
       storeLanes(b, loop.getResult(r * nvec + v), f.out,
-                 ValueRange{rowIdx[r], addi(b, outBase, v * kLanes)},
-                 v == nvec - 1 ? lastLanes : kLanes);
+                 ValueRange{rowIdx[r], n}, v == nvec - 1 ? lastLanes : kLanes);
+  }
 }
 
 /// y for rows [row0, row0 + rows) of block blk.
-void factor1Rows(ImplicitLocOpBuilder &b, const Factor1 &f, Value row0,
-                 int64_t rows, Value blk) {
+void factor1Rows(ImplicitLocOpBuilder &b, const Factor1 &f, Value row0, int64_t rows, Value blk) {
   int64_t fullVecs = f.q / kLanes, tail = f.q % kLanes;
   int64_t fullGroups = fullVecs / kVecsPerTile;
   int64_t remVecs = fullVecs % kVecsPerTile + (tail ? 1 : 0);
-  auto columnGroup = [&](ImplicitLocOpBuilder &ib, Value j0, int64_t nvec,
-                         int64_t lastLanes) {
-    forRowGroups(ib, row0, rows, rowsForVecs(nvec),
-                 [&](ImplicitLocOpBuilder &rb, Value r0, int64_t rr) {
-                   factor1Micro(rb, f, blk, r0, rr, j0, nvec, lastLanes);
-                 });
-  };
-  forRange(b, fullGroups, [&](ImplicitLocOpBuilder &ib, Value g) {
-    columnGroup(ib, muli(ib, g, kVecsPerTile * kLanes), kVecsPerTile, kLanes);
-  });
-  if (remVecs)
-    columnGroup(b, idx(b, fullGroups * kVecsPerTile * kLanes), remVecs,
-                tail ? tail : kLanes);
+  // Row groups outer, column groups inner: the few x rows of a register
+  // tile stay in L1 while W_b^T streams panel after panel from L2. (x rows
+  // are N floats apart; a whole row tile of x would fall into a handful
+  // of cache sets and be refetched for every column group.)
+  int64_t rowsPerTile = rowsForVecs(fullGroups ? kVecsPerTile : remVecs);
+  forRowGroups(
+      b, row0, rows, rowsPerTile,
+      [&](ImplicitLocOpBuilder &rb, Value r0, int64_t rr) {
+        forRange(rb, fullGroups, [&](ImplicitLocOpBuilder &ib, Value g) {
+          factor1Micro(ib, f, blk, r0, rr,
+                       muli(ib, g, kVecsPerTile * kLanes), kVecsPerTile,
+                       kLanes);
+        });
+        if (remVecs)
+          factor1Micro(rb, f, blk, r0, rr,
+                       idx(rb, fullGroups * kVecsPerTile * kLanes), remVecs,
+                       tail ? tail : kLanes);
+      });
 }
 
 void emitFactor1(ImplicitLocOpBuilder &b, const Factor1 &f) {
@@ -266,7 +330,11 @@ void emitFactor1(ImplicitLocOpBuilder &b, const Factor1 &f) {
 
 struct Factor2 {
   Value h, w2p, out; // [M, r*l], [ceil(l/16), s, r, 16], [M, s*l]
-  int64_t rows, l, s, r;
+  int64_t rows = 0, l = 0, s = 0, r = 0;
+  /// h is in factor 1's lane-major layout [l/16][M][r][16].
+  bool laneMajor = false;
+  /// Added to the row index when writing out (monarch's row chunks).
+  Value outRowOffset;
 };
 
 /// w2p[ag, c, i, lane] = w2[ag*16 + lane, c, i], 0 past l.
@@ -285,15 +353,18 @@ Value packFactor2(ImplicitLocOpBuilder &b, Value w2, int64_t l, int64_t s,
       [&](OpBuilder &nb, Location loc, ValueRange ivs) {
         ImplicitLocOpBuilder ib(loc, nb);
         Value ag = ivs[0], c = ivs[1];
-        forRange(ib, r, [&](ImplicitLocOpBuilder &rb, Value i) {
-          forRange(rb, kLanes, [&](ImplicitLocOpBuilder &lb, Value lane) {
-            Value a = arith::AddIOp::create(lb, muli(lb, ag, kLanes), lane);
-            Value inside = arith::CmpIOp::create(lb, arith::CmpIPredicate::ult,
-                                                 a, idx(lb, l));
-            Value ac = arith::MinUIOp::create(lb, a, idx(lb, l - 1));
-            Value v = memref::LoadOp::create(lb, w2, ValueRange{ac, c, i});
-            Value sel = arith::SelectOp::create(lb, inside, v, zero);
-            memref::StoreOp::create(lb, sel, w2p, ValueRange{ag, c, i, lane});
+        // Lane outer, i inner: w2[a, c, :] is a contiguous run (a gather
+        // over a would stride s*r floats); the written [r][16] panel stays
+        // in L1.
+        forRange(ib, kLanes, [&](ImplicitLocOpBuilder &lb, Value lane) {
+          Value a = arith::AddIOp::create(lb, muli(lb, ag, kLanes), lane);
+          Value inside = arith::CmpIOp::create(lb, arith::CmpIPredicate::ult,
+                                               a, idx(lb, l));
+          Value ac = arith::MinUIOp::create(lb, a, idx(lb, l - 1));
+          forRange(lb, r, [&](ImplicitLocOpBuilder &rb, Value i) {
+            Value v = memref::LoadOp::create(rb, w2, ValueRange{ac, c, i});
+            Value sel = arith::SelectOp::create(rb, inside, v, zero);
+            memref::StoreOp::create(rb, sel, w2p, ValueRange{ag, c, i, lane});
           });
         });
       });
@@ -320,7 +391,10 @@ void factor2Micro(ImplicitLocOpBuilder &b, const Factor2 &f, Value ag,
         Value hCol = arith::AddIOp::create(ib, muli(ib, i, f.l), a0);
         SmallVector<Value> hv;
         for (int64_t q = 0; q < rr; ++q) {
-          if (mask)
+          if (f.laneMajor)
+            hv.push_back(vector::LoadOp::create(
+                ib, vt, f.h, ValueRange{ag, rowIdx[q], i, idx(ib, 0)}));
+          else if (mask)
             hv.push_back(vector::MaskedLoadOp::create(
                 ib, vt, f.h, ValueRange{rowIdx[q], hCol}, mask, zero));
           else
@@ -339,7 +413,9 @@ void factor2Micro(ImplicitLocOpBuilder &b, const Factor2 &f, Value ag,
   for (int64_t q = 0; q < rr; ++q)
     for (int64_t c = 0; c < cc; ++c)
       storeLanes(b, loop.getResult(q * cc + c), f.out,
-                 ValueRange{rowIdx[q],
+                 ValueRange{f.outRowOffset
+                                ? arith::AddIOp::create(b, rowIdx[q], f.outRowOffset)
+                                : rowIdx[q],
                             arith::AddIOp::create(b, muli(b, colIdx[c], f.l), a0)},
                  kLanes, mask);
 }
@@ -399,8 +475,12 @@ struct BlockdiagMatmulToVector : OpRewritePattern<BlockdiagMatmulOp> {
     Value x2d = collapseLeadingDims(b, b.getLoc(), op.getX(), 1);
     ArrayRef<int64_t> ws = op.getW().getType().getShape();
     int64_t rows = cast<RankedTensorType>(x2d.getType()).getDimSize(0);
-    Factor1 f{toReadOnlyBuffer(b, b.getLoc(), x2d), nullptr, nullptr, rows,
-              ws[0], ws[2], ws[1]};
+    Factor1 f;
+    f.x = toReadOnlyBuffer(b, b.getLoc(), x2d);
+    f.rows = rows;
+    f.k = ws[0];
+    f.q = ws[1];
+    f.p = ws[2];
     f.wt = packFactor1(b, toReadOnlyBuffer(b, b.getLoc(), op.getW()), f.k, f.q,
                        f.p);
     f.out = allocRows(b, rows, f.k * f.q);
@@ -421,18 +501,60 @@ struct MonarchToVector : OpRewritePattern<MonarchOp> {
     int64_t rows = cast<RankedTensorType>(x2d.getType()).getDimSize(0);
     ArrayRef<int64_t> w1 = op.getW1().getType().getShape();
     ArrayRef<int64_t> w2 = op.getW2().getType().getShape();
-    Factor1 f1{toReadOnlyBuffer(b, b.getLoc(), x2d), nullptr, nullptr, rows,
-               w1[0], w1[2], w1[1]};
+    Factor1 f1;
+    f1.x = toReadOnlyBuffer(b, b.getLoc(), x2d);
+    f1.rows = rows;
+    f1.k = w1[0];
+    f1.q = w1[1];
+    f1.p = w1[2];
     f1.wt = packFactor1(b, toReadOnlyBuffer(b, b.getLoc(), op.getW1()), f1.k,
                         f1.q, f1.p);
-    // h: [M, k*q], read by factor 2 as [M, r, l].
-    f1.out = allocRows(b, rows, f1.k * f1.q);
-    emitFactor1(b, f1);
-    Factor2 f2{f1.out, nullptr, nullptr, rows, w2[0], w2[1], w2[2]};
+    Factor2 f2;
+    f2.rows = rows;
+    f2.l = w2[0];
+    f2.s = w2[1];
+    f2.r = w2[2];
     f2.w2p = packFactor2(b, toReadOnlyBuffer(b, b.getLoc(), op.getW2()), f2.l,
                          f2.s, f2.r);
     f2.out = allocRows(b, rows, f2.s * f2.l);
-    emitFactor2(b, f2);
+    // h holds one chunk of rows at a time: a full [M, k*q] intermediate
+    // would be a fresh mmap (and page faults) on every call once it passes
+    // malloc's mmap threshold. Chunks are whole row tiles of <= 8 MiB.
+    int64_t hCols = f1.k * f1.q;
+    int64_t chunk = std::max<int64_t>(1, kHChunkBytes / (4 * kRowTile *
+                                                          std::max<int64_t>(hCols, 1))) *
+                    kRowTile;
+    chunk = std::min(chunk, rows);
+    // When a 16-vector of factor 1's columns is one lane vector of factor 2
+    // (q and l multiples of 16), h is stored lane-major, [l/16][rows][r][16]:
+    // factor 2 then reads each row's panel contiguously instead of 16
+    // floats every l.
+    f2.laneMajor = f1.q % kLanes == 0 && f2.l % kLanes == 0;
+    if (f2.laneMajor) {
+      f1.hLanes = f2.l;
+      f1.out = memref::AllocOp::create(
+          b,
+          MemRefType::get({f2.l / kLanes, chunk, f2.r, kLanes}, b.getF32Type()),
+          b.getI64IntegerAttr(64));
+    } else {
+      f1.out = allocRows(b, chunk, hCols);
+    }
+    f2.h = f1.out;
+    auto runChunk = [&](ImplicitLocOpBuilder &cb, Value row0, int64_t n) {
+      Factor1 c1 = f1;
+      Factor2 c2 = f2;
+      c1.rows = c2.rows = n;
+      c1.xRowOffset = c2.outRowOffset = row0;
+      emitFactor1(cb, c1);
+      emitFactor2(cb, c2);
+    };
+    if (chunk > 0) {
+      forRange(b, rows / chunk, [&](ImplicitLocOpBuilder &cb, Value c) {
+        runChunk(cb, muli(cb, c, chunk), chunk);
+      });
+      if (int64_t rem = rows % chunk)
+        runChunk(b, idx(b, rows - rem), rem);
+    }
     rewriter.replaceOp(op, expandLeadingDims(b, b.getLoc(), toTensor(b, f2.out),
                                              cast<RankedTensorType>(op.getType()),
                                              1));

@@ -1,7 +1,7 @@
 // RUN: loom-opt %s -split-input-file -convert-loom-to-loops | FileCheck %s
 
-// blockdiag_matmul: w is packed once as wt[block][i][j] with j padded to 32
-// (q = 20), then one scf.parallel over (row tile, block). Rows fold into
+// blockdiag_matmul: w is packed once as W_b^T with j padded to 32 (q = 20),
+// panel-major ([2, p*32]), then one scf.parallel over (row tile, block). Rows fold into
 // M = 15: one 12-row register tile (2 vectors x 12 rows = 24 accumulators
 // carried by the i loop) and a 3-row remainder tile; the partial last vector
 // (20 = 16 + 4 lanes) is a masked store.
@@ -9,15 +9,16 @@
 // CHECK: %[[X2:.+]] = tensor.collapse_shape %arg0 {{\[}}[0, 1], [2]] : tensor<3x5x40xf32> into tensor<15x40xf32>
 // CHECK-DAG: %[[XB:.+]] = bufferization.to_buffer %[[X2]] read_only : tensor<15x40xf32> to memref<15x40xf32>
 // CHECK-DAG: %[[WB:.+]] = bufferization.to_buffer %arg1 read_only : tensor<2x20x20xf32> to memref<2x20x20xf32>
-// CHECK: %[[WT:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2x20x32xf32>
+// CHECK: %[[WT:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2x640xf32>
 // CHECK: scf.parallel
 // CHECK: memref.load %[[WB]]
 // CHECK: memref.store %{{.+}}, %[[WT]]
 // CHECK: %[[OUT:.+]] = memref.alloc() {alignment = 64 : i64} : memref<15x40xf32>
 // CHECK: scf.parallel (%[[T:.+]], %[[BLK:.+]]) = (%{{.+}}, %{{.+}}) to (%{{.+}}, %{{.+}}) step
 // CHECK: %[[ACC:.+]]:24 = scf.for %[[I:.+]] = {{.+}} iter_args({{.+}}) -> (vector<16xf32>,
-// CHECK: vector.load %[[WT]][%[[BLK]], %[[I]], %{{.+}}] : memref<2x20x32xf32>, vector<16xf32>
-// CHECK: vector.load %[[WT]][%[[BLK]], %[[I]], %{{.+}}] : memref<2x20x32xf32>, vector<16xf32>
+// CHECK: %[[PANEL:.+]] = arith.addi %{{.+}}, %{{.+}} : index
+// CHECK: vector.load %[[WT]][%[[BLK]], %[[PANEL]]] : memref<2x640xf32>, vector<16xf32>
+// CHECK: vector.load %[[WT]][%[[BLK]], %{{.+}}] : memref<2x640xf32>, vector<16xf32>
 // CHECK: %[[S:.+]] = memref.load %[[XB]]
 // CHECK: %[[BC:.+]] = vector.broadcast %[[S]] : f32 to vector<16xf32>
 // CHECK: vector.fma %{{.+}}, %[[BC]], %{{.+}} : vector<16xf32>
@@ -60,16 +61,19 @@ func.func @blockdiag_row_tiles(%x: tensor<100x128xf32>, %w: tensor<2x64x64xf32>)
 // writes out[m, c*l + a] with 16 lanes over a, so both permutations are
 // index algebra: no transpose, no broadcast in factor 2. w2 [l=6, s=5, r=4]
 // is packed as [ceil(l/16)=1, s, r, 16]; l = 6 < 16 lanes, so h loads and
-// out stores are masked with min(16, l - a0) lanes.
+// out stores are masked with min(16, l - a0) lanes. q = 6 is not a multiple
+// of 16, so h keeps the row-major layout.
 // CHECK-LABEL: func.func @monarch_rectangular
 // CHECK: %[[X2:.+]] = tensor.collapse_shape %arg0 {{\[}}[0, 1], [2]] : tensor<3x5x12xf32> into tensor<15x12xf32>
-// CHECK: memref.alloc() {alignment = 64 : i64} : memref<4x3x16xf32>
+// CHECK: memref.alloc() {alignment = 64 : i64} : memref<4x48xf32>
+// CHECK: scf.parallel
+// CHECK: %[[W2P:.+]] = memref.alloc() {alignment = 64 : i64} : memref<1x5x4x16xf32>
+// CHECK: scf.parallel
+// CHECK: %[[OUT:.+]] = memref.alloc() {alignment = 64 : i64} : memref<15x30xf32>
 // CHECK: %[[H:.+]] = memref.alloc() {alignment = 64 : i64} : memref<15x24xf32>
 // CHECK: scf.parallel
 // CHECK: vector.broadcast
 // CHECK: vector.maskedstore %[[H]]
-// CHECK: %[[W2P:.+]] = memref.alloc() {alignment = 64 : i64} : memref<1x5x4x16xf32>
-// CHECK: %[[OUT:.+]] = memref.alloc() {alignment = 64 : i64} : memref<15x30xf32>
 // CHECK: scf.parallel (%{{.+}}, %[[AG:.+]]) =
 // CHECK: %[[A0:.+]] = arith.muli %[[AG]]
 // CHECK: %[[LEFT:.+]] = arith.subi %{{.+}}, %[[A0]]
@@ -92,9 +96,18 @@ func.func @monarch_rectangular(%x: tensor<3x5x12xf32>, %w1: tensor<4x6x3xf32>, %
 
 // -----
 
-// l = 32: whole lane groups, so factor 2 needs no mask (negative case).
+// l = 32 and q = 32: whole lane groups, so factor 2 needs no mask
+// (negative case), and h is lane-major, [l/16][rows][r][16]: factor 1
+// stores each 16 columns n = i*l + a.. at h[a/16, m, i, 0], factor 2 reads
+// a row's panel contiguously.
 // CHECK-LABEL: func.func @monarch_square
+// CHECK: %[[H:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2x8x32x16xf32>
 // CHECK: vector.broadcast
+// CHECK: %[[I:.+]] = arith.divui %[[N:.+]], %{{.+}} : index
+// CHECK: %[[A:.+]] = arith.remui %[[N]], %{{.+}} : index
+// CHECK: %[[AG:.+]] = arith.divui %[[A]], %{{.+}} : index
+// CHECK: vector.store %{{.+}}, %[[H]][%[[AG]], %{{.+}}, %[[I]], %{{.+}}] : memref<2x8x32x16xf32>, vector<16xf32>
+// CHECK: vector.load %[[H]]
 // CHECK-NOT: vector.create_mask
 // CHECK-NOT: vector.maskedload
 // CHECK-NOT: vector.maskedstore
