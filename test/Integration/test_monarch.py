@@ -93,6 +93,31 @@ def test_fft_conv(case, causal, rng, cache_dir):
     assert_close(out, expected, FFT_TOL)
 
 
+# Every power of two the suite affords: N = 16 ... 2^16, with odd row counts
+# (the last row pair has one row) and rank-0/1/2 leading dims; few rows at
+# large N to keep the suite fast.
+FFT_SWEEP = [2 ** e for e in range(4, 17)]
+
+
+def fft_sweep_shape(n):
+    if n <= 256:
+        return (3, 2), 3
+    if n <= 4096:
+        return (3,), 2
+    return (), 1
+
+
+@pytest.mark.parametrize("causal", [True, False], ids=["causal", "circular"])
+@pytest.mark.parametrize("n", FFT_SWEEP, ids=[f"n{n}" for n in FFT_SWEEP])
+def test_fft_conv_sizes(n, causal, rng, cache_dir):
+    lead, C = fft_sweep_shape(n)
+    out, expected = run_single_op(
+        cache_dir, rng, [lead + (C, n), (C, n)],
+        lambda fb, u, kern: fb.fft_conv(u, kern, causal=causal),
+        lambda u, kern: reference.fft_conv(u, kern, causal))
+    assert_close(out, expected, FFT_TOL)
+
+
 def test_reference_fft_conv_is_direct_sum():
     rng = np.random.default_rng(2)
     u, kern = rng.standard_normal((2, 16))

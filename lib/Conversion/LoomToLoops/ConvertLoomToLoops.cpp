@@ -23,7 +23,7 @@ struct ConvertLoomToLoopsPass
     RewritePatternSet patterns(&getContext());
     populateAttentionToLoopsPatterns(patterns);
     populateMonarchToVectorPatterns(patterns);
-    populateFftConvToLoopsPatterns(patterns);
+    populateFftConvToVectorPatterns(patterns);
     ConversionTarget target(getContext());
     target.addIllegalDialect<LoomDialect>();
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });

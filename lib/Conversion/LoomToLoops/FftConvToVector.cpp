@@ -1,0 +1,413 @@
+//===- FftConvToVector.cpp - fft_conv through a vectorized FFT ------------===//
+//
+// fft_conv multiplies spectra: causal = linear convolution through length
+// L = 2N transforms of zero-padded sequences, circular = length L = N.
+//
+// The transform of length L = 2^n (complex, real and imaginary parts in
+// separate f32 arrays) is split as L = (L/16) x 16, Bailey's form with the
+// transpose left out:
+//   - radix-2 decimation-in-frequency stages of half-span h = L/2 ... 16,
+//     each a butterfly over 16 consecutive j (one vector) followed by the
+//     twiddle multiply w_2h^j;
+//   - a 16-point DFT of every contiguous block of 16, a 16 x 16 complex
+//     matmul whose matrix F16 is a compile-time constant (computed in
+//     double precision here).
+// The result is the spectrum in a scrambled (block bit-reversed) order.
+// Pointwise products do not care about the order as long as both spectra
+// use the same one, and the inverse transform undoes exactly these steps
+// (inverse 16-point blocks, then decimation-in-time stages h = 16 ... L/2
+// with conjugate twiddles), so no transpose or bit reversal ever moves
+// data. The forward 16-point blocks, the product with the kernel spectrum
+// and the inverse blocks are fused in registers.
+//
+// Two rows of the same channel travel together as the real and imaginary
+// parts of one complex sequence: the convolution is linear and the kernel
+// real, so the real and imaginary parts of the result are the two rows'
+// outputs. The kernel spectra (one per channel, scaled by 1/L) are
+// computed once per call; the twiddle table w_2h^j (entry h + j) once per
+// call in double precision. Work items are (row pair, channel), one
+// scf.parallel; each owns two heap buffers of L floats.
+//
+//===----------------------------------------------------------------------===//
+
+#include "loom/Conversion/LoomToLoops/LoomToLoops.h"
+#include "loom/Dialect/Loom/IR/LoomOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::loom;
+
+namespace {
+
+constexpr int64_t kLanes = 16;
+
+Value idx(ImplicitLocOpBuilder &b, int64_t v) {
+  return arith::ConstantIndexOp::create(b, v);
+}
+Value addi(ImplicitLocOpBuilder &b, Value v, int64_t c) {
+  if (c == 0)
+    return v;
+  return arith::AddIOp::create(b, v, idx(b, c));
+}
+VectorType laneType(OpBuilder &b) {
+  return VectorType::get({kLanes}, b.getF32Type());
+}
+
+/// Emits `scf.for iv in [0, n) step s` (nothing when empty, inline when one
+/// iteration).
+void forRange(ImplicitLocOpBuilder &b, int64_t n, int64_t step,
+              function_ref<void(ImplicitLocOpBuilder &, Value)> body) {
+  if (n <= 0)
+    return;
+  if (n <= step) {
+    body(b, idx(b, 0));
+    return;
+  }
+  scf::ForOp::create(b, idx(b, 0), idx(b, n), idx(b, step), ValueRange{},
+                     [&](OpBuilder &nb, Location loc, Value iv, ValueRange) {
+                       ImplicitLocOpBuilder ib(loc, nb);
+                       body(ib, iv);
+                       scf::YieldOp::create(ib);
+                     });
+}
+
+/// One complex sequence of length L: buffers `re`/`im` indexed by
+/// `prefix` followed by the position.
+struct Seq {
+  Value re, im;
+  SmallVector<Value, 2> prefix;
+
+  SmallVector<Value, 3> at(Value i) const {
+    SmallVector<Value, 3> v(prefix.begin(), prefix.end());
+    v.push_back(i);
+    return v;
+  }
+};
+
+struct Complex {
+  Value re, im;
+};
+
+Complex loadVec(ImplicitLocOpBuilder &b, const Seq &s, Value i) {
+  VectorType vt = laneType(b);
+  return {vector::LoadOp::create(b, vt, s.re, s.at(i)),
+          vector::LoadOp::create(b, vt, s.im, s.at(i))};
+}
+
+void storeVec(ImplicitLocOpBuilder &b, const Seq &s, Value i, Complex v) {
+  vector::StoreOp::create(b, v.re, s.re, s.at(i));
+  vector::StoreOp::create(b, v.im, s.im, s.at(i));
+}
+
+Value fma(ImplicitLocOpBuilder &b, Value x, Value y, Value acc) {
+  return vector::FMAOp::create(b, x, y, acc);
+}
+
+/// a * b, or a * conj(b).
+Complex cmul(ImplicitLocOpBuilder &b, Complex x, Complex y, bool conjY) {
+  Value rr = arith::MulFOp::create(b, x.re, y.re);
+  Value ri = arith::MulFOp::create(b, x.re, y.im);
+  if (!conjY) {
+    Value nIm = arith::NegFOp::create(b, x.im);
+    return {fma(b, nIm, y.im, rr), fma(b, x.im, y.re, ri)};
+  }
+  Value nRi = arith::NegFOp::create(b, ri);
+  return {fma(b, x.im, y.im, rr), fma(b, x.im, y.re, nRi)};
+}
+
+Complex cadd(ImplicitLocOpBuilder &b, Complex x, Complex y) {
+  return {arith::AddFOp::create(b, x.re, y.re),
+          arith::AddFOp::create(b, x.im, y.im)};
+}
+Complex csub(ImplicitLocOpBuilder &b, Complex x, Complex y) {
+  return {arith::SubFOp::create(b, x.re, y.re),
+          arith::SubFOp::create(b, x.im, y.im)};
+}
+
+/// Calls body(base of block, j) for every 16 positions j of the first half
+/// of every block of 2h in [0, L).
+void forButterflies(ImplicitLocOpBuilder &b, int64_t L, int64_t h,
+                    function_ref<void(ImplicitLocOpBuilder &, Value, Value)> body) {
+  forRange(b, L, 2 * h, [&](ImplicitLocOpBuilder &ob, Value base) {
+    forRange(ob, h, kLanes, [&](ImplicitLocOpBuilder &ib, Value j) {
+      body(ib, base, j);
+    });
+  });
+}
+
+/// Radix-2 DIF stage: a' = a + b, b' = (a - b) w^j.
+void difStage(ImplicitLocOpBuilder &b, const Seq &x, const Seq &tw, int64_t L,
+              int64_t h) {
+  forButterflies(b, L, h, [&](ImplicitLocOpBuilder &ib, Value base, Value j) {
+    Value i0 = arith::AddIOp::create(ib, base, j);
+    Value i1 = addi(ib, i0, h);
+    Complex a = loadVec(ib, x, i0), c = loadVec(ib, x, i1);
+    Complex w = loadVec(ib, tw, addi(ib, j, h));
+    storeVec(ib, x, i0, cadd(ib, a, c));
+    storeVec(ib, x, i1, cmul(ib, csub(ib, a, c), w, /*conjY=*/false));
+  });
+}
+
+/// Radix-2 DIT stage, the inverse of difStage up to a factor 2:
+/// a = a' + b' conj(w^j), b = a' - b' conj(w^j).
+void ditStage(ImplicitLocOpBuilder &b, const Seq &x, const Seq &tw, int64_t L,
+              int64_t h) {
+  forButterflies(b, L, h, [&](ImplicitLocOpBuilder &ib, Value base, Value j) {
+    Value i0 = arith::AddIOp::create(ib, base, j);
+    Value i1 = addi(ib, i0, h);
+    Complex a = loadVec(ib, x, i0), c = loadVec(ib, x, i1);
+    Complex w = loadVec(ib, tw, addi(ib, j, h));
+    Complex t = cmul(ib, c, w, /*conjY=*/true);
+    storeVec(ib, x, i0, cadd(ib, a, t));
+    storeVec(ib, x, i1, csub(ib, a, t));
+  });
+}
+
+/// Column t of F16 = exp(-2 pi i k t / 16) over k (the lanes), computed
+/// in double precision; `scale` multiplies it.
+Complex dftColumn(ImplicitLocOpBuilder &b, int64_t t, bool inverse,
+                  double scale) {
+  SmallVector<float> re, im;
+  for (int64_t k = 0; k < kLanes; ++k) {
+    double angle = -2.0 * M_PI * double((k * t) % kLanes) / double(kLanes);
+    re.push_back(float(scale * std::cos(angle)));
+    im.push_back(float(scale * (inverse ? -1.0 : 1.0) * std::sin(angle)));
+  }
+  VectorType vt = laneType(b);
+  return {arith::ConstantOp::create(b, DenseElementsAttr::get(vt, ArrayRef<float>(re))),
+          arith::ConstantOp::create(b, DenseElementsAttr::get(vt, ArrayRef<float>(im)))};
+}
+
+/// y = F16 . x (or conj(F16) . x) for one block of 16 whose element t is
+/// `elem(t)` (two scalars).
+Complex dft16(ImplicitLocOpBuilder &b, bool inverse, double scale,
+              function_ref<std::pair<Value, Value>(int64_t)> elem) {
+  VectorType vt = laneType(b);
+  Value zero = arith::ConstantOp::create(b, DenseElementsAttr::get(vt, 0.0f));
+  Complex acc{zero, zero};
+  for (int64_t t = 0; t < kLanes; ++t) {
+    auto [xr, xi] = elem(t);
+    Value br = vector::BroadcastOp::create(b, vt, xr);
+    Value bi = vector::BroadcastOp::create(b, vt, xi);
+    Complex f = dftColumn(b, t, inverse, scale);
+    // acc += f * x (f a vector over k, x a broadcast scalar).
+    Value nfi = arith::NegFOp::create(b, f.im);
+    acc.re = fma(b, f.re, br, acc.re);
+    acc.re = fma(b, nfi, bi, acc.re);
+    acc.im = fma(b, f.re, bi, acc.im);
+    acc.im = fma(b, f.im, br, acc.im);
+  }
+  return acc;
+}
+
+/// Scalar loads of x[base + t] for the 16-point blocks.
+std::function<std::pair<Value, Value>(int64_t)>
+blockElems(ImplicitLocOpBuilder &b, const Seq &x, Value base) {
+  return [&b, &x, base](int64_t t) -> std::pair<Value, Value> {
+    Value i = addi(b, base, t);
+    return {memref::LoadOp::create(b, x.re, x.at(i)),
+            memref::LoadOp::create(b, x.im, x.at(i))};
+  };
+}
+
+/// Forward transform, scrambled order, scaled by `scale`.
+void forwardFft(ImplicitLocOpBuilder &b, const Seq &x, const Seq &tw, int64_t L,
+                double scale) {
+  for (int64_t h = L / 2; h >= kLanes; h /= 2)
+    difStage(b, x, tw, L, h);
+  forRange(b, L, kLanes, [&](ImplicitLocOpBuilder &ib, Value base) {
+    Complex y = dft16(ib, /*inverse=*/false, scale, blockElems(ib, x, base));
+    storeVec(ib, x, base, y);
+  });
+}
+
+/// Forward 16-point blocks, product with the spectrum `k`, inverse blocks,
+/// then the inverse stages: x becomes L * ifft(fft(x) * k) (k carries 1/L).
+void convolveSpectra(ImplicitLocOpBuilder &b, const Seq &x, const Seq &k,
+                     const Seq &tw, int64_t L) {
+  for (int64_t h = L / 2; h >= kLanes; h /= 2)
+    difStage(b, x, tw, L, h);
+  forRange(b, L, kLanes, [&](ImplicitLocOpBuilder &ib, Value base) {
+    Complex y = dft16(ib, /*inverse=*/false, 1.0, blockElems(ib, x, base));
+    Complex p = cmul(ib, y, loadVec(ib, k, base), /*conjY=*/false);
+    Complex z = dft16(ib, /*inverse=*/true, 1.0, [&](int64_t t) {
+      return std::pair<Value, Value>{
+          vector::ExtractOp::create(ib, p.re, ArrayRef<int64_t>{t}),
+          vector::ExtractOp::create(ib, p.im, ArrayRef<int64_t>{t})};
+    });
+    storeVec(ib, x, base, z);
+  });
+  for (int64_t h = kLanes; h <= L / 2; h *= 2)
+    ditStage(b, x, tw, L, h);
+}
+
+/// tw[h + j] = exp(-i pi j / h) for 16 <= h < L, j < h, in double precision.
+void fillTwiddles(ImplicitLocOpBuilder &b, const Seq &tw, int64_t L) {
+  for (int64_t h = kLanes; h < L; h *= 2) {
+    forRange(b, h, 1, [&](ImplicitLocOpBuilder &ib, Value j) {
+      Value jf = arith::SIToFPOp::create(
+          ib, ib.getF64Type(),
+          arith::IndexCastOp::create(ib, ib.getI64Type(), j));
+      Value angle = arith::MulFOp::create(
+          ib, jf, arith::ConstantOp::create(ib, ib.getF64FloatAttr(-M_PI / double(h))));
+      Value re = arith::TruncFOp::create(ib, ib.getF32Type(),
+                                         math::CosOp::create(ib, angle));
+      Value im = arith::TruncFOp::create(ib, ib.getF32Type(),
+                                         math::SinOp::create(ib, angle));
+      Value at = addi(ib, j, h);
+      memref::StoreOp::create(ib, re, tw.re, tw.at(at));
+      memref::StoreOp::create(ib, im, tw.im, tw.at(at));
+    });
+  }
+}
+
+/// dst[0, n) = src row (or zeros when `src` is null), dst[n, L) = 0.
+void loadPadded(ImplicitLocOpBuilder &b, Value dst, ValueRange dstPrefix,
+                Value src, ValueRange srcPrefix, int64_t n, int64_t L) {
+  VectorType vt = laneType(b);
+  Value zero = arith::ConstantOp::create(b, DenseElementsAttr::get(vt, 0.0f));
+  auto with = [](ValueRange prefix, Value i) {
+    SmallVector<Value, 3> v(prefix.begin(), prefix.end());
+    v.push_back(i);
+    return v;
+  };
+  forRange(b, n, kLanes, [&](ImplicitLocOpBuilder &ib, Value t) {
+    Value v = src ? vector::LoadOp::create(ib, vt, src, with(srcPrefix, t))
+                        .getResult()
+                  : zero;
+    vector::StoreOp::create(ib, v, dst, with(dstPrefix, t));
+  });
+  forRange(b, L - n, kLanes, [&](ImplicitLocOpBuilder &ib, Value t) {
+    vector::StoreOp::create(ib, zero, dst, with(dstPrefix, addi(ib, t, n)));
+  });
+}
+
+Value allocF32(ImplicitLocOpBuilder &b, ArrayRef<int64_t> shape) {
+  return memref::AllocOp::create(b, MemRefType::get(shape, b.getF32Type()),
+                                 b.getI64IntegerAttr(64));
+}
+
+struct FftConvToVector : OpRewritePattern<FftConvOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(FftConvOp op,
+                                PatternRewriter &rewriter) const override {
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    Value u3d = collapseLeadingDims(b, b.getLoc(), op.getU(), 2);
+    auto u3dType = cast<RankedTensorType>(u3d.getType());
+    ArrayRef<int64_t> shape = u3dType.getShape();
+    int64_t rows = shape[0], channels = shape[1], n = shape[2];
+    // The verifier guarantees a power of two >= 16.
+    if (n < kLanes || (n & (n - 1)) != 0)
+      return rewriter.notifyMatchFailure(op, "N is not a power of two >= 16");
+    int64_t L = op.getCausal() ? 2 * n : n;
+    Value u = toReadOnlyBuffer(b, b.getLoc(), u3d);
+    Value kernel = toReadOnlyBuffer(b, b.getLoc(), op.getKernel());
+    Value out = allocF32(b, shape);
+
+    if (rows > 0 && channels > 0) {
+      Seq tw{allocF32(b, {L}), allocF32(b, {L}), {}};
+      fillTwiddles(b, tw, L);
+
+      // Kernel spectra, [C, L], scaled by 1/L.
+      Seq spec{allocF32(b, {channels, L}), allocF32(b, {channels, L}), {}};
+      scf::ParallelOp::create(
+          b, ValueRange{idx(b, 0)}, ValueRange{idx(b, channels)},
+          ValueRange{idx(b, 1)}, [&](OpBuilder &nb, Location loc, ValueRange ivs) {
+            ImplicitLocOpBuilder ib(loc, nb);
+            Seq k = spec;
+            k.prefix = {ivs[0]};
+            loadPadded(ib, k.re, k.prefix, kernel, ValueRange{ivs[0]}, n, L);
+            loadPadded(ib, k.im, k.prefix, nullptr, {}, n, L);
+            forwardFft(ib, k, tw, L, 1.0 / double(L));
+          });
+
+      // Work items: (row pair, channel).
+      int64_t pairs = (rows + 1) / 2;
+      scf::ParallelOp::create(
+          b, ValueRange{idx(b, 0), idx(b, 0)},
+          ValueRange{idx(b, pairs), idx(b, channels)},
+          ValueRange{idx(b, 1), idx(b, 1)},
+          [&](OpBuilder &nb, Location loc, ValueRange ivs) {
+            ImplicitLocOpBuilder ib(loc, nb);
+            Value c = ivs[1];
+            Value m0 = arith::MulIOp::create(ib, ivs[0], idx(ib, 2));
+            Value m1 = addi(ib, m0, 1);
+            Seq x{allocF32(ib, {L}), allocF32(ib, {L}), {}};
+            loadPadded(ib, x.re, {}, u, ValueRange{m0, c}, n, L);
+            // An odd row count leaves the last pair's second row empty.
+            Value has;
+            if (rows % 2)
+              has = arith::CmpIOp::create(ib, arith::CmpIPredicate::ult, m1,
+                                          idx(ib, rows));
+            auto ifSecondRow = [&](function_ref<void(ImplicitLocOpBuilder &)> then,
+                                   function_ref<void(ImplicitLocOpBuilder &)> other) {
+              if (!has) {
+                then(ib);
+                return;
+              }
+              scf::IfOp::create(
+                  ib, has,
+                  [&](OpBuilder &tb, Location tl) {
+                    ImplicitLocOpBuilder bb(tl, tb);
+                    then(bb);
+                    scf::YieldOp::create(bb);
+                  },
+                  [&](OpBuilder &eb, Location el) {
+                    ImplicitLocOpBuilder bb(el, eb);
+                    if (other)
+                      other(bb);
+                    scf::YieldOp::create(bb);
+                  });
+            };
+            ifSecondRow(
+                [&](ImplicitLocOpBuilder &bb) {
+                  loadPadded(bb, x.im, {}, u, ValueRange{m1, c}, n, L);
+                },
+                [&](ImplicitLocOpBuilder &bb) {
+                  loadPadded(bb, x.im, {}, nullptr, {}, n, L);
+                });
+            Seq k = spec;
+            k.prefix = {c};
+            convolveSpectra(ib, x, k, tw, L);
+            VectorType vt = laneType(ib);
+            forRange(ib, n, kLanes, [&](ImplicitLocOpBuilder &sb, Value t) {
+              vector::StoreOp::create(
+                  sb, vector::LoadOp::create(sb, vt, x.re, ValueRange{t}), out,
+                  ValueRange{m0, c, t});
+            });
+            ifSecondRow(
+                [&](ImplicitLocOpBuilder &bb) {
+                  forRange(bb, n, kLanes, [&](ImplicitLocOpBuilder &sb, Value t) {
+                    vector::StoreOp::create(
+                        sb, vector::LoadOp::create(sb, vt, x.im, ValueRange{t}),
+                        out, ValueRange{m1, c, t});
+                  });
+                },
+                nullptr);
+          });
+    }
+
+    Value result = bufferization::ToTensorOp::create(
+        b, u3dType, out, b.getUnitAttr(), b.getUnitAttr());
+    rewriter.replaceOp(op, expandLeadingDims(b, b.getLoc(), result,
+                                             cast<RankedTensorType>(op.getType()),
+                                             2));
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::loom::populateFftConvToVectorPatterns(RewritePatternSet &patterns) {
+  patterns.add<FftConvToVector>(patterns.getContext());
+}

@@ -1,0 +1,78 @@
+// RUN: loom-opt %s -split-input-file -convert-loom-to-loops | FileCheck %s
+
+// Causal, N = 32: transforms of length L = 64 (zero-padded). The twiddle
+// table (entry h + j = exp(-i pi j / h), h = 16, 32) is computed in f64.
+// Kernel spectra [C, L] come first, one scf.parallel over channels: the
+// radix-2 DIF stages h = 32, 16 (butterflies over 16 lanes, twiddle
+// multiply), then the 16-point DFT of each block of 16 as a matmul with
+// constant columns of F16 (broadcast scalar times constant vector).
+// CHECK-LABEL: func.func @causal
+// CHECK-DAG: %[[U:.+]] = bufferization.to_buffer %arg0 read_only : tensor<2x3x32xf32> to memref<2x3x32xf32>
+// CHECK-DAG: %[[K:.+]] = bufferization.to_buffer %arg1 read_only : tensor<3x32xf32> to memref<3x32xf32>
+// CHECK: %[[OUT:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2x3x32xf32>
+// CHECK: %[[TWR:.+]] = memref.alloc() {alignment = 64 : i64} : memref<64xf32>
+// CHECK: %[[TWI:.+]] = memref.alloc() {alignment = 64 : i64} : memref<64xf32>
+// CHECK: math.cos %{{.+}} : f64
+// CHECK: math.sin %{{.+}} : f64
+// CHECK: %[[SR:.+]] = memref.alloc() {alignment = 64 : i64} : memref<3x64xf32>
+// CHECK: %[[SI:.+]] = memref.alloc() {alignment = 64 : i64} : memref<3x64xf32>
+// CHECK: scf.parallel (%[[C:.+]]) =
+// CHECK: vector.load %[[K]][%[[C]], %{{.+}}] : memref<3x32xf32>, vector<16xf32>
+// CHECK: vector.store %{{.+}}, %[[SR]][%[[C]], %{{.+}}]
+// DIF stage h = 32: a + b, (a - b) * w.
+// CHECK: %[[A:.+]] = vector.load %[[SR]][%[[C]], %[[I0:.+]]] : memref<3x64xf32>, vector<16xf32>
+// CHECK: %[[B:.+]] = vector.load %[[SR]][%[[C]], %[[I1:.+]]] : memref<3x64xf32>, vector<16xf32>
+// CHECK: vector.load %[[TWR]]
+// CHECK: arith.addf %[[A]], %[[B]] : vector<16xf32>
+// CHECK: arith.subf %[[A]], %[[B]] : vector<16xf32>
+// CHECK: vector.fma
+// CHECK: vector.store %{{.+}}, %[[SR]][%[[C]], %[[I1]]]
+// Blocks of 16: scalar loads broadcast against constant DFT columns.
+// CHECK: memref.load %[[SR]]
+// CHECK: vector.broadcast %{{.+}} : f32 to vector<16xf32>
+// CHECK: vector.fma
+// CHECK: scf.reduce
+// Work items (row pair, channel), each with its own buffers of L floats.
+// CHECK: scf.parallel (%[[P:.+]], %[[CH:.+]]) =
+// CHECK: %[[XR:.+]] = memref.alloc() {alignment = 64 : i64} : memref<64xf32>
+// CHECK: %[[XI:.+]] = memref.alloc() {alignment = 64 : i64} : memref<64xf32>
+// CHECK: vector.load %[[U]]
+// CHECK-NOT: scf.if
+// The forward blocks, the product with the kernel spectrum and the inverse
+// blocks are one pass: the inverse DFT reads the product's lanes.
+// CHECK: vector.load %[[SR]][%[[CH]], %{{.+}}]
+// CHECK: vector.extract %{{.+}}[0] : f32 from vector<16xf32>
+// CHECK: vector.extract %{{.+}}[15] : f32 from vector<16xf32>
+// CHECK: vector.store %{{.+}}, %[[XR]]
+// Inverse DIT stages, then the first N outputs of each row of the pair.
+// CHECK: vector.load %[[TWR]]
+// CHECK: vector.store %{{.+}}, %[[OUT]][%{{.+}}, %[[CH]], %{{.+}}]
+// CHECK: vector.store %{{.+}}, %[[OUT]][%{{.+}}, %[[CH]], %{{.+}}]
+// CHECK: scf.reduce
+// CHECK: bufferization.to_tensor %[[OUT]] restrict writable
+func.func @causal(%u: tensor<2x3x32xf32>, %c: tensor<3x32xf32>) -> tensor<2x3x32xf32> {
+  %0 = loom.fft_conv %u, %c : tensor<2x3x32xf32>, tensor<3x32xf32> -> tensor<2x3x32xf32>
+  return %0 : tensor<2x3x32xf32>
+}
+
+// -----
+
+// Circular, N = L = 16: one 16-point block, no radix-2 stage and so no
+// twiddle (negative case). Three rows: the second row of the last pair
+// does not exist, so its load and store sit under an scf.if.
+// CHECK-LABEL: func.func @circular_odd_rows
+// CHECK-NOT: math.cos
+// CHECK: scf.parallel (%[[P:.+]], %[[CH:.+]]) =
+// CHECK: %[[M1:.+]] = arith.addi %{{.+}}, %{{.+}} : index
+// CHECK: %[[HAS:.+]] = arith.cmpi ult, %[[M1]], %{{.+}} : index
+// CHECK: scf.if %[[HAS]] {
+// CHECK: vector.load %{{.+}}[%[[M1]], %[[CH]], %{{.+}}] : memref<3x2x16xf32>, vector<16xf32>
+// CHECK: } else {
+// CHECK: vector.extract
+// CHECK: scf.if %[[HAS]] {
+// CHECK: vector.store %{{.+}}, %{{.+}}[%[[M1]], %[[CH]], %{{.+}}] : memref<3x2x16xf32>, vector<16xf32>
+// CHECK: tensor.expand_shape
+func.func @circular_odd_rows(%u: tensor<3x1x2x16xf32>, %c: tensor<2x16xf32>) -> tensor<3x1x2x16xf32> {
+  %0 = loom.fft_conv %u, %c causal = false : tensor<3x1x2x16xf32>, tensor<2x16xf32> -> tensor<3x1x2x16xf32>
+  return %0 : tensor<3x1x2x16xf32>
+}
