@@ -47,6 +47,9 @@ constexpr int64_t kRowTile = 96;
 constexpr int64_t kVecsPerTile = 4;
 constexpr int64_t kColsPerTile = 6;
 constexpr int64_t kRowsPerTile2 = 4;
+/// Blocks of at most this many input columns prefetch the next row group
+/// of x (longer rows are streams the hardware prefetcher follows).
+constexpr int64_t kMaxPrefetchCols = 256;
 /// Bytes of monarch's intermediate h per chunk of rows.
 constexpr int64_t kHChunkBytes = 8 << 20;
 
@@ -251,6 +254,21 @@ void factor1Micro(ImplicitLocOpBuilder &b, const Factor1 &f, Value blk, Value r0
       xRow.push_back(rowIdx.back());
   }
   Value xBase = muli(b, blk, f.p);
+  // x rows are N floats apart, so each register tile starts with rr short
+  // streams the hardware prefetcher cannot see coming: prefetch the lines
+  // of the next row group while this one computes.
+  if (f.p <= kMaxPrefetchCols) {
+    for (int64_t r = 0; r < rr; ++r) {
+      Value next = arith::MinUIOp::create(b, addi(b, r0, rr + r),
+                                          idx(b, std::max<int64_t>(f.rows - 1, 0)));
+      if (f.xRowOffset)
+        next = arith::AddIOp::create(b, next, f.xRowOffset);
+      for (int64_t c = 0; c < f.p; c += kLanes)
+        memref::PrefetchOp::create(b, f.x, ValueRange{next, addi(b, xBase, c)},
+                                   b.getBoolAttr(false), b.getI32IntegerAttr(3),
+                                   b.getBoolAttr(true));
+    }
+  }
   auto loop = scf::ForOp::create(
       b, idx(b, 0), idx(b, f.p), idx(b, 1), init,
       [&](OpBuilder &nb, Location loc, Value i, ValueRange acc) {
@@ -431,18 +449,19 @@ void factor2Rows(ImplicitLocOpBuilder &b, const Factor2 &f, Value row0,
     mask = vector::CreateMaskOp::create(
         b, VectorType::get({kLanes}, b.getI1Type()), ValueRange{n});
   }
-  auto columnGroup = [&](ImplicitLocOpBuilder &ib, Value c0, int64_t cc) {
-    forRowGroups(ib, row0, rows, kRowsPerTile2,
-                 [&](ImplicitLocOpBuilder &rb, Value r0, int64_t rr) {
-                   factor2Micro(rb, f, ag, a0, mask, r0, rr, c0, cc);
-                 });
-  };
+  // Row groups outer: the rr rows' h panels ([r][16] each) stay in L1 while
+  // the packed w2 panels of the lane group stream from L2.
   int64_t fullGroups = f.s / kColsPerTile, rem = f.s % kColsPerTile;
-  forRange(b, fullGroups, [&](ImplicitLocOpBuilder &ib, Value g) {
-    columnGroup(ib, muli(ib, g, kColsPerTile), kColsPerTile);
-  });
-  if (rem)
-    columnGroup(b, idx(b, fullGroups * kColsPerTile), rem);
+  forRowGroups(b, row0, rows, kRowsPerTile2,
+               [&](ImplicitLocOpBuilder &rb, Value r0, int64_t rr) {
+                 forRange(rb, fullGroups, [&](ImplicitLocOpBuilder &ib, Value g) {
+                   factor2Micro(ib, f, ag, a0, mask, r0, rr,
+                                muli(ib, g, kColsPerTile), kColsPerTile);
+                 });
+                 if (rem)
+                   factor2Micro(rb, f, ag, a0, mask, r0, rr,
+                                idx(rb, fullGroups * kColsPerTile), rem);
+               });
 }
 
 void emitFactor2(ImplicitLocOpBuilder &b, const Factor2 &f) {

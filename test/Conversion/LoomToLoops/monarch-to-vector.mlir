@@ -15,6 +15,9 @@
 // CHECK: memref.store %{{.+}}, %[[WT]]
 // CHECK: %[[OUT:.+]] = memref.alloc() {alignment = 64 : i64} : memref<15x40xf32>
 // CHECK: scf.parallel (%[[T:.+]], %[[BLK:.+]]) = (%{{.+}}, %{{.+}}) to (%{{.+}}, %{{.+}}) step
+// The next row group's x lines are prefetched (rows are N floats apart).
+// CHECK: %[[NEXT:.+]] = arith.minui %{{.+}}, %{{.+}} : index
+// CHECK: memref.prefetch %[[XB]][%[[NEXT]], %{{.+}}], read, locality<3>, data : memref<15x40xf32>
 // CHECK: %[[ACC:.+]]:24 = scf.for %[[I:.+]] = {{.+}} iter_args({{.+}}) -> (vector<16xf32>,
 // CHECK: %[[PANEL:.+]] = arith.addi %{{.+}}, %{{.+}} : index
 // CHECK: vector.load %[[WT]][%[[BLK]], %[[PANEL]]] : memref<2x640xf32>, vector<16xf32>
