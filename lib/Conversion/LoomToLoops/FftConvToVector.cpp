@@ -41,6 +41,8 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 
+#include "llvm/Support/MathExtras.h"
+
 #include <cmath>
 
 using namespace mlir;
@@ -133,11 +135,19 @@ Complex csub(ImplicitLocOpBuilder &b, Complex x, Complex y) {
           arith::SubFOp::create(b, x.im, y.im)};
 }
 
-/// Calls body(base of block, j) for every 16 positions j of the first half
-/// of every block of 2h in [0, L).
+/// x * (-i) (forward) or x * i.
+Complex mulByI(ImplicitLocOpBuilder &b, Complex x, bool negative) {
+  if (negative)
+    return {x.im, arith::NegFOp::create(b, x.re)};
+  return {arith::NegFOp::create(b, x.im), x.re};
+}
+
+/// Calls body(base of block, j) for every 16 positions j of the first
+/// 1/radix of every block of radix*h in [0, L).
 void forButterflies(ImplicitLocOpBuilder &b, int64_t L, int64_t h,
-                    function_ref<void(ImplicitLocOpBuilder &, Value, Value)> body) {
-  forRange(b, L, 2 * h, [&](ImplicitLocOpBuilder &ob, Value base) {
+                    function_ref<void(ImplicitLocOpBuilder &, Value, Value)> body,
+                    int64_t radix = 2) {
+  forRange(b, L, radix * h, [&](ImplicitLocOpBuilder &ob, Value base) {
     forRange(ob, h, kLanes, [&](ImplicitLocOpBuilder &ib, Value j) {
       body(ib, base, j);
     });
@@ -170,6 +180,67 @@ void ditStage(ImplicitLocOpBuilder &b, const Seq &x, const Seq &tw, int64_t L,
     storeVec(ib, x, i0, cadd(ib, a, t));
     storeVec(ib, x, i1, csub(ib, a, t));
   });
+}
+
+/// Two radix-2 DIF stages (half-spans 2h, then h) in one pass, as a radix-4
+/// butterfly on x0..x3 = x[j + {0,1,2,3}h] with W = w_4h:
+///   x[j]      = (x0 + x2) + (x1 + x3)
+///   x[j + h]  = ((x0 + x2) - (x1 + x3)) W^2j
+///   x[j + 2h] = ((x0 - x2) - i (x1 - x3)) W^j
+///   x[j + 3h] = ((x0 - x2) + i (x1 - x3)) W^3j
+/// (the same values, in the same places, as the two radix-2 stages).
+void dif4Stage(ImplicitLocOpBuilder &b, const Seq &x, const Seq &tw, int64_t L,
+               int64_t h) {
+  forButterflies(
+      b, L, h,
+      [&](ImplicitLocOpBuilder &ib, Value base, Value j) {
+        Value i0 = arith::AddIOp::create(ib, base, j);
+        Value i1 = addi(ib, i0, h), i2 = addi(ib, i0, 2 * h),
+              i3 = addi(ib, i0, 3 * h);
+        Complex x0 = loadVec(ib, x, i0), x1 = loadVec(ib, x, i1),
+                x2 = loadVec(ib, x, i2), x3 = loadVec(ib, x, i3);
+        Complex w1 = loadVec(ib, tw, addi(ib, j, 2 * h)); // w_4h^j
+        Complex w2 = loadVec(ib, tw, addi(ib, j, h));     // w_2h^j = W^2j
+        Complex w3 = cmul(ib, w1, w2, /*conjY=*/false);
+        Complex s02 = cadd(ib, x0, x2), d02 = csub(ib, x0, x2);
+        Complex s13 = cadd(ib, x1, x3);
+        Complex d13 = mulByI(ib, csub(ib, x1, x3), /*negative=*/true);
+        storeVec(ib, x, i0, cadd(ib, s02, s13));
+        storeVec(ib, x, i1, cmul(ib, csub(ib, s02, s13), w2, false));
+        storeVec(ib, x, i2, cmul(ib, cadd(ib, d02, d13), w1, false));
+        storeVec(ib, x, i3, cmul(ib, csub(ib, d02, d13), w3, false));
+      },
+      /*radix=*/4);
+}
+
+/// The inverse of dif4Stage up to a factor 4 (two radix-2 DIT stages,
+/// half-spans h then 2h, with conjugate twiddles).
+void dit4Stage(ImplicitLocOpBuilder &b, const Seq &x, const Seq &tw, int64_t L,
+               int64_t h) {
+  forButterflies(
+      b, L, h,
+      [&](ImplicitLocOpBuilder &ib, Value base, Value j) {
+        Value i0 = arith::AddIOp::create(ib, base, j);
+        Value i1 = addi(ib, i0, h), i2 = addi(ib, i0, 2 * h),
+              i3 = addi(ib, i0, 3 * h);
+        Complex y0 = loadVec(ib, x, i0), y1 = loadVec(ib, x, i1),
+                y2 = loadVec(ib, x, i2), y3 = loadVec(ib, x, i3);
+        Complex w1 = loadVec(ib, tw, addi(ib, j, 2 * h));
+        Complex w2 = loadVec(ib, tw, addi(ib, j, h));
+        // Half-span h: (y0, y1) and (y2, y3) with conj(W^2j).
+        Complex t = cmul(ib, y1, w2, /*conjY=*/true);
+        Complex u = cadd(ib, y0, t), v = csub(ib, y0, t);
+        Complex t2 = cmul(ib, y3, w2, /*conjY=*/true);
+        Complex p = cadd(ib, y2, t2), q = csub(ib, y2, t2);
+        // Half-span 2h: (u, p) with conj(W^j), (v, q) with conj(W^j (-i)).
+        Complex pw = cmul(ib, p, w1, /*conjY=*/true);
+        Complex qw = mulByI(ib, cmul(ib, q, w1, /*conjY=*/true), /*negative=*/false);
+        storeVec(ib, x, i0, cadd(ib, u, pw));
+        storeVec(ib, x, i2, csub(ib, u, pw));
+        storeVec(ib, x, i1, cadd(ib, v, qw));
+        storeVec(ib, x, i3, csub(ib, v, qw));
+      },
+      /*radix=*/4);
 }
 
 /// Column t of F16 = exp(-2 pi i k t / 16) over k (the lanes), computed
@@ -219,11 +290,34 @@ blockElems(ImplicitLocOpBuilder &b, const Seq &x, Value base) {
   };
 }
 
+/// The decimation stages of the forward transform: half-spans L/2 ... 16,
+/// a radix-2 stage first when their number is odd, then radix-4 pairs.
+void forwardStages(ImplicitLocOpBuilder &b, const Seq &x, const Seq &tw,
+                   int64_t L) {
+  int64_t h = L / 2;
+  if (llvm::Log2_64(L / kLanes) % 2) {
+    difStage(b, x, tw, L, h);
+    h /= 2;
+  }
+  for (; h >= 2 * kLanes; h /= 4)
+    dif4Stage(b, x, tw, L, h / 2);
+}
+
+/// Their inverse (times L/16), in the mirrored order.
+void inverseStages(ImplicitLocOpBuilder &b, const Seq &x, const Seq &tw,
+                   int64_t L) {
+  bool radix2First = llvm::Log2_64(L / kLanes) % 2;
+  int64_t hEnd = radix2First ? L / 4 : L / 2;
+  for (int64_t h = 2 * kLanes; h <= hEnd; h *= 4)
+    dit4Stage(b, x, tw, L, h / 2);
+  if (radix2First)
+    ditStage(b, x, tw, L, L / 2);
+}
+
 /// Forward transform, scrambled order, scaled by `scale`.
 void forwardFft(ImplicitLocOpBuilder &b, const Seq &x, const Seq &tw, int64_t L,
                 double scale) {
-  for (int64_t h = L / 2; h >= kLanes; h /= 2)
-    difStage(b, x, tw, L, h);
+  forwardStages(b, x, tw, L);
   forRange(b, L, kLanes, [&](ImplicitLocOpBuilder &ib, Value base) {
     Complex y = dft16(ib, /*inverse=*/false, scale, blockElems(ib, x, base));
     storeVec(ib, x, base, y);
@@ -234,8 +328,7 @@ void forwardFft(ImplicitLocOpBuilder &b, const Seq &x, const Seq &tw, int64_t L,
 /// then the inverse stages: x becomes L * ifft(fft(x) * k) (k carries 1/L).
 void convolveSpectra(ImplicitLocOpBuilder &b, const Seq &x, const Seq &k,
                      const Seq &tw, int64_t L) {
-  for (int64_t h = L / 2; h >= kLanes; h /= 2)
-    difStage(b, x, tw, L, h);
+  forwardStages(b, x, tw, L);
   forRange(b, L, kLanes, [&](ImplicitLocOpBuilder &ib, Value base) {
     Complex y = dft16(ib, /*inverse=*/false, 1.0, blockElems(ib, x, base));
     Complex p = cmul(ib, y, loadVec(ib, k, base), /*conjY=*/false);
@@ -246,8 +339,7 @@ void convolveSpectra(ImplicitLocOpBuilder &b, const Seq &x, const Seq &k,
     });
     storeVec(ib, x, base, z);
   });
-  for (int64_t h = kLanes; h <= L / 2; h *= 2)
-    ditStage(b, x, tw, L, h);
+  inverseStages(b, x, tw, L);
 }
 
 /// tw[h + j] = exp(-i pi j / h) for 16 <= h < L, j < h, in double precision.

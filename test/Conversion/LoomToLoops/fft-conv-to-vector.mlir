@@ -3,9 +3,10 @@
 // Causal, N = 32: transforms of length L = 64 (zero-padded). The twiddle
 // table (entry h + j = exp(-i pi j / h), h = 16, 32) is computed in f64.
 // Kernel spectra [C, L] come first, one scf.parallel over channels: the
-// radix-2 DIF stages h = 32, 16 (butterflies over 16 lanes, twiddle
-// multiply), then the 16-point DFT of each block of 16 as a matmul with
-// constant columns of F16 (broadcast scalar times constant vector).
+// DIF stages h = 32, 16 as one radix-4 pass (butterflies over 16 lanes,
+// twiddles w_64^j and w_32^j from the table, w^3j their product), then the
+// 16-point DFT of each block of 16 as a matmul with constant columns of
+// F16 (broadcast scalar times constant vector).
 // CHECK-LABEL: func.func @causal
 // CHECK-DAG: %[[U:.+]] = bufferization.to_buffer %arg0 read_only : tensor<2x3x32xf32> to memref<2x3x32xf32>
 // CHECK-DAG: %[[K:.+]] = bufferization.to_buffer %arg1 read_only : tensor<3x32xf32> to memref<3x32xf32>
@@ -19,14 +20,20 @@
 // CHECK: scf.parallel (%[[C:.+]]) =
 // CHECK: vector.load %[[K]][%[[C]], %{{.+}}] : memref<3x32xf32>, vector<16xf32>
 // CHECK: vector.store %{{.+}}, %[[SR]][%[[C]], %{{.+}}]
-// DIF stage h = 32: a + b, (a - b) * w.
-// CHECK: %[[A:.+]] = vector.load %[[SR]][%[[C]], %[[I0:.+]]] : memref<3x64xf32>, vector<16xf32>
-// CHECK: %[[B:.+]] = vector.load %[[SR]][%[[C]], %[[I1:.+]]] : memref<3x64xf32>, vector<16xf32>
+// Radix-4 DIF pass: x0..x3 at +0, +16, +32, +48.
+// CHECK: %[[X0:.+]] = vector.load %[[SR]][%[[C]], %[[I0:.+]]] : memref<3x64xf32>, vector<16xf32>
+// CHECK: %[[X1:.+]] = vector.load %[[SR]][%[[C]], %[[I1:.+]]] : memref<3x64xf32>, vector<16xf32>
+// CHECK: %[[X2:.+]] = vector.load %[[SR]][%[[C]], %[[I2:.+]]] : memref<3x64xf32>, vector<16xf32>
+// CHECK: %[[X3:.+]] = vector.load %[[SR]][%[[C]], %[[I3:.+]]] : memref<3x64xf32>, vector<16xf32>
 // CHECK: vector.load %[[TWR]]
-// CHECK: arith.addf %[[A]], %[[B]] : vector<16xf32>
-// CHECK: arith.subf %[[A]], %[[B]] : vector<16xf32>
-// CHECK: vector.fma
+// CHECK: vector.load %[[TWR]]
+// CHECK: %[[S02:.+]] = arith.addf %[[X0]], %[[X2]] : vector<16xf32>
+// CHECK: %[[S13:.+]] = arith.addf %[[X1]], %[[X3]] : vector<16xf32>
+// CHECK: %[[Y0:.+]] = arith.addf %[[S02]], %[[S13]] : vector<16xf32>
+// CHECK: vector.store %[[Y0]], %[[SR]][%[[C]], %[[I0]]]
 // CHECK: vector.store %{{.+}}, %[[SR]][%[[C]], %[[I1]]]
+// CHECK: vector.store %{{.+}}, %[[SR]][%[[C]], %[[I2]]]
+// CHECK: vector.store %{{.+}}, %[[SR]][%[[C]], %[[I3]]]
 // Blocks of 16: scalar loads broadcast against constant DFT columns.
 // CHECK: memref.load %[[SR]]
 // CHECK: vector.broadcast %{{.+}} : f32 to vector<16xf32>
@@ -75,4 +82,27 @@ func.func @causal(%u: tensor<2x3x32xf32>, %c: tensor<3x32xf32>) -> tensor<2x3x32
 func.func @circular_odd_rows(%u: tensor<3x1x2x16xf32>, %c: tensor<2x16xf32>) -> tensor<3x1x2x16xf32> {
   %0 = loom.fft_conv %u, %c causal = false : tensor<3x1x2x16xf32>, tensor<2x16xf32> -> tensor<3x1x2x16xf32>
   return %0 : tensor<3x1x2x16xf32>
+}
+
+// -----
+
+// Causal, N = 16: L = 32 = 2 x 16, an odd number of decimation stages, so
+// one radix-2 stage (a + b, (a - b) w^j) before the blocks and one radix-2
+// DIT stage (a + b conj(w^j), a - b conj(w^j)) after them.
+// CHECK-LABEL: func.func @causal_radix2
+// CHECK: scf.parallel (%[[P:.+]], %[[CH:.+]]) =
+// CHECK: %[[XR:.+]] = memref.alloc() {alignment = 64 : i64} : memref<32xf32>
+// CHECK: %[[A:.+]] = vector.load %[[XR]][%[[IA:.+]]] : memref<32xf32>, vector<16xf32>
+// CHECK: %[[B:.+]] = vector.load %[[XR]][%[[IB:.+]]] : memref<32xf32>, vector<16xf32>
+// CHECK: arith.addf %[[A]], %[[B]] : vector<16xf32>
+// CHECK: arith.subf %[[A]], %[[B]] : vector<16xf32>
+// CHECK: vector.extract
+// CHECK: %[[A2:.+]] = vector.load %[[XR]][%{{.+}}] : memref<32xf32>, vector<16xf32>
+// CHECK: %[[B2:.+]] = vector.load %[[XR]][%{{.+}}] : memref<32xf32>, vector<16xf32>
+// CHECK: %[[T:.+]] = vector.fma %{{.+}}, %{{.+}}, %{{.+}} : vector<16xf32>
+// CHECK: arith.addf %[[A2]], %[[T]] : vector<16xf32>
+// CHECK: arith.subf %[[A2]], %[[T]] : vector<16xf32>
+func.func @causal_radix2(%u: tensor<2x1x16xf32>, %c: tensor<1x16xf32>) -> tensor<2x1x16xf32> {
+  %0 = loom.fft_conv %u, %c : tensor<2x1x16xf32>, tensor<1x16xf32> -> tensor<2x1x16xf32>
+  return %0 : tensor<2x1x16xf32>
 }
