@@ -6,12 +6,14 @@
 // The transform of length L = 2^n (complex, real and imaginary parts in
 // separate f32 arrays) is split as L = (L/16) x 16, Bailey's form with the
 // transpose left out:
-//   - radix-2 decimation-in-frequency stages of half-span h = L/2 ... 16,
-//     each a butterfly over 16 consecutive j (one vector) followed by the
-//     twiddle multiply w_2h^j;
-//   - a 16-point DFT of every contiguous block of 16, a 16 x 16 complex
-//     matmul whose matrix F16 is a compile-time constant (computed in
-//     double precision here).
+//   - decimation-in-frequency stages of half-span h = L/2 ... 16, radix-4
+//     passes (two radix-2 stages each; one radix-2 stage first when their
+//     number is odd), butterflies over 16 consecutive j (one vector) with
+//     the twiddle multiplies w_2h^j;
+//   - a 16-point DFT of every contiguous block of 16, inside one vector:
+//     four radix-2 stages of lane distance 8, 4, 2, 1, each a lane shuffle
+//     and a multiply by per-lane compile-time constants (signs and
+//     twiddles of F16, computed in double precision here).
 // The result is the spectrum in a scrambled (block bit-reversed) order.
 // Pointwise products do not care about the order as long as both spectra
 // use the same one, and the inverse transform undoes exactly these steps
@@ -243,51 +245,77 @@ void dit4Stage(ImplicitLocOpBuilder &b, const Seq &x, const Seq &tw, int64_t L,
       /*radix=*/4);
 }
 
-/// Column t of F16 = exp(-2 pi i k t / 16) over k (the lanes), computed
-/// in double precision; `scale` multiplies it.
-Complex dftColumn(ImplicitLocOpBuilder &b, int64_t t, bool inverse,
-                  double scale) {
-  SmallVector<float> re, im;
-  for (int64_t k = 0; k < kLanes; ++k) {
-    double angle = -2.0 * M_PI * double((k * t) % kLanes) / double(kLanes);
-    re.push_back(float(scale * std::cos(angle)));
-    im.push_back(float(scale * (inverse ? -1.0 : 1.0) * std::sin(angle)));
-  }
-  VectorType vt = laneType(b);
-  return {arith::ConstantOp::create(b, DenseElementsAttr::get(vt, ArrayRef<float>(re))),
-          arith::ConstantOp::create(b, DenseElementsAttr::get(vt, ArrayRef<float>(im)))};
+/// A vector constant from 16 doubles (rounded to f32).
+Value laneConst(ImplicitLocOpBuilder &b, ArrayRef<double> v) {
+  SmallVector<float> f(v.begin(), v.end());
+  return arith::ConstantOp::create(
+      b, DenseElementsAttr::get(laneType(b), ArrayRef<float>(f)));
 }
 
-/// y = F16 . x (or conj(F16) . x) for one block of 16 whose element t is
-/// `elem(t)` (two scalars).
-Complex dft16(ImplicitLocOpBuilder &b, bool inverse, double scale,
-              function_ref<std::pair<Value, Value>(int64_t)> elem) {
-  VectorType vt = laneType(b);
-  Value zero = arith::ConstantOp::create(b, DenseElementsAttr::get(vt, 0.0f));
-  Complex acc{zero, zero};
-  for (int64_t t = 0; t < kLanes; ++t) {
-    auto [xr, xi] = elem(t);
-    Value br = vector::BroadcastOp::create(b, vt, xr);
-    Value bi = vector::BroadcastOp::create(b, vt, xi);
-    Complex f = dftColumn(b, t, inverse, scale);
-    // acc += f * x (f a vector over k, x a broadcast scalar).
-    Value nfi = arith::NegFOp::create(b, f.im);
-    acc.re = fma(b, f.re, br, acc.re);
-    acc.re = fma(b, nfi, bi, acc.re);
-    acc.im = fma(b, f.re, bi, acc.im);
-    acc.im = fma(b, f.im, br, acc.im);
-  }
-  return acc;
+/// Lane l of the result is lane l ^ d of `v`.
+Value swapLanes(ImplicitLocOpBuilder &b, Value v, int64_t d) {
+  SmallVector<int64_t> mask;
+  for (int64_t l = 0; l < kLanes; ++l)
+    mask.push_back(l ^ d);
+  return vector::ShuffleOp::create(b, v, v, b.getDenseI64ArrayAttr(mask));
 }
 
-/// Scalar loads of x[base + t] for the 16-point blocks.
-std::function<std::pair<Value, Value>(int64_t)>
-blockElems(ImplicitLocOpBuilder &b, const Seq &x, Value base) {
-  return [&b, &x, base](int64_t t) -> std::pair<Value, Value> {
-    Value i = addi(b, base, t);
-    return {memref::LoadOp::create(b, x.re, x.at(i)),
-            memref::LoadOp::create(b, x.im, x.at(i))};
-  };
+/// x * t for per-lane constants t (real when all imaginary parts are 0).
+Complex mulLanes(ImplicitLocOpBuilder &b, Complex x, ArrayRef<double> tr,
+                 ArrayRef<double> ti) {
+  Value r = laneConst(b, tr);
+  if (llvm::all_of(ti, [](double v) { return v == 0.0; }))
+    return {arith::MulFOp::create(b, x.re, r), arith::MulFOp::create(b, x.im, r)};
+  Value i = laneConst(b, ti);
+  return cmul(b, x, {r, i}, /*conjY=*/false);
+}
+
+/// The 16-point DFT inside one vector (lanes = positions of a block of
+/// 16), as the four radix-2 DIF stages of lane distance d = 8, 4, 2, 1:
+/// lane l and its partner l ^ d, top lane (bit d clear) x + p, bottom lane
+/// (p - x) w_2d^(l mod d), i.e. (x + s p) t with per-lane constants
+/// s = +-1 and t = 1 or -w (computed in double precision). The result is
+/// in bit-reversed lane order, which the inverse undoes.
+Complex dft16(ImplicitLocOpBuilder &b, Complex x, double scale) {
+  for (int64_t d = kLanes / 2; d >= 1; d /= 2) {
+    SmallVector<double> sgn, tr, ti;
+    for (int64_t l = 0; l < kLanes; ++l) {
+      bool bottom = l & d;
+      double angle = -M_PI * double(l % d) / double(d);
+      double sc = d == 1 ? scale : 1.0;
+      sgn.push_back(bottom ? -1.0 : 1.0);
+      tr.push_back(sc * (bottom ? -std::cos(angle) : 1.0));
+      ti.push_back(bottom ? -sc * std::sin(angle) : 0.0);
+    }
+    Value sv = laneConst(b, sgn);
+    Complex p{swapLanes(b, x.re, d), swapLanes(b, x.im, d)};
+    Complex u{fma(b, sv, p.re, x.re), fma(b, sv, p.im, x.im)};
+    x = mulLanes(b, u, tr, ti);
+  }
+  return x;
+}
+
+/// The inverse of dft16 times 16: the DIT stages d = 1, 2, 4, 8, each
+/// z = y c (c = 1 on top lanes, conj(w_2d^(l mod d)) on bottom lanes), then
+/// top z + p, bottom p - z for the partner p of z.
+Complex idft16(ImplicitLocOpBuilder &b, Complex y) {
+  for (int64_t d = 1; d < kLanes; d *= 2) {
+    SmallVector<double> sgn, cr, ci;
+    bool identity = true;
+    for (int64_t l = 0; l < kLanes; ++l) {
+      bool bottom = l & d;
+      double angle = -M_PI * double(l % d) / double(d);
+      sgn.push_back(bottom ? -1.0 : 1.0);
+      cr.push_back(bottom ? std::cos(angle) : 1.0);
+      ci.push_back(bottom ? -std::sin(angle) : 0.0);
+      identity &= cr.back() == 1.0 && ci.back() == 0.0;
+    }
+    Complex z = identity ? y : mulLanes(b, y, cr, ci);
+    Value sv = laneConst(b, sgn);
+    Complex p{swapLanes(b, z.re, d), swapLanes(b, z.im, d)};
+    y = {fma(b, sv, z.re, p.re), fma(b, sv, z.im, p.im)};
+  }
+  return y;
 }
 
 /// The decimation stages of the forward transform: half-spans L/2 ... 16,
@@ -319,8 +347,7 @@ void forwardFft(ImplicitLocOpBuilder &b, const Seq &x, const Seq &tw, int64_t L,
                 double scale) {
   forwardStages(b, x, tw, L);
   forRange(b, L, kLanes, [&](ImplicitLocOpBuilder &ib, Value base) {
-    Complex y = dft16(ib, /*inverse=*/false, scale, blockElems(ib, x, base));
-    storeVec(ib, x, base, y);
+    storeVec(ib, x, base, dft16(ib, loadVec(ib, x, base), scale));
   });
 }
 
@@ -330,14 +357,9 @@ void convolveSpectra(ImplicitLocOpBuilder &b, const Seq &x, const Seq &k,
                      const Seq &tw, int64_t L) {
   forwardStages(b, x, tw, L);
   forRange(b, L, kLanes, [&](ImplicitLocOpBuilder &ib, Value base) {
-    Complex y = dft16(ib, /*inverse=*/false, 1.0, blockElems(ib, x, base));
+    Complex y = dft16(ib, loadVec(ib, x, base), 1.0);
     Complex p = cmul(ib, y, loadVec(ib, k, base), /*conjY=*/false);
-    Complex z = dft16(ib, /*inverse=*/true, 1.0, [&](int64_t t) {
-      return std::pair<Value, Value>{
-          vector::ExtractOp::create(ib, p.re, ArrayRef<int64_t>{t}),
-          vector::ExtractOp::create(ib, p.im, ArrayRef<int64_t>{t})};
-    });
-    storeVec(ib, x, base, z);
+    storeVec(ib, x, base, idft16(ib, p));
   });
   inverseStages(b, x, tw, L);
 }
@@ -407,8 +429,12 @@ struct FftConvToVector : OpRewritePattern<FftConvOp> {
     Value out = allocF32(b, shape);
 
     if (rows > 0 && channels > 0) {
-      Seq tw{allocF32(b, {L}), allocF32(b, {L}), {}};
-      fillTwiddles(b, tw, L);
+      // No decimation stage (L = 16) needs no twiddle.
+      Seq tw;
+      if (L > kLanes) {
+        tw = {allocF32(b, {L}), allocF32(b, {L}), {}};
+        fillTwiddles(b, tw, L);
+      }
 
       // Kernel spectra, [C, L], scaled by 1/L.
       Seq spec{allocF32(b, {channels, L}), allocF32(b, {channels, L}), {}};

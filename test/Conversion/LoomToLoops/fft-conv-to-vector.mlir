@@ -5,8 +5,8 @@
 // Kernel spectra [C, L] come first, one scf.parallel over channels: the
 // DIF stages h = 32, 16 as one radix-4 pass (butterflies over 16 lanes,
 // twiddles w_64^j and w_32^j from the table, w^3j their product), then the
-// 16-point DFT of each block of 16 as a matmul with constant columns of
-// F16 (broadcast scalar times constant vector).
+// 16-point DFT of each block of 16 inside one vector: four radix-2 stages
+// of lane distance 8, 4, 2, 1, each a lane shuffle and per-lane constants.
 // CHECK-LABEL: func.func @causal
 // CHECK-DAG: %[[U:.+]] = bufferization.to_buffer %arg0 read_only : tensor<2x3x32xf32> to memref<2x3x32xf32>
 // CHECK-DAG: %[[K:.+]] = bufferization.to_buffer %arg1 read_only : tensor<3x32xf32> to memref<3x32xf32>
@@ -34,10 +34,13 @@
 // CHECK: vector.store %{{.+}}, %[[SR]][%[[C]], %[[I1]]]
 // CHECK: vector.store %{{.+}}, %[[SR]][%[[C]], %[[I2]]]
 // CHECK: vector.store %{{.+}}, %[[SR]][%[[C]], %[[I3]]]
-// Blocks of 16: scalar loads broadcast against constant DFT columns.
-// CHECK: memref.load %[[SR]]
-// CHECK: vector.broadcast %{{.+}} : f32 to vector<16xf32>
-// CHECK: vector.fma
+// Blocks of 16: one vector each, partners by lane shuffles.
+// CHECK: %[[BR:.+]] = vector.load %[[SR]][%[[C]], %{{.+}}] : memref<3x64xf32>, vector<16xf32>
+// CHECK: vector.shuffle %[[BR]], %[[BR]] [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7]
+// CHECK: vector.shuffle %{{.+}} [4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11]
+// CHECK: vector.shuffle %{{.+}} [2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13]
+// CHECK: vector.shuffle %{{.+}} [1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14]
+// CHECK-NOT: vector.broadcast
 // CHECK: scf.reduce
 // Work items (row pair, channel), each with its own buffers of L floats.
 // CHECK: scf.parallel (%[[P:.+]], %[[CH:.+]]) =
@@ -46,10 +49,12 @@
 // CHECK: vector.load %[[U]]
 // CHECK-NOT: scf.if
 // The forward blocks, the product with the kernel spectrum and the inverse
-// blocks are one pass: the inverse DFT reads the product's lanes.
+// blocks are one pass in registers: shuffles at distance 8 .. 1, the
+// product, shuffles at distance 1 .. 8, one store.
+// CHECK: vector.shuffle %{{.+}} [1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14]
 // CHECK: vector.load %[[SR]][%[[CH]], %{{.+}}]
-// CHECK: vector.extract %{{.+}}[0] : f32 from vector<16xf32>
-// CHECK: vector.extract %{{.+}}[15] : f32 from vector<16xf32>
+// CHECK: vector.shuffle %{{.+}} [1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14]
+// CHECK: vector.shuffle %{{.+}} [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7]
 // CHECK: vector.store %{{.+}}, %[[XR]]
 // Inverse DIT stages, then the first N outputs of each row of the pair.
 // CHECK: vector.load %[[TWR]]
@@ -69,13 +74,14 @@ func.func @causal(%u: tensor<2x3x32xf32>, %c: tensor<3x32xf32>) -> tensor<2x3x32
 // does not exist, so its load and store sit under an scf.if.
 // CHECK-LABEL: func.func @circular_odd_rows
 // CHECK-NOT: math.cos
+// CHECK-NOT: memref.alloc() {alignment = 64 : i64} : memref<16xf32>
 // CHECK: scf.parallel (%[[P:.+]], %[[CH:.+]]) =
 // CHECK: %[[M1:.+]] = arith.addi %{{.+}}, %{{.+}} : index
 // CHECK: %[[HAS:.+]] = arith.cmpi ult, %[[M1]], %{{.+}} : index
 // CHECK: scf.if %[[HAS]] {
 // CHECK: vector.load %{{.+}}[%[[M1]], %[[CH]], %{{.+}}] : memref<3x2x16xf32>, vector<16xf32>
 // CHECK: } else {
-// CHECK: vector.extract
+// CHECK: vector.shuffle
 // CHECK: scf.if %[[HAS]] {
 // CHECK: vector.store %{{.+}}, %{{.+}}[%[[M1]], %[[CH]], %{{.+}}] : memref<3x2x16xf32>, vector<16xf32>
 // CHECK: tensor.expand_shape
@@ -96,7 +102,7 @@ func.func @circular_odd_rows(%u: tensor<3x1x2x16xf32>, %c: tensor<2x16xf32>) -> 
 // CHECK: %[[B:.+]] = vector.load %[[XR]][%[[IB:.+]]] : memref<32xf32>, vector<16xf32>
 // CHECK: arith.addf %[[A]], %[[B]] : vector<16xf32>
 // CHECK: arith.subf %[[A]], %[[B]] : vector<16xf32>
-// CHECK: vector.extract
+// CHECK: vector.shuffle
 // CHECK: %[[A2:.+]] = vector.load %[[XR]][%{{.+}}] : memref<32xf32>, vector<16xf32>
 // CHECK: %[[B2:.+]] = vector.load %[[XR]][%{{.+}}] : memref<32xf32>, vector<16xf32>
 // CHECK: %[[T:.+]] = vector.fma %{{.+}}, %{{.+}}, %{{.+}} : vector<16xf32>
