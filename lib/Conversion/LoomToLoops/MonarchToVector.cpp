@@ -50,6 +50,9 @@ constexpr int64_t kRowsPerTile2 = 4;
 /// Blocks of at most this many input columns prefetch the next row group
 /// of x (longer rows are streams the hardware prefetcher follows).
 constexpr int64_t kMaxPrefetchCols = 256;
+/// Largest packed w2 of one lane group that factor 2 streams from L2 for
+/// every row group (beyond it, column groups go outermost).
+constexpr int64_t kW2PanelBytes = 1 << 20;
 /// Bytes of monarch's intermediate h per chunk of rows.
 constexpr int64_t kHChunkBytes = 8 << 20;
 
@@ -449,19 +452,37 @@ void factor2Rows(ImplicitLocOpBuilder &b, const Factor2 &f, Value row0,
     mask = vector::CreateMaskOp::create(
         b, VectorType::get({kLanes}, b.getI1Type()), ValueRange{n});
   }
-  // Row groups outer: the rr rows' h panels ([r][16] each) stay in L1 while
-  // the packed w2 panels of the lane group stream from L2.
+  // Row groups outer when the lane group's packed w2 ([s][r][16]) fits
+  // comfortably in L2: the rr rows' h panels stay in L1 while the w2 panels
+  // stream from L2. Otherwise column groups outer, so one column group's w2
+  // panels ([cc][r][16]) stay cached across the row groups.
   int64_t fullGroups = f.s / kColsPerTile, rem = f.s % kColsPerTile;
-  forRowGroups(b, row0, rows, kRowsPerTile2,
-               [&](ImplicitLocOpBuilder &rb, Value r0, int64_t rr) {
-                 forRange(rb, fullGroups, [&](ImplicitLocOpBuilder &ib, Value g) {
-                   factor2Micro(ib, f, ag, a0, mask, r0, rr,
-                                muli(ib, g, kColsPerTile), kColsPerTile);
+  auto micro = [&](ImplicitLocOpBuilder &mb, Value r0, int64_t rr, Value c0,
+                   int64_t cc) {
+    factor2Micro(mb, f, ag, a0, mask, r0, rr, c0, cc);
+  };
+  if (f.s * f.r * kLanes * 4 <= kW2PanelBytes) {
+    forRowGroups(b, row0, rows, kRowsPerTile2,
+                 [&](ImplicitLocOpBuilder &rb, Value r0, int64_t rr) {
+                   forRange(rb, fullGroups, [&](ImplicitLocOpBuilder &ib, Value g) {
+                     micro(ib, r0, rr, muli(ib, g, kColsPerTile), kColsPerTile);
+                   });
+                   if (rem)
+                     micro(rb, r0, rr, idx(rb, fullGroups * kColsPerTile), rem);
                  });
-                 if (rem)
-                   factor2Micro(rb, f, ag, a0, mask, r0, rr,
-                                idx(rb, fullGroups * kColsPerTile), rem);
-               });
+    return;
+  }
+  auto columnGroup = [&](ImplicitLocOpBuilder &ib, Value c0, int64_t cc) {
+    forRowGroups(ib, row0, rows, kRowsPerTile2,
+                 [&](ImplicitLocOpBuilder &rb, Value r0, int64_t rr) {
+                   micro(rb, r0, rr, c0, cc);
+                 });
+  };
+  forRange(b, fullGroups, [&](ImplicitLocOpBuilder &ib, Value g) {
+    columnGroup(ib, muli(ib, g, kColsPerTile), kColsPerTile);
+  });
+  if (rem)
+    columnGroup(b, idx(b, fullGroups * kColsPerTile), rem);
 }
 
 void emitFactor2(ImplicitLocOpBuilder &b, const Factor2 &f) {
