@@ -26,8 +26,9 @@
 // parts of one complex sequence: the convolution is linear and the kernel
 // real, so the real and imaginary parts of the result are the two rows'
 // outputs. The kernel spectra (one per channel, scaled by 1/L) are
-// computed once per call; the twiddle table w_2h^j (entry h + j) once per
-// call in double precision. Work items are (row pair, channel), one
+// computed once per call; the twiddle table w_2h^j (entry h + j), computed
+// in double precision, is a constant memref.global up to L = 2^16 and is
+// filled once per call beyond. Work items are (row pair, channel), one
 // scf.parallel; each owns two heap buffers of L floats.
 //
 //===----------------------------------------------------------------------===//
@@ -364,7 +365,13 @@ void convolveSpectra(ImplicitLocOpBuilder &b, const Seq &x, const Seq &k,
   inverseStages(b, x, tw, L);
 }
 
-/// tw[h + j] = exp(-i pi j / h) for 16 <= h < L, j < h, in double precision.
+/// Largest L whose twiddle table is a compile-time constant (2 x 256 KiB);
+/// longer tables are computed at run time, so that the .so does not carry
+/// 16 MiB of constants for N = 2^20.
+constexpr int64_t kMaxConstTwiddles = 1 << 16;
+
+/// tw[h + j] = exp(-i pi j / h) for 16 <= h < L, j < h, computed at run
+/// time in double precision.
 void fillTwiddles(ImplicitLocOpBuilder &b, const Seq &tw, int64_t L) {
   for (int64_t h = kLanes; h < L; h *= 2) {
     forRange(b, h, 1, [&](ImplicitLocOpBuilder &ib, Value j) {
@@ -382,6 +389,33 @@ void fillTwiddles(ImplicitLocOpBuilder &b, const Seq &tw, int64_t L) {
       memref::StoreOp::create(ib, im, tw.im, tw.at(at));
     });
   }
+}
+
+/// The same table as a private constant memref.global of the module
+/// (shared by every fft_conv of that length), computed here in double
+/// precision.
+Value constTwiddles(ImplicitLocOpBuilder &b, ModuleOp module, int64_t L,
+                    bool imag) {
+  std::string name = (Twine("__loom_fft_twiddles_") + (imag ? "im_" : "re_") +
+                      Twine(L)).str();
+  auto type = MemRefType::get({L}, b.getF32Type());
+  if (!SymbolTable::lookupSymbolIn(module, name)) {
+    SmallVector<float> values(L, 0.0f);
+    for (int64_t h = kLanes; h < L; h *= 2)
+      for (int64_t j = 0; j < h; ++j) {
+        double angle = -M_PI * double(j) / double(h);
+        values[h + j] = float(imag ? std::sin(angle) : std::cos(angle));
+      }
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(module.getBody());
+    memref::GlobalOp::create(
+        b, b.getStringAttr(name), b.getStringAttr("private"), TypeAttr::get(type),
+        DenseElementsAttr::get(RankedTensorType::get({L}, b.getF32Type()),
+                               ArrayRef<float>(values)),
+        b.getUnitAttr(), b.getI64IntegerAttr(64));
+  }
+  return memref::GetGlobalOp::create(b, type,
+                                     FlatSymbolRefAttr::get(b.getContext(), name));
 }
 
 /// dst[0, n) = src row (or zeros when `src` is null), dst[n, L) = 0.
@@ -415,14 +449,20 @@ struct FftConvToVector : OpRewritePattern<FftConvOp> {
 
   LogicalResult matchAndRewrite(FftConvOp op,
                                 PatternRewriter &rewriter) const override {
+    // The verifier guarantees a power of two >= 16.
+    int64_t n = op.getU().getType().getShape().back();
+    if (n < kLanes || (n & (n - 1)) != 0)
+      return rewriter.notifyMatchFailure(op, "N is not a power of two >= 16");
+    // Constant twiddle tables live in the enclosing module.
+    auto module = op->getParentOfType<ModuleOp>();
+    if (!module)
+      return rewriter.notifyMatchFailure(op, "not inside a module");
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
     Value u3d = collapseLeadingDims(b, b.getLoc(), op.getU(), 2);
     auto u3dType = cast<RankedTensorType>(u3d.getType());
     ArrayRef<int64_t> shape = u3dType.getShape();
-    int64_t rows = shape[0], channels = shape[1], n = shape[2];
-    // The verifier guarantees a power of two >= 16.
-    if (n < kLanes || (n & (n - 1)) != 0)
-      return rewriter.notifyMatchFailure(op, "N is not a power of two >= 16");
+    int64_t rows = shape[0], channels = shape[1];
+
     int64_t L = op.getCausal() ? 2 * n : n;
     Value u = toReadOnlyBuffer(b, b.getLoc(), u3d);
     Value kernel = toReadOnlyBuffer(b, b.getLoc(), op.getKernel());
@@ -431,7 +471,10 @@ struct FftConvToVector : OpRewritePattern<FftConvOp> {
     if (rows > 0 && channels > 0) {
       // No decimation stage (L = 16) needs no twiddle.
       Seq tw;
-      if (L > kLanes) {
+      if (L > kLanes && L <= kMaxConstTwiddles) {
+        tw = {constTwiddles(b, module, L, false), constTwiddles(b, module, L, true),
+              {}};
+      } else if (L > kLanes) {
         tw = {allocF32(b, {L}), allocF32(b, {L}), {}};
         fillTwiddles(b, tw, L);
       }

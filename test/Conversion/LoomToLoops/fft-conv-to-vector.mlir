@@ -1,7 +1,10 @@
 // RUN: loom-opt %s -split-input-file -convert-loom-to-loops | FileCheck %s
 
 // Causal, N = 32: transforms of length L = 64 (zero-padded). The twiddle
-// table (entry h + j = exp(-i pi j / h), h = 16, 32) is computed in f64.
+// table (entry h + j = exp(-i pi j / h), h = 16, 32) is a private constant
+// global, computed in double precision at compile time.
+// CHECK-DAG: memref.global "private" constant @__loom_fft_twiddles_im_64 : memref<64xf32> = dense<{{\[}}0.000000e+00,
+// CHECK-DAG: memref.global "private" constant @__loom_fft_twiddles_re_64 : memref<64xf32> = dense<{{\[}}0.000000e+00,
 // Kernel spectra [C, L] come first, one scf.parallel over channels: the
 // DIF stages h = 32, 16 as one radix-4 pass (butterflies over 16 lanes,
 // twiddles w_64^j and w_32^j from the table, w^3j their product), then the
@@ -11,10 +14,9 @@
 // CHECK-DAG: %[[U:.+]] = bufferization.to_buffer %arg0 read_only : tensor<2x3x32xf32> to memref<2x3x32xf32>
 // CHECK-DAG: %[[K:.+]] = bufferization.to_buffer %arg1 read_only : tensor<3x32xf32> to memref<3x32xf32>
 // CHECK: %[[OUT:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2x3x32xf32>
-// CHECK: %[[TWR:.+]] = memref.alloc() {alignment = 64 : i64} : memref<64xf32>
-// CHECK: %[[TWI:.+]] = memref.alloc() {alignment = 64 : i64} : memref<64xf32>
-// CHECK: math.cos %{{.+}} : f64
-// CHECK: math.sin %{{.+}} : f64
+// CHECK: %[[TWR:.+]] = memref.get_global @__loom_fft_twiddles_re_64 : memref<64xf32>
+// CHECK: %[[TWI:.+]] = memref.get_global @__loom_fft_twiddles_im_64 : memref<64xf32>
+// CHECK-NOT: math.cos
 // CHECK: %[[SR:.+]] = memref.alloc() {alignment = 64 : i64} : memref<3x64xf32>
 // CHECK: %[[SI:.+]] = memref.alloc() {alignment = 64 : i64} : memref<3x64xf32>
 // CHECK: scf.parallel (%[[C:.+]]) =
@@ -73,8 +75,8 @@ func.func @causal(%u: tensor<2x3x32xf32>, %c: tensor<3x32xf32>) -> tensor<2x3x32
 // twiddle (negative case). Three rows: the second row of the last pair
 // does not exist, so its load and store sit under an scf.if.
 // CHECK-LABEL: func.func @circular_odd_rows
+// CHECK-NOT: memref.get_global
 // CHECK-NOT: math.cos
-// CHECK-NOT: memref.alloc() {alignment = 64 : i64} : memref<16xf32>
 // CHECK: scf.parallel (%[[P:.+]], %[[CH:.+]]) =
 // CHECK: %[[M1:.+]] = arith.addi %{{.+}}, %{{.+}} : index
 // CHECK: %[[HAS:.+]] = arith.cmpi ult, %[[M1]], %{{.+}} : index
@@ -111,4 +113,25 @@ func.func @circular_odd_rows(%u: tensor<3x1x2x16xf32>, %c: tensor<2x16xf32>) -> 
 func.func @causal_radix2(%u: tensor<2x1x16xf32>, %c: tensor<1x16xf32>) -> tensor<2x1x16xf32> {
   %0 = loom.fft_conv %u, %c : tensor<2x1x16xf32>, tensor<1x16xf32> -> tensor<2x1x16xf32>
   return %0 : tensor<2x1x16xf32>
+}
+
+// -----
+
+// L = 2^17 > 2^16: the twiddle table is filled at run time (cos/sin in
+// f64, rounded to f32), one loop per half-span h = 16 ... 2^16, instead of
+// 1 MiB of constants in the .so.
+// CHECK-NOT: memref.global
+// CHECK-LABEL: func.func @causal_runtime_twiddles
+// CHECK: %[[TWR:.+]] = memref.alloc() {alignment = 64 : i64} : memref<131072xf32>
+// CHECK: %[[TWI:.+]] = memref.alloc() {alignment = 64 : i64} : memref<131072xf32>
+// CHECK: scf.for %[[J:.+]] = %{{.+}} to %{{.+}} step
+// CHECK: %[[JF:.+]] = arith.sitofp %{{.+}} : i64 to f64
+// CHECK: %[[ANGLE:.+]] = arith.mulf %[[JF]], %{{.+}} : f64
+// CHECK: %[[COS:.+]] = math.cos %[[ANGLE]] : f64
+// CHECK: arith.truncf %[[COS]] : f64 to f32
+// CHECK: math.sin %[[ANGLE]] : f64
+// CHECK: memref.store %{{.+}}, %[[TWR]]
+func.func @causal_runtime_twiddles(%u: tensor<1x65536xf32>, %c: tensor<1x65536xf32>) -> tensor<1x65536xf32> {
+  %0 = loom.fft_conv %u, %c : tensor<1x65536xf32>, tensor<1x65536xf32> -> tensor<1x65536xf32>
+  return %0 : tensor<1x65536xf32>
 }
