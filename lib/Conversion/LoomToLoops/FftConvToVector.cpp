@@ -29,7 +29,10 @@
 // computed once per call; the twiddle table w_2h^j (entry h + j), computed
 // in double precision, is a constant memref.global up to L = 2^16 and is
 // filled once per call beyond. Work items are (row pair, channel), one
-// scf.parallel; each owns two heap buffers of L floats.
+// scf.parallel; each owns two heap buffers of L floats. The first forward
+// pass reads the input rows themselves (the causal zero padding is never
+// stored) and the last inverse pass writes the first N outputs straight
+// into the result.
 //
 //===----------------------------------------------------------------------===//
 
@@ -157,31 +160,44 @@ void forButterflies(ImplicitLocOpBuilder &b, int64_t L, int64_t h,
   });
 }
 
+/// Where a stage reads its inputs and writes its outputs: position i
+/// (= block base + j + off) with `off` the static offset of the butterfly
+/// slot (0, h, 2h, 3h). Every stage but the first reads, and every stage
+/// but the last writes, the work buffer; the first and last may read the
+/// input rows and write the output rows instead.
+using Loader = function_ref<Complex(ImplicitLocOpBuilder &, Value, int64_t)>;
+using Storer = function_ref<void(ImplicitLocOpBuilder &, Value, int64_t, Complex)>;
+
+struct Io {
+  Loader load;
+  Storer store;
+};
+
 /// Radix-2 DIF stage: a' = a + b, b' = (a - b) w^j.
-void difStage(ImplicitLocOpBuilder &b, const Seq &x, const Seq &tw, int64_t L,
+void difStage(ImplicitLocOpBuilder &b, Io io, const Seq &tw, int64_t L,
               int64_t h) {
   forButterflies(b, L, h, [&](ImplicitLocOpBuilder &ib, Value base, Value j) {
     Value i0 = arith::AddIOp::create(ib, base, j);
     Value i1 = addi(ib, i0, h);
-    Complex a = loadVec(ib, x, i0), c = loadVec(ib, x, i1);
+    Complex a = io.load(ib, i0, 0), c = io.load(ib, i1, h);
     Complex w = loadVec(ib, tw, addi(ib, j, h));
-    storeVec(ib, x, i0, cadd(ib, a, c));
-    storeVec(ib, x, i1, cmul(ib, csub(ib, a, c), w, /*conjY=*/false));
+    io.store(ib, i0, 0, cadd(ib, a, c));
+    io.store(ib, i1, h, cmul(ib, csub(ib, a, c), w, /*conjY=*/false));
   });
 }
 
 /// Radix-2 DIT stage, the inverse of difStage up to a factor 2:
 /// a = a' + b' conj(w^j), b = a' - b' conj(w^j).
-void ditStage(ImplicitLocOpBuilder &b, const Seq &x, const Seq &tw, int64_t L,
+void ditStage(ImplicitLocOpBuilder &b, Io io, const Seq &tw, int64_t L,
               int64_t h) {
   forButterflies(b, L, h, [&](ImplicitLocOpBuilder &ib, Value base, Value j) {
     Value i0 = arith::AddIOp::create(ib, base, j);
     Value i1 = addi(ib, i0, h);
-    Complex a = loadVec(ib, x, i0), c = loadVec(ib, x, i1);
+    Complex a = io.load(ib, i0, 0), c = io.load(ib, i1, h);
     Complex w = loadVec(ib, tw, addi(ib, j, h));
     Complex t = cmul(ib, c, w, /*conjY=*/true);
-    storeVec(ib, x, i0, cadd(ib, a, t));
-    storeVec(ib, x, i1, csub(ib, a, t));
+    io.store(ib, i0, 0, cadd(ib, a, t));
+    io.store(ib, i1, h, csub(ib, a, t));
   });
 }
 
@@ -192,7 +208,7 @@ void ditStage(ImplicitLocOpBuilder &b, const Seq &x, const Seq &tw, int64_t L,
 ///   x[j + 2h] = ((x0 - x2) - i (x1 - x3)) W^j
 ///   x[j + 3h] = ((x0 - x2) + i (x1 - x3)) W^3j
 /// (the same values, in the same places, as the two radix-2 stages).
-void dif4Stage(ImplicitLocOpBuilder &b, const Seq &x, const Seq &tw, int64_t L,
+void dif4Stage(ImplicitLocOpBuilder &b, Io io, const Seq &tw, int64_t L,
                int64_t h) {
   forButterflies(
       b, L, h,
@@ -200,25 +216,25 @@ void dif4Stage(ImplicitLocOpBuilder &b, const Seq &x, const Seq &tw, int64_t L,
         Value i0 = arith::AddIOp::create(ib, base, j);
         Value i1 = addi(ib, i0, h), i2 = addi(ib, i0, 2 * h),
               i3 = addi(ib, i0, 3 * h);
-        Complex x0 = loadVec(ib, x, i0), x1 = loadVec(ib, x, i1),
-                x2 = loadVec(ib, x, i2), x3 = loadVec(ib, x, i3);
+        Complex x0 = io.load(ib, i0, 0), x1 = io.load(ib, i1, h),
+                x2 = io.load(ib, i2, 2 * h), x3 = io.load(ib, i3, 3 * h);
         Complex w1 = loadVec(ib, tw, addi(ib, j, 2 * h)); // w_4h^j
         Complex w2 = loadVec(ib, tw, addi(ib, j, h));     // w_2h^j = W^2j
         Complex w3 = cmul(ib, w1, w2, /*conjY=*/false);
         Complex s02 = cadd(ib, x0, x2), d02 = csub(ib, x0, x2);
         Complex s13 = cadd(ib, x1, x3);
         Complex d13 = mulByI(ib, csub(ib, x1, x3), /*negative=*/true);
-        storeVec(ib, x, i0, cadd(ib, s02, s13));
-        storeVec(ib, x, i1, cmul(ib, csub(ib, s02, s13), w2, false));
-        storeVec(ib, x, i2, cmul(ib, cadd(ib, d02, d13), w1, false));
-        storeVec(ib, x, i3, cmul(ib, csub(ib, d02, d13), w3, false));
+        io.store(ib, i0, 0, cadd(ib, s02, s13));
+        io.store(ib, i1, h, cmul(ib, csub(ib, s02, s13), w2, false));
+        io.store(ib, i2, 2 * h, cmul(ib, cadd(ib, d02, d13), w1, false));
+        io.store(ib, i3, 3 * h, cmul(ib, csub(ib, d02, d13), w3, false));
       },
       /*radix=*/4);
 }
 
 /// The inverse of dif4Stage up to a factor 4 (two radix-2 DIT stages,
 /// half-spans h then 2h, with conjugate twiddles).
-void dit4Stage(ImplicitLocOpBuilder &b, const Seq &x, const Seq &tw, int64_t L,
+void dit4Stage(ImplicitLocOpBuilder &b, Io io, const Seq &tw, int64_t L,
                int64_t h) {
   forButterflies(
       b, L, h,
@@ -226,8 +242,8 @@ void dit4Stage(ImplicitLocOpBuilder &b, const Seq &x, const Seq &tw, int64_t L,
         Value i0 = arith::AddIOp::create(ib, base, j);
         Value i1 = addi(ib, i0, h), i2 = addi(ib, i0, 2 * h),
               i3 = addi(ib, i0, 3 * h);
-        Complex y0 = loadVec(ib, x, i0), y1 = loadVec(ib, x, i1),
-                y2 = loadVec(ib, x, i2), y3 = loadVec(ib, x, i3);
+        Complex y0 = io.load(ib, i0, 0), y1 = io.load(ib, i1, h),
+                y2 = io.load(ib, i2, 2 * h), y3 = io.load(ib, i3, 3 * h);
         Complex w1 = loadVec(ib, tw, addi(ib, j, 2 * h));
         Complex w2 = loadVec(ib, tw, addi(ib, j, h));
         // Half-span h: (y0, y1) and (y2, y3) with conj(W^2j).
@@ -238,10 +254,10 @@ void dit4Stage(ImplicitLocOpBuilder &b, const Seq &x, const Seq &tw, int64_t L,
         // Half-span 2h: (u, p) with conj(W^j), (v, q) with conj(W^j (-i)).
         Complex pw = cmul(ib, p, w1, /*conjY=*/true);
         Complex qw = mulByI(ib, cmul(ib, q, w1, /*conjY=*/true), /*negative=*/false);
-        storeVec(ib, x, i0, cadd(ib, u, pw));
-        storeVec(ib, x, i2, csub(ib, u, pw));
-        storeVec(ib, x, i1, cadd(ib, v, qw));
-        storeVec(ib, x, i3, csub(ib, v, qw));
+        io.store(ib, i0, 0, cadd(ib, u, pw));
+        io.store(ib, i2, 2 * h, csub(ib, u, pw));
+        io.store(ib, i1, h, cadd(ib, v, qw));
+        io.store(ib, i3, 3 * h, csub(ib, v, qw));
       },
       /*radix=*/4);
 }
@@ -319,50 +335,82 @@ Complex idft16(ImplicitLocOpBuilder &b, Complex y) {
   return y;
 }
 
+/// Loads and stores of the work buffer x.
+struct BufferIo {
+  const Seq &x;
+  Complex load(ImplicitLocOpBuilder &b, Value i, int64_t) const {
+    return loadVec(b, x, i);
+  }
+  void store(ImplicitLocOpBuilder &b, Value i, int64_t, Complex v) const {
+    storeVec(b, x, i, v);
+  }
+};
+
 /// The decimation stages of the forward transform: half-spans L/2 ... 16,
-/// a radix-2 stage first when their number is odd, then radix-4 pairs.
+/// a radix-2 stage first when their number is odd, then radix-4 pairs. The
+/// first stage reads through `first` (L > 16).
 void forwardStages(ImplicitLocOpBuilder &b, const Seq &x, const Seq &tw,
-                   int64_t L) {
+                   int64_t L, Loader first) {
+  BufferIo buf{x};
+  auto bufLoad = [&](ImplicitLocOpBuilder &ib, Value i, int64_t off) {
+    return buf.load(ib, i, off);
+  };
+  auto bufStore = [&](ImplicitLocOpBuilder &ib, Value i, int64_t off, Complex v) {
+    buf.store(ib, i, off, v);
+  };
+  bool isFirst = true;
+  auto io = [&]() {
+    Io r{isFirst ? first : Loader(bufLoad), bufStore};
+    isFirst = false;
+    return r;
+  };
   int64_t h = L / 2;
   if (llvm::Log2_64(L / kLanes) % 2) {
-    difStage(b, x, tw, L, h);
+    difStage(b, io(), tw, L, h);
     h /= 2;
   }
   for (; h >= 2 * kLanes; h /= 4)
-    dif4Stage(b, x, tw, L, h / 2);
+    dif4Stage(b, io(), tw, L, h / 2);
 }
 
-/// Their inverse (times L/16), in the mirrored order.
+/// Their inverse (times L/16), in the mirrored order; the last stage
+/// writes through `last` (L > 16).
 void inverseStages(ImplicitLocOpBuilder &b, const Seq &x, const Seq &tw,
-                   int64_t L) {
-  bool radix2First = llvm::Log2_64(L / kLanes) % 2;
-  int64_t hEnd = radix2First ? L / 4 : L / 2;
-  for (int64_t h = 2 * kLanes; h <= hEnd; h *= 4)
-    dit4Stage(b, x, tw, L, h / 2);
-  if (radix2First)
-    ditStage(b, x, tw, L, L / 2);
+                   int64_t L, Storer last) {
+  BufferIo buf{x};
+  auto bufLoad = [&](ImplicitLocOpBuilder &ib, Value i, int64_t off) {
+    return buf.load(ib, i, off);
+  };
+  auto bufStore = [&](ImplicitLocOpBuilder &ib, Value i, int64_t off, Complex v) {
+    buf.store(ib, i, off, v);
+  };
+  bool radix2Last = llvm::Log2_64(L / kLanes) % 2;
+  int64_t hEnd = radix2Last ? L / 4 : L / 2;
+  for (int64_t h = 2 * kLanes; h <= hEnd; h *= 4) {
+    bool isLast = !radix2Last && h == hEnd;
+    dit4Stage(b, Io{bufLoad, isLast ? last : Storer(bufStore)}, tw, L, h / 2);
+  }
+  if (radix2Last)
+    ditStage(b, Io{bufLoad, last}, tw, L, L / 2);
 }
 
-/// Forward transform, scrambled order, scaled by `scale`.
-void forwardFft(ImplicitLocOpBuilder &b, const Seq &x, const Seq &tw, int64_t L,
-                double scale) {
-  forwardStages(b, x, tw, L);
+/// The 16-point blocks of the forward transform, scaled by `scale`.
+void forwardBlocks(ImplicitLocOpBuilder &b, const Seq &x, int64_t L,
+                   double scale) {
   forRange(b, L, kLanes, [&](ImplicitLocOpBuilder &ib, Value base) {
     storeVec(ib, x, base, dft16(ib, loadVec(ib, x, base), scale));
   });
 }
 
-/// Forward 16-point blocks, product with the spectrum `k`, inverse blocks,
-/// then the inverse stages: x becomes L * ifft(fft(x) * k) (k carries 1/L).
-void convolveSpectra(ImplicitLocOpBuilder &b, const Seq &x, const Seq &k,
-                     const Seq &tw, int64_t L) {
-  forwardStages(b, x, tw, L);
+/// Forward 16-point blocks, product with the spectrum `k`, inverse blocks:
+/// the middle of L * ifft(fft(x) * k) (k carries 1/L).
+void multiplyBlocks(ImplicitLocOpBuilder &b, const Seq &x, const Seq &k,
+                    int64_t L) {
   forRange(b, L, kLanes, [&](ImplicitLocOpBuilder &ib, Value base) {
     Complex y = dft16(ib, loadVec(ib, x, base), 1.0);
     Complex p = cmul(ib, y, loadVec(ib, k, base), /*conjY=*/false);
     storeVec(ib, x, base, idft16(ib, p));
   });
-  inverseStages(b, x, tw, L);
 }
 
 /// Largest L whose twiddle table is a compile-time constant (2 x 256 KiB);
@@ -418,27 +466,6 @@ Value constTwiddles(ImplicitLocOpBuilder &b, ModuleOp module, int64_t L,
                                      FlatSymbolRefAttr::get(b.getContext(), name));
 }
 
-/// dst[0, n) = src row (or zeros when `src` is null), dst[n, L) = 0.
-void loadPadded(ImplicitLocOpBuilder &b, Value dst, ValueRange dstPrefix,
-                Value src, ValueRange srcPrefix, int64_t n, int64_t L) {
-  VectorType vt = laneType(b);
-  Value zero = arith::ConstantOp::create(b, DenseElementsAttr::get(vt, 0.0f));
-  auto with = [](ValueRange prefix, Value i) {
-    SmallVector<Value, 3> v(prefix.begin(), prefix.end());
-    v.push_back(i);
-    return v;
-  };
-  forRange(b, n, kLanes, [&](ImplicitLocOpBuilder &ib, Value t) {
-    Value v = src ? vector::LoadOp::create(ib, vt, src, with(srcPrefix, t))
-                        .getResult()
-                  : zero;
-    vector::StoreOp::create(ib, v, dst, with(dstPrefix, t));
-  });
-  forRange(b, L - n, kLanes, [&](ImplicitLocOpBuilder &ib, Value t) {
-    vector::StoreOp::create(ib, zero, dst, with(dstPrefix, addi(ib, t, n)));
-  });
-}
-
 Value allocF32(ImplicitLocOpBuilder &b, ArrayRef<int64_t> shape) {
   return memref::AllocOp::create(b, MemRefType::get(shape, b.getF32Type()),
                                  b.getI64IntegerAttr(64));
@@ -479,7 +506,12 @@ struct FftConvToVector : OpRewritePattern<FftConvOp> {
         fillTwiddles(b, tw, L);
       }
 
-      // Kernel spectra, [C, L], scaled by 1/L.
+      VectorType vt = laneType(b);
+      Value zeroVec = arith::ConstantOp::create(b, DenseElementsAttr::get(vt, 0.0f));
+      Complex zero{zeroVec, zeroVec};
+
+      // Kernel spectra, [C, L], scaled by 1/L. The first stage reads the
+      // kernel row itself; positions >= N (causal padding) are zeros.
       Seq spec{allocF32(b, {channels, L}), allocF32(b, {channels, L}), {}};
       scf::ParallelOp::create(
           b, ValueRange{idx(b, 0)}, ValueRange{idx(b, channels)},
@@ -487,12 +519,25 @@ struct FftConvToVector : OpRewritePattern<FftConvOp> {
             ImplicitLocOpBuilder ib(loc, nb);
             Seq k = spec;
             k.prefix = {ivs[0]};
-            loadPadded(ib, k.re, k.prefix, kernel, ValueRange{ivs[0]}, n, L);
-            loadPadded(ib, k.im, k.prefix, nullptr, {}, n, L);
-            forwardFft(ib, k, tw, L, 1.0 / double(L));
+            auto loadKernel = [&](ImplicitLocOpBuilder &lb, Value i,
+                                  int64_t off) -> Complex {
+              if (off >= n)
+                return zero;
+              return {vector::LoadOp::create(lb, vt, kernel, ValueRange{ivs[0], i}),
+                      zeroVec};
+            };
+            if (L > kLanes) {
+              forwardStages(ib, k, tw, L, loadKernel);
+            } else {
+              Value c0 = idx(ib, 0);
+              storeVec(ib, k, c0, loadKernel(ib, c0, 0));
+            }
+            forwardBlocks(ib, k, L, 1.0 / double(L));
           });
 
-      // Work items: (row pair, channel).
+      // Work items: (row pair, channel). The first forward stage reads the
+      // two rows of u (zeros past N), the last inverse stage writes the two
+      // rows of the result (nothing past N).
       int64_t pairs = (rows + 1) / 2;
       scf::ParallelOp::create(
           b, ValueRange{idx(b, 0), idx(b, 0)},
@@ -503,58 +548,53 @@ struct FftConvToVector : OpRewritePattern<FftConvOp> {
             Value c = ivs[1];
             Value m0 = arith::MulIOp::create(ib, ivs[0], idx(ib, 2));
             Value m1 = addi(ib, m0, 1);
-            Seq x{allocF32(ib, {L}), allocF32(ib, {L}), {}};
-            loadPadded(ib, x.re, {}, u, ValueRange{m0, c}, n, L);
-            // An odd row count leaves the last pair's second row empty.
-            Value has;
-            if (rows % 2)
+            // An odd row count leaves the last pair's second row empty: it
+            // reads a clamped row, selects zeros, and stores under an empty
+            // mask.
+            Value has, mask;
+            if (rows % 2) {
               has = arith::CmpIOp::create(ib, arith::CmpIPredicate::ult, m1,
                                           idx(ib, rows));
-            auto ifSecondRow = [&](function_ref<void(ImplicitLocOpBuilder &)> then,
-                                   function_ref<void(ImplicitLocOpBuilder &)> other) {
-              if (!has) {
-                then(ib);
-                return;
-              }
-              scf::IfOp::create(
-                  ib, has,
-                  [&](OpBuilder &tb, Location tl) {
-                    ImplicitLocOpBuilder bb(tl, tb);
-                    then(bb);
-                    scf::YieldOp::create(bb);
-                  },
-                  [&](OpBuilder &eb, Location el) {
-                    ImplicitLocOpBuilder bb(el, eb);
-                    if (other)
-                      other(bb);
-                    scf::YieldOp::create(bb);
-                  });
+              m1 = arith::MinUIOp::create(ib, m1, idx(ib, rows - 1));
+              Value lanes = arith::SelectOp::create(ib, has, idx(ib, kLanes),
+                                                    idx(ib, 0));
+              mask = vector::CreateMaskOp::create(
+                  ib, VectorType::get({kLanes}, ib.getI1Type()), ValueRange{lanes});
+            }
+            auto loadRows = [&](ImplicitLocOpBuilder &lb, Value i,
+                                int64_t off) -> Complex {
+              if (off >= n)
+                return zero;
+              Value re = vector::LoadOp::create(lb, vt, u, ValueRange{m0, c, i});
+              Value im = vector::LoadOp::create(lb, vt, u, ValueRange{m1, c, i});
+              if (has)
+                im = arith::SelectOp::create(lb, has, im, zeroVec);
+              return {re, im};
             };
-            ifSecondRow(
-                [&](ImplicitLocOpBuilder &bb) {
-                  loadPadded(bb, x.im, {}, u, ValueRange{m1, c}, n, L);
-                },
-                [&](ImplicitLocOpBuilder &bb) {
-                  loadPadded(bb, x.im, {}, nullptr, {}, n, L);
-                });
+            auto storeRows = [&](ImplicitLocOpBuilder &sb, Value i, int64_t off,
+                                 Complex v) {
+              if (off >= n)
+                return;
+              vector::StoreOp::create(sb, v.re, out, ValueRange{m0, c, i});
+              if (mask)
+                vector::MaskedStoreOp::create(sb, out, ValueRange{m1, c, i}, mask,
+                                              v.im);
+              else
+                vector::StoreOp::create(sb, v.im, out, ValueRange{m1, c, i});
+            };
+            Seq x{allocF32(ib, {L}), allocF32(ib, {L}), {}};
             Seq k = spec;
             k.prefix = {c};
-            convolveSpectra(ib, x, k, tw, L);
-            VectorType vt = laneType(ib);
-            forRange(ib, n, kLanes, [&](ImplicitLocOpBuilder &sb, Value t) {
-              vector::StoreOp::create(
-                  sb, vector::LoadOp::create(sb, vt, x.re, ValueRange{t}), out,
-                  ValueRange{m0, c, t});
-            });
-            ifSecondRow(
-                [&](ImplicitLocOpBuilder &bb) {
-                  forRange(bb, n, kLanes, [&](ImplicitLocOpBuilder &sb, Value t) {
-                    vector::StoreOp::create(
-                        sb, vector::LoadOp::create(sb, vt, x.im, ValueRange{t}),
-                        out, ValueRange{m1, c, t});
-                  });
-                },
-                nullptr);
+            if (L > kLanes) {
+              forwardStages(ib, x, tw, L, loadRows);
+              multiplyBlocks(ib, x, k, L);
+              inverseStages(ib, x, tw, L, storeRows);
+            } else {
+              Value c0 = idx(ib, 0);
+              storeVec(ib, x, c0, loadRows(ib, c0, 0));
+              multiplyBlocks(ib, x, k, L);
+              storeRows(ib, c0, 0, loadVec(ib, x, c0));
+            }
           });
     }
 
