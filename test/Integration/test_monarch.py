@@ -45,6 +45,11 @@ MONARCH_CASES = {
     "l24_partial_lanes_rows_130": ((130,), (4, 24, 16), (24, 13, 4)),
     "l48_rank3": ((3, 5, 7), (6, 16, 8), (48, 17, 2)),
     "square_1k": ((50,), (32, 32, 32), (32, 32, 32)),
+    # k*q = 32768: h holds 96 rows at a time, so 130 rows run as chunks of
+    # 96 and 34 (row offsets into x and out); a lane group's packed w2
+    # (256 x 256 x 16 floats) is over 1 MiB, so factor 2 runs column
+    # groups outermost.
+    "row_chunks_n32k": ((130,), (256, 128, 128), (128, 256, 256)),
 }
 
 
