@@ -45,6 +45,8 @@ MONARCH_CASES = {
     "l24_partial_lanes_rows_130": ((130,), (4, 24, 16), (24, 13, 4)),
     "l48_rank3": ((3, 5, 7), (6, 16, 8), (48, 17, 2)),
     "square_1k": ((50,), (32, 32, 32), (32, 32, 32)),
+    # q a multiple of 16 but l = 8 is not: row-major h, masked lanes.
+    "q16_l8_row_major_h": ((9,), (2, 16, 8), (8, 5, 4)),
     # k*q = 32768: h holds 96 rows at a time, so 130 rows run as chunks of
     # 96 and 34 (row offsets into x and out); a lane group's packed w2
     # (256 x 256 x 16 floats) is over 1 MiB, so factor 2 runs column
