@@ -15,10 +15,12 @@ def ConvertLoomToLoopsPass : Pass<"convert-loom-to-loops", "ModuleOp"> {
     permutations (no copies). Attention ops
     become per-query `scf.for` nests that visit only the keys the group
     structure makes visible, in two passes (row max, then exp-sum and the
-    value accumulation) so no score matrix is ever stored. `fft_conv` is a
-    direct O(N^2) convolution. The attention and convolution nests work on
-    buffers wrapped by `bufferization.to_buffer` / `to_tensor`, so the result
-    is still tensor IR for one-shot bufferization.
+    value accumulation) so no score matrix is ever stored. `fft_conv`
+    multiplies spectra from a vectorized FFT (radix-4 passes, 16-point blocks
+    in registers, no transposes), one `scf.parallel` over (row pair,
+    channel). All these nests work on buffers wrapped by
+    `bufferization.to_buffer` / `to_tensor`, so the result is still tensor IR
+    for one-shot bufferization.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
