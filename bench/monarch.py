@@ -6,9 +6,12 @@ dense matmul of the same size, and a torch.fft convolution).
 Same method as bench/attention.py: one child process per measurement, the
 strongest PyTorch settings, useful flops only (2*rows*(kqp + lsr) for
 monarch, 2*rows*kqp for blockdiag_matmul; fft_conv reports time only, its
-flop count depends on the algorithm). Prints a table and one JSON line.
+flop count depends on the algorithm). For monarch, "dense ms" is
+torch.matmul with a dense N x N weight (the layer Monarch replaces; up to
+--dense-max) and "vs dense" its time over Loom's. fft_conv runs 64 channels
+x rows/64 rows. Prints a table and one JSON line.
 
-    /usr/bin/python3 bench/monarch.py --sizes 1024 4096 16384 --rows 1024
+    /usr/bin/python3 bench/monarch.py --sizes 1024 4096 16384 65536 --rows 1024
 """
 
 import argparse
@@ -22,7 +25,7 @@ import attention  # noqa: E402  (child-process and peak helpers)
 ROOT = attention.ROOT
 sys.path.insert(0, os.path.join(ROOT, "python"))
 
-OPS = ["monarch", "blockdiag_matmul", "fft_conv_causal"]
+OPS = ["monarch", "blockdiag_matmul", "fft_conv_causal", "fft_conv_circular"]
 
 
 def square_root_blocks(n):
@@ -33,7 +36,7 @@ def square_root_blocks(n):
 
 
 def problem(op, n, rows):
-    if op == "fft_conv_causal":
+    if op.startswith("fft_conv"):
         channels = 64
         return [(rows // channels if rows >= channels else 1, channels, n), (channels, n)], 0
     b, c = square_root_blocks(n)   # n = b * c; k = b blocks of p = c
@@ -53,7 +56,7 @@ def loom_fn(op, shapes):
     elif op == "blockdiag_matmul":
         fb.ret(fb.blockdiag_matmul(*args))
     else:
-        fb.ret(fb.fft_conv(*args, causal=True))
+        fb.ret(fb.fft_conv(*args, causal=op == "fft_conv_causal"))
     lib = loom.load(loom.compile(ir.module(fb)))
     lib.set_num_threads(int(os.environ["LOOM_BENCH_THREADS"]))
     return lib.f
@@ -81,7 +84,15 @@ def torch_fn(op, shapes):
         n = u.shape[-1]
         return torch.fft.irfft(torch.fft.rfft(u, 2 * n) * torch.fft.rfft(kern, 2 * n), 2 * n)[..., :n]
 
-    fn = {"monarch": monarch, "blockdiag_matmul": blockdiag, "fft_conv_causal": fft_conv}[op]
+    def fft_conv_circular(u, kern):
+        n = u.shape[-1]
+        return torch.fft.irfft(torch.fft.rfft(u) * torch.fft.rfft(kern), n)
+
+    def dense(x, w):
+        return torch.matmul(x, w)
+
+    fn = {"monarch": monarch, "blockdiag_matmul": blockdiag, "fft_conv_causal": fft_conv,
+          "fft_conv_circular": fft_conv_circular, "dense": dense}[op]
 
     def run(*args):
         with torch.no_grad():
@@ -93,6 +104,8 @@ def child(impl, op, n, rows, repeats):
     import numpy as np
     import resource
     shapes, flops = problem(op, n, rows)
+    if impl == "torch_dense":   # the dense layer a Monarch multiply replaces
+        op, shapes, flops = "dense", [(rows, n), (n, n)], 2 * rows * n * n
     rng = np.random.default_rng(0)
     args = [rng.standard_normal(s).astype(np.float32) for s in shapes]
     run = (loom_fn if impl == "loom" else torch_fn)(op, shapes)
@@ -110,20 +123,30 @@ def main():
     p.add_argument("--rows", type=int, default=1024)
     p.add_argument("--threads", nargs="+", type=int, default=[1, 2])
     p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--dense-max", type=int, default=16384,
+                   help="largest N for the dense-matmul comparison (its weight is N*N floats)")
     a = p.parse_args()
     peaks = {t: attention.fma_peak(t) for t in a.threads}
     print(f"FMA peak (GF/s): {peaks}")
-    print(f"{'op':18} {'N':>6} {'thr':>3} {'loom ms':>10} {'GF/s':>7} {'%peak':>6} {'torch ms':>10} {'speedup':>7} {'RSS MB':>7}")
+    print(f"{'op':18} {'N':>6} {'thr':>3} {'loom ms':>10} {'GF/s':>7} {'%peak':>6} {'torch ms':>10} {'speedup':>7} "
+          f"{'dense ms':>10} {'vs dense':>8} {'RSS MB':>7}")
     rows = []
     for op in a.ops:
         for n in a.sizes:
             for t in a.threads:
                 res = {}
-                for impl in ("loom", "torch"):
+                impls = ["loom", "torch"] + (["torch_dense"] if op == "monarch" and n <= a.dense_max else [])
+                for impl in impls:
                     res[impl] = attention.spawn_argv(
-                        [__file__, "--child", impl, op, str(n), str(a.rows), str(a.repeats)], t, impl)
+                        [__file__, "--child", impl, op, str(n), str(a.rows), str(a.repeats)], t,
+                        "torch" if impl.startswith("torch") else impl)
                 lo, to = res["loom"], res["torch"]
                 row = dict(op=op, N=n, rows=a.rows, threads=t, peak_gflops=peaks[t], loom=lo, torch=to)
+                de = res.get("torch_dense", {})
+                if de:
+                    row["torch_dense"] = de
+                    if "time_s" in lo and "time_s" in de:
+                        row["speedup_vs_dense"] = de["time_s"] / lo["time_s"]
                 if "time_s" in lo and lo["flops"]:
                     row["loom_gflops"] = lo["flops"] / lo["time_s"] / 1e9
                     row["pct_peak"] = 100 * row["loom_gflops"] / peaks[t]
@@ -131,8 +154,10 @@ def main():
                     row["speedup"] = to["time_s"] / lo["time_s"]
                 rows.append(row)
                 ms = lambda r: f"{r['time_s'] * 1e3:10.2f}" if "time_s" in r else f"{'err':>10}"
+                dense_ms = ms(de) if de else f"{'-':>10}"
                 print(f"{op:18} {n:6} {t:3} {ms(lo)} {row.get('loom_gflops', 0):7.1f} {row.get('pct_peak', 0):6.1f} "
-                      f"{ms(to)} {row.get('speedup', 0):7.2f} {lo.get('rss_mb', 0):7.0f}", flush=True)
+                      f"{ms(to)} {row.get('speedup', 0):7.2f} {dense_ms} {row.get('speedup_vs_dense', 0):8.2f} "
+                      f"{lo.get('rss_mb', 0):7.0f}", flush=True)
     print(json.dumps({"benchmark": "monarch", "rows": rows}))
 
 

@@ -13,6 +13,12 @@ BLOCKDIAG_CASES = {
     "rows_rectangular": ((5,), (3, 7, 2)),
     "batched_rectangular": ((2, 3), (4, 3, 5)),
     "one_block_dense": ((6,), (1, 9, 16)),
+    # Register-tile edges: rows past one 96-row tile, q not a multiple of
+    # 16, more than one group of 4 column vectors, rank-3 leading dims.
+    "row_tiles_q20": ((100,), (3, 20, 24)),
+    "q70_two_column_groups": ((13,), (2, 70, 16)),
+    "q144_rank3": ((2, 3, 7), (2, 144, 17)),
+    "q16_exact_rows_193": ((193,), (4, 16, 32)),
 }
 
 
@@ -32,6 +38,20 @@ MONARCH_CASES = {
     "rectangular": ((7,), (4, 6, 3), (6, 5, 4)),
     "rectangular_batched": ((2, 3), (2, 5, 4), (5, 3, 2)),
     "expanding": ((4,), (4, 8, 4), (8, 8, 4)),
+    # Lanes over l: one whole lane group (l = 16), several with a partial
+    # last one (l = 24, 48 with s = 13, 17: output-column remainders), rows
+    # past one row tile, rank-3 leading dims.
+    "l16_rows_97": ((97,), (8, 20, 12), (16, 30, 10)),
+    "l24_partial_lanes_rows_130": ((130,), (4, 24, 16), (24, 13, 4)),
+    "l48_rank3": ((3, 5, 7), (6, 16, 8), (48, 17, 2)),
+    "square_1k": ((50,), (32, 32, 32), (32, 32, 32)),
+    # q a multiple of 16 but l = 8 is not: row-major h, masked lanes.
+    "q16_l8_row_major_h": ((9,), (2, 16, 8), (8, 5, 4)),
+    # k*q = 32768: h holds 96 rows at a time, so 130 rows run as chunks of
+    # 96 and 34 (row offsets into x and out); a lane group's packed w2
+    # (256 x 256 x 16 floats) is over 1 MiB, so factor 2 runs column
+    # groups outermost.
+    "row_chunks_n32k": ((130,), (256, 128, 128), (128, 256, 256)),
 }
 
 
@@ -75,6 +95,31 @@ def test_fft_conv(case, causal, rng, cache_dir):
     lead, C, N = FFT_CASES[case]
     out, expected = run_single_op(
         cache_dir, rng, [lead + (C, N), (C, N)],
+        lambda fb, u, kern: fb.fft_conv(u, kern, causal=causal),
+        lambda u, kern: reference.fft_conv(u, kern, causal))
+    assert_close(out, expected, FFT_TOL)
+
+
+# Every power of two the suite affords: N = 16 ... 2^16, with odd row counts
+# (the last row pair has one row) and rank-0/1/2 leading dims; few rows at
+# large N to keep the suite fast.
+FFT_SWEEP = [2 ** e for e in range(4, 17)]
+
+
+def fft_sweep_shape(n):
+    if n <= 256:
+        return (3, 2), 3
+    if n <= 4096:
+        return (3,), 2
+    return (), 1
+
+
+@pytest.mark.parametrize("causal", [True, False], ids=["causal", "circular"])
+@pytest.mark.parametrize("n", FFT_SWEEP, ids=[f"n{n}" for n in FFT_SWEEP])
+def test_fft_conv_sizes(n, causal, rng, cache_dir):
+    lead, C = fft_sweep_shape(n)
+    out, expected = run_single_op(
+        cache_dir, rng, [lead + (C, n), (C, n)],
         lambda fb, u, kern: fb.fft_conv(u, kern, causal=causal),
         lambda u, kern: reference.fft_conv(u, kern, causal))
     assert_close(out, expected, FFT_TOL)

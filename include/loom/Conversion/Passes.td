@@ -6,17 +6,21 @@
 include "mlir/Pass/PassBase.td"
 
 def ConvertLoomToLoopsPass : Pass<"convert-loom-to-loops", "ModuleOp"> {
-  let summary = "Lower every loom op to linalg, scf, tensor, memref, arith and math";
+  let summary = "Lower every loom op to scf, vector, memref, tensor, arith and math";
   let description = [{
     The reference lowering: correct for every shape the verifiers accept and
-    simple on purpose. Monarch factors become `linalg.generic` contractions
-    whose indexing maps carry the permutations (no copies). Attention ops
+    simple on purpose, except for the Monarch factors: `blockdiag_matmul` and
+    `monarch` become register-tiled `vector` kernels, one `scf.parallel` over
+    (row tile, block) per factor, whose index algebra carries the
+    permutations (no copies). Attention ops
     become per-query `scf.for` nests that visit only the keys the group
     structure makes visible, in two passes (row max, then exp-sum and the
-    value accumulation) so no score matrix is ever stored. `fft_conv` is a
-    direct O(N^2) convolution. The attention and convolution nests work on
-    buffers wrapped by `bufferization.to_buffer` / `to_tensor`, so the result
-    is still tensor IR for one-shot bufferization.
+    value accumulation) so no score matrix is ever stored. `fft_conv`
+    multiplies spectra from a vectorized FFT (radix-4 passes, 16-point blocks
+    in registers, no transposes), one `scf.parallel` over (row pair,
+    channel). All these nests work on buffers wrapped by
+    `bufferization.to_buffer` / `to_tensor`, so the result is still tensor IR
+    for one-shot bufferization.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
@@ -26,6 +30,7 @@ def ConvertLoomToLoopsPass : Pass<"convert-loom-to-loops", "ModuleOp"> {
     "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect",
   ];
 }
 

@@ -22,8 +22,8 @@ struct ConvertLoomToLoopsPass
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     populateAttentionToLoopsPatterns(patterns);
-    populateMonarchToLinalgPatterns(patterns);
-    populateFftConvToLoopsPatterns(patterns);
+    populateMonarchToVectorPatterns(patterns);
+    populateFftConvToVectorPatterns(patterns);
     ConversionTarget target(getContext());
     target.addIllegalDialect<LoomDialect>();
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });

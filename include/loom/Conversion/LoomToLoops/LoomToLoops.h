@@ -14,11 +14,13 @@ namespace mlir::loom {
 /// grouped_attention and latent_route -> scf loop nests over buffers.
 void populateAttentionToLoopsPatterns(RewritePatternSet &patterns);
 
-/// blockdiag_matmul and monarch -> linalg.generic contractions.
-void populateMonarchToLinalgPatterns(RewritePatternSet &patterns);
+/// blockdiag_matmul and monarch -> register-tiled scf + vector kernels on
+/// buffers, one scf.parallel over (row tile, block) per factor.
+void populateMonarchToVectorPatterns(RewritePatternSet &patterns);
 
-/// fft_conv -> a direct convolution loop nest.
-void populateFftConvToLoopsPatterns(RewritePatternSet &patterns);
+/// fft_conv -> spectra products through a vectorized FFT (radix-2 stages
+/// and 16-point DFT blocks), one scf.parallel over (row pair, channel).
+void populateFftConvToVectorPatterns(RewritePatternSet &patterns);
 
 /// Reshapes `value` ([d0, ..., dr]) to rank `numTrailing + 1` by folding
 /// every leading dim into one (inserting a unit dim when there are none).

@@ -1,0 +1,614 @@
+//===- FftConvToVector.cpp - fft_conv through a vectorized FFT ------------===//
+//
+// fft_conv multiplies spectra: causal = linear convolution through length
+// L = 2N transforms of zero-padded sequences, circular = length L = N.
+//
+// The transform of length L = 2^n (complex, real and imaginary parts in
+// separate f32 arrays) is split as L = (L/16) x 16, Bailey's form with the
+// transpose left out:
+//   - decimation-in-frequency stages of half-span h = L/2 ... 16, radix-4
+//     passes (two radix-2 stages each; one radix-2 stage first when their
+//     number is odd), butterflies over 16 consecutive j (one vector) with
+//     the twiddle multiplies w_2h^j;
+//   - a 16-point DFT of every contiguous block of 16, inside one vector:
+//     four radix-2 stages of lane distance 8, 4, 2, 1, each a lane shuffle
+//     and a multiply by per-lane compile-time constants (signs and
+//     twiddles of F16, computed in double precision here).
+// The result is the spectrum in a scrambled (block bit-reversed) order.
+// Pointwise products do not care about the order as long as both spectra
+// use the same one, and the inverse transform undoes exactly these steps
+// (inverse 16-point blocks, then decimation-in-time stages h = 16 ... L/2
+// with conjugate twiddles), so no transpose or bit reversal ever moves
+// data. The forward 16-point blocks, the product with the kernel spectrum
+// and the inverse blocks are fused in registers.
+//
+// Two rows of the same channel travel together as the real and imaginary
+// parts of one complex sequence: the convolution is linear and the kernel
+// real, so the real and imaginary parts of the result are the two rows'
+// outputs. The kernel spectra (one per channel, scaled by 1/L) are
+// computed once per call; the twiddle table w_2h^j (entry h + j), computed
+// in double precision, is a constant memref.global up to L = 2^16 and is
+// filled once per call beyond. Work items are (row pair, channel), one
+// scf.parallel; each owns two heap buffers of L floats. The first forward
+// pass reads the input rows themselves (the causal zero padding is never
+// stored) and the last inverse pass writes the first N outputs straight
+// into the result.
+//
+//===----------------------------------------------------------------------===//
+
+#include "loom/Conversion/LoomToLoops/LoomToLoops.h"
+#include "loom/Dialect/Loom/IR/LoomOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+
+#include "llvm/Support/MathExtras.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::loom;
+
+namespace {
+
+constexpr int64_t kLanes = 16;
+
+Value idx(ImplicitLocOpBuilder &b, int64_t v) {
+  return arith::ConstantIndexOp::create(b, v);
+}
+Value addi(ImplicitLocOpBuilder &b, Value v, int64_t c) {
+  if (c == 0)
+    return v;
+  return arith::AddIOp::create(b, v, idx(b, c));
+}
+VectorType laneType(OpBuilder &b) {
+  return VectorType::get({kLanes}, b.getF32Type());
+}
+
+/// Emits `scf.for iv in [0, n) step s` (nothing when empty, inline when one
+/// iteration).
+void forRange(ImplicitLocOpBuilder &b, int64_t n, int64_t step,
+              function_ref<void(ImplicitLocOpBuilder &, Value)> body) {
+  if (n <= 0)
+    return;
+  if (n <= step) {
+    body(b, idx(b, 0));
+    return;
+  }
+  scf::ForOp::create(b, idx(b, 0), idx(b, n), idx(b, step), ValueRange{},
+                     [&](OpBuilder &nb, Location loc, Value iv, ValueRange) {
+                       ImplicitLocOpBuilder ib(loc, nb);
+                       body(ib, iv);
+                       scf::YieldOp::create(ib);
+                     });
+}
+
+/// One complex sequence of length L: buffers `re`/`im` indexed by
+/// `prefix` followed by the position.
+struct Seq {
+  Value re, im;
+  SmallVector<Value, 2> prefix;
+
+  SmallVector<Value, 3> at(Value i) const {
+    SmallVector<Value, 3> v(prefix.begin(), prefix.end());
+    v.push_back(i);
+    return v;
+  }
+};
+
+struct Complex {
+  Value re, im;
+};
+
+Complex loadVec(ImplicitLocOpBuilder &b, const Seq &s, Value i) {
+  VectorType vt = laneType(b);
+  return {vector::LoadOp::create(b, vt, s.re, s.at(i)),
+          vector::LoadOp::create(b, vt, s.im, s.at(i))};
+}
+
+void storeVec(ImplicitLocOpBuilder &b, const Seq &s, Value i, Complex v) {
+  vector::StoreOp::create(b, v.re, s.re, s.at(i));
+  vector::StoreOp::create(b, v.im, s.im, s.at(i));
+}
+
+Value fma(ImplicitLocOpBuilder &b, Value x, Value y, Value acc) {
+  return vector::FMAOp::create(b, x, y, acc);
+}
+
+/// a * b, or a * conj(b).
+Complex cmul(ImplicitLocOpBuilder &b, Complex x, Complex y, bool conjY) {
+  Value rr = arith::MulFOp::create(b, x.re, y.re);
+  Value ri = arith::MulFOp::create(b, x.re, y.im);
+  if (!conjY) {
+    Value nIm = arith::NegFOp::create(b, x.im);
+    return {fma(b, nIm, y.im, rr), fma(b, x.im, y.re, ri)};
+  }
+  Value nRi = arith::NegFOp::create(b, ri);
+  return {fma(b, x.im, y.im, rr), fma(b, x.im, y.re, nRi)};
+}
+
+Complex cadd(ImplicitLocOpBuilder &b, Complex x, Complex y) {
+  return {arith::AddFOp::create(b, x.re, y.re),
+          arith::AddFOp::create(b, x.im, y.im)};
+}
+Complex csub(ImplicitLocOpBuilder &b, Complex x, Complex y) {
+  return {arith::SubFOp::create(b, x.re, y.re),
+          arith::SubFOp::create(b, x.im, y.im)};
+}
+
+/// x * (-i) (forward) or x * i.
+Complex mulByI(ImplicitLocOpBuilder &b, Complex x, bool negative) {
+  if (negative)
+    return {x.im, arith::NegFOp::create(b, x.re)};
+  return {arith::NegFOp::create(b, x.im), x.re};
+}
+
+/// Calls body(base of block, j) for every 16 positions j of the first
+/// 1/radix of every block of radix*h in [0, L).
+void forButterflies(ImplicitLocOpBuilder &b, int64_t L, int64_t h,
+                    function_ref<void(ImplicitLocOpBuilder &, Value, Value)> body,
+                    int64_t radix = 2) {
+  forRange(b, L, radix * h, [&](ImplicitLocOpBuilder &ob, Value base) {
+    forRange(ob, h, kLanes, [&](ImplicitLocOpBuilder &ib, Value j) {
+      body(ib, base, j);
+    });
+  });
+}
+
+/// Where a stage reads its inputs and writes its outputs: position i
+/// (= block base + j + off) with `off` the static offset of the butterfly
+/// slot (0, h, 2h, 3h). Every stage but the first reads, and every stage
+/// but the last writes, the work buffer; the first and last may read the
+/// input rows and write the output rows instead.
+using Loader = function_ref<Complex(ImplicitLocOpBuilder &, Value, int64_t)>;
+using Storer = function_ref<void(ImplicitLocOpBuilder &, Value, int64_t, Complex)>;
+
+struct Io {
+  Loader load;
+  Storer store;
+};
+
+/// Radix-2 DIF stage: a' = a + b, b' = (a - b) w^j.
+void difStage(ImplicitLocOpBuilder &b, Io io, const Seq &tw, int64_t L,
+              int64_t h) {
+  forButterflies(b, L, h, [&](ImplicitLocOpBuilder &ib, Value base, Value j) {
+    Value i0 = arith::AddIOp::create(ib, base, j);
+    Value i1 = addi(ib, i0, h);
+    Complex a = io.load(ib, i0, 0), c = io.load(ib, i1, h);
+    Complex w = loadVec(ib, tw, addi(ib, j, h));
+    io.store(ib, i0, 0, cadd(ib, a, c));
+    io.store(ib, i1, h, cmul(ib, csub(ib, a, c), w, /*conjY=*/false));
+  });
+}
+
+/// Radix-2 DIT stage, the inverse of difStage up to a factor 2:
+/// a = a' + b' conj(w^j), b = a' - b' conj(w^j).
+void ditStage(ImplicitLocOpBuilder &b, Io io, const Seq &tw, int64_t L,
+              int64_t h) {
+  forButterflies(b, L, h, [&](ImplicitLocOpBuilder &ib, Value base, Value j) {
+    Value i0 = arith::AddIOp::create(ib, base, j);
+    Value i1 = addi(ib, i0, h);
+    Complex a = io.load(ib, i0, 0), c = io.load(ib, i1, h);
+    Complex w = loadVec(ib, tw, addi(ib, j, h));
+    Complex t = cmul(ib, c, w, /*conjY=*/true);
+    io.store(ib, i0, 0, cadd(ib, a, t));
+    io.store(ib, i1, h, csub(ib, a, t));
+  });
+}
+
+/// Two radix-2 DIF stages (half-spans 2h, then h) in one pass, as a radix-4
+/// butterfly on x0..x3 = x[j + {0,1,2,3}h] with W = w_4h:
+///   x[j]      = (x0 + x2) + (x1 + x3)
+///   x[j + h]  = ((x0 + x2) - (x1 + x3)) W^2j
+///   x[j + 2h] = ((x0 - x2) - i (x1 - x3)) W^j
+///   x[j + 3h] = ((x0 - x2) + i (x1 - x3)) W^3j
+/// (the same values, in the same places, as the two radix-2 stages).
+void dif4Stage(ImplicitLocOpBuilder &b, Io io, const Seq &tw, int64_t L,
+               int64_t h) {
+  forButterflies(
+      b, L, h,
+      [&](ImplicitLocOpBuilder &ib, Value base, Value j) {
+        Value i0 = arith::AddIOp::create(ib, base, j);
+        Value i1 = addi(ib, i0, h), i2 = addi(ib, i0, 2 * h),
+              i3 = addi(ib, i0, 3 * h);
+        Complex x0 = io.load(ib, i0, 0), x1 = io.load(ib, i1, h),
+                x2 = io.load(ib, i2, 2 * h), x3 = io.load(ib, i3, 3 * h);
+        Complex w1 = loadVec(ib, tw, addi(ib, j, 2 * h)); // w_4h^j
+        Complex w2 = loadVec(ib, tw, addi(ib, j, h));     // w_2h^j = W^2j
+        Complex w3 = cmul(ib, w1, w2, /*conjY=*/false);
+        Complex s02 = cadd(ib, x0, x2), d02 = csub(ib, x0, x2);
+        Complex s13 = cadd(ib, x1, x3);
+        Complex d13 = mulByI(ib, csub(ib, x1, x3), /*negative=*/true);
+        io.store(ib, i0, 0, cadd(ib, s02, s13));
+        io.store(ib, i1, h, cmul(ib, csub(ib, s02, s13), w2, false));
+        io.store(ib, i2, 2 * h, cmul(ib, cadd(ib, d02, d13), w1, false));
+        io.store(ib, i3, 3 * h, cmul(ib, csub(ib, d02, d13), w3, false));
+      },
+      /*radix=*/4);
+}
+
+/// The inverse of dif4Stage up to a factor 4 (two radix-2 DIT stages,
+/// half-spans h then 2h, with conjugate twiddles).
+void dit4Stage(ImplicitLocOpBuilder &b, Io io, const Seq &tw, int64_t L,
+               int64_t h) {
+  forButterflies(
+      b, L, h,
+      [&](ImplicitLocOpBuilder &ib, Value base, Value j) {
+        Value i0 = arith::AddIOp::create(ib, base, j);
+        Value i1 = addi(ib, i0, h), i2 = addi(ib, i0, 2 * h),
+              i3 = addi(ib, i0, 3 * h);
+        Complex y0 = io.load(ib, i0, 0), y1 = io.load(ib, i1, h),
+                y2 = io.load(ib, i2, 2 * h), y3 = io.load(ib, i3, 3 * h);
+        Complex w1 = loadVec(ib, tw, addi(ib, j, 2 * h));
+        Complex w2 = loadVec(ib, tw, addi(ib, j, h));
+        // Half-span h: (y0, y1) and (y2, y3) with conj(W^2j).
+        Complex t = cmul(ib, y1, w2, /*conjY=*/true);
+        Complex u = cadd(ib, y0, t), v = csub(ib, y0, t);
+        Complex t2 = cmul(ib, y3, w2, /*conjY=*/true);
+        Complex p = cadd(ib, y2, t2), q = csub(ib, y2, t2);
+        // Half-span 2h: (u, p) with conj(W^j), (v, q) with conj(W^j (-i)).
+        Complex pw = cmul(ib, p, w1, /*conjY=*/true);
+        Complex qw = mulByI(ib, cmul(ib, q, w1, /*conjY=*/true), /*negative=*/false);
+        io.store(ib, i0, 0, cadd(ib, u, pw));
+        io.store(ib, i2, 2 * h, csub(ib, u, pw));
+        io.store(ib, i1, h, cadd(ib, v, qw));
+        io.store(ib, i3, 3 * h, csub(ib, v, qw));
+      },
+      /*radix=*/4);
+}
+
+/// A vector constant from 16 doubles (rounded to f32).
+Value laneConst(ImplicitLocOpBuilder &b, ArrayRef<double> v) {
+  SmallVector<float> f(v.begin(), v.end());
+  return arith::ConstantOp::create(
+      b, DenseElementsAttr::get(laneType(b), ArrayRef<float>(f)));
+}
+
+/// Lane l of the result is lane l ^ d of `v`.
+Value swapLanes(ImplicitLocOpBuilder &b, Value v, int64_t d) {
+  SmallVector<int64_t> mask;
+  for (int64_t l = 0; l < kLanes; ++l)
+    mask.push_back(l ^ d);
+  return vector::ShuffleOp::create(b, v, v, b.getDenseI64ArrayAttr(mask));
+}
+
+/// x * t for per-lane constants t (real when all imaginary parts are 0).
+Complex mulLanes(ImplicitLocOpBuilder &b, Complex x, ArrayRef<double> tr,
+                 ArrayRef<double> ti) {
+  Value r = laneConst(b, tr);
+  if (llvm::all_of(ti, [](double v) { return v == 0.0; }))
+    return {arith::MulFOp::create(b, x.re, r), arith::MulFOp::create(b, x.im, r)};
+  Value i = laneConst(b, ti);
+  return cmul(b, x, {r, i}, /*conjY=*/false);
+}
+
+/// The 16-point DFT inside one vector (lanes = positions of a block of
+/// 16), as the four radix-2 DIF stages of lane distance d = 8, 4, 2, 1:
+/// lane l and its partner l ^ d, top lane (bit d clear) x + p, bottom lane
+/// (p - x) w_2d^(l mod d), i.e. (x + s p) t with per-lane constants
+/// s = +-1 and t = 1 or -w (computed in double precision). The result is
+/// in bit-reversed lane order, which the inverse undoes.
+Complex dft16(ImplicitLocOpBuilder &b, Complex x, double scale) {
+  for (int64_t d = kLanes / 2; d >= 1; d /= 2) {
+    SmallVector<double> sgn, tr, ti;
+    for (int64_t l = 0; l < kLanes; ++l) {
+      bool bottom = l & d;
+      double angle = -M_PI * double(l % d) / double(d);
+      double sc = d == 1 ? scale : 1.0;
+      sgn.push_back(bottom ? -1.0 : 1.0);
+      tr.push_back(sc * (bottom ? -std::cos(angle) : 1.0));
+      ti.push_back(bottom ? -sc * std::sin(angle) : 0.0);
+    }
+    Value sv = laneConst(b, sgn);
+    Complex p{swapLanes(b, x.re, d), swapLanes(b, x.im, d)};
+    Complex u{fma(b, sv, p.re, x.re), fma(b, sv, p.im, x.im)};
+    x = mulLanes(b, u, tr, ti);
+  }
+  return x;
+}
+
+/// The inverse of dft16 times 16: the DIT stages d = 1, 2, 4, 8, each
+/// z = y c (c = 1 on top lanes, conj(w_2d^(l mod d)) on bottom lanes), then
+/// top z + p, bottom p - z for the partner p of z.
+Complex idft16(ImplicitLocOpBuilder &b, Complex y) {
+  for (int64_t d = 1; d < kLanes; d *= 2) {
+    SmallVector<double> sgn, cr, ci;
+    bool identity = true;
+    for (int64_t l = 0; l < kLanes; ++l) {
+      bool bottom = l & d;
+      double angle = -M_PI * double(l % d) / double(d);
+      sgn.push_back(bottom ? -1.0 : 1.0);
+      cr.push_back(bottom ? std::cos(angle) : 1.0);
+      ci.push_back(bottom ? -std::sin(angle) : 0.0);
+      identity &= cr.back() == 1.0 && ci.back() == 0.0;
+    }
+    Complex z = identity ? y : mulLanes(b, y, cr, ci);
+    Value sv = laneConst(b, sgn);
+    Complex p{swapLanes(b, z.re, d), swapLanes(b, z.im, d)};
+    y = {fma(b, sv, z.re, p.re), fma(b, sv, z.im, p.im)};
+  }
+  return y;
+}
+
+/// Loads and stores of the work buffer x.
+struct BufferIo {
+  const Seq &x;
+  Complex load(ImplicitLocOpBuilder &b, Value i, int64_t) const {
+    return loadVec(b, x, i);
+  }
+  void store(ImplicitLocOpBuilder &b, Value i, int64_t, Complex v) const {
+    storeVec(b, x, i, v);
+  }
+};
+
+/// The decimation stages of the forward transform: half-spans L/2 ... 16,
+/// a radix-2 stage first when their number is odd, then radix-4 pairs. The
+/// first stage reads through `first` (L > 16).
+void forwardStages(ImplicitLocOpBuilder &b, const Seq &x, const Seq &tw,
+                   int64_t L, Loader first) {
+  BufferIo buf{x};
+  auto bufLoad = [&](ImplicitLocOpBuilder &ib, Value i, int64_t off) {
+    return buf.load(ib, i, off);
+  };
+  auto bufStore = [&](ImplicitLocOpBuilder &ib, Value i, int64_t off, Complex v) {
+    buf.store(ib, i, off, v);
+  };
+  bool isFirst = true;
+  auto io = [&]() {
+    Io r{isFirst ? first : Loader(bufLoad), bufStore};
+    isFirst = false;
+    return r;
+  };
+  int64_t h = L / 2;
+  if (llvm::Log2_64(L / kLanes) % 2) {
+    difStage(b, io(), tw, L, h);
+    h /= 2;
+  }
+  for (; h >= 2 * kLanes; h /= 4)
+    dif4Stage(b, io(), tw, L, h / 2);
+}
+
+/// Their inverse (times L/16), in the mirrored order; the last stage
+/// writes through `last` (L > 16).
+void inverseStages(ImplicitLocOpBuilder &b, const Seq &x, const Seq &tw,
+                   int64_t L, Storer last) {
+  BufferIo buf{x};
+  auto bufLoad = [&](ImplicitLocOpBuilder &ib, Value i, int64_t off) {
+    return buf.load(ib, i, off);
+  };
+  auto bufStore = [&](ImplicitLocOpBuilder &ib, Value i, int64_t off, Complex v) {
+    buf.store(ib, i, off, v);
+  };
+  bool radix2Last = llvm::Log2_64(L / kLanes) % 2;
+  int64_t hEnd = radix2Last ? L / 4 : L / 2;
+  for (int64_t h = 2 * kLanes; h <= hEnd; h *= 4) {
+    bool isLast = !radix2Last && h == hEnd;
+    dit4Stage(b, Io{bufLoad, isLast ? last : Storer(bufStore)}, tw, L, h / 2);
+  }
+  if (radix2Last)
+    ditStage(b, Io{bufLoad, last}, tw, L, L / 2);
+}
+
+/// The 16-point blocks of the forward transform, scaled by `scale`.
+void forwardBlocks(ImplicitLocOpBuilder &b, const Seq &x, int64_t L,
+                   double scale) {
+  forRange(b, L, kLanes, [&](ImplicitLocOpBuilder &ib, Value base) {
+    storeVec(ib, x, base, dft16(ib, loadVec(ib, x, base), scale));
+  });
+}
+
+/// Forward 16-point blocks, product with the spectrum `k`, inverse blocks:
+/// the middle of L * ifft(fft(x) * k) (k carries 1/L).
+void multiplyBlocks(ImplicitLocOpBuilder &b, const Seq &x, const Seq &k,
+                    int64_t L) {
+  forRange(b, L, kLanes, [&](ImplicitLocOpBuilder &ib, Value base) {
+    Complex y = dft16(ib, loadVec(ib, x, base), 1.0);
+    Complex p = cmul(ib, y, loadVec(ib, k, base), /*conjY=*/false);
+    storeVec(ib, x, base, idft16(ib, p));
+  });
+}
+
+/// Largest L whose twiddle table is a compile-time constant (2 x 256 KiB);
+/// longer tables are computed at run time, so that the .so does not carry
+/// 16 MiB of constants for N = 2^20.
+constexpr int64_t kMaxConstTwiddles = 1 << 16;
+
+/// tw[h + j] = exp(-i pi j / h) for 16 <= h < L, j < h, computed at run
+/// time in double precision.
+void fillTwiddles(ImplicitLocOpBuilder &b, const Seq &tw, int64_t L) {
+  for (int64_t h = kLanes; h < L; h *= 2) {
+    forRange(b, h, 1, [&](ImplicitLocOpBuilder &ib, Value j) {
+      Value jf = arith::SIToFPOp::create(
+          ib, ib.getF64Type(),
+          arith::IndexCastOp::create(ib, ib.getI64Type(), j));
+      Value angle = arith::MulFOp::create(
+          ib, jf, arith::ConstantOp::create(ib, ib.getF64FloatAttr(-M_PI / double(h))));
+      Value re = arith::TruncFOp::create(ib, ib.getF32Type(),
+                                         math::CosOp::create(ib, angle));
+      Value im = arith::TruncFOp::create(ib, ib.getF32Type(),
+                                         math::SinOp::create(ib, angle));
+      Value at = addi(ib, j, h);
+      memref::StoreOp::create(ib, re, tw.re, tw.at(at));
+      memref::StoreOp::create(ib, im, tw.im, tw.at(at));
+    });
+  }
+}
+
+/// The same table as a private constant memref.global of the module
+/// (shared by every fft_conv of that length), computed here in double
+/// precision.
+Value constTwiddles(ImplicitLocOpBuilder &b, ModuleOp module, int64_t L,
+                    bool imag) {
+  std::string name = (Twine("__loom_fft_twiddles_") + (imag ? "im_" : "re_") +
+                      Twine(L)).str();
+  auto type = MemRefType::get({L}, b.getF32Type());
+  if (!SymbolTable::lookupSymbolIn(module, name)) {
+    SmallVector<float> values(L, 0.0f);
+    for (int64_t h = kLanes; h < L; h *= 2)
+      for (int64_t j = 0; j < h; ++j) {
+        double angle = -M_PI * double(j) / double(h);
+        values[h + j] = float(imag ? std::sin(angle) : std::cos(angle));
+      }
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(module.getBody());
+    memref::GlobalOp::create(
+        b, b.getStringAttr(name), b.getStringAttr("private"), TypeAttr::get(type),
+        DenseElementsAttr::get(RankedTensorType::get({L}, b.getF32Type()),
+                               ArrayRef<float>(values)),
+        b.getUnitAttr(), b.getI64IntegerAttr(64));
+  }
+  return memref::GetGlobalOp::create(b, type,
+                                     FlatSymbolRefAttr::get(b.getContext(), name));
+}
+
+Value allocF32(ImplicitLocOpBuilder &b, ArrayRef<int64_t> shape) {
+  return memref::AllocOp::create(b, MemRefType::get(shape, b.getF32Type()),
+                                 b.getI64IntegerAttr(64));
+}
+
+struct FftConvToVector : OpRewritePattern<FftConvOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(FftConvOp op,
+                                PatternRewriter &rewriter) const override {
+    // The verifier guarantees a power of two >= 16.
+    int64_t n = op.getU().getType().getShape().back();
+    if (n < kLanes || (n & (n - 1)) != 0)
+      return rewriter.notifyMatchFailure(op, "N is not a power of two >= 16");
+    // Constant twiddle tables live in the enclosing module.
+    auto module = op->getParentOfType<ModuleOp>();
+    if (!module)
+      return rewriter.notifyMatchFailure(op, "not inside a module");
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    Value u3d = collapseLeadingDims(b, b.getLoc(), op.getU(), 2);
+    auto u3dType = cast<RankedTensorType>(u3d.getType());
+    ArrayRef<int64_t> shape = u3dType.getShape();
+    int64_t rows = shape[0], channels = shape[1];
+
+    int64_t L = op.getCausal() ? 2 * n : n;
+    Value u = toReadOnlyBuffer(b, b.getLoc(), u3d);
+    Value kernel = toReadOnlyBuffer(b, b.getLoc(), op.getKernel());
+    Value out = allocF32(b, shape);
+
+    if (rows > 0 && channels > 0) {
+      // No decimation stage (L = 16) needs no twiddle.
+      Seq tw;
+      if (L > kLanes && L <= kMaxConstTwiddles) {
+        tw = {constTwiddles(b, module, L, false), constTwiddles(b, module, L, true),
+              {}};
+      } else if (L > kLanes) {
+        tw = {allocF32(b, {L}), allocF32(b, {L}), {}};
+        fillTwiddles(b, tw, L);
+      }
+
+      VectorType vt = laneType(b);
+      Value zeroVec = arith::ConstantOp::create(b, DenseElementsAttr::get(vt, 0.0f));
+      Complex zero{zeroVec, zeroVec};
+
+      // Kernel spectra, [C, L], scaled by 1/L. The first stage reads the
+      // kernel row itself; positions >= N (causal padding) are zeros.
+      Seq spec{allocF32(b, {channels, L}), allocF32(b, {channels, L}), {}};
+      scf::ParallelOp::create(
+          b, ValueRange{idx(b, 0)}, ValueRange{idx(b, channels)},
+          ValueRange{idx(b, 1)}, [&](OpBuilder &nb, Location loc, ValueRange ivs) {
+            ImplicitLocOpBuilder ib(loc, nb);
+            Seq k = spec;
+            k.prefix = {ivs[0]};
+            auto loadKernel = [&](ImplicitLocOpBuilder &lb, Value i,
+                                  int64_t off) -> Complex {
+              if (off >= n)
+                return zero;
+              return {vector::LoadOp::create(lb, vt, kernel, ValueRange{ivs[0], i}),
+                      zeroVec};
+            };
+            if (L > kLanes) {
+              forwardStages(ib, k, tw, L, loadKernel);
+            } else {
+              Value c0 = idx(ib, 0);
+              storeVec(ib, k, c0, loadKernel(ib, c0, 0));
+            }
+            forwardBlocks(ib, k, L, 1.0 / double(L));
+          });
+
+      // Work items: (row pair, channel). The first forward stage reads the
+      // two rows of u (zeros past N), the last inverse stage writes the two
+      // rows of the result (nothing past N).
+      int64_t pairs = (rows + 1) / 2;
+      scf::ParallelOp::create(
+          b, ValueRange{idx(b, 0), idx(b, 0)},
+          ValueRange{idx(b, pairs), idx(b, channels)},
+          ValueRange{idx(b, 1), idx(b, 1)},
+          [&](OpBuilder &nb, Location loc, ValueRange ivs) {
+            ImplicitLocOpBuilder ib(loc, nb);
+            Value c = ivs[1];
+            Value m0 = arith::MulIOp::create(ib, ivs[0], idx(ib, 2));
+            Value m1 = addi(ib, m0, 1);
+            // An odd row count leaves the last pair's second row empty: it
+            // reads a clamped row, selects zeros, and stores under an empty
+            // mask.
+            Value has, mask;
+            if (rows % 2) {
+              has = arith::CmpIOp::create(ib, arith::CmpIPredicate::ult, m1,
+                                          idx(ib, rows));
+              m1 = arith::MinUIOp::create(ib, m1, idx(ib, rows - 1));
+              Value lanes = arith::SelectOp::create(ib, has, idx(ib, kLanes),
+                                                    idx(ib, 0));
+              mask = vector::CreateMaskOp::create(
+                  ib, VectorType::get({kLanes}, ib.getI1Type()), ValueRange{lanes});
+            }
+            auto loadRows = [&](ImplicitLocOpBuilder &lb, Value i,
+                                int64_t off) -> Complex {
+              if (off >= n)
+                return zero;
+              Value re = vector::LoadOp::create(lb, vt, u, ValueRange{m0, c, i});
+              Value im = vector::LoadOp::create(lb, vt, u, ValueRange{m1, c, i});
+              if (has)
+                im = arith::SelectOp::create(lb, has, im, zeroVec);
+              return {re, im};
+            };
+            auto storeRows = [&](ImplicitLocOpBuilder &sb, Value i, int64_t off,
+                                 Complex v) {
+              if (off >= n)
+                return;
+              vector::StoreOp::create(sb, v.re, out, ValueRange{m0, c, i});
+              if (mask)
+                vector::MaskedStoreOp::create(sb, out, ValueRange{m1, c, i}, mask,
+                                              v.im);
+              else
+                vector::StoreOp::create(sb, v.im, out, ValueRange{m1, c, i});
+            };
+            Seq x{allocF32(ib, {L}), allocF32(ib, {L}), {}};
+            Seq k = spec;
+            k.prefix = {c};
+            if (L > kLanes) {
+              forwardStages(ib, x, tw, L, loadRows);
+              multiplyBlocks(ib, x, k, L);
+              inverseStages(ib, x, tw, L, storeRows);
+            } else {
+              Value c0 = idx(ib, 0);
+              storeVec(ib, x, c0, loadRows(ib, c0, 0));
+              multiplyBlocks(ib, x, k, L);
+              storeRows(ib, c0, 0, loadVec(ib, x, c0));
+            }
+          });
+    }
+
+    Value result = bufferization::ToTensorOp::create(
+        b, u3dType, out, b.getUnitAttr(), b.getUnitAttr());
+    rewriter.replaceOp(op, expandLeadingDims(b, b.getLoc(), result,
+                                             cast<RankedTensorType>(op.getType()),
+                                             2));
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::loom::populateFftConvToVectorPatterns(RewritePatternSet &patterns) {
+  patterns.add<FftConvToVector>(patterns.getContext());
+}

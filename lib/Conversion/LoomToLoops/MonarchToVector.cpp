@@ -1,0 +1,609 @@
+//===- MonarchToVector.cpp - Monarch factors as register-tiled kernels ----===//
+//
+// blockdiag_matmul and monarch become scf + vector code on buffers. Leading
+// dims fold into one row dim M, and each factor runs as a GEMM per block:
+//
+//   factor 1 (blockdiag): y[m, b, j] = sum_i w[b, j, i] x[m, b, i].
+//     w is packed once per call as W_b^T (j padded to a multiple of 16 with
+//     zeros), panel by panel, so the register tile streams contiguous
+//     memory; 16 lanes run over j.
+//     Register tile: RR rows x JV vectors of accumulators; per i, JV vector
+//     loads of wt and RR broadcast loads of x.
+//   factor 2 (monarch): o[m, a, c] = sum_i w2[a, c, i] h[m, i*l + a] written
+//     to out[m, c*l + a]. 16 lanes run over a, where both h and out are
+//     contiguous, so the two Monarch permutations are only index algebra;
+//     w2 is packed as w2p[a/16][c][i][a%16]. Register tile: RR rows x CC
+//     output columns c, both operands vectors (no broadcast).
+//
+// The outermost loop of each factor is one scf.parallel over (row tile,
+// block) work items; everything inside is static-shaped, with separate
+// (smaller) tiles for the row and column remainders and masked stores for a
+// partial last vector.
+//
+//===----------------------------------------------------------------------===//
+
+#include "loom/Conversion/LoomToLoops/LoomToLoops.h"
+#include "loom/Dialect/Loom/IR/LoomOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+
+using namespace mlir;
+using namespace mlir::loom;
+
+namespace {
+
+/// Lanes of every vector: 16 f32 = one AVX-512 register (LLVM splits it on
+/// narrower targets).
+constexpr int64_t kLanes = 16;
+/// Rows per work item of the parallel loop.
+constexpr int64_t kRowTile = 96;
+/// Column vectors of factor 1's register tile, and output columns of
+/// factor 2's.
+constexpr int64_t kVecsPerTile = 4;
+constexpr int64_t kColsPerTile = 6;
+constexpr int64_t kRowsPerTile2 = 4;
+/// Blocks of at most this many input columns prefetch the next row group
+/// of x (longer rows are streams the hardware prefetcher follows).
+constexpr int64_t kMaxPrefetchCols = 256;
+/// Largest packed w2 of one lane group that factor 2 streams from L2 for
+/// every row group (beyond it, column groups go outermost).
+constexpr int64_t kW2PanelBytes = 1 << 20;
+/// Bytes of monarch's intermediate h per chunk of rows.
+constexpr int64_t kHChunkBytes = 8 << 20;
+
+int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+Value idx(ImplicitLocOpBuilder &b, int64_t v) {
+  return arith::ConstantIndexOp::create(b, v);
+}
+Value addi(ImplicitLocOpBuilder &b, Value v, int64_t c) {
+  if (c == 0)
+    return v;
+  return arith::AddIOp::create(b, v, idx(b, c));
+}
+Value muli(ImplicitLocOpBuilder &b, Value v, int64_t c) {
+  return arith::MulIOp::create(b, v, idx(b, c));
+}
+VectorType laneType(OpBuilder &b) {
+  return VectorType::get({kLanes}, b.getF32Type());
+}
+
+/// Emits `scf.for iv in [0, n)` (nothing when n == 0, the body inline when
+/// n == 1).
+void forRange(ImplicitLocOpBuilder &b, int64_t n,
+              function_ref<void(ImplicitLocOpBuilder &, Value)> body) {
+  if (n <= 0)
+    return;
+  if (n == 1) {
+    body(b, idx(b, 0));
+    return;
+  }
+  scf::ForOp::create(b, idx(b, 0), idx(b, n), idx(b, 1), ValueRange{},
+                     [&](OpBuilder &nb, Location loc, Value iv, ValueRange) {
+                       ImplicitLocOpBuilder ib(loc, nb);
+                       body(ib, iv);
+                       scf::YieldOp::create(ib);
+                     });
+}
+
+/// The one scf.parallel of a factor: work items (row tile t, column block)
+/// over `rows` rows. `body(b, row0, rowsInTile, block)` gets a static row
+/// count: kRowTile, or the remainder for the last tile.
+void parallelRowTiles(
+    ImplicitLocOpBuilder &b, int64_t rows, int64_t blocks,
+    function_ref<void(ImplicitLocOpBuilder &, Value, int64_t, Value)> body) {
+  int64_t tiles = ceilDiv(rows, kRowTile);
+  if (tiles == 0 || blocks == 0)
+    return;
+  int64_t lastRows = rows - (tiles - 1) * kRowTile;
+  scf::ParallelOp::create(
+      b, ValueRange{idx(b, 0), idx(b, 0)}, ValueRange{idx(b, tiles), idx(b, blocks)},
+      ValueRange{idx(b, 1), idx(b, 1)},
+      [&](OpBuilder &nb, Location loc, ValueRange ivs) {
+        ImplicitLocOpBuilder ib(loc, nb);
+        Value t = ivs[0], blk = ivs[1];
+        Value row0 = muli(ib, t, kRowTile);
+        if (tiles == 1 || lastRows == kRowTile) {
+          body(ib, row0, lastRows, blk);
+          return;
+        }
+        Value isLast = arith::CmpIOp::create(ib, arith::CmpIPredicate::eq, t,
+                                             idx(ib, tiles - 1));
+        scf::IfOp::create(
+            ib, isLast,
+            [&](OpBuilder &tb, Location tl) {
+              ImplicitLocOpBuilder bb(tl, tb);
+              body(bb, row0, lastRows, blk);
+              scf::YieldOp::create(bb);
+            },
+            [&](OpBuilder &eb, Location el) {
+              ImplicitLocOpBuilder bb(el, eb);
+              body(bb, row0, kRowTile, blk);
+              scf::YieldOp::create(bb);
+            });
+      });
+}
+
+/// Splits `rows` rows at row0 into scf.for-iterated groups of `perTile`
+/// rows and one static remainder group.
+void forRowGroups(ImplicitLocOpBuilder &b, Value row0, int64_t rows,
+                  int64_t perTile,
+                  function_ref<void(ImplicitLocOpBuilder &, Value, int64_t)> body) {
+  int64_t full = rows / perTile, rem = rows % perTile;
+  forRange(b, full, [&](ImplicitLocOpBuilder &ib, Value s) {
+    body(ib, arith::AddIOp::create(ib, row0, muli(ib, s, perTile)), perTile);
+  });
+  if (rem)
+    body(b, addi(b, row0, full * perTile), rem);
+}
+
+/// A constant mask with the first `n` lanes set.
+Value laneMask(ImplicitLocOpBuilder &b, int64_t n) {
+  return vector::ConstantMaskOp::create(
+      b, VectorType::get({kLanes}, b.getI1Type()), ArrayRef<int64_t>{n});
+}
+
+/// Stores `v` at base[indices], only the first `lanes` lanes when < 16, or
+/// under `mask` when given.
+void storeLanes(ImplicitLocOpBuilder &b, Value v, Value base,
+                ValueRange indices, int64_t lanes, Value mask = nullptr) {
+  if (!mask && lanes < kLanes)
+    mask = laneMask(b, lanes);
+  if (mask)
+    vector::MaskedStoreOp::create(b, base, indices, mask, v);
+  else
+    vector::StoreOp::create(b, v, base, indices);
+}
+
+//===----------------------------------------------------------------------===//
+// Factor 1: blockdiag
+//===----------------------------------------------------------------------===//
+
+struct Factor1 {
+  Value x, wt, out; // [M, k*p], [k, p*Qp] (see packFactor1), [M, k*q] or h
+  int64_t rows = 0, k = 0, p = 0, q = 0;
+  /// When nonzero, `out` is monarch's h in the lane-major layout
+  /// [hLanes/16][M][r][16] (hLanes = l, r = k*q/l): y[m, n] with
+  /// n = i*l + a is stored at out[a/16, m, i, a%16].
+  int64_t hLanes = 0;
+  /// Added to the row index when reading x (monarch's row chunks).
+  Value xRowOffset;
+};
+
+/// Rows of the register tile for `nvec` column vectors: about 24
+/// accumulators.
+int64_t rowsForVecs(int64_t nvec) {
+  return nvec >= 4 ? 6 : nvec == 3 ? 8 : 12;
+}
+
+/// Factor 1's packed weights, panel-major: wt[blk, :] holds, for each
+/// group of (up to) kVecsPerTile column vectors starting at j0 with nv
+/// vectors, the contiguous panel [p][nv*16]: w[blk, j, i] lands at
+/// j0*p + i*nv*16 + (j - j0), zero for q <= j < Qp. The register tile then
+/// streams one contiguous panel instead of a strided slice of [p][Qp].
+Value panelOffset(ImplicitLocOpBuilder &b, Value j0, Value i, Value nv16,
+                  int64_t p) {
+  return arith::AddIOp::create(b, muli(b, j0, p),
+                               arith::MulIOp::create(b, i, nv16));
+}
+
+Value packFactor1(ImplicitLocOpBuilder &b, Value w, int64_t k, int64_t q,
+                  int64_t p) {
+  int64_t qp = ceilDiv(q, kLanes) * kLanes;
+  int64_t groupCols = kVecsPerTile * kLanes;
+  int64_t fullGroups = (q / kLanes) / kVecsPerTile;
+  int64_t remCols = qp - fullGroups * groupCols;
+  Value wt = memref::AllocOp::create(
+      b, MemRefType::get({k, p * qp}, b.getF32Type()), b.getI64IntegerAttr(64));
+  if (k == 0 || p == 0)
+    return wt;
+  Value zero = arith::ConstantOp::create(b, b.getF32FloatAttr(0.0f));
+  // Work items are (block, 16 i's): each j reads one contiguous run of w
+  // instead of a gather with stride p.
+  scf::ParallelOp::create(
+      b, ValueRange{idx(b, 0), idx(b, 0)},
+      ValueRange{idx(b, k), idx(b, ceilDiv(p, kLanes))},
+      ValueRange{idx(b, 1), idx(b, 1)},
+      [&](OpBuilder &nb, Location loc, ValueRange ivs) {
+        ImplicitLocOpBuilder ib(loc, nb);
+        Value blk = ivs[0];
+        Value i0 = muli(ib, ivs[1], kLanes);
+        Value iEnd = arith::MinUIOp::create(ib, addi(ib, i0, kLanes), idx(ib, p));
+        forRange(ib, qp, [&](ImplicitLocOpBuilder &jb, Value j) {
+          Value inside = arith::CmpIOp::create(jb, arith::CmpIPredicate::ult,
+                                               j, idx(jb, q));
+          Value jc = arith::MinUIOp::create(jb, j, idx(jb, q - 1));
+          Value g = arith::DivUIOp::create(jb, j, idx(jb, groupCols));
+          Value j0 = muli(jb, g, groupCols);
+          Value full = arith::CmpIOp::create(jb, arith::CmpIPredicate::ult, g,
+                                             idx(jb, fullGroups));
+          Value nv16 = arith::SelectOp::create(jb, full, idx(jb, groupCols),
+                                               idx(jb, remCols));
+          Value jOff = arith::SubIOp::create(jb, j, j0);
+          scf::ForOp::create(
+              jb, i0, iEnd, idx(jb, 1), ValueRange{},
+              [&](OpBuilder &lb, Location ll, Value i, ValueRange) {
+                ImplicitLocOpBuilder eb(ll, lb);
+                Value v = memref::LoadOp::create(eb, w, ValueRange{blk, jc, i});
+                Value sel = arith::SelectOp::create(eb, inside, v, zero);
+                Value off = arith::AddIOp::create(
+                    eb, panelOffset(eb, j0, i, nv16, p), jOff);
+                memref::StoreOp::create(eb, sel, wt, ValueRange{blk, off});
+                scf::YieldOp::create(eb);
+              });
+        });
+      });
+  return wt;
+}
+
+/// acc[rr x nvec] over rows r0.., columns j0.. (within block blk); the last
+/// vector has `lastLanes` valid lanes.
+void factor1Micro(ImplicitLocOpBuilder &b, const Factor1 &f, Value blk, Value r0, int64_t rr, Value j0, int64_t nvec,
+                  int64_t lastLanes) {
+  VectorType vt = laneType(b);
+  Value zero = arith::ConstantOp::create(b, DenseElementsAttr::get(vt, 0.0f));
+  SmallVector<Value> init(rr * nvec, zero);
+  SmallVector<Value> rowIdx, xRow;
+  for (int64_t r = 0; r < rr; ++r) {
+    rowIdx.push_back(addi(b, r0, r));
+    if (f.xRowOffset)
+      xRow.push_back(arith::AddIOp::create(b, rowIdx.back(), f.xRowOffset));
+    else
+      xRow.push_back(rowIdx.back());
+  }
+  Value xBase = muli(b, blk, f.p);
+  // x rows are N floats apart, so each register tile starts with rr short
+  // streams the hardware prefetcher cannot see coming: prefetch the lines
+  // of the next row group while this one computes.
+  if (f.p <= kMaxPrefetchCols) {
+    for (int64_t r = 0; r < rr; ++r) {
+      Value next = arith::MinUIOp::create(b, addi(b, r0, rr + r),
+                                          idx(b, std::max<int64_t>(f.rows - 1, 0)));
+      if (f.xRowOffset)
+        next = arith::AddIOp::create(b, next, f.xRowOffset);
+      for (int64_t c = 0; c < f.p; c += kLanes)
+        memref::PrefetchOp::create(b, f.x, ValueRange{next, addi(b, xBase, c)},
+                                   b.getBoolAttr(false), b.getI32IntegerAttr(3),
+                                   b.getBoolAttr(true));
+    }
+  }
+  auto loop = scf::ForOp::create(
+      b, idx(b, 0), idx(b, f.p), idx(b, 1), init,
+      [&](OpBuilder &nb, Location loc, Value i, ValueRange acc) {
+        ImplicitLocOpBuilder ib(loc, nb);
+        SmallVector<Value> wv;
+        Value panel = panelOffset(ib, j0, i, idx(ib, nvec * kLanes), f.p);
+        for (int64_t v = 0; v < nvec; ++v)
+          wv.push_back(vector::LoadOp::create(
+              ib, vt, f.wt, ValueRange{blk, addi(ib, panel, v * kLanes)}));
+        Value xCol = arith::AddIOp::create(ib, xBase, i);
+        SmallVector<Value> next;
+        for (int64_t r = 0; r < rr; ++r) {
+          Value s = memref::LoadOp::create(ib, f.x, ValueRange{xRow[r], xCol});
+          Value bc = vector::BroadcastOp::create(ib, vt, s);
+          for (int64_t v = 0; v < nvec; ++v)
+            next.push_back(
+                vector::FMAOp::create(ib, wv[v], bc, acc[r * nvec + v]));
+        }
+        scf::YieldOp::create(ib, next);
+      });
+  Value outBase = arith::AddIOp::create(b, muli(b, blk, f.q), j0);
+  for (int64_t v = 0; v < nvec; ++v) {
+    Value n = addi(b, outBase, v * kLanes);
+    if (f.hLanes) {
+      // q and l are multiples of 16: the 16 columns n.. share one i and
+      // one lane group.
+      Value i = arith::DivUIOp::create(b, n, idx(b, f.hLanes));
+      Value a = arith::RemUIOp::create(b, n, idx(b, f.hLanes));
+      Value ag = arith::DivUIOp::create(b, a, idx(b, kLanes));
+      for (int64_t r = 0; r < rr; ++r)
+        vector::StoreOp::create(b, loop.getResult(r * nvec + v), f.out,
+                                ValueRange{ag, rowIdx[r], i, idx(b, 0)});
+      continue;
+    }
+    for (int64_t r = 0; r < rr; ++r)
+      storeLanes(b, loop.getResult(r * nvec + v), f.out,
+                 ValueRange{rowIdx[r], n}, v == nvec - 1 ? lastLanes : kLanes);
+  }
+}
+
+/// y for rows [row0, row0 + rows) of block blk.
+void factor1Rows(ImplicitLocOpBuilder &b, const Factor1 &f, Value row0, int64_t rows, Value blk) {
+  int64_t fullVecs = f.q / kLanes, tail = f.q % kLanes;
+  int64_t fullGroups = fullVecs / kVecsPerTile;
+  int64_t remVecs = fullVecs % kVecsPerTile + (tail ? 1 : 0);
+  // Row groups outer, column groups inner: the few x rows of a register
+  // tile stay in L1 while W_b^T streams panel after panel from L2. (x rows
+  // are N floats apart; a whole row tile of x would fall into a handful
+  // of cache sets and be refetched for every column group.)
+  int64_t rowsPerTile = rowsForVecs(fullGroups ? kVecsPerTile : remVecs);
+  forRowGroups(
+      b, row0, rows, rowsPerTile,
+      [&](ImplicitLocOpBuilder &rb, Value r0, int64_t rr) {
+        forRange(rb, fullGroups, [&](ImplicitLocOpBuilder &ib, Value g) {
+          factor1Micro(ib, f, blk, r0, rr,
+                       muli(ib, g, kVecsPerTile * kLanes), kVecsPerTile,
+                       kLanes);
+        });
+        if (remVecs)
+          factor1Micro(rb, f, blk, r0, rr,
+                       idx(rb, fullGroups * kVecsPerTile * kLanes), remVecs,
+                       tail ? tail : kLanes);
+      });
+}
+
+void emitFactor1(ImplicitLocOpBuilder &b, const Factor1 &f) {
+  // p == 0 needs no special case: the i loop runs zero times and the
+  // zero accumulators are stored.
+  parallelRowTiles(b, f.rows, f.k,
+                   [&](ImplicitLocOpBuilder &ib, Value row0, int64_t rows,
+                       Value blk) { factor1Rows(ib, f, row0, rows, blk); });
+}
+
+//===----------------------------------------------------------------------===//
+// Factor 2: the second Monarch factor, lanes over a
+//===----------------------------------------------------------------------===//
+
+struct Factor2 {
+  Value h, w2p, out; // [M, r*l], [ceil(l/16), s, r, 16], [M, s*l]
+  int64_t rows = 0, l = 0, s = 0, r = 0;
+  /// h is in factor 1's lane-major layout [l/16][M][r][16].
+  bool laneMajor = false;
+  /// Added to the row index when writing out (monarch's row chunks).
+  Value outRowOffset;
+};
+
+/// w2p[ag, c, i, lane] = w2[ag*16 + lane, c, i], 0 past l.
+Value packFactor2(ImplicitLocOpBuilder &b, Value w2, int64_t l, int64_t s,
+                  int64_t r) {
+  int64_t groups = ceilDiv(l, kLanes);
+  Value w2p = memref::AllocOp::create(
+      b, MemRefType::get({groups, s, r, kLanes}, b.getF32Type()),
+      b.getI64IntegerAttr(64));
+  if (groups == 0 || s == 0 || r == 0)
+    return w2p;
+  Value zero = arith::ConstantOp::create(b, b.getF32FloatAttr(0.0f));
+  scf::ParallelOp::create(
+      b, ValueRange{idx(b, 0), idx(b, 0)}, ValueRange{idx(b, groups), idx(b, s)},
+      ValueRange{idx(b, 1), idx(b, 1)},
+      [&](OpBuilder &nb, Location loc, ValueRange ivs) {
+        ImplicitLocOpBuilder ib(loc, nb);
+        Value ag = ivs[0], c = ivs[1];
+        // Lane outer, i inner: w2[a, c, :] is a contiguous run (a gather
+        // over a would stride s*r floats); the written [r][16] panel stays
+        // in L1.
+        forRange(ib, kLanes, [&](ImplicitLocOpBuilder &lb, Value lane) {
+          Value a = arith::AddIOp::create(lb, muli(lb, ag, kLanes), lane);
+          Value inside = arith::CmpIOp::create(lb, arith::CmpIPredicate::ult,
+                                               a, idx(lb, l));
+          Value ac = arith::MinUIOp::create(lb, a, idx(lb, l - 1));
+          forRange(lb, r, [&](ImplicitLocOpBuilder &rb, Value i) {
+            Value v = memref::LoadOp::create(rb, w2, ValueRange{ac, c, i});
+            Value sel = arith::SelectOp::create(rb, inside, v, zero);
+            memref::StoreOp::create(rb, sel, w2p, ValueRange{ag, c, i, lane});
+          });
+        });
+      });
+  return w2p;
+}
+
+/// acc[rr x cc] for rows r0.., output columns c0.., lanes a0.. (mask: the
+/// valid lanes, or null when all are).
+void factor2Micro(ImplicitLocOpBuilder &b, const Factor2 &f, Value ag,
+                  Value a0, Value mask, Value r0, int64_t rr, Value c0,
+                  int64_t cc) {
+  VectorType vt = laneType(b);
+  Value zero = arith::ConstantOp::create(b, DenseElementsAttr::get(vt, 0.0f));
+  SmallVector<Value> init(rr * cc, zero);
+  SmallVector<Value> rowIdx, colIdx;
+  for (int64_t q = 0; q < rr; ++q)
+    rowIdx.push_back(addi(b, r0, q));
+  for (int64_t c = 0; c < cc; ++c)
+    colIdx.push_back(addi(b, c0, c));
+  auto loop = scf::ForOp::create(
+      b, idx(b, 0), idx(b, f.r), idx(b, 1), init,
+      [&](OpBuilder &nb, Location loc, Value i, ValueRange acc) {
+        ImplicitLocOpBuilder ib(loc, nb);
+        Value hCol = arith::AddIOp::create(ib, muli(ib, i, f.l), a0);
+        SmallVector<Value> hv;
+        for (int64_t q = 0; q < rr; ++q) {
+          if (f.laneMajor)
+            hv.push_back(vector::LoadOp::create(
+                ib, vt, f.h, ValueRange{ag, rowIdx[q], i, idx(ib, 0)}));
+          else if (mask)
+            hv.push_back(vector::MaskedLoadOp::create(
+                ib, vt, f.h, ValueRange{rowIdx[q], hCol}, mask, zero));
+          else
+            hv.push_back(
+                vector::LoadOp::create(ib, vt, f.h, ValueRange{rowIdx[q], hCol}));
+        }
+        SmallVector<Value> next(rr * cc);
+        for (int64_t c = 0; c < cc; ++c) {
+          Value wv = vector::LoadOp::create(
+              ib, vt, f.w2p, ValueRange{ag, colIdx[c], i, idx(ib, 0)});
+          for (int64_t q = 0; q < rr; ++q)
+            next[q * cc + c] = vector::FMAOp::create(ib, hv[q], wv, acc[q * cc + c]);
+        }
+        scf::YieldOp::create(ib, next);
+      });
+  for (int64_t q = 0; q < rr; ++q)
+    for (int64_t c = 0; c < cc; ++c)
+      storeLanes(b, loop.getResult(q * cc + c), f.out,
+                 ValueRange{f.outRowOffset
+                                ? arith::AddIOp::create(b, rowIdx[q], f.outRowOffset)
+                                : rowIdx[q],
+                            arith::AddIOp::create(b, muli(b, colIdx[c], f.l), a0)},
+                 kLanes, mask);
+}
+
+void factor2Rows(ImplicitLocOpBuilder &b, const Factor2 &f, Value row0,
+                 int64_t rows, Value ag) {
+  Value a0 = muli(b, ag, kLanes);
+  Value mask;
+  if (f.l % kLanes) {
+    // Only the last lane group is partial: min(16, l - a0) valid lanes.
+    Value left = arith::SubIOp::create(b, idx(b, f.l), a0);
+    Value n = arith::MinUIOp::create(b, left, idx(b, kLanes));
+    mask = vector::CreateMaskOp::create(
+        b, VectorType::get({kLanes}, b.getI1Type()), ValueRange{n});
+  }
+  // Row groups outer when the lane group's packed w2 ([s][r][16]) fits
+  // comfortably in L2: the rr rows' h panels stay in L1 while the w2 panels
+  // stream from L2. Otherwise column groups outer, so one column group's w2
+  // panels ([cc][r][16]) stay cached across the row groups.
+  int64_t fullGroups = f.s / kColsPerTile, rem = f.s % kColsPerTile;
+  auto micro = [&](ImplicitLocOpBuilder &mb, Value r0, int64_t rr, Value c0,
+                   int64_t cc) {
+    factor2Micro(mb, f, ag, a0, mask, r0, rr, c0, cc);
+  };
+  if (f.s * f.r * kLanes * 4 <= kW2PanelBytes) {
+    forRowGroups(b, row0, rows, kRowsPerTile2,
+                 [&](ImplicitLocOpBuilder &rb, Value r0, int64_t rr) {
+                   forRange(rb, fullGroups, [&](ImplicitLocOpBuilder &ib, Value g) {
+                     micro(ib, r0, rr, muli(ib, g, kColsPerTile), kColsPerTile);
+                   });
+                   if (rem)
+                     micro(rb, r0, rr, idx(rb, fullGroups * kColsPerTile), rem);
+                 });
+    return;
+  }
+  auto columnGroup = [&](ImplicitLocOpBuilder &ib, Value c0, int64_t cc) {
+    forRowGroups(ib, row0, rows, kRowsPerTile2,
+                 [&](ImplicitLocOpBuilder &rb, Value r0, int64_t rr) {
+                   micro(rb, r0, rr, c0, cc);
+                 });
+  };
+  forRange(b, fullGroups, [&](ImplicitLocOpBuilder &ib, Value g) {
+    columnGroup(ib, muli(ib, g, kColsPerTile), kColsPerTile);
+  });
+  if (rem)
+    columnGroup(b, idx(b, fullGroups * kColsPerTile), rem);
+}
+
+void emitFactor2(ImplicitLocOpBuilder &b, const Factor2 &f) {
+  parallelRowTiles(b, f.rows, ceilDiv(f.l, kLanes),
+                   [&](ImplicitLocOpBuilder &ib, Value row0, int64_t rows,
+                       Value ag) { factor2Rows(ib, f, row0, rows, ag); });
+}
+
+//===----------------------------------------------------------------------===//
+// Patterns
+//===----------------------------------------------------------------------===//
+
+Value allocRows(ImplicitLocOpBuilder &b, int64_t rows, int64_t cols) {
+  return memref::AllocOp::create(
+      b, MemRefType::get({rows, cols}, b.getF32Type()), b.getI64IntegerAttr(64));
+}
+
+Value toTensor(ImplicitLocOpBuilder &b, Value buffer) {
+  auto type = cast<MemRefType>(buffer.getType());
+  return bufferization::ToTensorOp::create(
+      b, RankedTensorType::get(type.getShape(), type.getElementType()), buffer,
+      /*restrict=*/b.getUnitAttr(), /*writable=*/b.getUnitAttr());
+}
+
+struct BlockdiagMatmulToVector : OpRewritePattern<BlockdiagMatmulOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(BlockdiagMatmulOp op,
+                                PatternRewriter &rewriter) const override {
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    Value x2d = collapseLeadingDims(b, b.getLoc(), op.getX(), 1);
+    ArrayRef<int64_t> ws = op.getW().getType().getShape();
+    int64_t rows = cast<RankedTensorType>(x2d.getType()).getDimSize(0);
+    Factor1 f;
+    f.x = toReadOnlyBuffer(b, b.getLoc(), x2d);
+    f.rows = rows;
+    f.k = ws[0];
+    f.q = ws[1];
+    f.p = ws[2];
+    f.wt = packFactor1(b, toReadOnlyBuffer(b, b.getLoc(), op.getW()), f.k, f.q,
+                       f.p);
+    f.out = allocRows(b, rows, f.k * f.q);
+    emitFactor1(b, f);
+    rewriter.replaceOp(op, expandLeadingDims(b, b.getLoc(), toTensor(b, f.out),
+                                             cast<RankedTensorType>(op.getType()),
+                                             1));
+    return success();
+  }
+};
+
+struct MonarchToVector : OpRewritePattern<MonarchOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(MonarchOp op,
+                                PatternRewriter &rewriter) const override {
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    Value x2d = collapseLeadingDims(b, b.getLoc(), op.getX(), 1);
+    int64_t rows = cast<RankedTensorType>(x2d.getType()).getDimSize(0);
+    ArrayRef<int64_t> w1 = op.getW1().getType().getShape();
+    ArrayRef<int64_t> w2 = op.getW2().getType().getShape();
+    Factor1 f1;
+    f1.x = toReadOnlyBuffer(b, b.getLoc(), x2d);
+    f1.rows = rows;
+    f1.k = w1[0];
+    f1.q = w1[1];
+    f1.p = w1[2];
+    f1.wt = packFactor1(b, toReadOnlyBuffer(b, b.getLoc(), op.getW1()), f1.k,
+                        f1.q, f1.p);
+    Factor2 f2;
+    f2.rows = rows;
+    f2.l = w2[0];
+    f2.s = w2[1];
+    f2.r = w2[2];
+    f2.w2p = packFactor2(b, toReadOnlyBuffer(b, b.getLoc(), op.getW2()), f2.l,
+                         f2.s, f2.r);
+    f2.out = allocRows(b, rows, f2.s * f2.l);
+    // h holds one chunk of rows at a time: a full [M, k*q] intermediate
+    // would be a fresh mmap (and page faults) on every call once it passes
+    // malloc's mmap threshold. Chunks are whole row tiles of <= 8 MiB.
+    int64_t hCols = f1.k * f1.q;
+    int64_t chunk = std::max<int64_t>(1, kHChunkBytes / (4 * kRowTile *
+                                                          std::max<int64_t>(hCols, 1))) *
+                    kRowTile;
+    chunk = std::min(chunk, rows);
+    // When a 16-vector of factor 1's columns is one lane vector of factor 2
+    // (q and l multiples of 16), h is stored lane-major, [l/16][rows][r][16]:
+    // factor 2 then reads each row's panel contiguously instead of 16
+    // floats every l.
+    f2.laneMajor = f1.q % kLanes == 0 && f2.l % kLanes == 0;
+    if (f2.laneMajor) {
+      f1.hLanes = f2.l;
+      f1.out = memref::AllocOp::create(
+          b,
+          MemRefType::get({f2.l / kLanes, chunk, f2.r, kLanes}, b.getF32Type()),
+          b.getI64IntegerAttr(64));
+    } else {
+      f1.out = allocRows(b, chunk, hCols);
+    }
+    f2.h = f1.out;
+    auto runChunk = [&](ImplicitLocOpBuilder &cb, Value row0, int64_t n) {
+      Factor1 c1 = f1;
+      Factor2 c2 = f2;
+      c1.rows = c2.rows = n;
+      c1.xRowOffset = c2.outRowOffset = row0;
+      emitFactor1(cb, c1);
+      emitFactor2(cb, c2);
+    };
+    if (chunk > 0) {
+      forRange(b, rows / chunk, [&](ImplicitLocOpBuilder &cb, Value c) {
+        runChunk(cb, muli(cb, c, chunk), chunk);
+      });
+      if (int64_t rem = rows % chunk)
+        runChunk(b, idx(b, rows - rem), rem);
+    }
+    rewriter.replaceOp(op, expandLeadingDims(b, b.getLoc(), toTensor(b, f2.out),
+                                             cast<RankedTensorType>(op.getType()),
+                                             1));
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::loom::populateMonarchToVectorPatterns(RewritePatternSet &patterns) {
+  patterns.add<BlockdiagMatmulToVector, MonarchToVector>(patterns.getContext());
+}

@@ -1,0 +1,150 @@
+// RUN: loom-opt %s -split-input-file -convert-loom-to-loops | FileCheck %s
+
+// Causal, N = 32: transforms of length L = 64 (zero-padded). The twiddle
+// table (entry h + j = exp(-i pi j / h), h = 16, 32) is a private constant
+// global, computed in double precision at compile time.
+// CHECK-DAG: memref.global "private" constant @__loom_fft_twiddles_im_64 : memref<64xf32> = dense<{{\[}}0.000000e+00,
+// CHECK-DAG: memref.global "private" constant @__loom_fft_twiddles_re_64 : memref<64xf32> = dense<{{\[}}0.000000e+00,
+// Kernel spectra [C, L] come first, one scf.parallel over channels: the
+// DIF stages h = 32, 16 as one radix-4 pass (butterflies over 16 lanes,
+// twiddles w_64^j and w_32^j from the table, w^3j their product) that
+// reads the kernel row itself (x2 = x3 = 0: the padding is never stored),
+// then the 16-point DFT of each block of 16 inside one vector: four
+// radix-2 stages of lane distance 8, 4, 2, 1, each a lane shuffle and
+// per-lane constants.
+// CHECK-LABEL: func.func @causal
+// CHECK-DAG: %[[U:.+]] = bufferization.to_buffer %arg0 read_only : tensor<2x3x32xf32> to memref<2x3x32xf32>
+// CHECK-DAG: %[[K:.+]] = bufferization.to_buffer %arg1 read_only : tensor<3x32xf32> to memref<3x32xf32>
+// CHECK: %[[OUT:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2x3x32xf32>
+// CHECK: %[[TWR:.+]] = memref.get_global @__loom_fft_twiddles_re_64 : memref<64xf32>
+// CHECK: %[[TWI:.+]] = memref.get_global @__loom_fft_twiddles_im_64 : memref<64xf32>
+// CHECK-NOT: math.cos
+// CHECK: %[[SR:.+]] = memref.alloc() {alignment = 64 : i64} : memref<3x64xf32>
+// CHECK: %[[SI:.+]] = memref.alloc() {alignment = 64 : i64} : memref<3x64xf32>
+// CHECK: scf.parallel (%[[C:.+]]) =
+// Radix-4 DIF pass: x0, x1 from the kernel row at +0, +16; outputs at
+// +0, +16, +32, +48.
+// CHECK: %[[X0:.+]] = vector.load %[[K]][%[[C]], %[[I0:.+]]] : memref<3x32xf32>, vector<16xf32>
+// CHECK: %[[X1:.+]] = vector.load %[[K]][%[[C]], %[[I1:.+]]] : memref<3x32xf32>, vector<16xf32>
+// CHECK: vector.load %[[TWR]]
+// CHECK: vector.load %[[TWR]]
+// CHECK: vector.store %{{.+}}, %[[SR]][%[[C]], %[[I0]]]
+// CHECK: vector.store %{{.+}}, %[[SR]][%[[C]], %[[I1]]]
+// CHECK: vector.store %{{.+}}, %[[SR]][%[[C]], %{{.+}}]
+// CHECK: vector.store %{{.+}}, %[[SR]][%[[C]], %{{.+}}]
+// Blocks of 16: one vector each, partners by lane shuffles.
+// CHECK: %[[BR:.+]] = vector.load %[[SR]][%[[C]], %{{.+}}] : memref<3x64xf32>, vector<16xf32>
+// CHECK: vector.shuffle %[[BR]], %[[BR]] [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7]
+// CHECK: vector.shuffle %{{.+}} [4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11]
+// CHECK: vector.shuffle %{{.+}} [2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13]
+// CHECK: vector.shuffle %{{.+}} [1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14]
+// CHECK-NOT: vector.broadcast
+// CHECK: scf.reduce
+// Work items (row pair, channel), each with its own buffers of L floats.
+// The first pass reads rows m0 and m0 + 1 of u as the real and imaginary
+// parts.
+// CHECK: scf.parallel (%[[P:.+]], %[[CH:.+]]) =
+// CHECK: %[[M0:.+]] = arith.muli %[[P]], %{{.+}} : index
+// CHECK: %[[M1:.+]] = arith.addi %[[M0]], %{{.+}} : index
+// CHECK: %[[XR:.+]] = memref.alloc() {alignment = 64 : i64} : memref<64xf32>
+// CHECK: %[[XI:.+]] = memref.alloc() {alignment = 64 : i64} : memref<64xf32>
+// CHECK-NOT: scf.if
+// CHECK: vector.load %[[U]][%[[M0]], %[[CH]], %{{.+}}] : memref<2x3x32xf32>, vector<16xf32>
+// CHECK: vector.load %[[U]][%[[M1]], %[[CH]], %{{.+}}] : memref<2x3x32xf32>, vector<16xf32>
+// CHECK: vector.store %{{.+}}, %[[XR]]
+// The forward blocks, the product with the kernel spectrum and the inverse
+// blocks are one pass in registers: shuffles at distance 8 .. 1, the
+// product, shuffles at distance 1 .. 8, one store.
+// CHECK: vector.shuffle %{{.+}} [1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14]
+// CHECK: vector.load %[[SR]][%[[CH]], %{{.+}}]
+// CHECK: vector.shuffle %{{.+}} [1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14]
+// CHECK: vector.shuffle %{{.+}} [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7]
+// CHECK: vector.store %{{.+}}, %[[XR]]
+// The inverse radix-4 pass writes the first N outputs of both rows
+// straight into the result; nothing past N is computed or stored.
+// CHECK: vector.load %[[TWR]]
+// CHECK: vector.store %{{.+}}, %[[OUT]][%[[M0]], %[[CH]], %{{.+}}]
+// CHECK: vector.store %{{.+}}, %[[OUT]][%[[M1]], %[[CH]], %{{.+}}]
+// CHECK: vector.store %{{.+}}, %[[OUT]][%[[M0]], %[[CH]], %{{.+}}]
+// CHECK: vector.store %{{.+}}, %[[OUT]][%[[M1]], %[[CH]], %{{.+}}]
+// CHECK-NOT: vector.store
+// CHECK: scf.reduce
+// CHECK: bufferization.to_tensor %[[OUT]] restrict writable
+func.func @causal(%u: tensor<2x3x32xf32>, %c: tensor<3x32xf32>) -> tensor<2x3x32xf32> {
+  %0 = loom.fft_conv %u, %c : tensor<2x3x32xf32>, tensor<3x32xf32> -> tensor<2x3x32xf32>
+  return %0 : tensor<2x3x32xf32>
+}
+
+// -----
+
+// Circular, N = L = 16: one 16-point block, no radix-2 stage and so no
+// twiddle (negative case). Three rows: the second row of the last pair
+// does not exist, so it reads a clamped row whose values are replaced by
+// zeros, and its store has an empty mask.
+// CHECK-LABEL: func.func @circular_odd_rows
+// CHECK-NOT: memref.get_global
+// CHECK-NOT: math.cos
+// CHECK: scf.parallel (%[[P:.+]], %[[CH:.+]]) =
+// CHECK: %[[M1:.+]] = arith.addi %{{.+}}, %{{.+}} : index
+// CHECK: %[[HAS:.+]] = arith.cmpi ult, %[[M1]], %{{.+}} : index
+// CHECK: %[[M1C:.+]] = arith.minui %[[M1]], %{{.+}} : index
+// CHECK: %[[LANES:.+]] = arith.select %[[HAS]], %{{.+}}, %{{.+}} : index
+// CHECK: %[[MASK:.+]] = vector.create_mask %[[LANES]] : vector<16xi1>
+// CHECK-NOT: scf.if
+// CHECK: %[[V:.+]] = vector.load %{{.+}}[%[[M1C]], %[[CH]], %{{.+}}] : memref<3x2x16xf32>, vector<16xf32>
+// CHECK: arith.select %[[HAS]], %[[V]], %{{.+}} : vector<16xf32>
+// CHECK: vector.shuffle
+// CHECK: vector.maskedstore %{{.+}}[%[[M1C]], %[[CH]], %{{.+}}], %[[MASK]], %{{.+}} : memref<3x2x16xf32>, vector<16xi1>, vector<16xf32>
+// CHECK: tensor.expand_shape
+func.func @circular_odd_rows(%u: tensor<3x1x2x16xf32>, %c: tensor<2x16xf32>) -> tensor<3x1x2x16xf32> {
+  %0 = loom.fft_conv %u, %c causal = false : tensor<3x1x2x16xf32>, tensor<2x16xf32> -> tensor<3x1x2x16xf32>
+  return %0 : tensor<3x1x2x16xf32>
+}
+
+// -----
+
+// Causal, N = 16: L = 32 = 2 x 16, an odd number of decimation stages, so
+// one radix-2 stage before the blocks, here reading only row positions
+// < N (a' = a, b' = a w^j as b = 0), and one radix-2 DIT stage after them
+// that stores only a + b conj(w^j), the first N outputs of both rows (the
+// unused a - b conj(w^j) is left to canonicalization).
+// CHECK-LABEL: func.func @causal_radix2
+// CHECK: scf.parallel (%[[P:.+]], %[[CH:.+]]) =
+// CHECK: %[[XR:.+]] = memref.alloc() {alignment = 64 : i64} : memref<32xf32>
+// CHECK: vector.load %[[U:.+]][%{{.+}}, %[[CH]], %[[J:.+]]] : memref<2x1x16xf32>, vector<16xf32>
+// CHECK: vector.load %[[U]][%{{.+}}, %[[CH]], %[[J]]] : memref<2x1x16xf32>, vector<16xf32>
+// CHECK-NOT: vector.load %[[U]]
+// CHECK: vector.store %{{.+}}, %[[XR]][%[[J]]]
+// CHECK: vector.shuffle
+// CHECK: %[[A2:.+]] = vector.load %[[XR]][%{{.+}}] : memref<32xf32>, vector<16xf32>
+// CHECK: vector.load %[[XR]][%{{.+}}] : memref<32xf32>, vector<16xf32>
+// CHECK: %[[T:.+]] = vector.fma %{{.+}}, %{{.+}}, %{{.+}} : vector<16xf32>
+// CHECK: %[[Y:.+]] = arith.addf %[[A2]], %[[T]] : vector<16xf32>
+// CHECK: vector.store %[[Y]], %{{.+}}[%{{.+}}, %[[CH]], %{{.+}}] : memref<2x1x16xf32>, vector<16xf32>
+// CHECK: vector.store %{{.+}}, %{{.+}}[%{{.+}}, %[[CH]], %{{.+}}] : memref<2x1x16xf32>, vector<16xf32>
+// CHECK-NOT: vector.store
+func.func @causal_radix2(%u: tensor<2x1x16xf32>, %c: tensor<1x16xf32>) -> tensor<2x1x16xf32> {
+  %0 = loom.fft_conv %u, %c : tensor<2x1x16xf32>, tensor<1x16xf32> -> tensor<2x1x16xf32>
+  return %0 : tensor<2x1x16xf32>
+}
+
+// -----
+
+// L = 2^17 > 2^16: the twiddle table is filled at run time (cos/sin in
+// f64, rounded to f32), one loop per half-span h = 16 ... 2^16, instead of
+// 1 MiB of constants in the .so.
+// CHECK-NOT: memref.global
+// CHECK-LABEL: func.func @causal_runtime_twiddles
+// CHECK: %[[TWR:.+]] = memref.alloc() {alignment = 64 : i64} : memref<131072xf32>
+// CHECK: %[[TWI:.+]] = memref.alloc() {alignment = 64 : i64} : memref<131072xf32>
+// CHECK: scf.for %[[J:.+]] = %{{.+}} to %{{.+}} step
+// CHECK: %[[JF:.+]] = arith.sitofp %{{.+}} : i64 to f64
+// CHECK: %[[ANGLE:.+]] = arith.mulf %[[JF]], %{{.+}} : f64
+// CHECK: %[[COS:.+]] = math.cos %[[ANGLE]] : f64
+// CHECK: arith.truncf %[[COS]] : f64 to f32
+// CHECK: math.sin %[[ANGLE]] : f64
+// CHECK: memref.store %{{.+}}, %[[TWR]]
+func.func @causal_runtime_twiddles(%u: tensor<1x65536xf32>, %c: tensor<1x65536xf32>) -> tensor<1x65536xf32> {
+  %0 = loom.fft_conv %u, %c : tensor<1x65536xf32>, tensor<1x65536xf32> -> tensor<1x65536xf32>
+  return %0 : tensor<1x65536xf32>
+}

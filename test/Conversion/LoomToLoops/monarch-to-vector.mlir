@@ -1,0 +1,136 @@
+// RUN: loom-opt %s -split-input-file -convert-loom-to-loops | FileCheck %s
+
+// blockdiag_matmul: w is packed once as W_b^T with j padded to 32 (q = 20),
+// panel-major ([2, p*32]), then one scf.parallel over (row tile, block). Rows fold into
+// M = 15: one 12-row register tile (2 vectors x 12 rows = 24 accumulators
+// carried by the i loop) and a 3-row remainder tile; the partial last vector
+// (20 = 16 + 4 lanes) is a masked store.
+// CHECK-LABEL: func.func @blockdiag_tails
+// CHECK: %[[X2:.+]] = tensor.collapse_shape %arg0 {{\[}}[0, 1], [2]] : tensor<3x5x40xf32> into tensor<15x40xf32>
+// CHECK-DAG: %[[XB:.+]] = bufferization.to_buffer %[[X2]] read_only : tensor<15x40xf32> to memref<15x40xf32>
+// CHECK-DAG: %[[WB:.+]] = bufferization.to_buffer %arg1 read_only : tensor<2x20x20xf32> to memref<2x20x20xf32>
+// CHECK: %[[WT:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2x640xf32>
+// CHECK: scf.parallel
+// CHECK: memref.load %[[WB]]
+// CHECK: memref.store %{{.+}}, %[[WT]]
+// CHECK: %[[OUT:.+]] = memref.alloc() {alignment = 64 : i64} : memref<15x40xf32>
+// CHECK: scf.parallel (%[[T:.+]], %[[BLK:.+]]) = (%{{.+}}, %{{.+}}) to (%{{.+}}, %{{.+}}) step
+// The next row group's x lines are prefetched (rows are N floats apart).
+// CHECK: %[[NEXT:.+]] = arith.minui %{{.+}}, %{{.+}} : index
+// CHECK: memref.prefetch %[[XB]][%[[NEXT]], %{{.+}}], read, locality<3>, data : memref<15x40xf32>
+// CHECK: %[[ACC:.+]]:24 = scf.for %[[I:.+]] = {{.+}} iter_args({{.+}}) -> (vector<16xf32>,
+// CHECK: %[[PANEL:.+]] = arith.addi %{{.+}}, %{{.+}} : index
+// CHECK: vector.load %[[WT]][%[[BLK]], %[[PANEL]]] : memref<2x640xf32>, vector<16xf32>
+// CHECK: vector.load %[[WT]][%[[BLK]], %{{.+}}] : memref<2x640xf32>, vector<16xf32>
+// CHECK: %[[S:.+]] = memref.load %[[XB]]
+// CHECK: %[[BC:.+]] = vector.broadcast %[[S]] : f32 to vector<16xf32>
+// CHECK: vector.fma %{{.+}}, %[[BC]], %{{.+}} : vector<16xf32>
+// CHECK: vector.store %[[ACC]]#0, %[[OUT]]
+// CHECK: %[[M4:.+]] = vector.constant_mask [4] : vector<16xi1>
+// CHECK: vector.maskedstore %[[OUT]][%{{.+}}, %{{.+}}], %[[M4]], %[[ACC]]#1
+// CHECK: scf.for {{.+}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>) {
+// CHECK: scf.reduce
+// CHECK: %[[R:.+]] = bufferization.to_tensor %[[OUT]] restrict writable
+// CHECK: tensor.expand_shape %[[R]] {{\[}}[0, 1], [2]] output_shape [3, 5, 40]
+func.func @blockdiag_tails(%x: tensor<3x5x40xf32>, %w: tensor<2x20x20xf32>) -> tensor<3x5x40xf32> {
+  %0 = loom.blockdiag_matmul %x, %w : tensor<3x5x40xf32>, tensor<2x20x20xf32> -> tensor<3x5x40xf32>
+  return %0 : tensor<3x5x40xf32>
+}
+
+// -----
+
+// 100 rows: a full 96-row tile and a 4-row last tile, chosen by scf.if on
+// the tile index inside the one parallel loop. q = 64 is four full vectors
+// per register tile (6 rows x 4 vectors): no mask anywhere.
+// CHECK-LABEL: func.func @blockdiag_row_tiles
+// CHECK: scf.parallel
+// CHECK: scf.parallel (%[[T:.+]], %[[BLK:.+]]) =
+// CHECK: %[[LAST:.+]] = arith.cmpi eq, %[[T]], %{{.+}} : index
+// CHECK: scf.if %[[LAST]] {
+// CHECK: scf.for {{.+}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>) {
+// CHECK: } else {
+// CHECK: scf.for {{.+}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>) {
+// CHECK-NOT: vector.maskedstore
+// CHECK-NOT: vector.constant_mask
+// CHECK: return
+func.func @blockdiag_row_tiles(%x: tensor<100x128xf32>, %w: tensor<2x64x64xf32>) -> tensor<100x128xf32> {
+  %0 = loom.blockdiag_matmul %x, %w : tensor<100x128xf32>, tensor<2x64x64xf32> -> tensor<100x128xf32>
+  return %0 : tensor<100x128xf32>
+}
+
+// -----
+
+// monarch: factor 1 writes h [M, k*q]; factor 2 reads h[m, i*l + a] and
+// writes out[m, c*l + a] with 16 lanes over a, so both permutations are
+// index algebra: no transpose, no broadcast in factor 2. w2 [l=6, s=5, r=4]
+// is packed as [ceil(l/16)=1, s, r, 16]; l = 6 < 16 lanes, so h loads and
+// out stores are masked with min(16, l - a0) lanes. q = 6 is not a multiple
+// of 16, so h keeps the row-major layout.
+// CHECK-LABEL: func.func @monarch_rectangular
+// CHECK: %[[X2:.+]] = tensor.collapse_shape %arg0 {{\[}}[0, 1], [2]] : tensor<3x5x12xf32> into tensor<15x12xf32>
+// CHECK: memref.alloc() {alignment = 64 : i64} : memref<4x48xf32>
+// CHECK: scf.parallel
+// CHECK: %[[W2P:.+]] = memref.alloc() {alignment = 64 : i64} : memref<1x5x4x16xf32>
+// CHECK: scf.parallel
+// CHECK: %[[OUT:.+]] = memref.alloc() {alignment = 64 : i64} : memref<15x30xf32>
+// CHECK: %[[H:.+]] = memref.alloc() {alignment = 64 : i64} : memref<15x24xf32>
+// CHECK: scf.parallel
+// CHECK: vector.broadcast
+// CHECK: vector.maskedstore %[[H]]
+// CHECK: scf.parallel (%{{.+}}, %[[AG:.+]]) =
+// CHECK: %[[A0:.+]] = arith.muli %[[AG]]
+// CHECK: %[[LEFT:.+]] = arith.subi %{{.+}}, %[[A0]]
+// CHECK: %[[N:.+]] = arith.minui %[[LEFT]]
+// CHECK: %[[MASK:.+]] = vector.create_mask %[[N]] : vector<16xi1>
+// CHECK: scf.for %[[I:.+]] = {{.+}} iter_args
+// CHECK: %[[HCOL:.+]] = arith.addi %{{.+}}, %[[A0]]
+// CHECK: %[[HV:.+]] = vector.maskedload %[[H]][%{{.+}}, %[[HCOL]]], %[[MASK]]
+// CHECK-NOT: vector.broadcast
+// CHECK: %[[WV:.+]] = vector.load %[[W2P]][%[[AG]], %{{.+}}, %[[I]], %{{.+}}] : memref<1x5x4x16xf32>, vector<16xf32>
+// CHECK: vector.fma %[[HV]], %[[WV]]
+// CHECK: vector.maskedstore %[[OUT]][%{{.+}}, %{{.+}}], %[[MASK]]
+// CHECK-NOT: linalg.transpose
+// CHECK: %[[R:.+]] = bufferization.to_tensor %[[OUT]] restrict writable
+// CHECK: tensor.expand_shape %[[R]] {{\[}}[0, 1], [2]] output_shape [3, 5, 30]
+func.func @monarch_rectangular(%x: tensor<3x5x12xf32>, %w1: tensor<4x6x3xf32>, %w2: tensor<6x5x4xf32>) -> tensor<3x5x30xf32> {
+  %0 = loom.monarch %x, %w1, %w2 : tensor<3x5x12xf32>, tensor<4x6x3xf32>, tensor<6x5x4xf32> -> tensor<3x5x30xf32>
+  return %0 : tensor<3x5x30xf32>
+}
+
+// -----
+
+// l = 32 and q = 32: whole lane groups, so factor 2 needs no mask
+// (negative case), and h is lane-major, [l/16][rows][r][16]: factor 1
+// stores each 16 columns n = i*l + a.. at h[a/16, m, i, 0], factor 2 reads
+// a row's panel contiguously.
+// CHECK-LABEL: func.func @monarch_square
+// CHECK: %[[H:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2x8x32x16xf32>
+// CHECK: vector.broadcast
+// CHECK: %[[I:.+]] = arith.divui %[[N:.+]], %{{.+}} : index
+// CHECK: %[[A:.+]] = arith.remui %[[N]], %{{.+}} : index
+// CHECK: %[[AG:.+]] = arith.divui %[[A]], %{{.+}} : index
+// CHECK: vector.store %{{.+}}, %[[H]][%[[AG]], %{{.+}}, %[[I]], %{{.+}}] : memref<2x8x32x16xf32>, vector<16xf32>
+// CHECK: vector.load %[[H]]
+// CHECK-NOT: vector.create_mask
+// CHECK-NOT: vector.maskedload
+// CHECK-NOT: vector.maskedstore
+// CHECK: return
+func.func @monarch_square(%x: tensor<8x1024xf32>, %w1: tensor<32x32x32xf32>, %w2: tensor<32x32x32xf32>) -> tensor<8x1024xf32> {
+  %0 = loom.monarch %x, %w1, %w2 : tensor<8x1024xf32>, tensor<32x32x32xf32>, tensor<32x32x32xf32> -> tensor<8x1024xf32>
+  return %0 : tensor<8x1024xf32>
+}
+
+// -----
+
+// A vector input gets a unit leading dim and loses it again.
+// CHECK-LABEL: func.func @blockdiag_vector
+// CHECK: %[[X:.+]] = tensor.expand_shape %arg0 {{\[}}[0, 1]] output_shape [1, 8] : tensor<8xf32> into tensor<1x8xf32>
+// CHECK: %[[OUT:.+]] = memref.alloc() {alignment = 64 : i64} : memref<1x6xf32>
+// CHECK: vector.constant_mask [3] : vector<16xi1>
+// CHECK: %[[Y:.+]] = bufferization.to_tensor %[[OUT]] restrict writable
+// CHECK: %[[R:.+]] = tensor.collapse_shape %[[Y]] {{\[}}[0, 1]] : tensor<1x6xf32> into tensor<6xf32>
+// CHECK: return %[[R]]
+func.func @blockdiag_vector(%x: tensor<8xf32>, %w: tensor<2x3x4xf32>) -> tensor<6xf32> {
+  %0 = loom.blockdiag_matmul %x, %w : tensor<8xf32>, tensor<2x3x4xf32> -> tensor<6xf32>
+  return %0 : tensor<6xf32>
+}
