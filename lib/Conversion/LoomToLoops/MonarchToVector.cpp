@@ -15,10 +15,14 @@
 //     w2 is packed as w2p[a/16][c][i][a%16]. Register tile: RR rows x CC
 //     output columns c, both operands vectors (no broadcast).
 //
-// The outermost loop of each factor is one scf.parallel over (row tile,
-// block) work items; everything inside is static-shaped, with separate
-// (smaller) tiles for the row and column remainders and masked stores for a
-// partial last vector.
+// The outermost loop of each factor (and of each weight pack) is one
+// scf.parallel over its work items: (row tile, block) for factor 1, (row
+// tile, lane group) for factor 2. Everything inside is static-shaped, with
+// separate (smaller) tiles for the row and column remainders and masked
+// stores for a partial last vector. monarch's intermediate h holds one
+// chunk of rows (<= 8 MiB) at a time; when q and l are multiples of 16 it
+// is stored lane-major, [l/16][rows][r][16], so factor 2 reads contiguous
+// panels. docs/design.md has the full picture.
 //
 //===----------------------------------------------------------------------===//
 
