@@ -86,3 +86,22 @@ module attributes {transform.with_named_sequence} {
     transform.yield
   }
 }
+
+// -----
+
+// A tile size that does not divide a dimension would need a dynamic shape.
+func.func @ragged_heads(%q: tensor<1x3x16x8xf32>) -> tensor<1x3x16x8xf32> {
+  // expected-error @+3 {{can only be tiled with tile sizes that divide its static dimensions (loom ops have static shapes)}}
+  // expected-error @+2 {{faild to tile operation}}
+  // expected-error @+1 {{failed to generate tiling loops}}
+  %o = loom.grouped_attention %q, %q, %q group_size = 16 : tensor<1x3x16x8xf32>, tensor<1x3x16x8xf32>, tensor<1x3x16x8xf32> -> tensor<1x3x16x8xf32>
+  return %o : tensor<1x3x16x8xf32>
+}
+
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %op = transform.structured.match ops{["loom.grouped_attention"]} in %root : (!transform.any_op) -> !transform.any_op
+    %t, %l = transform.structured.tile_using_for %op tile_sizes [0, 2, 0] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    transform.yield
+  }
+}
