@@ -109,22 +109,10 @@ private:
   VectorType vecType(ImplicitLocOpBuilder &b) {
     return VectorType::get({kLanes}, b.getF32Type());
   }
-  Value splat(ImplicitLocOpBuilder &b, float v) {
-    VectorType t = vecType(b);
-    return arith::ConstantOp::create(
-        b, t, DenseElementsAttr::get(t, b.getF32FloatAttr(v)));
-  }
-  Value splatI32(ImplicitLocOpBuilder &b, int32_t v) {
-    auto t = VectorType::get({kLanes}, b.getI32Type());
-    return arith::ConstantOp::create(
-        b, t, DenseElementsAttr::get(t, b.getI32IntegerAttr(v)));
-  }
+  Value splat(ImplicitLocOpBuilder &b, float v) { return splatF32(b, v); }
 
   Value loadVec(ImplicitLocOpBuilder &b, Value buf, ValueRange indices) {
     return vector::LoadOp::create(b, vecType(b), buf, indices);
-  }
-  Value broadcast(ImplicitLocOpBuilder &b, Value scalar) {
-    return vector::BroadcastOp::create(b, vecType(b), scalar);
   }
   Value maxOf(ImplicitLocOpBuilder &b, Value x, Value y) {
     // No operand is ever NaN here, which lets LLVM use a plain vmaxps.
@@ -637,21 +625,15 @@ SmallVector<Value> AttentionKernel::emitScoreRows(ImplicitLocOpBuilder &b,
   // these keys (the causal diagonal) and get -inf.
   int64_t nv = vecs - firstVec;
   SmallVector<Value> zeros(rows * nv, splat(b, 0.0f));
-  SmallVector<Value> acc = forLoop(
-      b, idx(b, 0), idx(b, s.width), idx(b, 1), zeros,
-      [&](ImplicitLocOpBuilder &ib, Value d, ValueRange acc) {
-        SmallVector<Value> qv, next(acc.begin(), acc.end());
-        for (int64_t v = firstVec; v < vecs; ++v)
-          qv.push_back(loadVec(ib, qT, ValueRange{d, idx(ib, v * kLanes)}));
-        for (int64_t rr = 0; rr < rows; ++rr) {
-          Value kb = broadcast(
-              ib, memref::LoadOp::create(
-                      ib, keys, ValueRange{batchIdx, headIdx, keyRows[rr], d}));
-          for (int64_t v = 0; v < nv; ++v)
-            next[rr * nv + v] =
-                vector::FMAOp::create(ib, kb, qv[v], next[rr * nv + v]);
-        }
-        return next;
+  // Per d: query vectors of QT[d] times broadcast k[key][d].
+  SmallVector<Value> acc = emitBroadcastFmaLoop(
+      b, idx(b, 0), idx(b, s.width), zeros, rows, nv,
+      [&](ImplicitLocOpBuilder &ib, Value d, int64_t v) {
+        return loadVec(ib, qT, ValueRange{d, idx(ib, (firstVec + v) * kLanes)});
+      },
+      [&](ImplicitLocOpBuilder &ib, Value d, int64_t rr) -> Value {
+        return memref::LoadOp::create(
+            ib, keys, ValueRange{batchIdx, headIdx, keyRows[rr], d});
       });
 
   SmallVector<Value> newMax(blockMax.begin(), blockMax.end());
@@ -697,28 +679,31 @@ void AttentionKernel::emitValueColumns(ImplicitLocOpBuilder &b, Value values,
       init.push_back(arith::MulFOp::create(
           b, loadVec(b, accT, ValueRange{cols_[c], idx(b, v * kLanes)}),
           alpha[v]));
-  // Key rows [lo, hi) update lane vectors [firstVec, vecs).
+  // Key rows [lo, hi) update lane vectors [firstVec, vecs): per key, its
+  // probability vectors times broadcast v[key][e].
   auto keyLoop = [&](Value lo, Value hi, int64_t firstVec,
                      SmallVector<Value> acc) {
-    return forLoop(
-        b, lo, hi, idx(b, 1), acc,
-        [&](ImplicitLocOpBuilder &ib, Value r, ValueRange acc) {
-          SmallVector<Value> pv, next(acc.begin(), acc.end());
-          for (int64_t v = 0; v < vecs; ++v)
-            pv.push_back(v < firstVec ? Value()
-                                      : loadVec(ib, scores,
-                                                ValueRange{r, idx(ib, v * kLanes)}));
-          Value key = arith::AddIOp::create(ib, j0, r);
-          for (int64_t c = 0; c < cols; ++c) {
-            Value vb = broadcast(
-                ib, memref::LoadOp::create(
-                        ib, values, ValueRange{batchIdx, headIdx, key, cols_[c]}));
-            for (int64_t v = firstVec; v < vecs; ++v)
-              next[c * vecs + v] =
-                  vector::FMAOp::create(ib, vb, pv[v], next[c * vecs + v]);
-          }
-          return next;
+    int64_t nv = vecs - firstVec;
+    SmallVector<Value> live;
+    for (int64_t c = 0; c < cols; ++c)
+      for (int64_t v = firstVec; v < vecs; ++v)
+        live.push_back(acc[c * vecs + v]);
+    live = emitBroadcastFmaLoop(
+        b, lo, hi, live, cols, nv,
+        [&](ImplicitLocOpBuilder &ib, Value r, int64_t v) {
+          return loadVec(ib, scores,
+                         ValueRange{r, idx(ib, (firstVec + v) * kLanes)});
+        },
+        [&](ImplicitLocOpBuilder &ib, Value r, int64_t c) -> Value {
+          return memref::LoadOp::create(
+              ib, values,
+              ValueRange{batchIdx, headIdx, arith::AddIOp::create(ib, j0, r),
+                         cols_[c]});
         });
+    for (int64_t c = 0; c < cols; ++c)
+      for (int64_t v = firstVec; v < vecs; ++v)
+        acc[c * vecs + v] = live[c * nv + v - firstVec];
+    return acc;
   };
   SmallVector<Value> acc = init;
   if (diagonal) {

@@ -223,23 +223,16 @@ void FewKeysRouteKernel::emitScores(ImplicitLocOpBuilder &b, Value r0,
   for (int64_t rr = 0; rr < rows; ++rr)
     queryRows.push_back(arith::AddIOp::create(
         b, firstRow, arith::AddIOp::create(b, r0, idx(b, rr))));
+  // Per d: key vectors of KT[d] times broadcast q[row][d].
   SmallVector<Value> init(rows * keyVecs, splatF32(b, 0.0f));
-  auto loop = scf::ForOp::create(
-      b, idx(b, 0), idx(b, width), idx(b, 1), init,
-      [&](OpBuilder &nb, Location loc, Value d, ValueRange acc) {
-        ImplicitLocOpBuilder ib(loc, nb);
-        SmallVector<Value> kt, next(acc.begin(), acc.end());
-        for (int64_t c = 0; c < keyVecs; ++c)
-          kt.push_back(loadVec(ib, keysT, ValueRange{d, idx(ib, c * kLanes)}));
-        for (int64_t rr = 0; rr < rows; ++rr) {
-          Value qb = broadcast(
-              ib, memref::LoadOp::create(
-                      ib, qBuf, ValueRange{batchIdx, headIdx, queryRows[rr], d}));
-          for (int64_t c = 0; c < keyVecs; ++c)
-            next[rr * keyVecs + c] =
-                vector::FMAOp::create(ib, qb, kt[c], next[rr * keyVecs + c]);
-        }
-        scf::YieldOp::create(ib, next);
+  SmallVector<Value> acc = emitBroadcastFmaLoop(
+      b, idx(b, 0), idx(b, width), init, rows, keyVecs,
+      [&](ImplicitLocOpBuilder &ib, Value d, int64_t c) {
+        return loadVec(ib, keysT, ValueRange{d, idx(ib, c * kLanes)});
+      },
+      [&](ImplicitLocOpBuilder &ib, Value d, int64_t rr) -> Value {
+        return memref::LoadOp::create(
+            ib, qBuf, ValueRange{batchIdx, headIdx, queryRows[rr], d});
       });
 
   // Padding lanes of the last key vector do not exist.
@@ -256,8 +249,8 @@ void FewKeysRouteKernel::emitScores(ImplicitLocOpBuilder &b, Value r0,
   auto nnan = arith::FastMathFlags::nnan;
   auto reassoc = arith::FastMathFlags::reassoc;
   for (int64_t rr = 0; rr < rows; ++rr) {
-    SmallVector<Value> s(loop.getResults().begin() + rr * keyVecs,
-                         loop.getResults().begin() + (rr + 1) * keyVecs);
+    SmallVector<Value> s(acc.begin() + rr * keyVecs,
+                         acc.begin() + (rr + 1) * keyVecs);
     if (padMask)
       s.back() = arith::SelectOp::create(b, padMask, s.back(), negInf);
     Value m = s[0];
@@ -288,24 +281,18 @@ void FewKeysRouteKernel::emitOutputs(ImplicitLocOpBuilder &b, Value r0,
   SmallVector<Value> localRows;
   for (int64_t rr = 0; rr < rows; ++rr)
     localRows.push_back(arith::AddIOp::create(b, r0, idx(b, rr)));
+  // Per key j: the rows of v[key0 + j] times broadcast P[row][j].
   SmallVector<Value> init(rows * valueVecs, splatF32(b, 0.0f));
-  auto loop = scf::ForOp::create(
-      b, idx(b, 0), idx(b, keys), idx(b, 1), init,
-      [&](OpBuilder &nb, Location loc, Value j, ValueRange acc) {
-        ImplicitLocOpBuilder ib(loc, nb);
-        Value key = arith::AddIOp::create(ib, firstKey, j);
-        SmallVector<Value> vv, next(acc.begin(), acc.end());
-        for (int64_t e = 0; e < valueVecs; ++e)
-          vv.push_back(loadVec(
-              ib, vBuf, ValueRange{batchIdx, headIdx, key, idx(ib, e * kLanes)}));
-        for (int64_t rr = 0; rr < rows; ++rr) {
-          Value pb = broadcast(
-              ib, memref::LoadOp::create(ib, probs, ValueRange{localRows[rr], j}));
-          for (int64_t e = 0; e < valueVecs; ++e)
-            next[rr * valueVecs + e] =
-                vector::FMAOp::create(ib, pb, vv[e], next[rr * valueVecs + e]);
-        }
-        scf::YieldOp::create(ib, next);
+  SmallVector<Value> acc = emitBroadcastFmaLoop(
+      b, idx(b, 0), idx(b, keys), init, rows, valueVecs,
+      [&](ImplicitLocOpBuilder &ib, Value j, int64_t e) {
+        return loadVec(ib, vBuf,
+                       ValueRange{batchIdx, headIdx,
+                                  arith::AddIOp::create(ib, firstKey, j),
+                                  idx(ib, e * kLanes)});
+      },
+      [&](ImplicitLocOpBuilder &ib, Value j, int64_t rr) -> Value {
+        return memref::LoadOp::create(ib, probs, ValueRange{localRows[rr], j});
       });
   for (int64_t rr = 0; rr < rows; ++rr) {
     Value inv = broadcast(
@@ -313,7 +300,7 @@ void FewKeysRouteKernel::emitOutputs(ImplicitLocOpBuilder &b, Value r0,
     Value row = arith::AddIOp::create(b, firstRow, localRows[rr]);
     for (int64_t e = 0; e < valueVecs; ++e)
       vector::StoreOp::create(
-          b, arith::MulFOp::create(b, loop.getResult(rr * valueVecs + e), inv),
+          b, arith::MulFOp::create(b, acc[rr * valueVecs + e], inv),
           outBuf, ValueRange{batchIdx, headIdx, row, idx(b, e * kLanes)});
   }
 }

@@ -4,6 +4,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 using namespace mlir;
@@ -45,4 +46,26 @@ Value mlir::loom::emitExpOfNonPositive(ImplicitLocOpBuilder &b, Value x) {
       arith::BitcastOp::create(b, VectorType::get({kLanes}, b.getF32Type()), bits);
   Value result = arith::MulFOp::create(b, p, pow2);
   return arith::SelectOp::create(b, tooSmall, splatF32(b, 0.0f), result);
+}
+
+SmallVector<Value> mlir::loom::emitBroadcastFmaLoop(
+    ImplicitLocOpBuilder &b, Value lo, Value hi, ValueRange init, int64_t rows,
+    int64_t cols, TileOperand vectorAt, TileOperand scalarAt) {
+  auto vecType = VectorType::get({kLanes}, b.getF32Type());
+  auto loop = scf::ForOp::create(
+      b, lo, hi, arith::ConstantIndexOp::create(b, 1), init,
+      [&](OpBuilder &nb, Location loc, Value k, ValueRange acc) {
+        ImplicitLocOpBuilder ib(loc, nb);
+        SmallVector<Value> vecs, next(acc.begin(), acc.end());
+        for (int64_t c = 0; c < cols; ++c)
+          vecs.push_back(vectorAt(ib, k, c));
+        for (int64_t r = 0; r < rows; ++r) {
+          Value s = vector::BroadcastOp::create(ib, vecType, scalarAt(ib, k, r));
+          for (int64_t c = 0; c < cols; ++c)
+            next[r * cols + c] =
+                vector::FMAOp::create(ib, s, vecs[c], next[r * cols + c]);
+        }
+        scf::YieldOp::create(ib, next);
+      });
+  return SmallVector<Value>(loop.getResults());
 }

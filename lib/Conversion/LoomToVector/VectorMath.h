@@ -20,6 +20,20 @@ Value splatF32(ImplicitLocOpBuilder &b, float value);
 /// Upstream lowers a vector math.exp to scalar libm calls.
 Value emitExpOfNonPositive(ImplicitLocOpBuilder &b, Value x);
 
+using TileOperand =
+    function_ref<Value(ImplicitLocOpBuilder &, Value /*k*/, int64_t)>;
+
+/// The register tile of the loom kernels: for k in [lo, hi),
+///   acc[r * cols + c] += broadcast(scalarAt(k, r)) * vectorAt(k, c)
+/// for r < rows, c < cols, the accumulators (`init`, row-major) carried by
+/// one scf.for. Per k: `cols` vector operands, `rows` broadcast scalars and
+/// rows * cols vector.fma. Returns the final accumulators.
+SmallVector<Value> emitBroadcastFmaLoop(ImplicitLocOpBuilder &b, Value lo,
+                                        Value hi, ValueRange init,
+                                        int64_t rows, int64_t cols,
+                                        TileOperand vectorAt,
+                                        TileOperand scalarAt);
+
 } // namespace mlir::loom
 
 #endif // LOOM_LIB_CONVERSION_LOOMTOVECTOR_VECTORMATH_H
