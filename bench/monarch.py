@@ -47,7 +47,6 @@ def problem(op, n, rows):
 
 
 def loom_fn(op, shapes):
-    import loom
     from loom import ir
     fb = ir.FunctionBuilder("f")
     args = [fb.arg(s) for s in shapes]
@@ -57,17 +56,7 @@ def loom_fn(op, shapes):
         fb.ret(fb.blockdiag_matmul(*args))
     else:
         fb.ret(fb.fft_conv(*args, causal=op == "fft_conv_causal"))
-    lib = loom.load(loom.compile(ir.module(fb)))
-    lib.set_num_threads(int(os.environ["LOOM_BENCH_THREADS"]))
-    bound = {}
-
-    def run(*inputs):
-        # Outputs are allocated once, as a caller of the C ABI would; a plain
-        # lib.f call would time allocating and NaN-filling them too.
-        if "call" not in bound:
-            bound["call"] = lib.f.bind(*inputs)
-        bound["call"]()
-    return run
+    return attention.bound_runner(fb)
 
 
 def torch_fn(op, shapes):

@@ -3,15 +3,12 @@ contractions around linalg.softmax), applied with the transform dialect,
 compiled and run against the float64 reference: a second lowering of the same
 ops that shares nothing with the vector kernels."""
 
-import os
-import subprocess
-
 import numpy as np
 import pytest
 
 import loom
 from loom import ir, reference
-from helpers import ATTENTION_TOL, assert_close
+from helpers import ATTENTION_TOL, assert_close, transform_and_load
 
 DECOMPOSE = """
 module attributes {transform.with_named_sequence} {
@@ -28,16 +25,9 @@ module attributes {transform.with_named_sequence} {
 
 
 def decompose_and_load(fb, tmp_path):
-    loom_opt = os.path.join(os.path.dirname(loom.runtime.find_loom_compile()), "loom-opt")
-    (tmp_path / "decompose.mlir").write_text(DECOMPOSE)
-    (tmp_path / "op.mlir").write_text(ir.module(fb))
-    out = subprocess.run(
-        [loom_opt, str(tmp_path / "op.mlir"),
-         f"--transform-preload-library=transform-library-paths={tmp_path / 'decompose.mlir'}",
-         "--transform-interpreter"],
-        capture_output=True, text=True, check=True).stdout
+    lib, out = transform_and_load(fb, DECOMPOSE, tmp_path)
     assert "loom." not in out, "the op was not decomposed"
-    return loom.load(loom.compile(out, str(tmp_path / "f.so")))
+    return lib
 
 
 # (B, H, L, D, E, group_size, causal, memory rows per group)

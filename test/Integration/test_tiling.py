@@ -2,15 +2,12 @@
 transform.structured.tile_using_for, compile the tiled IR (scf.for loops
 of smaller loom ops on tensor slices) and compare with float64 numpy."""
 
-import os
-import subprocess
-
 import numpy as np
 import pytest
 
 import loom
 from loom import ir, reference
-from helpers import ATTENTION_TOL, assert_close
+from helpers import ATTENTION_TOL, assert_close, transform_and_load
 
 SCHEDULE = """
 module attributes {{transform.with_named_sequence}} {{
@@ -28,16 +25,9 @@ def tile_and_load(fb, op, sizes, tmp_path):
     loops = sum(1 for s in sizes if s)
     schedule = SCHEDULE.format(op=op, loops=loops, sizes=str(list(sizes)),
                                handles=", !transform.any_op" * loops)
-    loom_opt = os.path.join(os.path.dirname(loom.runtime.find_loom_compile()), "loom-opt")
-    (tmp_path / "schedule.mlir").write_text(schedule)
-    (tmp_path / "op.mlir").write_text(ir.module(fb))
-    out = subprocess.run(
-        [loom_opt, str(tmp_path / "op.mlir"),
-         f"--transform-preload-library=transform-library-paths={tmp_path / 'schedule.mlir'}",
-         "--transform-interpreter"],
-        capture_output=True, text=True, check=True).stdout
+    lib, out = transform_and_load(fb, schedule, tmp_path)
     assert out.count("scf.for") == loops, "the op was not tiled"
-    return loom.load(loom.compile(out, str(tmp_path / "f.so")))
+    return lib
 
 
 @pytest.mark.parametrize("causal", [False, True])
