@@ -36,6 +36,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "loom/Conversion/KernelBuilders.h"
 #include "loom/Conversion/LoomToLoops/LoomToLoops.h"
 #include "loom/Dialect/Loom/IR/LoomOps.h"
 
@@ -53,22 +54,10 @@
 
 using namespace mlir;
 using namespace mlir::loom;
+using namespace mlir::loom::kernel;
 
 namespace {
 
-constexpr int64_t kLanes = 16;
-
-Value idx(ImplicitLocOpBuilder &b, int64_t v) {
-  return arith::ConstantIndexOp::create(b, v);
-}
-Value addi(ImplicitLocOpBuilder &b, Value v, int64_t c) {
-  if (c == 0)
-    return v;
-  return arith::AddIOp::create(b, v, idx(b, c));
-}
-VectorType laneType(OpBuilder &b) {
-  return VectorType::get({kLanes}, b.getF32Type());
-}
 
 /// Emits `scf.for iv in [0, n) step s` (nothing when empty, inline when one
 /// iteration).

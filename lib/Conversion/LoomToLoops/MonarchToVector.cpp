@@ -26,6 +26,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "loom/Conversion/KernelBuilders.h"
 #include "loom/Conversion/LoomToLoops/LoomToLoops.h"
 #include "loom/Dialect/Loom/IR/LoomOps.h"
 
@@ -38,12 +39,10 @@
 
 using namespace mlir;
 using namespace mlir::loom;
+using namespace mlir::loom::kernel;
 
 namespace {
 
-/// Lanes of every vector: 16 f32 = one AVX-512 register (LLVM splits it on
-/// narrower targets).
-constexpr int64_t kLanes = 16;
 /// Rows per work item of the parallel loop.
 constexpr int64_t kRowTile = 96;
 /// Column vectors of factor 1's register tile, and output columns of
@@ -62,20 +61,6 @@ constexpr int64_t kHChunkBytes = 8 << 20;
 
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-Value idx(ImplicitLocOpBuilder &b, int64_t v) {
-  return arith::ConstantIndexOp::create(b, v);
-}
-Value addi(ImplicitLocOpBuilder &b, Value v, int64_t c) {
-  if (c == 0)
-    return v;
-  return arith::AddIOp::create(b, v, idx(b, c));
-}
-Value muli(ImplicitLocOpBuilder &b, Value v, int64_t c) {
-  return arith::MulIOp::create(b, v, idx(b, c));
-}
-VectorType laneType(OpBuilder &b) {
-  return VectorType::get({kLanes}, b.getF32Type());
-}
 
 /// Emits `scf.for iv in [0, n)` (nothing when n == 0, the body inline when
 /// n == 1).

@@ -38,6 +38,7 @@
 
 using namespace mlir;
 using namespace mlir::loom;
+using kernel::idx;
 
 namespace {
 
@@ -100,9 +101,6 @@ public:
 
 private:
   // --- constants -----------------------------------------------------------
-  Value idx(ImplicitLocOpBuilder &b, int64_t v) {
-    return arith::ConstantIndexOp::create(b, v);
-  }
   Value f32(ImplicitLocOpBuilder &b, float v) {
     return arith::ConstantOp::create(b, b.getF32FloatAttr(v));
   }

@@ -34,6 +34,7 @@
 
 using namespace mlir;
 using namespace mlir::loom;
+using kernel::idx;
 
 namespace {
 
@@ -80,9 +81,6 @@ public:
              RankedTensorType resultType);
 
 private:
-  Value idx(ImplicitLocOpBuilder &b, int64_t value) {
-    return arith::ConstantIndexOp::create(b, value);
-  }
   VectorType vecType(ImplicitLocOpBuilder &b) {
     return VectorType::get({kLanes}, b.getF32Type());
   }

@@ -2,12 +2,12 @@
 #ifndef LOOM_LIB_CONVERSION_LOOMTOVECTOR_VECTORMATH_H
 #define LOOM_LIB_CONVERSION_LOOMTOVECTOR_VECTORMATH_H
 
+#include "loom/Conversion/KernelBuilders.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 
 namespace mlir::loom {
 
-/// f32 lanes per vector: one AVX-512 register (AVX2 targets use two).
-constexpr int64_t kLanes = 16;
+using kernel::kLanes;
 /// Accumulator vectors per register tile: most of AVX-512's 32 registers,
 /// leaving room for the operands.
 constexpr int64_t kAccumulators = 24;
