@@ -716,15 +716,35 @@ void AttentionKernel::emitValueColumns(ImplicitLocOpBuilder &b, Value values,
                               ValueRange{cols_[c], idx(b, v * kLanes)});
 }
 
-AttentionShape commonShape(Value q, Value v, RankedTensorType resultType) {
+/// The shape fields both ops share, from q and the result.
+AttentionShape commonShape(Value q, RankedTensorType resultType,
+                           float scale) {
   auto qType = cast<RankedTensorType>(q.getType());
   AttentionShape s;
   s.batch = qType.getDimSize(0);
   s.heads = qType.getDimSize(1);
   s.width = qType.getDimSize(3);
   s.valueWidth = resultType.getDimSize(3);
-  (void)v;
+  s.scale = scale;
   return s;
+}
+
+/// Replaces `op` by the kernel for `s` over its q, k, v (and `memory`).
+void replaceWithKernel(PatternRewriter &rewriter, Operation *op,
+                       const AttentionShape &s, const AttentionTileSizes &sizes,
+                       ValueRange qkv, ValueRange memory) {
+  ImplicitLocOpBuilder b(op->getLoc(), rewriter);
+  Buffers bufs;
+  bufs.q = toReadOnlyBuffer(b, b.getLoc(), qkv[0]);
+  bufs.k = toReadOnlyBuffer(b, b.getLoc(), qkv[1]);
+  bufs.v = toReadOnlyBuffer(b, b.getLoc(), qkv[2]);
+  if (s.memoryRows > 0) {
+    bufs.memK = toReadOnlyBuffer(b, b.getLoc(), memory[0]);
+    bufs.memV = toReadOnlyBuffer(b, b.getLoc(), memory[1]);
+  }
+  AttentionKernel kernel(s, sizes);
+  rewriter.replaceOp(
+      op, kernel.emit(b, bufs, cast<RankedTensorType>(op->getResult(0).getType())));
 }
 
 struct GroupedAttentionToVector : OpRewritePattern<GroupedAttentionOp> {
@@ -733,26 +753,16 @@ struct GroupedAttentionToVector : OpRewritePattern<GroupedAttentionOp> {
 
   LogicalResult matchAndRewrite(GroupedAttentionOp op,
                                 PatternRewriter &rewriter) const override {
-    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
-    auto resultType = cast<RankedTensorType>(op.getType());
-    AttentionShape s = commonShape(op.getQ(), op.getV(), resultType);
+    AttentionShape s = commonShape(op.getQ(), op.getType(), op.getEffectiveScale());
     int64_t n = op.getGroupSizeAttr().getInt();
     s.groups = op.getQ().getType().getDimSize(2) / n;
     s.queriesPerGroup = s.keysPerGroup = n;
     s.lookback = op.getLookbackAttr().getInt();
     s.causal = op.getCausal();
-    s.scale = op.getEffectiveScale();
-    Buffers bufs;
-    bufs.q = toReadOnlyBuffer(b, b.getLoc(), op.getQ());
-    bufs.k = toReadOnlyBuffer(b, b.getLoc(), op.getK());
-    bufs.v = toReadOnlyBuffer(b, b.getLoc(), op.getV());
-    if (!op.getMemory().empty() && op.getMemoryRowsPerGroup() > 0) {
+    if (!op.getMemory().empty())
       s.memoryRows = op.getMemoryRowsPerGroup();
-      bufs.memK = toReadOnlyBuffer(b, b.getLoc(), op.getMemory()[0]);
-      bufs.memV = toReadOnlyBuffer(b, b.getLoc(), op.getMemory()[1]);
-    }
-    AttentionKernel kernel(s, sizes);
-    rewriter.replaceOp(op, kernel.emit(b, bufs, resultType));
+    replaceWithKernel(rewriter, op, s, sizes,
+                      {op.getQ(), op.getK(), op.getV()}, op.getMemory());
     return success();
   }
 
@@ -765,21 +775,14 @@ struct LatentRouteToVector : OpRewritePattern<LatentRouteOp> {
 
   LogicalResult matchAndRewrite(LatentRouteOp op,
                                 PatternRewriter &rewriter) const override {
-    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
-    auto resultType = cast<RankedTensorType>(op.getType());
-    AttentionShape s = commonShape(op.getQ(), op.getV(), resultType);
+    AttentionShape s = commonShape(op.getQ(), op.getType(), op.getEffectiveScale());
     s.isRoute = true;
     s.groups = op.getGroupsAttr().getInt();
     s.queriesPerGroup = op.getQ().getType().getDimSize(2) / s.groups;
     s.keysPerGroup = op.getK().getType().getDimSize(2) / s.groups;
     s.shift = op.getShiftAttr().getInt();
-    s.scale = op.getEffectiveScale();
-    Buffers bufs;
-    bufs.q = toReadOnlyBuffer(b, b.getLoc(), op.getQ());
-    bufs.k = toReadOnlyBuffer(b, b.getLoc(), op.getK());
-    bufs.v = toReadOnlyBuffer(b, b.getLoc(), op.getV());
-    AttentionKernel kernel(s, sizes);
-    rewriter.replaceOp(op, kernel.emit(b, bufs, resultType));
+    replaceWithKernel(rewriter, op, s, sizes,
+                      {op.getQ(), op.getK(), op.getV()}, {});
     return success();
   }
 
