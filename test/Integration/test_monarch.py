@@ -19,6 +19,9 @@ BLOCKDIAG_CASES = {
     "q70_two_column_groups": ((13,), (2, 70, 16)),
     "q144_rank3": ((2, 3, 7), (2, 144, 17)),
     "q16_exact_rows_193": ((193,), (4, 16, 32)),
+    # Blocks wider than 256 columns are read from x in place (narrower ones
+    # are first copied to a dense stack buffer per work item).
+    "wide_blocks_p300_in_place": ((20,), (2, 20, 300)),
 }
 
 
@@ -52,6 +55,8 @@ MONARCH_CASES = {
     # (256 x 256 x 16 floats) is over 1 MiB, so factor 2 runs column
     # groups outermost.
     "row_chunks_n32k": ((130,), (256, 128, 128), (128, 256, 256)),
+    # A first factor with 300-column blocks: x read in place, not copied.
+    "wide_first_factor_p300": ((11,), (2, 16, 300), (2, 5, 16)),
 }
 
 

@@ -162,7 +162,14 @@ struct Factor1 {
   int64_t hLanes = 0;
   /// Added to the row index when reading x (monarch's row chunks).
   Value xRowOffset;
+  /// When set, the work item's rows of block blk of x, copied to a
+  /// contiguous [rows][p] stack buffer whose row 0 is row `packedRow0`.
+  Value xPacked, packedRow0;
 };
+
+/// Widest block whose rows a work item copies to the stack (96 x 256 f32 =
+/// 96 KiB).
+constexpr int64_t kMaxPackedCols = 256;
 
 /// Rows of the register tile for `nvec` column vectors: about 24
 /// accumulators.
@@ -240,16 +247,19 @@ void factor1Micro(ImplicitLocOpBuilder &b, const Factor1 &f, Value blk, Value r0
   SmallVector<Value> rowIdx, xRow;
   for (int64_t r = 0; r < rr; ++r) {
     rowIdx.push_back(addi(b, r0, r));
-    if (f.xRowOffset)
+    if (f.xPacked)
+      xRow.push_back(arith::SubIOp::create(b, rowIdx.back(), f.packedRow0));
+    else if (f.xRowOffset)
       xRow.push_back(arith::AddIOp::create(b, rowIdx.back(), f.xRowOffset));
     else
       xRow.push_back(rowIdx.back());
   }
-  Value xBase = muli(b, blk, f.p);
+  Value xSource = f.xPacked ? f.xPacked : f.x;
+  Value xBase = f.xPacked ? idx(b, 0) : muli(b, blk, f.p);
   // x rows are N floats apart, so each register tile starts with rr short
   // streams the hardware prefetcher cannot see coming: prefetch the lines
   // of the next row group while this one computes.
-  if (f.p <= kMaxPrefetchCols) {
+  if (!f.xPacked && f.p <= kMaxPrefetchCols) {
     for (int64_t r = 0; r < rr; ++r) {
       Value next = arith::MinUIOp::create(b, addi(b, r0, rr + r),
                                           idx(b, std::max<int64_t>(f.rows - 1, 0)));
@@ -273,7 +283,7 @@ void factor1Micro(ImplicitLocOpBuilder &b, const Factor1 &f, Value blk, Value r0
         Value xCol = arith::AddIOp::create(ib, xBase, i);
         SmallVector<Value> next;
         for (int64_t r = 0; r < rr; ++r) {
-          Value s = memref::LoadOp::create(ib, f.x, ValueRange{xRow[r], xCol});
+          Value s = memref::LoadOp::create(ib, xSource, ValueRange{xRow[r], xCol});
           Value bc = vector::BroadcastOp::create(ib, vt, s);
           for (int64_t v = 0; v < nvec; ++v)
             next.push_back(
@@ -302,7 +312,35 @@ void factor1Micro(ImplicitLocOpBuilder &b, const Factor1 &f, Value blk, Value r0
 }
 
 /// y for rows [row0, row0 + rows) of block blk.
-void factor1Rows(ImplicitLocOpBuilder &b, const Factor1 &f, Value row0, int64_t rows, Value blk) {
+void factor1Rows(ImplicitLocOpBuilder &b, const Factor1 &f0, Value row0, int64_t rows, Value blk) {
+  // x's rows are N floats apart, often a power of two, so the rows of a
+  // register tile (and the next ones being prefetched) share their cache
+  // sets; copying the work item's slice to a dense stack buffer first makes
+  // every later read conflict-free.
+  Factor1 f = f0;
+  if (f.p > 0 && f.p <= kMaxPackedCols) {
+    f.xPacked = memref::AllocaOp::create(
+        b, MemRefType::get({rows, f.p}, b.getF32Type()), b.getI64IntegerAttr(64));
+    f.packedRow0 = row0;
+    Value colBase = muli(b, blk, f.p);
+    int64_t fullCols = f.p - f.p % kLanes;
+    forRange(b, rows, [&](ImplicitLocOpBuilder &rb, Value r) {
+      Value src = arith::AddIOp::create(rb, row0, r);
+      if (f.xRowOffset)
+        src = arith::AddIOp::create(rb, src, f.xRowOffset);
+      for (int64_t c = 0; c < fullCols; c += kLanes)
+        vector::StoreOp::create(
+            rb,
+            vector::LoadOp::create(rb, laneType(rb), f.x,
+                                   ValueRange{src, addi(rb, colBase, c)}),
+            f.xPacked, ValueRange{r, idx(rb, c)});
+      for (int64_t c = fullCols; c < f.p; ++c)
+        memref::StoreOp::create(
+            rb,
+            memref::LoadOp::create(rb, f.x, ValueRange{src, addi(rb, colBase, c)}),
+            f.xPacked, ValueRange{r, idx(rb, c)});
+    });
+  }
   int64_t fullVecs = f.q / kLanes, tail = f.q % kLanes;
   int64_t fullGroups = fullVecs / kVecsPerTile;
   int64_t remVecs = fullVecs % kVecsPerTile + (tail ? 1 : 0);

@@ -15,14 +15,20 @@
 // CHECK: memref.store %{{.+}}, %[[WT]]
 // CHECK: %[[OUT:.+]] = memref.alloc() {alignment = 64 : i64} : memref<15x40xf32>
 // CHECK: scf.parallel (%[[T:.+]], %[[BLK:.+]]) = (%{{.+}}, %{{.+}}) to (%{{.+}}, %{{.+}}) step
-// The next row group's x lines are prefetched (rows are N floats apart).
-// CHECK: %[[NEXT:.+]] = arith.minui %{{.+}}, %{{.+}} : index
-// CHECK: memref.prefetch %[[XB]][%[[NEXT]], %{{.+}}], read, locality<3>, data : memref<15x40xf32>
+// The work item first copies its rows of block blk of x to a dense stack
+// buffer (x's rows are N floats apart and would share cache sets): one
+// vector and four scalars per row for p = 20. No prefetch is then needed.
+// CHECK: %[[XP:.+]] = memref.alloca() {alignment = 64 : i64} : memref<15x20xf32>
+// CHECK: %[[XV:.+]] = vector.load %[[XB]][%{{.+}}, %{{.+}}] : memref<15x40xf32>, vector<16xf32>
+// CHECK: vector.store %[[XV]], %[[XP]]
+// CHECK: %[[XS:.+]] = memref.load %[[XB]]
+// CHECK: memref.store %[[XS]], %[[XP]]
+// CHECK-NOT: memref.prefetch
 // CHECK: %[[ACC:.+]]:24 = scf.for %[[I:.+]] = {{.+}} iter_args({{.+}}) -> (vector<16xf32>,
 // CHECK: %[[PANEL:.+]] = arith.addi %{{.+}}, %{{.+}} : index
 // CHECK: vector.load %[[WT]][%[[BLK]], %[[PANEL]]] : memref<2x640xf32>, vector<16xf32>
 // CHECK: vector.load %[[WT]][%[[BLK]], %{{.+}}] : memref<2x640xf32>, vector<16xf32>
-// CHECK: %[[S:.+]] = memref.load %[[XB]]
+// CHECK: %[[S:.+]] = memref.load %[[XP]]
 // CHECK: %[[BC:.+]] = vector.broadcast %[[S]] : f32 to vector<16xf32>
 // CHECK: vector.fma %{{.+}}, %[[BC]], %{{.+}} : vector<16xf32>
 // CHECK: vector.store %[[ACC]]#0, %[[OUT]]
