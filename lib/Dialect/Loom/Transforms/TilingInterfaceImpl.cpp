@@ -29,6 +29,17 @@ namespace {
 struct RowTile {
   OpFoldResult batch, head, row;
   int64_t batches, heads, rows;
+
+  /// Whether the tile holds every one of the op's `length` query rows.
+  bool coversRows(int64_t length) const {
+    return rows == length &&
+           getConstantIntValue(row) == std::optional<int64_t>(0);
+  }
+  /// The tiled op's result type: the tile's rows, all `valueWidth` columns.
+  RankedTensorType resultType(OpBuilder &b, int64_t valueWidth) const {
+    return RankedTensorType::get({batches, heads, rows, valueWidth},
+                                 b.getF32Type());
+  }
 };
 
 FailureOr<RowTile> staticTile(Operation *op, ArrayRef<OpFoldResult> offsets,
@@ -122,8 +133,7 @@ struct GroupedAttentionTiling
     int64_t length = op.getQ().getType().getDimSize(2);
     int64_t n = op.getGroupSizeAttr().getInt();
     int64_t lookback = op.getLookbackAttr().getInt();
-    bool allRows = tile->rows == length &&
-                   getConstantIntValue(tile->row) == std::optional<int64_t>(0);
+    bool allRows = tile->coversRows(length);
     if (!allRows && lookback != 0)
       return op.emitOpError()
              << "cannot tile query rows with lookback = " << lookback
@@ -145,10 +155,7 @@ struct GroupedAttentionTiling
         operands.push_back(slice(b, loc, v, *tile, memRow, tile->rows / n * f,
                                  result.generatedSlices));
     }
-    auto resultType = RankedTensorType::get(
-        {tile->batches, tile->heads, tile->rows,
-         op.getType().getDimSize(3)},
-        b.getF32Type());
+    RankedTensorType resultType = tile->resultType(b, op.getType().getDimSize(3));
     Operation *tiled = mlir::clone(b, op, TypeRange{resultType}, operands);
     result.tiledOps.push_back(tiled);
     result.tiledValues.push_back(tiled->getResult(0));
@@ -170,8 +177,7 @@ struct LatentRouteTiling
     int64_t shift = op.getShiftAttr().getInt();
     int64_t queries = op.getQ().getType().getDimSize(2) / groups;
     int64_t keys = op.getK().getType().getDimSize(2) / groups;
-    bool allRows = tile->rows == groups * queries &&
-                   getConstantIntValue(tile->row) == std::optional<int64_t>(0);
+    bool allRows = tile->coversRows(groups * queries);
     if (!allRows && shift != 0)
       return op.emitOpError()
              << "cannot tile query rows with shift = " << shift
@@ -194,9 +200,7 @@ struct LatentRouteTiling
               result.generatedSlices),
         slice(b, loc, op.getV(), *tile, keyRow, tileGroups * keys,
               result.generatedSlices)};
-    auto resultType = RankedTensorType::get(
-        {tile->batches, tile->heads, tile->rows, op.getType().getDimSize(3)},
-        b.getF32Type());
+    RankedTensorType resultType = tile->resultType(b, op.getType().getDimSize(3));
     auto tiled = cast<LatentRouteOp>(
         mlir::clone(b, op, TypeRange{resultType}, operands));
     tiled.setGroupsAttr(b.getI64IntegerAttr(tileGroups));
