@@ -1,5 +1,8 @@
 """blockdiag_matmul, monarch and fft_conv, compiled and run, against float64 numpy."""
 
+import ctypes
+
+import loom
 import numpy as np
 import pytest
 
@@ -57,6 +60,11 @@ MONARCH_CASES = {
     "row_chunks_n32k": ((130,), (256, 128, 128), (128, 256, 256)),
     # A first factor with 300-column blocks: x read in place, not copied.
     "wide_first_factor_p300": ((11,), (2, 16, 300), (2, 5, 16)),
+    # Factor 2 sums over i in chunks of 64 through a partial-sum buffer:
+    # r = 80 is one chunk plus a 16-long tail (lane-major h), r = 100 one
+    # plus 36 (row-major h, q = 100).
+    "r80_chunk_and_tail": ((29,), (40, 32, 3), (16, 9, 80)),
+    "r100_chunk_and_tail_row_major_h": ((37,), (16, 100, 4), (16, 13, 100)),
 }
 
 
@@ -67,6 +75,30 @@ def test_monarch(case, rng, cache_dir):
         cache_dir, rng, [lead + (k * p,), (k, q, p), (l, s, r)],
         lambda fb, x, w1, w2: fb.monarch(x, w1, w2), reference.monarch)
     assert_close(out, expected, ATTENTION_TOL)
+
+
+def test_monarch_streaming_stores_need_an_aligned_output(rng, cache_dir):
+    """A result of >= 8 MiB is written with streaming stores, which need
+    64-byte aligned lines: a caller's buffer 4 bytes off that boundary must
+    take the ordinary stores and get the same result, bit for bit."""
+    from loom import ir
+    from loom.runtime import _descriptor
+    shapes = [(130, 32768), (256, 128, 128), (128, 256, 256)]
+    fb = ir.FunctionBuilder("f")
+    fb.ret(fb.monarch(*[fb.arg(s) for s in shapes]))
+    lib = loom.load(loom.compile(ir.module(fb), cache_dir=cache_dir))
+    inputs = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    count = 130 * 32768
+    raw = np.full(count + 32, np.nan, dtype=np.float32)
+    start = (-raw.ctypes.data % 64) // 4 + 1   # 4 bytes past a line start
+    misaligned = raw[start:start + count].reshape(130, 32768)
+    assert misaligned.ctypes.data % 64 == 4
+    lib.f._symbol(*[ctypes.byref(_descriptor(a)) for a in inputs + [misaligned]])
+    assert lib.last_error() is None
+    aligned = lib.f(*inputs)
+    assert aligned.ctypes.data % 64 == 0
+    np.testing.assert_array_equal(misaligned, aligned)
+    assert_close(misaligned, reference.monarch(*inputs), ATTENTION_TOL)
 
 
 def test_reference_monarch_is_p_bd_p_bd():

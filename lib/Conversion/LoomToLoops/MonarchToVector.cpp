@@ -13,7 +13,10 @@
 //     to out[m, c*l + a]. 16 lanes run over a, where both h and out are
 //     contiguous, so the two Monarch permutations are only index algebra;
 //     w2 is packed as w2p[a/16][c][i][a%16]. Register tile: RR rows x CC
-//     output columns c, both operands vectors (no broadcast).
+//     output columns c, both operands vectors (no broadcast); the sum over
+//     i runs in chunks of 64 so one column group's w2 slice stays in L1.
+//     Each line of out is written once, so large results are written with
+//     streaming stores when out is 64-byte aligned (checked at run time).
 //
 // The outermost loop of each factor (and of each weight pack) is one
 // scf.parallel over its work items: (row tile, block) for factor 1, (row
@@ -21,7 +24,8 @@
 // separate (smaller) tiles for the row and column remainders and masked
 // stores for a partial last vector. monarch's intermediate h holds one
 // chunk of rows (<= 8 MiB) at a time; when q and l are multiples of 16 it
-// is stored lane-major, [l/16][rows][r][16], so factor 2 reads contiguous
+// is stored lane-major, [l/16][rows][r+1][16] (one line of padding per
+// row, so rows do not share L1 sets), and factor 2 reads contiguous
 // panels. docs/design.md has the full picture.
 //
 //===----------------------------------------------------------------------===//
@@ -53,14 +57,14 @@ constexpr int64_t kRowsPerTile2 = 4;
 /// Blocks of at most this many input columns prefetch the next row group
 /// of x (longer rows are streams the hardware prefetcher follows).
 constexpr int64_t kMaxPrefetchCols = 256;
-/// Largest packed w2 of one lane group that factor 2 streams from L2 for
-/// every row group (beyond it, column groups go outermost).
-constexpr int64_t kW2PanelBytes = 1 << 20;
+/// Smallest monarch result written with streaming stores.
+constexpr int64_t kStreamOutBytes = 8 << 20;
+/// i's per reduction chunk of factor 2.
+constexpr int64_t kReduceChunk = 64;
 /// Bytes of monarch's intermediate h per chunk of rows.
 constexpr int64_t kHChunkBytes = 8 << 20;
 
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
 
 /// Emits `scf.for iv in [0, n)` (nothing when n == 0, the body inline when
 /// n == 1).
@@ -82,22 +86,22 @@ void forRange(ImplicitLocOpBuilder &b, int64_t n,
 
 /// The one scf.parallel of a factor: work items (row tile t, column block)
 /// over `rows` rows. `body(b, row0, rowsInTile, block)` gets a static row
-/// count: kRowTile, or the remainder for the last tile.
+/// count: rowTile, or the remainder for the last tile.
 void parallelRowTiles(
-    ImplicitLocOpBuilder &b, int64_t rows, int64_t blocks,
+    ImplicitLocOpBuilder &b, int64_t rowTile, int64_t rows, int64_t blocks,
     function_ref<void(ImplicitLocOpBuilder &, Value, int64_t, Value)> body) {
-  int64_t tiles = ceilDiv(rows, kRowTile);
+  int64_t tiles = ceilDiv(rows, rowTile);
   if (tiles == 0 || blocks == 0)
     return;
-  int64_t lastRows = rows - (tiles - 1) * kRowTile;
+  int64_t lastRows = rows - (tiles - 1) * rowTile;
   scf::ParallelOp::create(
       b, ValueRange{idx(b, 0), idx(b, 0)}, ValueRange{idx(b, tiles), idx(b, blocks)},
       ValueRange{idx(b, 1), idx(b, 1)},
       [&](OpBuilder &nb, Location loc, ValueRange ivs) {
         ImplicitLocOpBuilder ib(loc, nb);
         Value t = ivs[0], blk = ivs[1];
-        Value row0 = muli(ib, t, kRowTile);
-        if (tiles == 1 || lastRows == kRowTile) {
+        Value row0 = muli(ib, t, rowTile);
+        if (tiles == 1 || lastRows == rowTile) {
           body(ib, row0, lastRows, blk);
           return;
         }
@@ -112,7 +116,7 @@ void parallelRowTiles(
             },
             [&](OpBuilder &eb, Location el) {
               ImplicitLocOpBuilder bb(el, eb);
-              body(bb, row0, kRowTile, blk);
+              body(bb, row0, rowTile, blk);
               scf::YieldOp::create(bb);
             });
       });
@@ -157,7 +161,7 @@ struct Factor1 {
   Value x, wt, out; // [M, k*p], [k, p*Qp] (see packFactor1), [M, k*q] or h
   int64_t rows = 0, k = 0, p = 0, q = 0;
   /// When nonzero, `out` is monarch's h in the lane-major layout
-  /// [hLanes/16][M][r][16] (hLanes = l, r = k*q/l): y[m, n] with
+  /// [hLanes/16][M][r+1][16] (hLanes = l, r = k*q/l): y[m, n] with
   /// n = i*l + a is stored at out[a/16, m, i, a%16].
   int64_t hLanes = 0;
   /// Added to the row index when reading x (monarch's row chunks).
@@ -367,7 +371,7 @@ void factor1Rows(ImplicitLocOpBuilder &b, const Factor1 &f0, Value row0, int64_t
 void emitFactor1(ImplicitLocOpBuilder &b, const Factor1 &f) {
   // p == 0 needs no special case: the i loop runs zero times and the
   // zero accumulators are stored.
-  parallelRowTiles(b, f.rows, f.k,
+  parallelRowTiles(b, kRowTile, f.rows, f.k,
                    [&](ImplicitLocOpBuilder &ib, Value row0, int64_t rows,
                        Value blk) { factor1Rows(ib, f, row0, rows, blk); });
 }
@@ -379,18 +383,23 @@ void emitFactor1(ImplicitLocOpBuilder &b, const Factor1 &f) {
 struct Factor2 {
   Value h, w2p, out; // [M, r*l], [ceil(l/16), s, r, 16], [M, s*l]
   int64_t rows = 0, l = 0, s = 0, r = 0;
-  /// h is in factor 1's lane-major layout [l/16][M][r][16].
+  /// h is in factor 1's lane-major layout [l/16][M][r+1][16].
   bool laneMajor = false;
   /// Added to the row index when writing out (monarch's row chunks).
   Value outRowOffset;
+  /// i1, true when out's lines may be written with streaming
+  /// (non-temporal, 64-byte aligned) stores; null when never.
+  Value streamOut;
 };
 
-/// w2p[ag, c, i, lane] = w2[ag*16 + lane, c, i], 0 past l.
+/// w2p[ag, c, i, lane] = w2[ag*16 + lane, c, i], 0 past l. The i dim has
+/// one line of padding (r + 1) so that the column panels a register tile
+/// streams side by side do not share L1 sets.
 Value packFactor2(ImplicitLocOpBuilder &b, Value w2, int64_t l, int64_t s,
                   int64_t r) {
   int64_t groups = ceilDiv(l, kLanes);
   Value w2p = memref::AllocOp::create(
-      b, MemRefType::get({groups, s, r, kLanes}, b.getF32Type()),
+      b, MemRefType::get({groups, s, r + 1, kLanes}, b.getF32Type()),
       b.getI64IntegerAttr(64));
   if (groups == 0 || s == 0 || r == 0)
     return w2p;
@@ -419,21 +428,40 @@ Value packFactor2(ImplicitLocOpBuilder &b, Value w2, int64_t l, int64_t s,
   return w2p;
 }
 
+/// Where factor 2's register tile starts from and goes to: out itself, or
+/// the work item's contiguous partial-sum buffer [rows][cc][16] (out's
+/// lines for one lane group are l floats apart in a row and s*l between
+/// rows, so they crowd into a few cache sets and cannot hold partial sums).
+enum class Partial { None, Buffer };
+
 /// acc[rr x cc] for rows r0.., output columns c0.., lanes a0.. (mask: the
-/// valid lanes, or null when all are).
+/// valid lanes, or null when all are), summed over i in [i0, i0 + kc):
+/// starts from zero or from `partial` (rows relative to `partialRow0`),
+/// and ends in `partial` or in out.
 void factor2Micro(ImplicitLocOpBuilder &b, const Factor2 &f, Value ag,
                   Value a0, Value mask, Value r0, int64_t rr, Value c0,
-                  int64_t cc) {
+                  int64_t cc, Value i0, int64_t kc, Value partial,
+                  Value partialRow0, bool fromPartial, bool toPartial) {
   VectorType vt = laneType(b);
   Value zero = arith::ConstantOp::create(b, DenseElementsAttr::get(vt, 0.0f));
-  SmallVector<Value> init(rr * cc, zero);
-  SmallVector<Value> rowIdx, colIdx;
-  for (int64_t q = 0; q < rr; ++q)
+  SmallVector<Value> rowIdx, colIdx, pRow;
+  for (int64_t q = 0; q < rr; ++q) {
     rowIdx.push_back(addi(b, r0, q));
+    if (partial)
+      pRow.push_back(arith::SubIOp::create(b, rowIdx.back(), partialRow0));
+  }
   for (int64_t c = 0; c < cc; ++c)
     colIdx.push_back(addi(b, c0, c));
+  auto partialAt = [&](int64_t q, int64_t c) {
+    return SmallVector<Value, 3>{pRow[q], idx(b, c), idx(b, 0)};
+  };
+  SmallVector<Value> init(rr * cc, zero);
+  if (fromPartial)
+    for (int64_t q = 0; q < rr; ++q)
+      for (int64_t c = 0; c < cc; ++c)
+        init[q * cc + c] = vector::LoadOp::create(b, vt, partial, partialAt(q, c));
   auto loop = scf::ForOp::create(
-      b, idx(b, 0), idx(b, f.r), idx(b, 1), init,
+      b, i0, addi(b, i0, kc), idx(b, 1), init,
       [&](OpBuilder &nb, Location loc, Value i, ValueRange acc) {
         ImplicitLocOpBuilder ib(loc, nb);
         Value hCol = arith::AddIOp::create(ib, muli(ib, i, f.l), a0);
@@ -458,14 +486,45 @@ void factor2Micro(ImplicitLocOpBuilder &b, const Factor2 &f, Value ag,
         }
         scf::YieldOp::create(ib, next);
       });
-  for (int64_t q = 0; q < rr; ++q)
-    for (int64_t c = 0; c < cc; ++c)
-      storeLanes(b, loop.getResult(q * cc + c), f.out,
-                 ValueRange{f.outRowOffset
-                                ? arith::AddIOp::create(b, rowIdx[q], f.outRowOffset)
-                                : rowIdx[q],
-                            arith::AddIOp::create(b, muli(b, colIdx[c], f.l), a0)},
-                 kLanes, mask);
+  auto storeAll = [&](ImplicitLocOpBuilder &sb, bool streaming) {
+    for (int64_t q = 0; q < rr; ++q) {
+      Value outRow = f.outRowOffset
+                         ? arith::AddIOp::create(sb, rowIdx[q], f.outRowOffset)
+                         : rowIdx[q];
+      for (int64_t c = 0; c < cc; ++c) {
+        Value v = loop.getResult(q * cc + c);
+        if (toPartial) {
+          vector::StoreOp::create(sb, v, partial, partialAt(q, c));
+          continue;
+        }
+        SmallVector<Value, 2> at{
+            outRow, arith::AddIOp::create(sb, muli(sb, colIdx[c], f.l), a0)};
+        if (!streaming) {
+          storeLanes(sb, v, f.out, at, kLanes, mask);
+          continue;
+        }
+        auto store = vector::StoreOp::create(sb, v, f.out, at);
+        store.setNontemporal(true);
+        store.setAlignment(64);
+      }
+    }
+  };
+  if (toPartial || !f.streamOut || mask) {
+    storeAll(b, /*streaming=*/false);
+    return;
+  }
+  scf::IfOp::create(
+      b, f.streamOut,
+      [&](OpBuilder &tb, Location tl) {
+        ImplicitLocOpBuilder sb(tl, tb);
+        storeAll(sb, /*streaming=*/true);
+        scf::YieldOp::create(sb);
+      },
+      [&](OpBuilder &eb, Location el) {
+        ImplicitLocOpBuilder sb(el, eb);
+        storeAll(sb, /*streaming=*/false);
+        scf::YieldOp::create(sb);
+      });
 }
 
 void factor2Rows(ImplicitLocOpBuilder &b, const Factor2 &f, Value row0,
@@ -479,41 +538,46 @@ void factor2Rows(ImplicitLocOpBuilder &b, const Factor2 &f, Value row0,
     mask = vector::CreateMaskOp::create(
         b, VectorType::get({kLanes}, b.getI1Type()), ValueRange{n});
   }
-  // Row groups outer when the lane group's packed w2 ([s][r][16]) fits
-  // comfortably in L2: the rr rows' h panels stay in L1 while the w2 panels
-  // stream from L2. Otherwise column groups outer, so one column group's w2
-  // panels ([cc][r][16]) stay cached across the row groups.
-  int64_t fullGroups = f.s / kColsPerTile, rem = f.s % kColsPerTile;
-  auto micro = [&](ImplicitLocOpBuilder &mb, Value r0, int64_t rr, Value c0,
-                   int64_t cc) {
-    factor2Micro(mb, f, ag, a0, mask, r0, rr, c0, cc);
-  };
-  if (f.s * f.r * kLanes * 4 <= kW2PanelBytes) {
-    forRowGroups(b, row0, rows, kRowsPerTile2,
-                 [&](ImplicitLocOpBuilder &rb, Value r0, int64_t rr) {
-                   forRange(rb, fullGroups, [&](ImplicitLocOpBuilder &ib, Value g) {
-                     micro(ib, r0, rr, muli(ib, g, kColsPerTile), kColsPerTile);
+  const int64_t rowsPerTile = kRowsPerTile2, colsPerTile = kColsPerTile;
+  // Column groups outer, row groups inner, the reduction in chunks of kc
+  // i's: one column group's w2 slice ([cc][kc][16]) stays in L1 while the
+  // rows' h slices ([rr][kc][16]) stream from L2.
+  int64_t kc = std::min(f.r, kReduceChunk);
+  int64_t chunks = kc ? f.r / kc : 1, tailK = kc ? f.r % kc : 0;
+  int64_t lastChunk = chunks - 1 + (tailK ? 1 : 0);
+  Value partial;
+  if (lastChunk > 0)
+    partial = memref::AllocaOp::create(
+        b, MemRefType::get({rows, colsPerTile, kLanes}, b.getF32Type()),
+        b.getI64IntegerAttr(64));
+  int64_t fullGroups = f.s / colsPerTile, rem = f.s % colsPerTile;
+  auto columnGroup = [&](ImplicitLocOpBuilder &cb, Value c0, int64_t cc) {
+    auto chunk = [&](ImplicitLocOpBuilder &kb, Value i0, int64_t len,
+                     bool first, bool last) {
+      forRowGroups(kb, row0, rows, rowsPerTile,
+                   [&](ImplicitLocOpBuilder &rb, Value r0, int64_t rr) {
+                     factor2Micro(rb, f, ag, a0, mask, r0, rr, c0, cc, i0, len,
+                                  partial, row0, !first, !last);
                    });
-                   if (rem)
-                     micro(rb, r0, rr, idx(rb, fullGroups * kColsPerTile), rem);
-                 });
-    return;
-  }
-  auto columnGroup = [&](ImplicitLocOpBuilder &ib, Value c0, int64_t cc) {
-    forRowGroups(ib, row0, rows, kRowsPerTile2,
-                 [&](ImplicitLocOpBuilder &rb, Value r0, int64_t rr) {
-                   micro(rb, r0, rr, c0, cc);
-                 });
+    };
+    chunk(cb, idx(cb, 0), kc, /*first=*/true, /*last=*/lastChunk == 0);
+    if (lastChunk == 0)
+      return;
+    int64_t middle = tailK ? chunks - 1 : chunks - 2;
+    forRange(cb, middle, [&](ImplicitLocOpBuilder &ib, Value c) {
+      chunk(ib, muli(ib, addi(ib, c, 1), kc), kc, false, false);
+    });
+    chunk(cb, idx(cb, (middle + 1) * kc), tailK ? tailK : kc, false, true);
   };
   forRange(b, fullGroups, [&](ImplicitLocOpBuilder &ib, Value g) {
-    columnGroup(ib, muli(ib, g, kColsPerTile), kColsPerTile);
+    columnGroup(ib, muli(ib, g, colsPerTile), colsPerTile);
   });
   if (rem)
-    columnGroup(b, idx(b, fullGroups * kColsPerTile), rem);
+    columnGroup(b, idx(b, fullGroups * colsPerTile), rem);
 }
 
 void emitFactor2(ImplicitLocOpBuilder &b, const Factor2 &f) {
-  parallelRowTiles(b, f.rows, ceilDiv(f.l, kLanes),
+  parallelRowTiles(b, kRowTile, f.rows, ceilDiv(f.l, kLanes),
                    [&](ImplicitLocOpBuilder &ib, Value row0, int64_t rows,
                        Value ag) { factor2Rows(ib, f, row0, rows, ag); });
 }
@@ -593,7 +657,7 @@ struct MonarchToVector : OpRewritePattern<MonarchOp> {
                     kRowTile;
     chunk = std::min(chunk, rows);
     // When a 16-vector of factor 1's columns is one lane vector of factor 2
-    // (q and l multiples of 16), h is stored lane-major, [l/16][rows][r][16]:
+    // (q and l multiples of 16), h is stored lane-major, [l/16][rows][r+1][16]:
     // factor 2 then reads each row's panel contiguously instead of 16
     // floats every l.
     f2.laneMajor = f1.q % kLanes == 0 && f2.l % kLanes == 0;
@@ -601,12 +665,24 @@ struct MonarchToVector : OpRewritePattern<MonarchOp> {
       f1.hLanes = f2.l;
       f1.out = memref::AllocOp::create(
           b,
-          MemRefType::get({f2.l / kLanes, chunk, f2.r, kLanes}, b.getF32Type()),
+          MemRefType::get({f2.l / kLanes, chunk, f2.r + 1, kLanes}, b.getF32Type()),
           b.getI64IntegerAttr(64));
     } else {
       f1.out = allocRows(b, chunk, hCols);
     }
     f2.h = f1.out;
+    // Factor 2 writes each of out's lines once, l floats apart: ordinary
+    // stores would read every line for ownership first (scattered misses
+    // no prefetcher follows). Streaming stores skip that read, but need
+    // 64-byte aligned lines, and the caller's buffer may not be aligned;
+    // small results stay in cache for whoever reads them next.
+    int64_t outBytes = rows * f2.s * f2.l * 4;
+    if (f2.l % kLanes == 0 && outBytes >= kStreamOutBytes) {
+      Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, f2.out);
+      Value misaligned = arith::RemUIOp::create(b, base, idx(b, 64));
+      f2.streamOut = arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
+                                           misaligned, idx(b, 0));
+    }
     auto runChunk = [&](ImplicitLocOpBuilder &cb, Value row0, int64_t n) {
       Factor1 c1 = f1;
       Factor2 c2 = f2;

@@ -69,14 +69,15 @@ func.func @blockdiag_row_tiles(%x: tensor<100x128xf32>, %w: tensor<2x64x64xf32>)
 // monarch: factor 1 writes h [M, k*q]; factor 2 reads h[m, i*l + a] and
 // writes out[m, c*l + a] with 16 lanes over a, so both permutations are
 // index algebra: no transpose, no broadcast in factor 2. w2 [l=6, s=5, r=4]
-// is packed as [ceil(l/16)=1, s, r, 16]; l = 6 < 16 lanes, so h loads and
+// is packed as [ceil(l/16)=1, s, r+1, 16] (a line of padding per column
+// panel); l = 6 < 16 lanes, so h loads and
 // out stores are masked with min(16, l - a0) lanes. q = 6 is not a multiple
 // of 16, so h keeps the row-major layout.
 // CHECK-LABEL: func.func @monarch_rectangular
 // CHECK: %[[X2:.+]] = tensor.collapse_shape %arg0 {{\[}}[0, 1], [2]] : tensor<3x5x12xf32> into tensor<15x12xf32>
 // CHECK: memref.alloc() {alignment = 64 : i64} : memref<4x48xf32>
 // CHECK: scf.parallel
-// CHECK: %[[W2P:.+]] = memref.alloc() {alignment = 64 : i64} : memref<1x5x4x16xf32>
+// CHECK: %[[W2P:.+]] = memref.alloc() {alignment = 64 : i64} : memref<1x5x5x16xf32>
 // CHECK: scf.parallel
 // CHECK: %[[OUT:.+]] = memref.alloc() {alignment = 64 : i64} : memref<15x30xf32>
 // CHECK: %[[H:.+]] = memref.alloc() {alignment = 64 : i64} : memref<15x24xf32>
@@ -92,7 +93,7 @@ func.func @blockdiag_row_tiles(%x: tensor<100x128xf32>, %w: tensor<2x64x64xf32>)
 // CHECK: %[[HCOL:.+]] = arith.addi %{{.+}}, %[[A0]]
 // CHECK: %[[HV:.+]] = vector.maskedload %[[H]][%{{.+}}, %[[HCOL]]], %[[MASK]]
 // CHECK-NOT: vector.broadcast
-// CHECK: %[[WV:.+]] = vector.load %[[W2P]][%[[AG]], %{{.+}}, %[[I]], %{{.+}}] : memref<1x5x4x16xf32>, vector<16xf32>
+// CHECK: %[[WV:.+]] = vector.load %[[W2P]][%[[AG]], %{{.+}}, %[[I]], %{{.+}}] : memref<1x5x5x16xf32>, vector<16xf32>
 // CHECK: vector.fma %[[HV]], %[[WV]]
 // CHECK: vector.maskedstore %[[OUT]][%{{.+}}, %{{.+}}], %[[MASK]]
 // CHECK-NOT: linalg.transpose
@@ -106,24 +107,55 @@ func.func @monarch_rectangular(%x: tensor<3x5x12xf32>, %w1: tensor<4x6x3xf32>, %
 // -----
 
 // l = 32 and q = 32: whole lane groups, so factor 2 needs no mask
-// (negative case), and h is lane-major, [l/16][rows][r][16]: factor 1
+// (negative case), and h is lane-major, [l/16][rows][r+1][16]: factor 1
 // stores each 16 columns n = i*l + a.. at h[a/16, m, i, 0], factor 2 reads
 // a row's panel contiguously.
 // CHECK-LABEL: func.func @monarch_square
-// CHECK: %[[H:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2x8x32x16xf32>
+// CHECK: %[[H:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2x8x33x16xf32>
 // CHECK: vector.broadcast
 // CHECK: %[[I:.+]] = arith.divui %[[N:.+]], %{{.+}} : index
 // CHECK: %[[A:.+]] = arith.remui %[[N]], %{{.+}} : index
 // CHECK: %[[AG:.+]] = arith.divui %[[A]], %{{.+}} : index
-// CHECK: vector.store %{{.+}}, %[[H]][%[[AG]], %{{.+}}, %[[I]], %{{.+}}] : memref<2x8x32x16xf32>, vector<16xf32>
+// CHECK: vector.store %{{.+}}, %[[H]][%[[AG]], %{{.+}}, %[[I]], %{{.+}}] : memref<2x8x33x16xf32>, vector<16xf32>
 // CHECK: vector.load %[[H]]
 // CHECK-NOT: vector.create_mask
 // CHECK-NOT: vector.maskedload
 // CHECK-NOT: vector.maskedstore
+// The result (32 KiB) is far below the streaming-store size.
+// CHECK-NOT: nontemporal
 // CHECK: return
 func.func @monarch_square(%x: tensor<8x1024xf32>, %w1: tensor<32x32x32xf32>, %w2: tensor<32x32x32xf32>) -> tensor<8x1024xf32> {
   %0 = loom.monarch %x, %w1, %w2 : tensor<8x1024xf32>, tensor<32x32x32xf32>, tensor<32x32x32xf32> -> tensor<8x1024xf32>
   return %0 : tensor<8x1024xf32>
+}
+
+// -----
+
+// A result of 8 MiB (64 x 32768): factor 2 writes out with streaming
+// stores when the buffer is 64-byte aligned, tested at run time, and with
+// ordinary stores otherwise. r = 128 is two chunks of 64 i's: the first
+// starts from zero and ends in the work item's partial-sum buffer
+// [96 rows][6 columns][16], the second starts from it and ends in out.
+// CHECK-LABEL: func.func @monarch_streaming_chunks
+// CHECK: %[[OUT:.+]] = memref.alloc() {alignment = 64 : i64} : memref<64x32768xf32>
+// CHECK: %[[BASE:.+]] = memref.extract_aligned_pointer_as_index %[[OUT]]
+// CHECK: %[[REM:.+]] = arith.remui %[[BASE]], %{{.+}} : index
+// CHECK: %[[ALIGNED:.+]] = arith.cmpi eq, %[[REM]], %{{.+}} : index
+// CHECK: scf.parallel (%{{.+}}, %[[AG:.+]]) =
+// CHECK: %[[PART:.+]] = memref.alloca() {alignment = 64 : i64} : memref<64x6x16xf32>
+// CHECK: scf.for {{.+}} iter_args
+// CHECK: vector.store %{{.+}}, %[[PART]]
+// CHECK: vector.load %[[PART]]
+// CHECK: scf.for {{.+}} iter_args
+// CHECK: scf.if %[[ALIGNED]] {
+// CHECK: vector.store %{{.+}}, %[[OUT]][%{{.+}}, %{{.+}}] {alignment = 64 : i64, nontemporal = true} : memref<64x32768xf32>, vector<16xf32>
+// CHECK: } else {
+// CHECK-NOT: nontemporal
+// CHECK: vector.store %{{.+}}, %[[OUT]][%{{.+}}, %{{.+}}] : memref<64x32768xf32>, vector<16xf32>
+// CHECK: }
+func.func @monarch_streaming_chunks(%x: tensor<64x32768xf32>, %w1: tensor<128x128x256xf32>, %w2: tensor<128x256x128xf32>) -> tensor<64x32768xf32> {
+  %0 = loom.monarch %x, %w1, %w2 : tensor<64x32768xf32>, tensor<128x128x256xf32>, tensor<128x256x128xf32> -> tensor<64x32768xf32>
+  return %0 : tensor<64x32768xf32>
 }
 
 // -----
