@@ -86,22 +86,22 @@ void forRange(ImplicitLocOpBuilder &b, int64_t n,
 
 /// The one scf.parallel of a factor: work items (row tile t, column block)
 /// over `rows` rows. `body(b, row0, rowsInTile, block)` gets a static row
-/// count: rowTile, or the remainder for the last tile.
+/// count: kRowTile, or the remainder for the last tile.
 void parallelRowTiles(
-    ImplicitLocOpBuilder &b, int64_t rowTile, int64_t rows, int64_t blocks,
+    ImplicitLocOpBuilder &b, int64_t rows, int64_t blocks,
     function_ref<void(ImplicitLocOpBuilder &, Value, int64_t, Value)> body) {
-  int64_t tiles = ceilDiv(rows, rowTile);
+  int64_t tiles = ceilDiv(rows, kRowTile);
   if (tiles == 0 || blocks == 0)
     return;
-  int64_t lastRows = rows - (tiles - 1) * rowTile;
+  int64_t lastRows = rows - (tiles - 1) * kRowTile;
   scf::ParallelOp::create(
       b, ValueRange{idx(b, 0), idx(b, 0)}, ValueRange{idx(b, tiles), idx(b, blocks)},
       ValueRange{idx(b, 1), idx(b, 1)},
       [&](OpBuilder &nb, Location loc, ValueRange ivs) {
         ImplicitLocOpBuilder ib(loc, nb);
         Value t = ivs[0], blk = ivs[1];
-        Value row0 = muli(ib, t, rowTile);
-        if (tiles == 1 || lastRows == rowTile) {
+        Value row0 = muli(ib, t, kRowTile);
+        if (tiles == 1 || lastRows == kRowTile) {
           body(ib, row0, lastRows, blk);
           return;
         }
@@ -116,7 +116,7 @@ void parallelRowTiles(
             },
             [&](OpBuilder &eb, Location el) {
               ImplicitLocOpBuilder bb(el, eb);
-              body(bb, row0, rowTile, blk);
+              body(bb, row0, kRowTile, blk);
               scf::YieldOp::create(bb);
             });
       });
@@ -371,7 +371,7 @@ void factor1Rows(ImplicitLocOpBuilder &b, const Factor1 &f0, Value row0, int64_t
 void emitFactor1(ImplicitLocOpBuilder &b, const Factor1 &f) {
   // p == 0 needs no special case: the i loop runs zero times and the
   // zero accumulators are stored.
-  parallelRowTiles(b, kRowTile, f.rows, f.k,
+  parallelRowTiles(b, f.rows, f.k,
                    [&](ImplicitLocOpBuilder &ib, Value row0, int64_t rows,
                        Value blk) { factor1Rows(ib, f, row0, rows, blk); });
 }
@@ -428,16 +428,13 @@ Value packFactor2(ImplicitLocOpBuilder &b, Value w2, int64_t l, int64_t s,
   return w2p;
 }
 
-/// Where factor 2's register tile starts from and goes to: out itself, or
-/// the work item's contiguous partial-sum buffer [rows][cc][16] (out's
-/// lines for one lane group are l floats apart in a row and s*l between
-/// rows, so they crowd into a few cache sets and cannot hold partial sums).
-enum class Partial { None, Buffer };
-
 /// acc[rr x cc] for rows r0.., output columns c0.., lanes a0.. (mask: the
 /// valid lanes, or null when all are), summed over i in [i0, i0 + kc):
 /// starts from zero or from `partial` (rows relative to `partialRow0`),
-/// and ends in `partial` or in out.
+/// and ends in `partial` or in out. `partial` is the work item's contiguous
+/// partial-sum buffer [rows][cc][16]: out's lines for one lane group are l
+/// floats apart in a row and s*l between rows, so they crowd into a few
+/// cache sets and cannot hold partial sums between chunks.
 void factor2Micro(ImplicitLocOpBuilder &b, const Factor2 &f, Value ag,
                   Value a0, Value mask, Value r0, int64_t rr, Value c0,
                   int64_t cc, Value i0, int64_t kc, Value partial,
@@ -538,7 +535,6 @@ void factor2Rows(ImplicitLocOpBuilder &b, const Factor2 &f, Value row0,
     mask = vector::CreateMaskOp::create(
         b, VectorType::get({kLanes}, b.getI1Type()), ValueRange{n});
   }
-  const int64_t rowsPerTile = kRowsPerTile2, colsPerTile = kColsPerTile;
   // Column groups outer, row groups inner, the reduction in chunks of kc
   // i's: one column group's w2 slice ([cc][kc][16]) stays in L1 while the
   // rows' h slices ([rr][kc][16]) stream from L2.
@@ -548,13 +544,13 @@ void factor2Rows(ImplicitLocOpBuilder &b, const Factor2 &f, Value row0,
   Value partial;
   if (lastChunk > 0)
     partial = memref::AllocaOp::create(
-        b, MemRefType::get({rows, colsPerTile, kLanes}, b.getF32Type()),
+        b, MemRefType::get({rows, kColsPerTile, kLanes}, b.getF32Type()),
         b.getI64IntegerAttr(64));
-  int64_t fullGroups = f.s / colsPerTile, rem = f.s % colsPerTile;
+  int64_t fullGroups = f.s / kColsPerTile, rem = f.s % kColsPerTile;
   auto columnGroup = [&](ImplicitLocOpBuilder &cb, Value c0, int64_t cc) {
     auto chunk = [&](ImplicitLocOpBuilder &kb, Value i0, int64_t len,
                      bool first, bool last) {
-      forRowGroups(kb, row0, rows, rowsPerTile,
+      forRowGroups(kb, row0, rows, kRowsPerTile2,
                    [&](ImplicitLocOpBuilder &rb, Value r0, int64_t rr) {
                      factor2Micro(rb, f, ag, a0, mask, r0, rr, c0, cc, i0, len,
                                   partial, row0, !first, !last);
@@ -570,14 +566,14 @@ void factor2Rows(ImplicitLocOpBuilder &b, const Factor2 &f, Value row0,
     chunk(cb, idx(cb, (middle + 1) * kc), tailK ? tailK : kc, false, true);
   };
   forRange(b, fullGroups, [&](ImplicitLocOpBuilder &ib, Value g) {
-    columnGroup(ib, muli(ib, g, colsPerTile), colsPerTile);
+    columnGroup(ib, muli(ib, g, kColsPerTile), kColsPerTile);
   });
   if (rem)
-    columnGroup(b, idx(b, fullGroups * colsPerTile), rem);
+    columnGroup(b, idx(b, fullGroups * kColsPerTile), rem);
 }
 
 void emitFactor2(ImplicitLocOpBuilder &b, const Factor2 &f) {
-  parallelRowTiles(b, kRowTile, f.rows, ceilDiv(f.l, kLanes),
+  parallelRowTiles(b, f.rows, ceilDiv(f.l, kLanes),
                    [&](ImplicitLocOpBuilder &ib, Value row0, int64_t rows,
                        Value ag) { factor2Rows(ib, f, row0, rows, ag); });
 }
