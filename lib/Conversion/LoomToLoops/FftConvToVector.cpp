@@ -27,8 +27,8 @@
 // real, so the real and imaginary parts of the result are the two rows'
 // outputs. The kernel spectra (one per channel, scaled by 1/L) are
 // computed once per call; the twiddle table w_2h^j (entry h + j), computed
-// in double precision, is a constant memref.global up to L = 2^16 and is
-// filled once per call beyond. Work items are (row pair, channel), one
+// in double precision, is a constant memref.global up to L = 2^16; beyond,
+// it is expanded once per call from two small constant factor tables. Work items are (row pair, channel), one
 // scf.parallel; each owns two heap buffers of L floats. The first forward
 // pass reads the input rows themselves (the causal zero padding is never
 // stored) and the last inverse pass writes the first N outputs straight
@@ -402,30 +402,97 @@ void multiplyBlocks(ImplicitLocOpBuilder &b, const Seq &x, const Seq &k,
   });
 }
 
-/// Largest L whose twiddle table is a compile-time constant (2 x 256 KiB);
-/// longer tables are computed at run time, so that the .so does not carry
-/// 16 MiB of constants for N = 2^20.
+/// Largest L whose twiddle table is a compile-time constant (2 x 256 KiB).
+/// Longer tables are expanded once per call from two small constant
+/// factor tables, so that the .so does not carry 16 MiB of constants for
+/// N = 2^20.
 constexpr int64_t kMaxConstTwiddles = 1 << 16;
 
-/// tw[h + j] = exp(-i pi j / h) for 16 <= h < L, j < h, computed at run
-/// time in double precision.
-void fillTwiddles(ImplicitLocOpBuilder &b, const Seq &tw, int64_t L) {
-  for (int64_t h = kLanes; h < L; h *= 2) {
-    forRange(b, h, 1, [&](ImplicitLocOpBuilder &ib, Value j) {
-      Value jf = arith::SIToFPOp::create(
-          ib, ib.getF64Type(),
-          arith::IndexCastOp::create(ib, ib.getI64Type(), j));
-      Value angle = arith::MulFOp::create(
-          ib, jf, arith::ConstantOp::create(ib, ib.getF64FloatAttr(-M_PI / double(h))));
-      Value re = arith::TruncFOp::create(ib, ib.getF32Type(),
-                                         math::CosOp::create(ib, angle));
-      Value im = arith::TruncFOp::create(ib, ib.getF32Type(),
-                                         math::SinOp::create(ib, angle));
-      Value at = addi(ib, j, h);
-      memref::StoreOp::create(ib, re, tw.re, tw.at(at));
-      memref::StoreOp::create(ib, im, tw.im, tw.at(at));
-    });
+/// A private constant f64 memref.global of the module, values(i) for
+/// i < count (computed here in double precision).
+Value constF64Table(ImplicitLocOpBuilder &b, ModuleOp module, StringRef name,
+                    int64_t count, function_ref<double(int64_t)> values) {
+  auto type = MemRefType::get({count}, b.getF64Type());
+  if (!SymbolTable::lookupSymbolIn(module, name)) {
+    SmallVector<double> v;
+    for (int64_t i = 0; i < count; ++i)
+      v.push_back(values(i));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(module.getBody());
+    memref::GlobalOp::create(
+        b, b.getStringAttr(name), b.getStringAttr("private"), TypeAttr::get(type),
+        DenseElementsAttr::get(RankedTensorType::get({count}, b.getF64Type()),
+                               ArrayRef<double>(v)),
+        b.getUnitAttr(), b.getI64IntegerAttr(64));
   }
+  return memref::GetGlobalOp::create(b, type,
+                                     FlatSymbolRefAttr::get(b.getContext(), name));
+}
+
+/// tw[h + j] = exp(-i pi j / h) for 1 <= h < L, j < h, at run time: every
+/// entry is a power w_L^e (e = j L / 2h < L/2), and e = t S + u splits it
+/// into a product of two compile-time constant tables, w_L^(tS) and w_L^u
+/// (about sqrt(L/2) entries each, f64), multiplied in double precision and
+/// rounded once. One scf.parallel over blocks of the table.
+void fillTwiddles(ImplicitLocOpBuilder &b, ModuleOp module, const Seq &tw,
+                  int64_t L) {
+  int64_t logHalf = llvm::Log2_64(L / 2);
+  int64_t loBits = (logHalf + 1) / 2, loCount = int64_t(1) << loBits;
+  int64_t hiCount = (L / 2) >> loBits;
+  auto angle = [&](int64_t e) { return -2.0 * M_PI * double(e) / double(L); };
+  auto table = [&](StringRef part, int64_t count, int64_t step, bool imag) {
+    std::string name = (Twine("__loom_fft_twiddle_") + part +
+                        (imag ? "_im_" : "_re_") + Twine(L)).str();
+    return constF64Table(b, module, name, count, [&](int64_t i) {
+      return imag ? std::sin(angle(i * step)) : std::cos(angle(i * step));
+    });
+  };
+  Value hiRe = table("hi", hiCount, loCount, false),
+        hiIm = table("hi", hiCount, loCount, true),
+        loRe = table("lo", loCount, 1, false),
+        loIm = table("lo", loCount, 1, true);
+
+  constexpr int64_t kBlock = 1024; // divides L > 2^16
+  scf::ParallelOp::create(
+      b, ValueRange{idx(b, 0)}, ValueRange{idx(b, L / kBlock)},
+      ValueRange{idx(b, 1)}, [&](OpBuilder &nb, Location loc, ValueRange ivs) {
+        ImplicitLocOpBuilder pb(loc, nb);
+        Value base = muli(pb, ivs[0], kBlock);
+        forRange(pb, kBlock, 1, [&](ImplicitLocOpBuilder &ib, Value u) {
+          Value at = arith::AddIOp::create(ib, base, u);
+          // Entry 0 is never read; treat it as entry 1 (h = 1, j = 0).
+          Value i = arith::IndexCastOp::create(
+              ib, ib.getI64Type(), arith::MaxUIOp::create(ib, at, idx(ib, 1)));
+          auto i64 = [&](int64_t v) {
+            return arith::ConstantOp::create(ib, ib.getI64IntegerAttr(v));
+          };
+          // log2 h = 63 - ctlz(i), j = i - h, e = j << (log2(L/2) - log2 h).
+          Value logH = arith::SubIOp::create(
+              ib, i64(63), math::CountLeadingZerosOp::create(ib, i));
+          Value h = arith::ShLIOp::create(ib, i64(1), logH);
+          Value e = arith::ShLIOp::create(
+              ib, arith::SubIOp::create(ib, i, h),
+              arith::SubIOp::create(ib, i64(logHalf), logH));
+          auto toIndex = [&](Value v) {
+            return arith::IndexCastOp::create(ib, ib.getIndexType(), v);
+          };
+          Value t = toIndex(arith::ShRUIOp::create(ib, e, i64(loBits)));
+          Value s = toIndex(arith::AndIOp::create(ib, e, i64(loCount - 1)));
+          Value ar = memref::LoadOp::create(ib, hiRe, ValueRange{t});
+          Value ai = memref::LoadOp::create(ib, hiIm, ValueRange{t});
+          Value br = memref::LoadOp::create(ib, loRe, ValueRange{s});
+          Value bi = memref::LoadOp::create(ib, loIm, ValueRange{s});
+          Value re = arith::SubFOp::create(ib, arith::MulFOp::create(ib, ar, br),
+                                           arith::MulFOp::create(ib, ai, bi));
+          Value im = arith::AddFOp::create(ib, arith::MulFOp::create(ib, ar, bi),
+                                           arith::MulFOp::create(ib, ai, br));
+          auto f32 = ib.getF32Type();
+          memref::StoreOp::create(ib, arith::TruncFOp::create(ib, f32, re), tw.re,
+                                  tw.at(at));
+          memref::StoreOp::create(ib, arith::TruncFOp::create(ib, f32, im), tw.im,
+                                  tw.at(at));
+        });
+      });
 }
 
 /// The same table as a private constant memref.global of the module
@@ -492,7 +559,7 @@ struct FftConvToVector : OpRewritePattern<FftConvOp> {
               {}};
       } else if (L > kLanes) {
         tw = {allocF32(b, {L}), allocF32(b, {L}), {}};
-        fillTwiddles(b, tw, L);
+        fillTwiddles(b, module, tw, L);
       }
 
       VectorType vt = laneType(b);

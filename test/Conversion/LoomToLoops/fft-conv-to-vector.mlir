@@ -130,20 +130,42 @@ func.func @causal_radix2(%u: tensor<2x1x16xf32>, %c: tensor<1x16xf32>) -> tensor
 
 // -----
 
-// L = 2^17 > 2^16: the twiddle table is filled at run time (cos/sin in
-// f64, rounded to f32), one loop per half-span h = 16 ... 2^16, instead of
-// 1 MiB of constants in the .so.
-// CHECK-NOT: memref.global
+// L = 2^17 > 2^16: the twiddle table is expanded at run time from two
+// constant f64 factor tables of 256 entries (w_L^(256 t) and w_L^u), not
+// 1 MiB of constants in the .so: entry i = h + j (h = 2^(63 - ctlz i)) is
+// w_L^e with e = j << (16 - log2 h), the product of hi[e >> 8] and
+// lo[e & 255] in f64, rounded once.
+// CHECK-DAG: memref.global "private" constant @__loom_fft_twiddle_hi_re_131072 : memref<256xf64>
+// CHECK-DAG: memref.global "private" constant @__loom_fft_twiddle_lo_im_131072 : memref<256xf64>
+// CHECK-NOT: memref.global "private" constant @__loom_fft_twiddles_
 // CHECK-LABEL: func.func @causal_runtime_twiddles
 // CHECK: %[[TWR:.+]] = memref.alloc() {alignment = 64 : i64} : memref<131072xf32>
 // CHECK: %[[TWI:.+]] = memref.alloc() {alignment = 64 : i64} : memref<131072xf32>
-// CHECK: scf.for %[[J:.+]] = %{{.+}} to %{{.+}} step
-// CHECK: %[[JF:.+]] = arith.sitofp %{{.+}} : i64 to f64
-// CHECK: %[[ANGLE:.+]] = arith.mulf %[[JF]], %{{.+}} : f64
-// CHECK: %[[COS:.+]] = math.cos %[[ANGLE]] : f64
-// CHECK: arith.truncf %[[COS]] : f64 to f32
-// CHECK: math.sin %[[ANGLE]] : f64
-// CHECK: memref.store %{{.+}}, %[[TWR]]
+// CHECK: %[[HIR:.+]] = memref.get_global @__loom_fft_twiddle_hi_re_131072
+// CHECK: %[[HII:.+]] = memref.get_global @__loom_fft_twiddle_hi_im_131072
+// CHECK: %[[LOR:.+]] = memref.get_global @__loom_fft_twiddle_lo_re_131072
+// CHECK: %[[LOI:.+]] = memref.get_global @__loom_fft_twiddle_lo_im_131072
+// CHECK: scf.parallel (%[[B:.+]]) = (%{{.+}}) to (%c128) step
+// CHECK: scf.for %[[U:.+]] = %{{.+}} to %c1024{{.*}} step
+// CHECK: %[[AT:.+]] = arith.addi %{{.+}}, %[[U]] : index
+// CHECK: %[[I:.+]] = arith.index_cast %{{.+}} : index to i64
+// CHECK: %[[LZ:.+]] = math.ctlz %[[I]] : i64
+// CHECK: %[[LOGH:.+]] = arith.subi %c63_i64, %[[LZ]] : i64
+// CHECK: %[[H:.+]] = arith.shli %c1_i64, %[[LOGH]] : i64
+// CHECK: %[[J:.+]] = arith.subi %[[I]], %[[H]] : i64
+// CHECK: %[[SH:.+]] = arith.subi %c16_i64, %[[LOGH]] : i64
+// CHECK: %[[E:.+]] = arith.shli %[[J]], %[[SH]] : i64
+// CHECK: arith.shrui %[[E]], %c8_i64 : i64
+// CHECK: arith.andi %[[E]], %c255_i64 : i64
+// CHECK: memref.load %[[HIR]]
+// CHECK: memref.load %[[LOI]]
+// CHECK: %[[RE:.+]] = arith.subf %{{.+}}, %{{.+}} : f64
+// CHECK: %[[IM:.+]] = arith.addf %{{.+}}, %{{.+}} : f64
+// CHECK: %[[RE32:.+]] = arith.truncf %[[RE]] : f64 to f32
+// CHECK: memref.store %[[RE32]], %[[TWR]][%[[AT]]]
+// CHECK: %[[IM32:.+]] = arith.truncf %[[IM]] : f64 to f32
+// CHECK: memref.store %[[IM32]], %[[TWI]][%[[AT]]]
+// CHECK-NOT: math.cos
 func.func @causal_runtime_twiddles(%u: tensor<1x65536xf32>, %c: tensor<1x65536xf32>) -> tensor<1x65536xf32> {
   %0 = loom.fft_conv %u, %c : tensor<1x65536xf32>, tensor<1x65536xf32> -> tensor<1x65536xf32>
   return %0 : tensor<1x65536xf32>
