@@ -123,6 +123,13 @@ FFT_CASES = {
     "n64": ((2,), 4, 64),
     "n256_batched": ((2, 2), 2, 256),
     "n1024": ((1,), 2, 1024),
+    # Odd row counts: the last row travels with the next channel's row
+    # (mirror-separated spectra); an odd channel count leaves the last
+    # channel without a partner. One row: kernels transformed per item.
+    "odd_rows_odd_channels": ((5,), 7, 128),
+    "three_rows_one_channel": ((3,), 1, 64),
+    "one_row_even_channels": ((1,), 4, 512),
+    "one_row_odd_channels": ((), 5, 32),
 }
 
 
@@ -138,7 +145,7 @@ def test_fft_conv(case, causal, rng, cache_dir):
 
 
 # Every power of two the suite affords: N = 16 ... 2^16, with odd row counts
-# (the last row pair has one row) and rank-0/1/2 leading dims; few rows at
+# (the last row pairs channels instead) and rank-0/1/2 leading dims; few rows at
 # large N to keep the suite fast.
 FFT_SWEEP = [2 ** e for e in range(4, 17)]
 

@@ -25,14 +25,17 @@
 // Two rows of the same channel travel together as the real and imaginary
 // parts of one complex sequence: the convolution is linear and the kernel
 // real, so the real and imaginary parts of the result are the two rows'
-// outputs. The kernel spectra (one per channel, scaled by 1/L) are
-// computed once per call; the twiddle table w_2h^j (entry h + j), computed
-// in double precision, is a constant memref.global up to L = 2^16; beyond,
-// it is expanded once per call from two small constant factor tables. Work items are (row pair, channel), one
-// scf.parallel; each owns two heap buffers of L floats. The first forward
-// pass reads the input rows themselves (the causal zero padding is never
-// stored) and the last inverse pass writes the first N outputs straight
-// into the result.
+// outputs. The last row of an odd row count pairs two channels instead,
+// and their spectra are told apart in the product by the mirror partner
+// conj(Z[-k]) of every position (multiplyMirrorBlocks); the kernel spectra
+// are computed two channels per transform the same way (once per call, or
+// inside each work item when there is one row). The twiddle table w_2h^j
+// (entry h + j), computed in double precision, is a constant memref.global
+// up to L = 2^16; beyond, it is expanded once per call from two small
+// constant factor tables. Each work item owns one heap buffer of 2L
+// floats. The first forward pass reads the input rows themselves (the
+// causal zero padding is never stored) and the last inverse pass writes
+// the first N outputs straight into the result.
 //
 //===----------------------------------------------------------------------===//
 
@@ -522,9 +525,146 @@ Value constTwiddles(ImplicitLocOpBuilder &b, ModuleOp module, int64_t L,
                                      FlatSymbolRefAttr::get(b.getContext(), name));
 }
 
+/// The spectrum is in bit-reversed order: position p holds X[rev(p)]. The
+/// partner X[-k] of position p > 0 is at 3 * 2^m - 1 - p (2^m <= p <
+/// 2^(m+1)), the mirror image inside the same power-of-two group. Calls
+/// body(P, Pm, mask) for every block of 16 at P with its mirror block Pm
+/// (null when the block is its own mirror): lane l's partner is lane
+/// mask[l] of the mirror block (of the block itself when Pm is null).
+void forMirrorBlocks(
+    ImplicitLocOpBuilder &b, int64_t L,
+    function_ref<void(ImplicitLocOpBuilder &, Value, Value, ArrayRef<int64_t>)>
+        body) {
+  SmallVector<int64_t> inBlock0, reversed;
+  for (int64_t l = 0; l < kLanes; ++l) {
+    int64_t m = l ? llvm::Log2_64(l) : 0;
+    inBlock0.push_back(l ? 3 * (int64_t(1) << m) - 1 - l : 0);
+    reversed.push_back(kLanes - 1 - l);
+  }
+  body(b, idx(b, 0), Value(), inBlock0);
+  if (L > kLanes)
+    body(b, idx(b, kLanes), Value(), reversed);
+  // Groups [G, 2G) of two or more blocks: block G + j pairs with
+  // 2G - 16 - j, lanes reversed.
+  for (int64_t g = 2 * kLanes; g < L; g *= 2)
+    forRange(b, g / 2, kLanes, [&](ImplicitLocOpBuilder &ib, Value j) {
+      Value p = addi(ib, j, g);
+      Value pm = arith::SubIOp::create(ib, idx(ib, 2 * g - kLanes), j);
+      body(ib, p, pm, reversed);
+    });
+}
+
+/// conj(z[mask[l]]) for every lane l.
+Complex conjPermuted(ImplicitLocOpBuilder &b, Complex z, ArrayRef<int64_t> mask) {
+  auto attr = b.getDenseI64ArrayAttr(mask);
+  Value re = vector::ShuffleOp::create(b, z.re, z.re, attr);
+  Value im = vector::ShuffleOp::create(b, z.im, z.im, attr);
+  return {re, arith::NegFOp::create(b, im)};
+}
+
+/// Z = fft(x1 + i x2) of two real sequences holds both spectra:
+/// 2 X1 = Z + conj(Z[-k]) and 2 X2 = -i (Z - conj(Z[-k])). Splits row `z`
+/// of `spec` (in place) into rows c1 (X1) and c2 (X2); `z` carries the 1/2.
+void splitSpectra(ImplicitLocOpBuilder &b, const Seq &spec, Value c1, Value c2,
+                  int64_t L) {
+  Seq s1 = spec, s2 = spec;
+  s1.prefix = {c1};
+  s2.prefix = {c2};
+  forMirrorBlocks(b, L, [&](ImplicitLocOpBuilder &ib, Value p, Value pm,
+                            ArrayRef<int64_t> mask) {
+    Complex zp = loadVec(ib, s1, p);
+    Complex zq = pm ? loadVec(ib, s1, pm) : zp;
+    auto split = [&](Value at, Complex z, Complex partner) {
+      Complex m = conjPermuted(ib, partner, mask);
+      storeVec(ib, s1, at, cadd(ib, z, m));
+      storeVec(ib, s2, at, mulByI(ib, csub(ib, z, m), /*negative=*/true));
+    };
+    split(p, zp, zq);
+    if (pm)
+      split(pm, zq, zp);
+  });
+}
+
+/// Coefficients (A, B) of block `at`, given its mirror partner's lanes.
+using MirrorCoefficients = function_ref<std::pair<Complex, Complex>(
+    ImplicitLocOpBuilder &, Value at, Value partnerAt, ArrayRef<int64_t> mask)>;
+
+/// The middle of the transform for two real rows of different channels
+/// c1, c2 travelling as x = x1 + i x2: forward 16-point blocks Z, then
+/// W = (Z + M) A + (Z - M) B with M = conj(Z[-k]), then the inverse blocks.
+/// With A = K1 / 2 and B = K2 / 2 (the kernel spectra, 1/L included), W is
+/// the spectrum of x1 * k1 + i x2 * k2.
+void multiplyMirrorBlocks(ImplicitLocOpBuilder &b, const Seq &x, int64_t L,
+                          MirrorCoefficients coefficients) {
+  forMirrorBlocks(b, L, [&](ImplicitLocOpBuilder &ib, Value p, Value pm,
+                            ArrayRef<int64_t> mask) {
+    Complex zp = dft16(ib, loadVec(ib, x, p), 1.0);
+    Complex zq = pm ? dft16(ib, loadVec(ib, x, pm), 1.0) : zp;
+    auto multiply = [&](Value at, Value partnerAt, Complex z, Complex partner) {
+      Complex m = conjPermuted(ib, partner, mask);
+      auto [ca, cb] = coefficients(ib, at, partnerAt, mask);
+      Complex w = cadd(ib, cmul(ib, cadd(ib, z, m), ca, false),
+                       cmul(ib, csub(ib, z, m), cb, false));
+      storeVec(ib, x, at, idft16(ib, w));
+    };
+    multiply(p, pm ? pm : p, zp, zq);
+    if (pm)
+      multiply(pm, p, zq, zp);
+  });
+}
+
+/// (A, B) = (K1 / 2, K2 / 2) from rows c1 and c2 of the kernel spectra.
+std::pair<Complex, Complex> halfSpectra(ImplicitLocOpBuilder &b, const Seq &spec,
+                                        Value c1, Value c2, Value at) {
+  Seq k1 = spec, k2 = spec;
+  k1.prefix = {c1};
+  k2.prefix = {c2};
+  Value half = arith::ConstantOp::create(
+      b, DenseElementsAttr::get(laneType(b), 0.5f));
+  auto scale = [&](Complex v) -> Complex {
+    return {arith::MulFOp::create(b, v.re, half),
+            arith::MulFOp::create(b, v.im, half)};
+  };
+  return {scale(loadVec(b, k1, at)), scale(loadVec(b, k2, at))};
+}
+
+/// (A, B) straight from Zk = fft(k1 + i k2) / 4L (not split):
+/// A = Zk + Mk = K1 / 2L, B = -i (Zk - Mk) = K2 / 2L, Mk = conj(Zk[-k]).
+std::pair<Complex, Complex> pairedSpectra(ImplicitLocOpBuilder &b, const Seq &kz,
+                                          Value at, Value partnerAt,
+                                          ArrayRef<int64_t> mask) {
+  Complex k = loadVec(b, kz, at);
+  Complex mk = conjPermuted(b, loadVec(b, kz, partnerAt), mask);
+  return {cadd(b, k, mk), mulByI(b, csub(b, k, mk), /*negative=*/true)};
+}
+
 Value allocF32(ImplicitLocOpBuilder &b, ArrayRef<int64_t> shape) {
   return memref::AllocOp::create(b, MemRefType::get(shape, b.getF32Type()),
                                  b.getI64IntegerAttr(64));
+}
+
+/// A complex buffer of `shape` as one allocation [2, shape...] (real part,
+/// then imaginary part): one heap block instead of two halves the
+/// malloc/free pairs, and glibc's adaptive thresholds then keep a
+/// repeated call's block on the heap instead of trimming it and
+/// page-faulting it back on every call.
+Seq allocComplex(ImplicitLocOpBuilder &b, ArrayRef<int64_t> shape) {
+  SmallVector<int64_t> full{2};
+  full.append(shape.begin(), shape.end());
+  Value buf = allocF32(b, full);
+  auto half = [&](int64_t part) -> Value {
+    SmallVector<OpFoldResult> offsets(full.size(), b.getIndexAttr(0)), sizes,
+        strides(full.size(), b.getIndexAttr(1));
+    offsets[0] = b.getIndexAttr(part);
+    sizes.push_back(b.getIndexAttr(1));
+    for (int64_t d : shape)
+      sizes.push_back(b.getIndexAttr(d));
+    auto type = memref::SubViewOp::inferRankReducedResultType(
+        shape, cast<MemRefType>(buf.getType()), offsets, sizes, strides);
+    return memref::SubViewOp::create(b, cast<MemRefType>(type), buf, offsets,
+                                     sizes, strides);
+  };
+  return {half(0), half(1), {}};
 }
 
 struct FftConvToVector : OpRewritePattern<FftConvOp> {
@@ -565,93 +705,173 @@ struct FftConvToVector : OpRewritePattern<FftConvOp> {
       VectorType vt = laneType(b);
       Value zeroVec = arith::ConstantOp::create(b, DenseElementsAttr::get(vt, 0.0f));
       Complex zero{zeroVec, zeroVec};
+      int64_t channelPairs = (channels + 1) / 2;
 
-      // Kernel spectra, [C, L], scaled by 1/L. The first stage reads the
-      // kernel row itself; positions >= N (causal padding) are zeros.
-      Seq spec{allocF32(b, {channels, L}), allocF32(b, {channels, L}), {}};
-      scf::ParallelOp::create(
-          b, ValueRange{idx(b, 0)}, ValueRange{idx(b, channels)},
-          ValueRange{idx(b, 1)}, [&](OpBuilder &nb, Location loc, ValueRange ivs) {
-            ImplicitLocOpBuilder ib(loc, nb);
-            Seq k = spec;
-            k.prefix = {ivs[0]};
-            auto loadKernel = [&](ImplicitLocOpBuilder &lb, Value i,
-                                  int64_t off) -> Complex {
-              if (off >= n)
-                return zero;
-              return {vector::LoadOp::create(lb, vt, kernel, ValueRange{ivs[0], i}),
-                      zeroVec};
-            };
-            if (L > kLanes) {
-              forwardStages(ib, k, tw, L, loadKernel);
-            } else {
-              Value c0 = idx(ib, 0);
-              storeVec(ib, k, c0, loadKernel(ib, c0, 0));
-            }
-            forwardBlocks(ib, k, L, 1.0 / double(L));
-          });
+      // The second sequence of a pair may not exist (odd row or channel
+      // count): it reads a clamped index, selects zeros and stores under an
+      // empty mask, without a branch.
+      struct Partner {
+        Value index, has, mask;
+      };
+      auto partner = [&](ImplicitLocOpBuilder &ib, Value second,
+                         int64_t count) -> Partner {
+        Value has = arith::CmpIOp::create(ib, arith::CmpIPredicate::ult, second,
+                                          idx(ib, count));
+        Value lanes =
+            arith::SelectOp::create(ib, has, idx(ib, kLanes), idx(ib, 0));
+        return {arith::MinUIOp::create(ib, second, idx(ib, count - 1)), has,
+                vector::CreateMaskOp::create(
+                    ib, VectorType::get({kLanes}, ib.getI1Type()),
+                    ValueRange{lanes})};
+      };
 
-      // Work items: (row pair, channel). The first forward stage reads the
-      // two rows of u (zeros past N), the last inverse stage writes the two
-      // rows of the result (nothing past N).
-      int64_t pairs = (rows + 1) / 2;
-      scf::ParallelOp::create(
-          b, ValueRange{idx(b, 0), idx(b, 0)},
-          ValueRange{idx(b, pairs), idx(b, channels)},
-          ValueRange{idx(b, 1), idx(b, 1)},
-          [&](OpBuilder &nb, Location loc, ValueRange ivs) {
-            ImplicitLocOpBuilder ib(loc, nb);
-            Value c = ivs[1];
-            Value m0 = arith::MulIOp::create(ib, ivs[0], idx(ib, 2));
-            Value m1 = addi(ib, m0, 1);
-            // An odd row count leaves the last pair's second row empty: it
-            // reads a clamped row, selects zeros, and stores under an empty
-            // mask.
-            Value has, mask;
-            if (rows % 2) {
-              has = arith::CmpIOp::create(ib, arith::CmpIPredicate::ult, m1,
-                                          idx(ib, rows));
-              m1 = arith::MinUIOp::create(ib, m1, idx(ib, rows - 1));
-              Value lanes = arith::SelectOp::create(ib, has, idx(ib, kLanes),
-                                                    idx(ib, 0));
-              mask = vector::CreateMaskOp::create(
-                  ib, VectorType::get({kLanes}, ib.getI1Type()), ValueRange{lanes});
-            }
-            auto loadRows = [&](ImplicitLocOpBuilder &lb, Value i,
-                                int64_t off) -> Complex {
-              if (off >= n)
-                return zero;
-              Value re = vector::LoadOp::create(lb, vt, u, ValueRange{m0, c, i});
-              Value im = vector::LoadOp::create(lb, vt, u, ValueRange{m1, c, i});
-              if (has)
-                im = arith::SelectOp::create(lb, has, im, zeroVec);
-              return {re, im};
-            };
-            auto storeRows = [&](ImplicitLocOpBuilder &sb, Value i, int64_t off,
-                                 Complex v) {
-              if (off >= n)
-                return;
-              vector::StoreOp::create(sb, v.re, out, ValueRange{m0, c, i});
-              if (mask)
-                vector::MaskedStoreOp::create(sb, out, ValueRange{m1, c, i}, mask,
-                                              v.im);
-              else
-                vector::StoreOp::create(sb, v.im, out, ValueRange{m1, c, i});
-            };
-            Seq x{allocF32(ib, {L}), allocF32(ib, {L}), {}};
-            Seq k = spec;
-            k.prefix = {c};
-            if (L > kLanes) {
-              forwardStages(ib, x, tw, L, loadRows);
-              multiplyBlocks(ib, x, k, L);
-              inverseStages(ib, x, tw, L, storeRows);
-            } else {
-              Value c0 = idx(ib, 0);
-              storeVec(ib, x, c0, loadRows(ib, c0, 0));
-              multiplyBlocks(ib, x, k, L);
-              storeRows(ib, c0, 0, loadVec(ib, x, c0));
-            }
-          });
+      // fft(k[c1] + i k[c2]) * scale into `k` (blocks included); zeros for
+      // the second kernel when `has` is false. The first stage reads the
+      // kernel rows themselves; positions >= N (causal padding) are zeros.
+      auto transformKernels = [&](ImplicitLocOpBuilder &ib, const Seq &k,
+                                  Value c1, Value c2, Value has, double scale) {
+        auto loadKernels = [&](ImplicitLocOpBuilder &lb, Value i,
+                               int64_t off) -> Complex {
+          if (off >= n)
+            return zero;
+          Value re = vector::LoadOp::create(lb, vt, kernel, ValueRange{c1, i});
+          Value im = vector::LoadOp::create(lb, vt, kernel, ValueRange{c2, i});
+          if (has)
+            im = arith::SelectOp::create(lb, has, im, zeroVec);
+          return {re, im};
+        };
+        if (L > kLanes) {
+          forwardStages(ib, k, tw, L, loadKernels);
+        } else {
+          Value c0 = idx(ib, 0);
+          storeVec(ib, k, c0, loadKernels(ib, c0, 0));
+        }
+        forwardBlocks(ib, k, L, scale);
+      };
+
+      // Kernel spectra, [2 * channelPairs, L], scaled by 1/L, when more
+      // than one row uses them: the kernels of channels 2p and 2p + 1 are
+      // transformed together as one complex sequence and split
+      // (splitSpectra); an odd channel count transforms the last kernel
+      // with zeros and splits nothing but rounding into the spare row.
+      Seq spec;
+      if (rows > 1) {
+        spec = allocComplex(b, {2 * channelPairs, L});
+        scf::ParallelOp::create(
+            b, ValueRange{idx(b, 0)}, ValueRange{idx(b, channelPairs)},
+            ValueRange{idx(b, 1)}, [&](OpBuilder &nb, Location loc, ValueRange ivs) {
+              ImplicitLocOpBuilder ib(loc, nb);
+              Value c1 = muli(ib, ivs[0], 2), c2 = addi(ib, c1, 1);
+              Partner second;
+              if (channels % 2)
+                second = partner(ib, c2, channels);
+              Seq k = spec;
+              k.prefix = {c1};
+              transformKernels(ib, k, c1, second.index ? second.index : c2,
+                               second.has, 0.5 / double(L));
+              splitSpectra(ib, spec, c1, c2, L);
+            });
+      }
+
+      // One work item: sequences (m1, c1) and (m2, c2) of u as the real and
+      // imaginary parts of x. The first forward stage reads them (zeros
+      // past N), `middle` multiplies the spectra, the last inverse stage
+      // writes the same two sequences of the result (nothing past N).
+      auto transformPair = [&](ImplicitLocOpBuilder &ib, Value m1, Value c1,
+                               Value m2, Value c2, Partner second,
+                               function_ref<void(ImplicitLocOpBuilder &, const Seq &)>
+                                   middle) {
+        Value m2In = m2, c2In = c2;
+        if (second.index)
+          (m2 == m1 ? c2In : m2In) = second.index;
+        auto loadRows = [&](ImplicitLocOpBuilder &lb, Value i,
+                            int64_t off) -> Complex {
+          if (off >= n)
+            return zero;
+          Value re = vector::LoadOp::create(lb, vt, u, ValueRange{m1, c1, i});
+          Value im = vector::LoadOp::create(lb, vt, u, ValueRange{m2In, c2In, i});
+          if (second.has)
+            im = arith::SelectOp::create(lb, second.has, im, zeroVec);
+          return {re, im};
+        };
+        auto storeRows = [&](ImplicitLocOpBuilder &sb, Value i, int64_t off,
+                             Complex v) {
+          if (off >= n)
+            return;
+          vector::StoreOp::create(sb, v.re, out, ValueRange{m1, c1, i});
+          if (second.mask)
+            vector::MaskedStoreOp::create(sb, out, ValueRange{m2In, c2In, i},
+                                          second.mask, v.im);
+          else
+            vector::StoreOp::create(sb, v.im, out, ValueRange{m2In, c2In, i});
+        };
+        Seq x = allocComplex(ib, {L});
+        if (L > kLanes) {
+          forwardStages(ib, x, tw, L, loadRows);
+          middle(ib, x);
+          inverseStages(ib, x, tw, L, storeRows);
+        } else {
+          Value c0 = idx(ib, 0);
+          storeVec(ib, x, c0, loadRows(ib, c0, 0));
+          middle(ib, x);
+          storeRows(ib, c0, 0, loadVec(ib, x, c0));
+        }
+      };
+
+      // Work items (row pair, channel): rows 2p and 2p + 1 of a channel
+      // share its kernel, so the spectra multiply plainly.
+      if (int64_t pairs = rows / 2) {
+        scf::ParallelOp::create(
+            b, ValueRange{idx(b, 0), idx(b, 0)},
+            ValueRange{idx(b, pairs), idx(b, channels)},
+            ValueRange{idx(b, 1), idx(b, 1)},
+            [&](OpBuilder &nb, Location loc, ValueRange ivs) {
+              ImplicitLocOpBuilder ib(loc, nb);
+              Value c = ivs[1];
+              Value m1 = muli(ib, ivs[0], 2);
+              transformPair(ib, m1, c, addi(ib, m1, 1), c, Partner{},
+                            [&](ImplicitLocOpBuilder &mb, const Seq &x) {
+                              Seq k = spec;
+                              k.prefix = {c};
+                              multiplyBlocks(mb, x, k, L);
+                            });
+            });
+      }
+      // The last row of an odd row count (every row when B = 1): channels
+      // 2p and 2p + 1 travel together and the spectra are separated in
+      // the product (multiplyMirrorBlocks), so no transform is half empty.
+      // With a single row every kernel spectrum has one user, so the work
+      // item transforms its kernel pair itself (no [C, L] spectra buffer).
+      if (rows % 2) {
+        scf::ParallelOp::create(
+            b, ValueRange{idx(b, 0)}, ValueRange{idx(b, channelPairs)},
+            ValueRange{idx(b, 1)}, [&](OpBuilder &nb, Location loc, ValueRange ivs) {
+              ImplicitLocOpBuilder ib(loc, nb);
+              Value m = idx(ib, rows - 1);
+              Value c1 = muli(ib, ivs[0], 2), c2 = addi(ib, c1, 1);
+              Partner second;
+              if (channels % 2)
+                second = partner(ib, c2, channels);
+              Seq kz;
+              if (rows == 1) {
+                kz = allocComplex(ib, {L});
+                transformKernels(ib, kz, c1, second.index ? second.index : c2,
+                                 second.has, 0.25 / double(L));
+              }
+              transformPair(
+                  ib, m, c1, m, c2, second,
+                  [&](ImplicitLocOpBuilder &mb, const Seq &x) {
+                    multiplyMirrorBlocks(
+                        mb, x, L,
+                        [&](ImplicitLocOpBuilder &cb, Value at, Value partnerAt,
+                            ArrayRef<int64_t> mask) {
+                          return rows == 1
+                                     ? pairedSpectra(cb, kz, at, partnerAt, mask)
+                                     : halfSpectra(cb, spec, c1, c2, at);
+                        });
+                  });
+            });
+      }
     }
 
     Value result = bufferization::ToTensorOp::create(

@@ -5,13 +5,6 @@
 // global, computed in double precision at compile time.
 // CHECK-DAG: memref.global "private" constant @__loom_fft_twiddles_im_64 : memref<64xf32> = dense<{{\[}}0.000000e+00,
 // CHECK-DAG: memref.global "private" constant @__loom_fft_twiddles_re_64 : memref<64xf32> = dense<{{\[}}0.000000e+00,
-// Kernel spectra [C, L] come first, one scf.parallel over channels: the
-// DIF stages h = 32, 16 as one radix-4 pass (butterflies over 16 lanes,
-// twiddles w_64^j and w_32^j from the table, w^3j their product) that
-// reads the kernel row itself (x2 = x3 = 0: the padding is never stored),
-// then the 16-point DFT of each block of 16 inside one vector: four
-// radix-2 stages of lane distance 8, 4, 2, 1, each a lane shuffle and
-// per-lane constants.
 // CHECK-LABEL: func.func @causal
 // CHECK-DAG: %[[U:.+]] = bufferization.to_buffer %arg0 read_only : tensor<2x3x32xf32> to memref<2x3x32xf32>
 // CHECK-DAG: %[[K:.+]] = bufferization.to_buffer %arg1 read_only : tensor<3x32xf32> to memref<3x32xf32>
@@ -19,26 +12,56 @@
 // CHECK: %[[TWR:.+]] = memref.get_global @__loom_fft_twiddles_re_64 : memref<64xf32>
 // CHECK: %[[TWI:.+]] = memref.get_global @__loom_fft_twiddles_im_64 : memref<64xf32>
 // CHECK-NOT: math.cos
-// CHECK: %[[SR:.+]] = memref.alloc() {alignment = 64 : i64} : memref<3x64xf32>
-// CHECK: %[[SI:.+]] = memref.alloc() {alignment = 64 : i64} : memref<3x64xf32>
-// CHECK: scf.parallel (%[[C:.+]]) =
-// Radix-4 DIF pass: x0, x1 from the kernel row at +0, +16; outputs at
-// +0, +16, +32, +48.
-// CHECK: %[[X0:.+]] = vector.load %[[K]][%[[C]], %[[I0:.+]]] : memref<3x32xf32>, vector<16xf32>
-// CHECK: %[[X1:.+]] = vector.load %[[K]][%[[C]], %[[I1:.+]]] : memref<3x32xf32>, vector<16xf32>
+// Kernel spectra: one allocation [2 (re, im), 4 (channels, padded to
+// pairs), 64]. One scf.parallel over channel pairs: kernels c1 = 2p and
+// c2 = 2p + 1 are the real and imaginary parts of one transform; c2 = 3
+// does not exist, so it reads a clamped row and selects zeros.
+// CHECK: %[[SPEC:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2x4x64xf32>
+// CHECK: %[[SR:.+]] = memref.subview %[[SPEC]][0, 0, 0] [1, 4, 64] [1, 1, 1]
+// CHECK: %[[SI:.+]] = memref.subview %[[SPEC]][1, 0, 0] [1, 4, 64] [1, 1, 1]
+// CHECK: scf.parallel (%[[CP:.+]]) = (%{{.+}}) to (%c2) step
+// CHECK: %[[C1:.+]] = arith.muli %[[CP]], %{{.+}} : index
+// CHECK: %[[C2:.+]] = arith.addi %[[C1]], %{{.+}} : index
+// CHECK: %[[HAS:.+]] = arith.cmpi ult, %[[C2]], %c3{{.*}} : index
+// CHECK: %[[C2C:.+]] = arith.minui %[[C2]], %{{.+}} : index
+// The DIF stages h = 32, 16 as one radix-4 pass (butterflies over 16
+// lanes, twiddles w_64^j and w_32^j from the table, w^3j their product)
+// read the kernel rows themselves (x2 = x3 = 0: the padding is never
+// stored).
+// CHECK: vector.load %[[K]][%[[C1]], %[[I0:.+]]] : memref<3x32xf32>, vector<16xf32>
+// CHECK: %[[V:.+]] = vector.load %[[K]][%[[C2C]], %[[I0]]] : memref<3x32xf32>, vector<16xf32>
+// CHECK: arith.select %[[HAS]], %[[V]], %{{.+}} : vector<16xf32>
 // CHECK: vector.load %[[TWR]]
 // CHECK: vector.load %[[TWR]]
-// CHECK: vector.store %{{.+}}, %[[SR]][%[[C]], %[[I0]]]
-// CHECK: vector.store %{{.+}}, %[[SR]][%[[C]], %[[I1]]]
-// CHECK: vector.store %{{.+}}, %[[SR]][%[[C]], %{{.+}}]
-// CHECK: vector.store %{{.+}}, %[[SR]][%[[C]], %{{.+}}]
-// Blocks of 16: one vector each, partners by lane shuffles.
-// CHECK: %[[BR:.+]] = vector.load %[[SR]][%[[C]], %{{.+}}] : memref<3x64xf32>, vector<16xf32>
+// CHECK: vector.store %{{.+}}, %[[SR]][%[[C1]], %[[I0]]]
+// CHECK: vector.store %{{.+}}, %[[SI]][%[[C1]], %[[I0]]]
+// Then the 16-point DFT of each block of 16 inside one vector: four
+// radix-2 stages of lane distance 8, 4, 2, 1, each a lane shuffle and
+// per-lane constants.
+// CHECK: %[[BR:.+]] = vector.load %[[SR]][%[[C1]], %{{.+}}]
 // CHECK: vector.shuffle %[[BR]], %[[BR]] [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7]
 // CHECK: vector.shuffle %{{.+}} [4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11]
 // CHECK: vector.shuffle %{{.+}} [2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13]
 // CHECK: vector.shuffle %{{.+}} [1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14]
 // CHECK-NOT: vector.broadcast
+// The split, in place: the spectrum is in bit-reversed order, and the
+// partner -k of position p lies at the mirror image of p in its group
+// [2^m, 2^(m+1)): inside block 0 for p < 16, lanes reversed in block 16,
+// blocks 32 and 48 for each other. K1 = Z + conj(Z[-k]) to row c1,
+// K2 = -i (Z - conj(Z[-k])) to row c2 (the 1/2 is in the blocks' scale).
+// CHECK: %[[Z0:.+]] = vector.load %[[SR]][%[[C1]], %c0{{.*}}]
+// CHECK: vector.shuffle %[[Z0]], %[[Z0]] [0, 1, 3, 2, 7, 6, 5, 4, 15, 14, 13, 12, 11, 10, 9, 8]
+// CHECK: vector.store %{{.+}}, %[[SR]][%[[C1]], %c0{{.*}}]
+// CHECK: vector.store %{{.+}}, %[[SR]][%[[C2]], %c0{{.*}}]
+// CHECK: %[[Z16:.+]] = vector.load %[[SR]][%[[C1]], %c16{{.*}}]
+// CHECK: vector.shuffle %[[Z16]], %[[Z16]] [15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0]
+// CHECK: vector.store %{{.+}}, %[[SR]][%[[C2]], %c16{{.*}}]
+// CHECK: %[[ZP:.+]] = vector.load %[[SR]][%[[C1]], %[[BP:.+]]] :
+// CHECK: %[[ZQ:.+]] = vector.load %[[SR]][%[[C1]], %[[BQ:.+]]] :
+// CHECK: vector.shuffle %[[ZQ]], %[[ZQ]] [15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0]
+// CHECK: vector.store %{{.+}}, %[[SR]][%[[C2]], %[[BP]]]
+// CHECK: vector.shuffle %[[ZP]], %[[ZP]] [15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0]
+// CHECK: vector.store %{{.+}}, %[[SR]][%[[C2]], %[[BQ]]]
 // CHECK: scf.reduce
 // Work items (row pair, channel), each with its own buffers of L floats.
 // The first pass reads rows m0 and m0 + 1 of u as the real and imaginary
@@ -46,8 +69,8 @@
 // CHECK: scf.parallel (%[[P:.+]], %[[CH:.+]]) =
 // CHECK: %[[M0:.+]] = arith.muli %[[P]], %{{.+}} : index
 // CHECK: %[[M1:.+]] = arith.addi %[[M0]], %{{.+}} : index
-// CHECK: %[[XR:.+]] = memref.alloc() {alignment = 64 : i64} : memref<64xf32>
-// CHECK: %[[XI:.+]] = memref.alloc() {alignment = 64 : i64} : memref<64xf32>
+// CHECK: %[[X:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2x64xf32>
+// CHECK: %[[XR:.+]] = memref.subview %[[X]][0, 0] [1, 64] [1, 1]
 // CHECK-NOT: scf.if
 // CHECK: vector.load %[[U]][%[[M0]], %[[CH]], %{{.+}}] : memref<2x3x32xf32>, vector<16xf32>
 // CHECK: vector.load %[[U]][%[[M1]], %[[CH]], %{{.+}}] : memref<2x3x32xf32>, vector<16xf32>
@@ -78,27 +101,76 @@ func.func @causal(%u: tensor<2x3x32xf32>, %c: tensor<3x32xf32>) -> tensor<2x3x32
 // -----
 
 // Circular, N = L = 16: one 16-point block, no radix-2 stage and so no
-// twiddle (negative case). Three rows: the second row of the last pair
-// does not exist, so it reads a clamped row whose values are replaced by
-// zeros, and its store has an empty mask.
-// CHECK-LABEL: func.func @circular_odd_rows
+// twiddle (negative case). Three rows, three channels: rows 0 and 1 form
+// pairs of the same channel (plain product with the spectrum); the last
+// row pairs channels 2p and 2p + 1 instead, and channel 3 does not exist,
+// so it reads a clamped channel whose values are replaced by zeros, and
+// its store has an empty mask.
+// CHECK-LABEL: func.func @circular_odd_rows_odd_channels
 // CHECK-NOT: memref.get_global
 // CHECK-NOT: math.cos
-// CHECK: scf.parallel (%[[P:.+]], %[[CH:.+]]) =
-// CHECK: %[[M1:.+]] = arith.addi %{{.+}}, %{{.+}} : index
-// CHECK: %[[HAS:.+]] = arith.cmpi ult, %[[M1]], %{{.+}} : index
-// CHECK: %[[M1C:.+]] = arith.minui %[[M1]], %{{.+}} : index
+// CHECK: %[[OUT:.+]] = memref.alloc() {alignment = 64 : i64} : memref<3x3x16xf32>
+// CHECK: %[[SPEC:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2x4x16xf32>
+// CHECK: %[[SR:.+]] = memref.subview %[[SPEC]][0, 0, 0]
+// CHECK: scf.parallel
+// CHECK: scf.reduce
+// CHECK: scf.parallel (%[[P:.+]], %[[CH:.+]]) = (%{{.+}}, %{{.+}}) to (%c1{{.*}}, %c3{{.*}})
+// CHECK-NOT: arith.select
+// CHECK: vector.load %[[SR]][%[[CH]], %{{.+}}]
+// CHECK-NOT: vector.maskedstore
+// CHECK: scf.reduce
+// CHECK: scf.parallel (%[[CP:.+]]) = (%{{.+}}) to (%c2{{.*}})
+// CHECK: %[[C1:.+]] = arith.muli %[[CP]], %{{.+}} : index
+// CHECK: %[[C2:.+]] = arith.addi %[[C1]], %{{.+}} : index
+// CHECK: %[[HAS:.+]] = arith.cmpi ult, %[[C2]], %{{.+}} : index
 // CHECK: %[[LANES:.+]] = arith.select %[[HAS]], %{{.+}}, %{{.+}} : index
+// CHECK: %[[C2C:.+]] = arith.minui %[[C2]], %{{.+}} : index
 // CHECK: %[[MASK:.+]] = vector.create_mask %[[LANES]] : vector<16xi1>
 // CHECK-NOT: scf.if
-// CHECK: %[[V:.+]] = vector.load %{{.+}}[%[[M1C]], %[[CH]], %{{.+}}] : memref<3x2x16xf32>, vector<16xf32>
+// CHECK: vector.load %{{.+}}[%[[ROW:.+]], %[[C1]], %{{.+}}] : memref<3x3x16xf32>, vector<16xf32>
+// CHECK: %[[V:.+]] = vector.load %{{.+}}[%[[ROW]], %[[C2C]], %{{.+}}] : memref<3x3x16xf32>, vector<16xf32>
 // CHECK: arith.select %[[HAS]], %[[V]], %{{.+}} : vector<16xf32>
-// CHECK: vector.shuffle
-// CHECK: vector.maskedstore %{{.+}}[%[[M1C]], %[[CH]], %{{.+}}], %[[MASK]], %{{.+}} : memref<3x2x16xf32>, vector<16xi1>, vector<16xf32>
-// CHECK: tensor.expand_shape
-func.func @circular_odd_rows(%u: tensor<3x1x2x16xf32>, %c: tensor<2x16xf32>) -> tensor<3x1x2x16xf32> {
-  %0 = loom.fft_conv %u, %c causal = false : tensor<3x1x2x16xf32>, tensor<2x16xf32> -> tensor<3x1x2x16xf32>
-  return %0 : tensor<3x1x2x16xf32>
+// The product separates the two channels' spectra with the mirror lanes
+// conj(Z[-k]) and the spectra of both channels (1/2 each).
+// CHECK: vector.shuffle %{{.+}} [0, 1, 3, 2, 7, 6, 5, 4, 15, 14, 13, 12, 11, 10, 9, 8]
+// CHECK: vector.load %[[SR]][%[[C1]], %{{.+}}]
+// CHECK: vector.load %[[SR]][%[[C2]], %{{.+}}]
+// CHECK: vector.store %{{.+}}, %[[OUT]][%[[ROW]], %[[C1]], %{{.+}}] : memref<3x3x16xf32>, vector<16xf32>
+// CHECK: vector.maskedstore %[[OUT]][%[[ROW]], %[[C2C]], %{{.+}}], %[[MASK]], %{{.+}} : memref<3x3x16xf32>, vector<16xi1>, vector<16xf32>
+// CHECK: scf.reduce
+func.func @circular_odd_rows_odd_channels(%u: tensor<3x3x16xf32>, %c: tensor<3x16xf32>) -> tensor<3x3x16xf32> {
+  %0 = loom.fft_conv %u, %c causal = false : tensor<3x3x16xf32>, tensor<3x16xf32> -> tensor<3x3x16xf32>
+  return %0 : tensor<3x3x16xf32>
+}
+
+// -----
+
+// One row (B = 1): each kernel spectrum has one user, so there is no
+// [C, L] spectra buffer: the work item for channels 2p, 2p + 1 transforms
+// both kernels as one complex sequence into its own buffer, then both
+// input rows, and forms the product from the unsplit kernel transform and
+// its mirror lanes.
+// CHECK-LABEL: func.func @causal_one_row
+// CHECK-NOT: memref<2x2x64xf32>
+// CHECK: scf.parallel (%[[CP:.+]]) =
+// CHECK-NOT: scf.parallel
+// CHECK: %[[C1:.+]] = arith.muli %[[CP]], %{{.+}} : index
+// CHECK: %[[C2:.+]] = arith.addi %[[C1]], %{{.+}} : index
+// CHECK-NOT: arith.cmpi
+// CHECK: %[[KZ:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2x64xf32>
+// CHECK: %[[KR:.+]] = memref.subview %[[KZ]][0, 0] [1, 64] [1, 1]
+// CHECK: vector.load %[[K:.+]][%[[C1]], %{{.+}}] : memref<2x32xf32>, vector<16xf32>
+// CHECK: vector.load %[[K]][%[[C2]], %{{.+}}] : memref<2x32xf32>, vector<16xf32>
+// CHECK: %[[X:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2x64xf32>
+// CHECK: vector.load %[[U:.+]][%{{.+}}, %[[C1]], %{{.+}}] : memref<1x2x32xf32>, vector<16xf32>
+// CHECK: vector.load %[[U]][%{{.+}}, %[[C2]], %{{.+}}] : memref<1x2x32xf32>, vector<16xf32>
+// CHECK: vector.shuffle %{{.+}} [0, 1, 3, 2, 7, 6, 5, 4, 15, 14, 13, 12, 11, 10, 9, 8]
+// CHECK: %[[K0:.+]] = vector.load %[[KR]][%c0{{.*}}]
+// CHECK: vector.shuffle %{{.+}} [0, 1, 3, 2, 7, 6, 5, 4, 15, 14, 13, 12, 11, 10, 9, 8]
+// CHECK: scf.reduce
+func.func @causal_one_row(%u: tensor<2x32xf32>, %c: tensor<2x32xf32>) -> tensor<2x32xf32> {
+  %0 = loom.fft_conv %u, %c : tensor<2x32xf32>, tensor<2x32xf32> -> tensor<2x32xf32>
+  return %0 : tensor<2x32xf32>
 }
 
 // -----
@@ -110,14 +182,15 @@ func.func @circular_odd_rows(%u: tensor<3x1x2x16xf32>, %c: tensor<2x16xf32>) -> 
 // unused a - b conj(w^j) is left to canonicalization).
 // CHECK-LABEL: func.func @causal_radix2
 // CHECK: scf.parallel (%[[P:.+]], %[[CH:.+]]) =
-// CHECK: %[[XR:.+]] = memref.alloc() {alignment = 64 : i64} : memref<32xf32>
+// CHECK: %[[X:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2x32xf32>
+// CHECK: %[[XR:.+]] = memref.subview %[[X]][0, 0] [1, 32] [1, 1]
 // CHECK: vector.load %[[U:.+]][%{{.+}}, %[[CH]], %[[J:.+]]] : memref<2x1x16xf32>, vector<16xf32>
 // CHECK: vector.load %[[U]][%{{.+}}, %[[CH]], %[[J]]] : memref<2x1x16xf32>, vector<16xf32>
 // CHECK-NOT: vector.load %[[U]]
 // CHECK: vector.store %{{.+}}, %[[XR]][%[[J]]]
 // CHECK: vector.shuffle
-// CHECK: %[[A2:.+]] = vector.load %[[XR]][%{{.+}}] : memref<32xf32>, vector<16xf32>
-// CHECK: vector.load %[[XR]][%{{.+}}] : memref<32xf32>, vector<16xf32>
+// CHECK: %[[A2:.+]] = vector.load %[[XR]][%{{.+}}] : memref<32xf32, strided<[1]>>, vector<16xf32>
+// CHECK: vector.load %[[XR]][%{{.+}}] : memref<32xf32, strided<[1]>>, vector<16xf32>
 // CHECK: %[[T:.+]] = vector.fma %{{.+}}, %{{.+}}, %{{.+}} : vector<16xf32>
 // CHECK: %[[Y:.+]] = arith.addf %[[A2]], %[[T]] : vector<16xf32>
 // CHECK: vector.store %[[Y]], %{{.+}}[%{{.+}}, %[[CH]], %{{.+}}] : memref<2x1x16xf32>, vector<16xf32>
