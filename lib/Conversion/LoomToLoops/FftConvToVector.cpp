@@ -698,7 +698,7 @@ struct FftConvToVector : OpRewritePattern<FftConvOp> {
         tw = {constTwiddles(b, module, L, false), constTwiddles(b, module, L, true),
               {}};
       } else if (L > kLanes) {
-        tw = {allocF32(b, {L}), allocF32(b, {L}), {}};
+        tw = allocComplex(b, {L});
         fillTwiddles(b, module, tw, L);
       }
 
@@ -776,9 +776,10 @@ struct FftConvToVector : OpRewritePattern<FftConvOp> {
       // One work item: sequences (m1, c1) and (m2, c2) of u as the real and
       // imaginary parts of x. The first forward stage reads them (zeros
       // past N), `middle` multiplies the spectra, the last inverse stage
-      // writes the same two sequences of the result (nothing past N).
+      // writes the same two sequences of the result (nothing past N). `x`
+      // is the work buffer, or null to allocate one.
       auto transformPair = [&](ImplicitLocOpBuilder &ib, Value m1, Value c1,
-                               Value m2, Value c2, Partner second,
+                               Value m2, Value c2, Partner second, Seq x,
                                function_ref<void(ImplicitLocOpBuilder &, const Seq &)>
                                    middle) {
         Value m2In = m2, c2In = c2;
@@ -805,7 +806,8 @@ struct FftConvToVector : OpRewritePattern<FftConvOp> {
           else
             vector::StoreOp::create(sb, v.im, out, ValueRange{m2In, c2In, i});
         };
-        Seq x = allocComplex(ib, {L});
+        if (!x.re)
+          x = allocComplex(ib, {L});
         if (L > kLanes) {
           forwardStages(ib, x, tw, L, loadRows);
           middle(ib, x);
@@ -829,7 +831,7 @@ struct FftConvToVector : OpRewritePattern<FftConvOp> {
               ImplicitLocOpBuilder ib(loc, nb);
               Value c = ivs[1];
               Value m1 = muli(ib, ivs[0], 2);
-              transformPair(ib, m1, c, addi(ib, m1, 1), c, Partner{},
+              transformPair(ib, m1, c, addi(ib, m1, 1), c, Partner{}, Seq{},
                             [&](ImplicitLocOpBuilder &mb, const Seq &x) {
                               Seq k = spec;
                               k.prefix = {c};
@@ -852,14 +854,18 @@ struct FftConvToVector : OpRewritePattern<FftConvOp> {
               Partner second;
               if (channels % 2)
                 second = partner(ib, c2, channels);
-              Seq kz;
+              // One allocation for the kernels and the rows: with two, glibc
+              // trims the heap after every item and faults it back in.
+              Seq kz, x;
               if (rows == 1) {
-                kz = allocComplex(ib, {L});
+                Seq both = allocComplex(ib, {2, L});
+                kz = {both.re, both.im, {idx(ib, 0)}};
+                x = {both.re, both.im, {idx(ib, 1)}};
                 transformKernels(ib, kz, c1, second.index ? second.index : c2,
                                  second.has, 0.25 / double(L));
               }
               transformPair(
-                  ib, m, c1, m, c2, second,
+                  ib, m, c1, m, c2, second, x,
                   [&](ImplicitLocOpBuilder &mb, const Seq &x) {
                     multiplyMirrorBlocks(
                         mb, x, L,

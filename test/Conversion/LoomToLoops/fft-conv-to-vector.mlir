@@ -157,15 +157,17 @@ func.func @circular_odd_rows_odd_channels(%u: tensor<3x3x16xf32>, %c: tensor<3x1
 // CHECK: %[[C1:.+]] = arith.muli %[[CP]], %{{.+}} : index
 // CHECK: %[[C2:.+]] = arith.addi %[[C1]], %{{.+}} : index
 // CHECK-NOT: arith.cmpi
-// CHECK: %[[KZ:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2x64xf32>
-// CHECK: %[[KR:.+]] = memref.subview %[[KZ]][0, 0] [1, 64] [1, 1]
-// CHECK: vector.load %[[K:.+]][%[[C1]], %{{.+}}] : memref<2x32xf32>, vector<16xf32>
-// CHECK: vector.load %[[K]][%[[C2]], %{{.+}}] : memref<2x32xf32>, vector<16xf32>
-// CHECK: %[[X:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2x64xf32>
-// CHECK: vector.load %[[U:.+]][%{{.+}}, %[[C1]], %{{.+}}] : memref<1x2x32xf32>, vector<16xf32>
-// CHECK: vector.load %[[U]][%{{.+}}, %[[C2]], %{{.+}}] : memref<1x2x32xf32>, vector<16xf32>
+// One allocation holds both: [re/im, kernels/rows, L].
+// CHECK: %[[BUF:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2x2x64xf32>
+// CHECK: %[[BR:.+]] = memref.subview %[[BUF]][0, 0, 0] [1, 2, 64] [1, 1, 1]
+// CHECK: vector.load %[[K:.+]][%[[C1]], %[[KI:.+]]] : memref<2x32xf32>, vector<16xf32>
+// CHECK: vector.load %[[K]][%[[C2]], %[[KI]]] : memref<2x32xf32>, vector<16xf32>
+// CHECK: vector.store %{{.+}}, %[[BR]][%[[KROW:.+]], %[[KI]]]
+// CHECK: vector.load %[[U:.+]][%{{.+}}, %[[C1]], %[[UI:.+]]] : memref<1x2x32xf32>, vector<16xf32>
+// CHECK: vector.load %[[U]][%{{.+}}, %[[C2]], %[[UI]]] : memref<1x2x32xf32>, vector<16xf32>
+// CHECK: vector.store %{{.+}}, %[[BR]][%[[XROW:.+]], %[[UI]]]
 // CHECK: vector.shuffle %{{.+}} [0, 1, 3, 2, 7, 6, 5, 4, 15, 14, 13, 12, 11, 10, 9, 8]
-// CHECK: %[[K0:.+]] = vector.load %[[KR]][%c0{{.*}}]
+// CHECK: vector.load %[[BR]][%[[KROW]], %c0{{.*}}]
 // CHECK: vector.shuffle %{{.+}} [0, 1, 3, 2, 7, 6, 5, 4, 15, 14, 13, 12, 11, 10, 9, 8]
 // CHECK: scf.reduce
 func.func @causal_one_row(%u: tensor<2x32xf32>, %c: tensor<2x32xf32>) -> tensor<2x32xf32> {
@@ -212,8 +214,9 @@ func.func @causal_radix2(%u: tensor<2x1x16xf32>, %c: tensor<1x16xf32>) -> tensor
 // CHECK-DAG: memref.global "private" constant @__loom_fft_twiddle_lo_im_131072 : memref<256xf64>
 // CHECK-NOT: memref.global "private" constant @__loom_fft_twiddles_
 // CHECK-LABEL: func.func @causal_runtime_twiddles
-// CHECK: %[[TWR:.+]] = memref.alloc() {alignment = 64 : i64} : memref<131072xf32>
-// CHECK: %[[TWI:.+]] = memref.alloc() {alignment = 64 : i64} : memref<131072xf32>
+// CHECK: %[[TW:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2x131072xf32>
+// CHECK: %[[TWR:.+]] = memref.subview %[[TW]][0, 0] [1, 131072] [1, 1]
+// CHECK: %[[TWI:.+]] = memref.subview %[[TW]][1, 0] [1, 131072] [1, 1]
 // CHECK: %[[HIR:.+]] = memref.get_global @__loom_fft_twiddle_hi_re_131072
 // CHECK: %[[HII:.+]] = memref.get_global @__loom_fft_twiddle_hi_im_131072
 // CHECK: %[[LOR:.+]] = memref.get_global @__loom_fft_twiddle_lo_re_131072
