@@ -644,13 +644,15 @@ Value allocF32(ImplicitLocOpBuilder &b, ArrayRef<int64_t> shape) {
 }
 
 /// A complex buffer of `shape` as one allocation [2, shape...] (real part,
-/// then imaginary part): one heap block instead of two halves the
-/// malloc/free pairs, and glibc's adaptive thresholds then keep a
-/// repeated call's block on the heap instead of trimming it and
-/// page-faulting it back on every call.
+/// then imaginary part; the last dim padded by one line, so that re and
+/// im, and rows, are not a power of two apart and do not share L1 sets):
+/// one heap block instead of two halves the malloc/free pairs, and glibc's
+/// adaptive thresholds then keep a repeated call's block on the heap
+/// instead of trimming it and page-faulting it back on every call.
 Seq allocComplex(ImplicitLocOpBuilder &b, ArrayRef<int64_t> shape) {
   SmallVector<int64_t> full{2};
   full.append(shape.begin(), shape.end());
+  full.back() += kLanes; // one line of padding: re and im not 2^k apart
   Value buf = allocF32(b, full);
   auto half = [&](int64_t part) -> Value {
     SmallVector<OpFoldResult> offsets(full.size(), b.getIndexAttr(0)), sizes,

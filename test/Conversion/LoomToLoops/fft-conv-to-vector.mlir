@@ -16,7 +16,7 @@
 // pairs), 64]. One scf.parallel over channel pairs: kernels c1 = 2p and
 // c2 = 2p + 1 are the real and imaginary parts of one transform; c2 = 3
 // does not exist, so it reads a clamped row and selects zeros.
-// CHECK: %[[SPEC:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2x4x64xf32>
+// CHECK: %[[SPEC:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2x4x80xf32>
 // CHECK: %[[SR:.+]] = memref.subview %[[SPEC]][0, 0, 0] [1, 4, 64] [1, 1, 1]
 // CHECK: %[[SI:.+]] = memref.subview %[[SPEC]][1, 0, 0] [1, 4, 64] [1, 1, 1]
 // CHECK: scf.parallel (%[[CP:.+]]) = (%{{.+}}) to (%c2) step
@@ -69,7 +69,7 @@
 // CHECK: scf.parallel (%[[P:.+]], %[[CH:.+]]) =
 // CHECK: %[[M0:.+]] = arith.muli %[[P]], %{{.+}} : index
 // CHECK: %[[M1:.+]] = arith.addi %[[M0]], %{{.+}} : index
-// CHECK: %[[X:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2x64xf32>
+// CHECK: %[[X:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2x80xf32>
 // CHECK: %[[XR:.+]] = memref.subview %[[X]][0, 0] [1, 64] [1, 1]
 // CHECK-NOT: scf.if
 // CHECK: vector.load %[[U]][%[[M0]], %[[CH]], %{{.+}}] : memref<2x3x32xf32>, vector<16xf32>
@@ -110,7 +110,7 @@ func.func @causal(%u: tensor<2x3x32xf32>, %c: tensor<3x32xf32>) -> tensor<2x3x32
 // CHECK-NOT: memref.get_global
 // CHECK-NOT: math.cos
 // CHECK: %[[OUT:.+]] = memref.alloc() {alignment = 64 : i64} : memref<3x3x16xf32>
-// CHECK: %[[SPEC:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2x4x16xf32>
+// CHECK: %[[SPEC:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2x4x32xf32>
 // CHECK: %[[SR:.+]] = memref.subview %[[SPEC]][0, 0, 0]
 // CHECK: scf.parallel
 // CHECK: scf.reduce
@@ -151,14 +151,15 @@ func.func @circular_odd_rows_odd_channels(%u: tensor<3x3x16xf32>, %c: tensor<3x1
 // input rows, and forms the product from the unsplit kernel transform and
 // its mirror lanes.
 // CHECK-LABEL: func.func @causal_one_row
-// CHECK-NOT: memref<2x2x64xf32>
+// CHECK-NOT: memref<2x2x80xf32>
 // CHECK: scf.parallel (%[[CP:.+]]) =
 // CHECK-NOT: scf.parallel
 // CHECK: %[[C1:.+]] = arith.muli %[[CP]], %{{.+}} : index
 // CHECK: %[[C2:.+]] = arith.addi %[[C1]], %{{.+}} : index
 // CHECK-NOT: arith.cmpi
-// One allocation holds both: [re/im, kernels/rows, L].
-// CHECK: %[[BUF:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2x2x64xf32>
+// One allocation holds both: [re/im, kernels/rows, L + 16] (a line of
+// padding, so that re and im are not a power of two apart).
+// CHECK: %[[BUF:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2x2x80xf32>
 // CHECK: %[[BR:.+]] = memref.subview %[[BUF]][0, 0, 0] [1, 2, 64] [1, 1, 1]
 // CHECK: vector.load %[[K:.+]][%[[C1]], %[[KI:.+]]] : memref<2x32xf32>, vector<16xf32>
 // CHECK: vector.load %[[K]][%[[C2]], %[[KI]]] : memref<2x32xf32>, vector<16xf32>
@@ -184,7 +185,7 @@ func.func @causal_one_row(%u: tensor<2x32xf32>, %c: tensor<2x32xf32>) -> tensor<
 // unused a - b conj(w^j) is left to canonicalization).
 // CHECK-LABEL: func.func @causal_radix2
 // CHECK: scf.parallel (%[[P:.+]], %[[CH:.+]]) =
-// CHECK: %[[X:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2x32xf32>
+// CHECK: %[[X:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2x48xf32>
 // CHECK: %[[XR:.+]] = memref.subview %[[X]][0, 0] [1, 32] [1, 1]
 // CHECK: vector.load %[[U:.+]][%{{.+}}, %[[CH]], %[[J:.+]]] : memref<2x1x16xf32>, vector<16xf32>
 // CHECK: vector.load %[[U]][%{{.+}}, %[[CH]], %[[J]]] : memref<2x1x16xf32>, vector<16xf32>
@@ -214,7 +215,7 @@ func.func @causal_radix2(%u: tensor<2x1x16xf32>, %c: tensor<1x16xf32>) -> tensor
 // CHECK-DAG: memref.global "private" constant @__loom_fft_twiddle_lo_im_131072 : memref<256xf64>
 // CHECK-NOT: memref.global "private" constant @__loom_fft_twiddles_
 // CHECK-LABEL: func.func @causal_runtime_twiddles
-// CHECK: %[[TW:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2x131072xf32>
+// CHECK: %[[TW:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2x131088xf32>
 // CHECK: %[[TWR:.+]] = memref.subview %[[TW]][0, 0] [1, 131072] [1, 1]
 // CHECK: %[[TWI:.+]] = memref.subview %[[TW]][1, 0] [1, 131072] [1, 1]
 // CHECK: %[[HIR:.+]] = memref.get_global @__loom_fft_twiddle_hi_re_131072
