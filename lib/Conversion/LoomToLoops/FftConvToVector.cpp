@@ -411,25 +411,36 @@ void multiplyBlocks(ImplicitLocOpBuilder &b, const Seq &x, const Seq &k,
 /// N = 2^20.
 constexpr int64_t kMaxConstTwiddles = 1 << 16;
 
+/// `memref.get_global` of the private constant global `name` of the
+/// module, created from values() on first use.
+Value constGlobal(ImplicitLocOpBuilder &b, ModuleOp module, StringRef name,
+                  function_ref<DenseElementsAttr()> values) {
+  auto global = SymbolTable::lookupSymbolIn(module, name);
+  if (!global) {
+    DenseElementsAttr init = values();
+    auto shaped = cast<ShapedType>(init.getType());
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(module.getBody());
+    global = memref::GlobalOp::create(
+        b, b.getStringAttr(name), b.getStringAttr("private"),
+        TypeAttr::get(MemRefType::get(shaped.getShape(), shaped.getElementType())),
+        init, b.getUnitAttr(), b.getI64IntegerAttr(64));
+  }
+  return memref::GetGlobalOp::create(b, cast<memref::GlobalOp>(global).getType(),
+                                     FlatSymbolRefAttr::get(b.getContext(), name));
+}
+
 /// A private constant f64 memref.global of the module, values(i) for
 /// i < count (computed here in double precision).
 Value constF64Table(ImplicitLocOpBuilder &b, ModuleOp module, StringRef name,
                     int64_t count, function_ref<double(int64_t)> values) {
-  auto type = MemRefType::get({count}, b.getF64Type());
-  if (!SymbolTable::lookupSymbolIn(module, name)) {
+  return constGlobal(b, module, name, [&] {
     SmallVector<double> v;
     for (int64_t i = 0; i < count; ++i)
       v.push_back(values(i));
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(module.getBody());
-    memref::GlobalOp::create(
-        b, b.getStringAttr(name), b.getStringAttr("private"), TypeAttr::get(type),
-        DenseElementsAttr::get(RankedTensorType::get({count}, b.getF64Type()),
-                               ArrayRef<double>(v)),
-        b.getUnitAttr(), b.getI64IntegerAttr(64));
-  }
-  return memref::GetGlobalOp::create(b, type,
-                                     FlatSymbolRefAttr::get(b.getContext(), name));
+    return DenseElementsAttr::get(
+        RankedTensorType::get({count}, b.getF64Type()), ArrayRef<double>(v));
+  });
 }
 
 /// tw[h + j] = exp(-i pi j / h) for 1 <= h < L, j < h, at run time: every
@@ -505,24 +516,16 @@ Value constTwiddles(ImplicitLocOpBuilder &b, ModuleOp module, int64_t L,
                     bool imag) {
   std::string name = (Twine("__loom_fft_twiddles_") + (imag ? "im_" : "re_") +
                       Twine(L)).str();
-  auto type = MemRefType::get({L}, b.getF32Type());
-  if (!SymbolTable::lookupSymbolIn(module, name)) {
+  return constGlobal(b, module, name, [&] {
     SmallVector<float> values(L, 0.0f);
     for (int64_t h = kLanes; h < L; h *= 2)
       for (int64_t j = 0; j < h; ++j) {
         double angle = -M_PI * double(j) / double(h);
         values[h + j] = float(imag ? std::sin(angle) : std::cos(angle));
       }
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(module.getBody());
-    memref::GlobalOp::create(
-        b, b.getStringAttr(name), b.getStringAttr("private"), TypeAttr::get(type),
-        DenseElementsAttr::get(RankedTensorType::get({L}, b.getF32Type()),
-                               ArrayRef<float>(values)),
-        b.getUnitAttr(), b.getI64IntegerAttr(64));
-  }
-  return memref::GetGlobalOp::create(b, type,
-                                     FlatSymbolRefAttr::get(b.getContext(), name));
+    return DenseElementsAttr::get(RankedTensorType::get({L}, b.getF32Type()),
+                                  ArrayRef<float>(values));
+  });
 }
 
 /// The spectrum is in bit-reversed order: position p holds X[rev(p)]. The
