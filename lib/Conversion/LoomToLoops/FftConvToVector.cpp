@@ -193,6 +193,27 @@ void ditStage(ImplicitLocOpBuilder &b, Io io, const Seq &tw, int64_t L,
   });
 }
 
+/// The operands of a radix-4 butterfly over j: positions i0 + {0,1,2,3}h
+/// (i0 = base + j), their values, and the twiddles w_4h^j and w_2h^j.
+struct Radix4Operands {
+  Value at[4];
+  Complex x[4];
+  Complex w1, w2;
+};
+
+Radix4Operands loadRadix4(ImplicitLocOpBuilder &b, Io io, const Seq &tw,
+                          Value base, Value j, int64_t h) {
+  Radix4Operands r;
+  r.at[0] = arith::AddIOp::create(b, base, j);
+  for (int64_t k = 1; k < 4; ++k)
+    r.at[k] = addi(b, r.at[0], k * h);
+  for (int64_t k = 0; k < 4; ++k)
+    r.x[k] = io.load(b, r.at[k], k * h);
+  r.w1 = loadVec(b, tw, addi(b, j, 2 * h)); // w_4h^j
+  r.w2 = loadVec(b, tw, addi(b, j, h));     // w_2h^j = W^2j
+  return r;
+}
+
 /// Two radix-2 DIF stages (half-spans 2h, then h) in one pass, as a radix-4
 /// butterfly on x0..x3 = x[j + {0,1,2,3}h] with W = w_4h:
 ///   x[j]      = (x0 + x2) + (x1 + x3)
@@ -205,21 +226,16 @@ void dif4Stage(ImplicitLocOpBuilder &b, Io io, const Seq &tw, int64_t L,
   forButterflies(
       b, L, h,
       [&](ImplicitLocOpBuilder &ib, Value base, Value j) {
-        Value i0 = arith::AddIOp::create(ib, base, j);
-        Value i1 = addi(ib, i0, h), i2 = addi(ib, i0, 2 * h),
-              i3 = addi(ib, i0, 3 * h);
-        Complex x0 = io.load(ib, i0, 0), x1 = io.load(ib, i1, h),
-                x2 = io.load(ib, i2, 2 * h), x3 = io.load(ib, i3, 3 * h);
-        Complex w1 = loadVec(ib, tw, addi(ib, j, 2 * h)); // w_4h^j
-        Complex w2 = loadVec(ib, tw, addi(ib, j, h));     // w_2h^j = W^2j
-        Complex w3 = cmul(ib, w1, w2, /*conjY=*/false);
+        Radix4Operands r = loadRadix4(ib, io, tw, base, j, h);
+        auto [x0, x1, x2, x3] = r.x;
+        Complex w3 = cmul(ib, r.w1, r.w2, /*conjY=*/false);
         Complex s02 = cadd(ib, x0, x2), d02 = csub(ib, x0, x2);
         Complex s13 = cadd(ib, x1, x3);
         Complex d13 = mulByI(ib, csub(ib, x1, x3), /*negative=*/true);
-        io.store(ib, i0, 0, cadd(ib, s02, s13));
-        io.store(ib, i1, h, cmul(ib, csub(ib, s02, s13), w2, false));
-        io.store(ib, i2, 2 * h, cmul(ib, cadd(ib, d02, d13), w1, false));
-        io.store(ib, i3, 3 * h, cmul(ib, csub(ib, d02, d13), w3, false));
+        io.store(ib, r.at[0], 0, cadd(ib, s02, s13));
+        io.store(ib, r.at[1], h, cmul(ib, csub(ib, s02, s13), r.w2, false));
+        io.store(ib, r.at[2], 2 * h, cmul(ib, cadd(ib, d02, d13), r.w1, false));
+        io.store(ib, r.at[3], 3 * h, cmul(ib, csub(ib, d02, d13), w3, false));
       },
       /*radix=*/4);
 }
@@ -231,25 +247,21 @@ void dit4Stage(ImplicitLocOpBuilder &b, Io io, const Seq &tw, int64_t L,
   forButterflies(
       b, L, h,
       [&](ImplicitLocOpBuilder &ib, Value base, Value j) {
-        Value i0 = arith::AddIOp::create(ib, base, j);
-        Value i1 = addi(ib, i0, h), i2 = addi(ib, i0, 2 * h),
-              i3 = addi(ib, i0, 3 * h);
-        Complex y0 = io.load(ib, i0, 0), y1 = io.load(ib, i1, h),
-                y2 = io.load(ib, i2, 2 * h), y3 = io.load(ib, i3, 3 * h);
-        Complex w1 = loadVec(ib, tw, addi(ib, j, 2 * h));
-        Complex w2 = loadVec(ib, tw, addi(ib, j, h));
+        Radix4Operands r = loadRadix4(ib, io, tw, base, j, h);
+        auto [y0, y1, y2, y3] = r.x;
         // Half-span h: (y0, y1) and (y2, y3) with conj(W^2j).
-        Complex t = cmul(ib, y1, w2, /*conjY=*/true);
+        Complex t = cmul(ib, y1, r.w2, /*conjY=*/true);
         Complex u = cadd(ib, y0, t), v = csub(ib, y0, t);
-        Complex t2 = cmul(ib, y3, w2, /*conjY=*/true);
+        Complex t2 = cmul(ib, y3, r.w2, /*conjY=*/true);
         Complex p = cadd(ib, y2, t2), q = csub(ib, y2, t2);
         // Half-span 2h: (u, p) with conj(W^j), (v, q) with conj(W^j (-i)).
-        Complex pw = cmul(ib, p, w1, /*conjY=*/true);
-        Complex qw = mulByI(ib, cmul(ib, q, w1, /*conjY=*/true), /*negative=*/false);
-        io.store(ib, i0, 0, cadd(ib, u, pw));
-        io.store(ib, i2, 2 * h, csub(ib, u, pw));
-        io.store(ib, i1, h, cadd(ib, v, qw));
-        io.store(ib, i3, 3 * h, csub(ib, v, qw));
+        Complex pw = cmul(ib, p, r.w1, /*conjY=*/true);
+        Complex qw =
+            mulByI(ib, cmul(ib, q, r.w1, /*conjY=*/true), /*negative=*/false);
+        io.store(ib, r.at[0], 0, cadd(ib, u, pw));
+        io.store(ib, r.at[2], 2 * h, csub(ib, u, pw));
+        io.store(ib, r.at[1], h, cadd(ib, v, qw));
+        io.store(ib, r.at[3], 3 * h, csub(ib, v, qw));
       },
       /*radix=*/4);
 }
