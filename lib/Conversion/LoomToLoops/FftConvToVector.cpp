@@ -54,6 +54,7 @@
 #include "llvm/Support/MathExtras.h"
 
 #include <cmath>
+#include <functional>
 
 using namespace mlir;
 using namespace mlir::loom;
@@ -339,15 +340,17 @@ Complex idft16(ImplicitLocOpBuilder &b, Complex y) {
   return y;
 }
 
-/// Loads and stores of the work buffer x.
+/// Loads and stores of the work buffer x, as a Loader and a Storer.
 struct BufferIo {
-  const Seq &x;
-  Complex load(ImplicitLocOpBuilder &b, Value i, int64_t) const {
-    return loadVec(b, x, i);
-  }
-  void store(ImplicitLocOpBuilder &b, Value i, int64_t, Complex v) const {
-    storeVec(b, x, i, v);
-  }
+  explicit BufferIo(const Seq &x)
+      : load([&x](ImplicitLocOpBuilder &b, Value i, int64_t) {
+          return loadVec(b, x, i);
+        }),
+        store([&x](ImplicitLocOpBuilder &b, Value i, int64_t, Complex v) {
+          storeVec(b, x, i, v);
+        }) {}
+  std::function<Complex(ImplicitLocOpBuilder &, Value, int64_t)> load;
+  std::function<void(ImplicitLocOpBuilder &, Value, int64_t, Complex)> store;
 };
 
 /// The decimation stages of the forward transform: half-spans L/2 ... 16,
@@ -355,16 +358,10 @@ struct BufferIo {
 /// first stage reads through `first` (L > 16).
 void forwardStages(ImplicitLocOpBuilder &b, const Seq &x, const Seq &tw,
                    int64_t L, Loader first) {
-  BufferIo buf{x};
-  auto bufLoad = [&](ImplicitLocOpBuilder &ib, Value i, int64_t off) {
-    return buf.load(ib, i, off);
-  };
-  auto bufStore = [&](ImplicitLocOpBuilder &ib, Value i, int64_t off, Complex v) {
-    buf.store(ib, i, off, v);
-  };
+  BufferIo buf(x);
   bool isFirst = true;
   auto io = [&]() {
-    Io r{isFirst ? first : Loader(bufLoad), bufStore};
+    Io r{isFirst ? first : Loader(buf.load), buf.store};
     isFirst = false;
     return r;
   };
@@ -381,21 +378,15 @@ void forwardStages(ImplicitLocOpBuilder &b, const Seq &x, const Seq &tw,
 /// writes through `last` (L > 16).
 void inverseStages(ImplicitLocOpBuilder &b, const Seq &x, const Seq &tw,
                    int64_t L, Storer last) {
-  BufferIo buf{x};
-  auto bufLoad = [&](ImplicitLocOpBuilder &ib, Value i, int64_t off) {
-    return buf.load(ib, i, off);
-  };
-  auto bufStore = [&](ImplicitLocOpBuilder &ib, Value i, int64_t off, Complex v) {
-    buf.store(ib, i, off, v);
-  };
+  BufferIo buf(x);
   bool radix2Last = llvm::Log2_64(L / kLanes) % 2;
   int64_t hEnd = radix2Last ? L / 4 : L / 2;
   for (int64_t h = 2 * kLanes; h <= hEnd; h *= 4) {
     bool isLast = !radix2Last && h == hEnd;
-    dit4Stage(b, Io{bufLoad, isLast ? last : Storer(bufStore)}, tw, L, h / 2);
+    dit4Stage(b, Io{buf.load, isLast ? last : Storer(buf.store)}, tw, L, h / 2);
   }
   if (radix2Last)
-    ditStage(b, Io{bufLoad, last}, tw, L, L / 2);
+    ditStage(b, Io{buf.load, last}, tw, L, L / 2);
 }
 
 /// The 16-point blocks of the forward transform, scaled by `scale`.
