@@ -166,16 +166,37 @@ struct Io {
   Storer store;
 };
 
+/// The operands of a radix-2 or radix-4 butterfly over j: positions
+/// i0 + {0, .., radix-1}h (i0 = base + j), their values, the twiddle
+/// w_2h^j and, for radix 4, w_4h^j.
+struct ButterflyOperands {
+  Value at[4];
+  Complex x[4];
+  Complex w2h, w4h;
+};
+
+ButterflyOperands loadButterfly(ImplicitLocOpBuilder &b, Io io, const Seq &tw,
+                                Value base, Value j, int64_t h, int64_t radix) {
+  ButterflyOperands r;
+  r.at[0] = arith::AddIOp::create(b, base, j);
+  for (int64_t k = 1; k < radix; ++k)
+    r.at[k] = addi(b, r.at[0], k * h);
+  for (int64_t k = 0; k < radix; ++k)
+    r.x[k] = io.load(b, r.at[k], k * h);
+  if (radix == 4)
+    r.w4h = loadVec(b, tw, addi(b, j, 2 * h));
+  r.w2h = loadVec(b, tw, addi(b, j, h));
+  return r;
+}
+
 /// Radix-2 DIF stage: a' = a + b, b' = (a - b) w^j.
 void difStage(ImplicitLocOpBuilder &b, Io io, const Seq &tw, int64_t L,
               int64_t h) {
   forButterflies(b, L, h, [&](ImplicitLocOpBuilder &ib, Value base, Value j) {
-    Value i0 = arith::AddIOp::create(ib, base, j);
-    Value i1 = addi(ib, i0, h);
-    Complex a = io.load(ib, i0, 0), c = io.load(ib, i1, h);
-    Complex w = loadVec(ib, tw, addi(ib, j, h));
-    io.store(ib, i0, 0, cadd(ib, a, c));
-    io.store(ib, i1, h, cmul(ib, csub(ib, a, c), w, /*conjY=*/false));
+    ButterflyOperands r = loadButterfly(ib, io, tw, base, j, h, 2);
+    io.store(ib, r.at[0], 0, cadd(ib, r.x[0], r.x[1]));
+    io.store(ib, r.at[1], h,
+             cmul(ib, csub(ib, r.x[0], r.x[1]), r.w2h, /*conjY=*/false));
   });
 }
 
@@ -184,35 +205,11 @@ void difStage(ImplicitLocOpBuilder &b, Io io, const Seq &tw, int64_t L,
 void ditStage(ImplicitLocOpBuilder &b, Io io, const Seq &tw, int64_t L,
               int64_t h) {
   forButterflies(b, L, h, [&](ImplicitLocOpBuilder &ib, Value base, Value j) {
-    Value i0 = arith::AddIOp::create(ib, base, j);
-    Value i1 = addi(ib, i0, h);
-    Complex a = io.load(ib, i0, 0), c = io.load(ib, i1, h);
-    Complex w = loadVec(ib, tw, addi(ib, j, h));
-    Complex t = cmul(ib, c, w, /*conjY=*/true);
-    io.store(ib, i0, 0, cadd(ib, a, t));
-    io.store(ib, i1, h, csub(ib, a, t));
+    ButterflyOperands r = loadButterfly(ib, io, tw, base, j, h, 2);
+    Complex t = cmul(ib, r.x[1], r.w2h, /*conjY=*/true);
+    io.store(ib, r.at[0], 0, cadd(ib, r.x[0], t));
+    io.store(ib, r.at[1], h, csub(ib, r.x[0], t));
   });
-}
-
-/// The operands of a radix-4 butterfly over j: positions i0 + {0,1,2,3}h
-/// (i0 = base + j), their values, and the twiddles w_4h^j and w_2h^j.
-struct Radix4Operands {
-  Value at[4];
-  Complex x[4];
-  Complex w1, w2;
-};
-
-Radix4Operands loadRadix4(ImplicitLocOpBuilder &b, Io io, const Seq &tw,
-                          Value base, Value j, int64_t h) {
-  Radix4Operands r;
-  r.at[0] = arith::AddIOp::create(b, base, j);
-  for (int64_t k = 1; k < 4; ++k)
-    r.at[k] = addi(b, r.at[0], k * h);
-  for (int64_t k = 0; k < 4; ++k)
-    r.x[k] = io.load(b, r.at[k], k * h);
-  r.w1 = loadVec(b, tw, addi(b, j, 2 * h)); // w_4h^j
-  r.w2 = loadVec(b, tw, addi(b, j, h));     // w_2h^j = W^2j
-  return r;
 }
 
 /// Two radix-2 DIF stages (half-spans 2h, then h) in one pass, as a radix-4
@@ -227,15 +224,15 @@ void dif4Stage(ImplicitLocOpBuilder &b, Io io, const Seq &tw, int64_t L,
   forButterflies(
       b, L, h,
       [&](ImplicitLocOpBuilder &ib, Value base, Value j) {
-        Radix4Operands r = loadRadix4(ib, io, tw, base, j, h);
+        ButterflyOperands r = loadButterfly(ib, io, tw, base, j, h, 4);
         auto [x0, x1, x2, x3] = r.x;
-        Complex w3 = cmul(ib, r.w1, r.w2, /*conjY=*/false);
+        Complex w3 = cmul(ib, r.w4h, r.w2h, /*conjY=*/false);
         Complex s02 = cadd(ib, x0, x2), d02 = csub(ib, x0, x2);
         Complex s13 = cadd(ib, x1, x3);
         Complex d13 = mulByI(ib, csub(ib, x1, x3), /*negative=*/true);
         io.store(ib, r.at[0], 0, cadd(ib, s02, s13));
-        io.store(ib, r.at[1], h, cmul(ib, csub(ib, s02, s13), r.w2, false));
-        io.store(ib, r.at[2], 2 * h, cmul(ib, cadd(ib, d02, d13), r.w1, false));
+        io.store(ib, r.at[1], h, cmul(ib, csub(ib, s02, s13), r.w2h, false));
+        io.store(ib, r.at[2], 2 * h, cmul(ib, cadd(ib, d02, d13), r.w4h, false));
         io.store(ib, r.at[3], 3 * h, cmul(ib, csub(ib, d02, d13), w3, false));
       },
       /*radix=*/4);
@@ -248,17 +245,17 @@ void dit4Stage(ImplicitLocOpBuilder &b, Io io, const Seq &tw, int64_t L,
   forButterflies(
       b, L, h,
       [&](ImplicitLocOpBuilder &ib, Value base, Value j) {
-        Radix4Operands r = loadRadix4(ib, io, tw, base, j, h);
+        ButterflyOperands r = loadButterfly(ib, io, tw, base, j, h, 4);
         auto [y0, y1, y2, y3] = r.x;
         // Half-span h: (y0, y1) and (y2, y3) with conj(W^2j).
-        Complex t = cmul(ib, y1, r.w2, /*conjY=*/true);
+        Complex t = cmul(ib, y1, r.w2h, /*conjY=*/true);
         Complex u = cadd(ib, y0, t), v = csub(ib, y0, t);
-        Complex t2 = cmul(ib, y3, r.w2, /*conjY=*/true);
+        Complex t2 = cmul(ib, y3, r.w2h, /*conjY=*/true);
         Complex p = cadd(ib, y2, t2), q = csub(ib, y2, t2);
         // Half-span 2h: (u, p) with conj(W^j), (v, q) with conj(W^j (-i)).
-        Complex pw = cmul(ib, p, r.w1, /*conjY=*/true);
+        Complex pw = cmul(ib, p, r.w4h, /*conjY=*/true);
         Complex qw =
-            mulByI(ib, cmul(ib, q, r.w1, /*conjY=*/true), /*negative=*/false);
+            mulByI(ib, cmul(ib, q, r.w4h, /*conjY=*/true), /*negative=*/false);
         io.store(ib, r.at[0], 0, cadd(ib, u, pw));
         io.store(ib, r.at[2], 2 * h, csub(ib, u, pw));
         io.store(ib, r.at[1], h, cadd(ib, v, qw));
