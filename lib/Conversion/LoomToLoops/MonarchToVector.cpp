@@ -192,14 +192,17 @@ Value panelOffset(ImplicitLocOpBuilder &b, Value j0, Value i, Value nv16,
                                arith::MulIOp::create(b, i, nv16));
 }
 
-Value packFactor1(ImplicitLocOpBuilder &b, Value w, int64_t k, int64_t q,
-                  int64_t p) {
+MemRefType packedFactor1Type(Builder &b, int64_t k, int64_t q, int64_t p) {
+  return MemRefType::get({k, p * ceilDiv(q, kLanes) * kLanes}, b.getF32Type());
+}
+
+/// Packs w into `wt` (of packedFactor1Type) and returns it.
+Value packFactor1(ImplicitLocOpBuilder &b, Value w, Value wt, int64_t k,
+                  int64_t q, int64_t p) {
   int64_t qp = ceilDiv(q, kLanes) * kLanes;
   int64_t groupCols = kVecsPerTile * kLanes;
   int64_t fullGroups = (q / kLanes) / kVecsPerTile;
   int64_t remCols = qp - fullGroups * groupCols;
-  Value wt = memref::AllocOp::create(
-      b, MemRefType::get({k, p * qp}, b.getF32Type()), b.getI64IntegerAttr(64));
   if (k == 0 || p == 0)
     return wt;
   Value zero = arith::ConstantOp::create(b, b.getF32FloatAttr(0.0f));
@@ -395,12 +398,14 @@ struct Factor2 {
 /// w2p[ag, c, i, lane] = w2[ag*16 + lane, c, i], 0 past l. The i dim has
 /// one line of padding (r + 1) so that the column panels a register tile
 /// streams side by side do not share L1 sets.
-Value packFactor2(ImplicitLocOpBuilder &b, Value w2, int64_t l, int64_t s,
-                  int64_t r) {
+MemRefType packedFactor2Type(Builder &b, int64_t l, int64_t s, int64_t r) {
+  return MemRefType::get({ceilDiv(l, kLanes), s, r + 1, kLanes}, b.getF32Type());
+}
+
+/// Packs w2 into `w2p` (of packedFactor2Type) and returns it.
+Value packFactor2(ImplicitLocOpBuilder &b, Value w2, Value w2p, int64_t l,
+                  int64_t s, int64_t r) {
   int64_t groups = ceilDiv(l, kLanes);
-  Value w2p = memref::AllocOp::create(
-      b, MemRefType::get({groups, s, r + 1, kLanes}, b.getF32Type()),
-      b.getI64IntegerAttr(64));
   if (groups == 0 || s == 0 || r == 0)
     return w2p;
   Value zero = arith::ConstantOp::create(b, b.getF32FloatAttr(0.0f));
@@ -582,6 +587,41 @@ void emitFactor2(ImplicitLocOpBuilder &b, const Factor2 &f) {
 // Patterns
 //===----------------------------------------------------------------------===//
 
+/// Largest scratch that one allocation keeps on the heap across calls:
+/// glibc's adaptive mmap threshold stops growing at 32 MiB, so a larger
+/// block is a fresh mapping every call whichever way it is split.
+constexpr int64_t kMaxArenaBytes = 32 << 20;
+
+/// Buffers of the given static f32 types. Up to kMaxArenaBytes in all, they
+/// are views of one allocation: as separate blocks, glibc trimmed the heap
+/// after every call and faulted them back in (5600 faults per call for
+/// monarch at N = 16K). Each view starts 17 lines past a 4 KiB boundary
+/// times its index, so that the buffers' streams do not start in the same
+/// L1 sets.
+SmallVector<Value> allocScratch(ImplicitLocOpBuilder &b,
+                                ArrayRef<MemRefType> types) {
+  constexpr int64_t kPage = 4096, kStagger = 17 * 64;
+  SmallVector<int64_t> offsets;
+  int64_t total = 0;
+  for (auto [i, t] : llvm::enumerate(types)) {
+    offsets.push_back(total + int64_t(i) * kStagger);
+    total += ceilDiv(t.getNumElements() * 4 + int64_t(i) * kStagger, kPage) * kPage;
+  }
+  SmallVector<Value> buffers;
+  if (total > kMaxArenaBytes) {
+    for (MemRefType t : types)
+      buffers.push_back(memref::AllocOp::create(b, t, b.getI64IntegerAttr(64)));
+    return buffers;
+  }
+  Value arena = memref::AllocOp::create(
+      b, MemRefType::get({std::max<int64_t>(total, 1)}, b.getI8Type()),
+      b.getI64IntegerAttr(kPage));
+  for (auto [t, off] : llvm::zip(types, offsets))
+    buffers.push_back(
+        memref::ViewOp::create(b, t, arena, idx(b, off), ValueRange{}));
+  return buffers;
+}
+
 Value allocRows(ImplicitLocOpBuilder &b, int64_t rows, int64_t cols) {
   return memref::AllocOp::create(
       b, MemRefType::get({rows, cols}, b.getF32Type()), b.getI64IntegerAttr(64));
@@ -608,8 +648,10 @@ struct BlockdiagMatmulToVector : OpRewritePattern<BlockdiagMatmulOp> {
     f.k = ws[0];
     f.q = ws[1];
     f.p = ws[2];
-    f.wt = packFactor1(b, toReadOnlyBuffer(b, b.getLoc(), op.getW()), f.k, f.q,
-                       f.p);
+    f.wt = packFactor1(b, toReadOnlyBuffer(b, b.getLoc(), op.getW()),
+                       memref::AllocOp::create(b, packedFactor1Type(b, f.k, f.q, f.p),
+                                               b.getI64IntegerAttr(64)),
+                       f.k, f.q, f.p);
     f.out = allocRows(b, rows, f.k * f.q);
     emitFactor1(b, f);
     rewriter.replaceOp(op, expandLeadingDims(b, b.getLoc(), toTensor(b, f.out),
@@ -634,15 +676,11 @@ struct MonarchToVector : OpRewritePattern<MonarchOp> {
     f1.k = w1[0];
     f1.q = w1[1];
     f1.p = w1[2];
-    f1.wt = packFactor1(b, toReadOnlyBuffer(b, b.getLoc(), op.getW1()), f1.k,
-                        f1.q, f1.p);
     Factor2 f2;
     f2.rows = rows;
     f2.l = w2[0];
     f2.s = w2[1];
     f2.r = w2[2];
-    f2.w2p = packFactor2(b, toReadOnlyBuffer(b, b.getLoc(), op.getW2()), f2.l,
-                         f2.s, f2.r);
     f2.out = allocRows(b, rows, f2.s * f2.l);
     // h holds one chunk of rows at a time: a full [M, k*q] intermediate
     // would be a fresh mmap (and page faults) on every call once it passes
@@ -657,15 +695,23 @@ struct MonarchToVector : OpRewritePattern<MonarchOp> {
     // factor 2 then reads each row's panel contiguously instead of 16
     // floats every l.
     f2.laneMajor = f1.q % kLanes == 0 && f2.l % kLanes == 0;
-    if (f2.laneMajor) {
+    MemRefType hType =
+        f2.laneMajor
+            ? MemRefType::get({f2.l / kLanes, chunk, f2.r + 1, kLanes},
+                              b.getF32Type())
+            : MemRefType::get({chunk, hCols}, b.getF32Type());
+    if (f2.laneMajor)
       f1.hLanes = f2.l;
-      f1.out = memref::AllocOp::create(
-          b,
-          MemRefType::get({f2.l / kLanes, chunk, f2.r + 1, kLanes}, b.getF32Type()),
-          b.getI64IntegerAttr(64));
-    } else {
-      f1.out = allocRows(b, chunk, hCols);
-    }
+    // The packed weights and h: one allocation where that keeps them on
+    // the heap (allocScratch).
+    SmallVector<Value> scratch = allocScratch(
+        b, {packedFactor1Type(b, f1.k, f1.q, f1.p),
+            packedFactor2Type(b, f2.l, f2.s, f2.r), hType});
+    f1.wt = packFactor1(b, toReadOnlyBuffer(b, b.getLoc(), op.getW1()),
+                        scratch[0], f1.k, f1.q, f1.p);
+    f2.w2p = packFactor2(b, toReadOnlyBuffer(b, b.getLoc(), op.getW2()),
+                         scratch[1], f2.l, f2.s, f2.r);
+    f1.out = scratch[2];
     f2.h = f1.out;
     // Factor 2 writes each of out's lines once, l floats apart: ordinary
     // stores would read every line for ownership first (scattered misses

@@ -75,12 +75,15 @@ func.func @blockdiag_row_tiles(%x: tensor<100x128xf32>, %w: tensor<2x64x64xf32>)
 // of 16, so h keeps the row-major layout.
 // CHECK-LABEL: func.func @monarch_rectangular
 // CHECK: %[[X2:.+]] = tensor.collapse_shape %arg0 {{\[}}[0, 1], [2]] : tensor<3x5x12xf32> into tensor<15x12xf32>
-// CHECK: memref.alloc() {alignment = 64 : i64} : memref<4x48xf32>
-// CHECK: scf.parallel
-// CHECK: %[[W2P:.+]] = memref.alloc() {alignment = 64 : i64} : memref<1x5x5x16xf32>
-// CHECK: scf.parallel
+// The packed weights and h are views of one allocation, each 17 lines
+// further past a 4 KiB boundary than the one before.
 // CHECK: %[[OUT:.+]] = memref.alloc() {alignment = 64 : i64} : memref<15x30xf32>
-// CHECK: %[[H:.+]] = memref.alloc() {alignment = 64 : i64} : memref<15x24xf32>
+// CHECK: %[[ARENA:.+]] = memref.alloc() {alignment = 4096 : i64} : memref<12288xi8>
+// CHECK: memref.view %[[ARENA]][%c0{{.*}}][] : memref<12288xi8> to memref<4x48xf32>
+// CHECK: %[[W2P:.+]] = memref.view %[[ARENA]][%c5184{{.*}}][] : memref<12288xi8> to memref<1x5x5x16xf32>
+// CHECK: %[[H:.+]] = memref.view %[[ARENA]][%c10368{{.*}}][] : memref<12288xi8> to memref<15x24xf32>
+// CHECK: scf.parallel
+// CHECK: scf.parallel
 // CHECK: scf.parallel
 // CHECK: vector.broadcast
 // CHECK: vector.maskedstore %[[H]]
@@ -111,7 +114,7 @@ func.func @monarch_rectangular(%x: tensor<3x5x12xf32>, %w1: tensor<4x6x3xf32>, %
 // stores each 16 columns n = i*l + a.. at h[a/16, m, i, 0], factor 2 reads
 // a row's panel contiguously.
 // CHECK-LABEL: func.func @monarch_square
-// CHECK: %[[H:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2x8x33x16xf32>
+// CHECK: %[[H:.+]] = memref.view %{{.+}}[%{{.+}}][] : memref<{{[0-9]+}}xi8> to memref<2x8x33x16xf32>
 // CHECK: vector.broadcast
 // CHECK: %[[I:.+]] = arith.divui %[[N:.+]], %{{.+}} : index
 // CHECK: %[[A:.+]] = arith.remui %[[N]], %{{.+}} : index
@@ -171,4 +174,20 @@ func.func @monarch_streaming_chunks(%x: tensor<64x32768xf32>, %w1: tensor<128x12
 func.func @blockdiag_vector(%x: tensor<8xf32>, %w: tensor<2x3x4xf32>) -> tensor<6xf32> {
   %0 = loom.blockdiag_matmul %x, %w : tensor<8xf32>, tensor<2x3x4xf32> -> tensor<6xf32>
   return %0 : tensor<6xf32>
+}
+
+// -----
+
+// Scratch over 32 MiB (w1 packed alone is 32 MiB): glibc maps a block that
+// large afresh on every call however it is split, so the packed weights
+// and h stay separate allocations (negative case of the shared arena).
+// CHECK-LABEL: func.func @monarch_large_scratch
+// CHECK-NOT: xi8>
+// CHECK: memref.alloc() {alignment = 64 : i64} : memref<128x65536xf32>
+// CHECK: memref.alloc() {alignment = 64 : i64} : memref<16x128x129x16xf32>
+// CHECK: memref.alloc() {alignment = 64 : i64} : memref<16x1x129x16xf32>
+// CHECK-NOT: memref.view
+func.func @monarch_large_scratch(%x: tensor<1x32768xf32>, %w1: tensor<128x256x256xf32>, %w2: tensor<256x128x128xf32>) -> tensor<1x32768xf32> {
+  %0 = loom.monarch %x, %w1, %w2 : tensor<1x32768xf32>, tensor<128x256x256xf32>, tensor<256x128x128xf32> -> tensor<1x32768xf32>
+  return %0 : tensor<1x32768xf32>
 }
