@@ -11,7 +11,7 @@
 // CHECK: llvm.call @malloc
 // CHECK: %[[N:.+]] = llvm.call @loom_thread_count() : () -> i32
 // CHECK-NEXT: omp.parallel num_threads(%[[N]] : i32)
-// CHECK: omp.wsloop schedule(dynamic)
+// CHECK: omp.wsloop schedule(guided)
 // CHECK: omp.parallel num_threads
 // CHECK: llvm.call @free
 // CHECK: llvm.return

@@ -1,12 +1,12 @@
 // RUN: loom-opt %s --split-input-file --loom-bind-openmp-threads --verify-diagnostics | FileCheck %s
 
 // Every parallel region asks the artifact for its thread count, and every
-// worksharing loop without a schedule gets a dynamic one.
+// worksharing loop without a schedule gets a guided one.
 // CHECK:       llvm.func @loom_thread_count() -> i32
 // CHECK-LABEL: func.func @two_regions
 // CHECK:         %[[N1:.+]] = llvm.call @loom_thread_count() : () -> i32
 // CHECK-NEXT:    omp.parallel num_threads(%[[N1]] : i32)
-// CHECK:           omp.wsloop schedule(dynamic)
+// CHECK:           omp.wsloop schedule(guided)
 // CHECK:         %[[N2:.+]] = llvm.call @loom_thread_count() : () -> i32
 // CHECK-NEXT:    omp.parallel num_threads(%[[N2]] : i32)
 func.func @two_regions(%n: index) {
