@@ -174,12 +174,15 @@ def torch_runner(case, L, shapes, params):
     return run
 
 
-def best_time(run, args, repeats, budget_s=20.0):
-    """Best of `repeats` timed calls after one warm-up (which compiles for
-    Loom); stops early once the timed calls exceed `budget_s`."""
+def best_time(run, args, repeats, budget_s=20.0, min_s=1.0):
+    """Best of at least `repeats` timed calls after one warm-up (which
+    compiles for Loom). Short calls repeat until they have run `min_s`
+    seconds, so a millisecond call is the best of hundreds, not of a few
+    that the noise of a shared machine can all spoil; timing stops early
+    once the timed calls exceed `budget_s`."""
     run(*args)
     times = []
-    for _ in range(repeats):
+    while len(times) < repeats or sum(times) < min_s:
         t0 = time.perf_counter()
         run(*args)
         times.append(time.perf_counter() - t0)
