@@ -10,9 +10,21 @@
 // CHECK-DAG: %[[XB:.+]] = bufferization.to_buffer %[[X2]] read_only : tensor<15x40xf32> to memref<15x40xf32>
 // CHECK-DAG: %[[WB:.+]] = bufferization.to_buffer %arg1 read_only : tensor<2x20x20xf32> to memref<2x20x20xf32>
 // CHECK: %[[WT:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2x640xf32>
+// The pack is a transpose in registers, work items (block, 16 j's): 16 rows
+// of w (clamped to row q - 1, zeros past it) are read 16 i's at a time,
+// transposed, and each i's 16 j's stored as one line of the panel. p = 20
+// is one full tile and one of 4 i's (masked loads, 4 stores).
 // CHECK: scf.parallel
-// CHECK: memref.load %[[WB]]
-// CHECK: memref.store %{{.+}}, %[[WT]]
+// CHECK: %[[JC:.+]] = arith.minui %{{.+}}, %c19{{.*}} : index
+// CHECK: %[[ROW:.+]] = vector.load %[[WB]][%{{.+}}, %[[JC]], %{{.+}}] : memref<2x20x20xf32>, vector<16xf32>
+// CHECK: arith.select %{{.+}}, %[[ROW]], %{{.+}} : vector<16xf32>
+// CHECK: vector.transpose %{{.+}}, [1, 0] : vector<16x16xf32> to vector<16x16xf32>
+// CHECK-COUNT-16: vector.store %{{.+}}, %[[WT]]
+// CHECK: %[[M4W:.+]] = vector.constant_mask [4] : vector<16xi1>
+// CHECK: vector.maskedload %[[WB]][%{{.+}}, %{{.+}}, %c16{{.*}}], %[[M4W]]
+// CHECK: vector.transpose
+// CHECK-COUNT-4: vector.store %{{.+}}, %[[WT]]
+// CHECK-NOT: vector.store
 // CHECK: %[[OUT:.+]] = memref.alloc() {alignment = 64 : i64} : memref<15x40xf32>
 // CHECK: scf.parallel (%[[T:.+]], %[[BLK:.+]]) = (%{{.+}}, %{{.+}}) to (%{{.+}}, %{{.+}}) step
 // The work item first copies its rows of block blk of x to a dense stack
@@ -83,7 +95,13 @@ func.func @blockdiag_row_tiles(%x: tensor<100x128xf32>, %w: tensor<2x64x64xf32>)
 // CHECK: %[[W2P:.+]] = memref.view %[[ARENA]][%c5184{{.*}}][] : memref<12288xi8> to memref<1x5x5x16xf32>
 // CHECK: %[[H:.+]] = memref.view %[[ARENA]][%c10368{{.*}}][] : memref<12288xi8> to memref<15x24xf32>
 // CHECK: scf.parallel
-// CHECK: scf.parallel
+// w2's pack transposes, per (lane group, c), the rows w2[a, c, :] (a clamped
+// to l - 1 = 5, r = 4 i's: masked loads) into four lines w2p[ag, c, i, :].
+// CHECK: scf.parallel (%[[PAG:.+]], %[[PC:.+]]) =
+// CHECK: %[[AC:.+]] = arith.minui %{{.+}}, %c5{{.*}} : index
+// CHECK: vector.maskedload %{{.+}}[%[[AC]], %[[PC]], %{{.+}}]
+// CHECK: vector.transpose
+// CHECK-COUNT-4: vector.store %{{.+}}, %[[W2P]][%[[PAG]], %[[PC]], %{{.+}}, %{{.+}}]
 // CHECK: scf.parallel
 // CHECK: vector.broadcast
 // CHECK: vector.maskedstore %[[H]]
