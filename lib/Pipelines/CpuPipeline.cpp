@@ -28,7 +28,7 @@ static constexpr const char *kBufferizeAndLower =
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"
     "buffer-results-to-out-params{modify-public-functions hoist-static-allocs},"
-    "buffer-deallocation-pipeline,"
+    "buffer-deallocation-pipeline,loom-cache-scratch,"
     "func.func(loom-expand-strided-copies,convert-linalg-to-loops),"
     "canonicalize,cse,"
     "expand-strided-metadata,lower-affine,arith-expand,"

@@ -176,3 +176,58 @@ def test_reference_fft_conv_is_direct_sum():
     circular = [sum(kern[s] * u[(t - s) % 16] for s in range(16)) for t in range(16)]
     np.testing.assert_allclose(reference.fft_conv(u, kern, True), direct, atol=1e-12)
     np.testing.assert_allclose(reference.fft_conv(u, kern, False), circular, atol=1e-12)
+
+
+# Scratch of 32 MiB or more (packed weights, h; fft_conv's kernel spectra)
+# is kept from one call to the next (loom-cache-scratch). Each case's
+# scratch crosses that size: monarch's packed w1 alone is 32 MiB,
+# blockdiag's packed w is 32 MiB, fft_conv's spectra of 64 channels at
+# L = 2^16 are 32 MiB.
+CACHED_SCRATCH_CASES = {
+    "monarch": ([(3, 32768), (128, 256, 256), (128, 128, 256)],
+                lambda fb, x, w1, w2: fb.monarch(x, w1, w2), reference.monarch),
+    "blockdiag_matmul": ([(5, 32768), (128, 256, 256)],
+                         lambda fb, x, w: fb.blockdiag_matmul(x, w),
+                         reference.blockdiag_matmul),
+    "fft_conv_causal": ([(2, 64, 32768), (64, 32768)],
+                        lambda fb, u, k: fb.fft_conv(u, k, causal=True),
+                        lambda u, k: reference.fft_conv(u, k, True)),
+}
+
+
+@pytest.mark.parametrize("case", list(CACHED_SCRATCH_CASES), ids=list(CACHED_SCRATCH_CASES))
+def test_scratch_kept_across_calls(case, rng, cache_dir):
+    """Calls with new inputs reuse the previous call's scratch block: every
+    result must still be right, and repeating the first inputs gives the
+    first result bit for bit. Then two threads call at once, so that one
+    finds the block taken and allocates its own."""
+    import threading
+    from loom import ir
+    shapes, build, ref = CACHED_SCRATCH_CASES[case]
+    fb = ir.FunctionBuilder("f")
+    fb.ret(build(fb, *[fb.arg(s) for s in shapes]))
+    lib = loom.load(loom.compile(ir.module(fb), cache_dir=cache_dir))
+    lib.set_num_threads(1)
+    sets = [[rng.standard_normal(s, dtype=np.float32) for s in shapes] for _ in range(3)]
+    expected = [ref(*inputs) for inputs in sets]
+    first = lib.f(*sets[0])
+    assert_close(first, expected[0], FFT_TOL if case.startswith("fft") else ATTENTION_TOL)
+    second = lib.f(*sets[1])
+    assert_close(second, expected[1], FFT_TOL if case.startswith("fft") else ATTENTION_TOL)
+    np.testing.assert_array_equal(lib.f(*sets[0]), first)
+
+    results = {}
+
+    def call(i):
+        results[i] = [lib.f(*sets[i]) for _ in range(2)]
+
+    threads = [threading.Thread(target=call, args=(i,)) for i in (1, 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    np.testing.assert_array_equal(results[1][0], second)
+    np.testing.assert_array_equal(results[1][1], second)
+    for out in results[2]:
+        assert_close(out, expected[2], FFT_TOL if case.startswith("fft") else ATTENTION_TOL)
+    np.testing.assert_array_equal(results[2][0], results[2][1])

@@ -7,7 +7,10 @@
 #ifndef LOOM_CONVERSION_KERNELBUILDERS_H
 #define LOOM_CONVERSION_KERNELBUILDERS_H
 
+#include "loom/Dialect/Loom/Transforms/CachedScratch.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 
@@ -35,6 +38,18 @@ inline Value muli(ImplicitLocOpBuilder &b, Value v, int64_t c) {
 /// vector<16xf32>.
 inline VectorType laneType(OpBuilder &b) {
   return VectorType::get({kLanes}, b.getF32Type());
+}
+
+/// A function-level scratch buffer of `type`: marked for loom-cache-scratch
+/// (kept across calls) when it is at least kCachedScratchBytes.
+inline Value allocCallScratch(ImplicitLocOpBuilder &b, MemRefType type,
+                              int64_t alignment) {
+  auto alloc = memref::AllocOp::create(b, type, b.getI64IntegerAttr(alignment));
+  int64_t bytes =
+      type.getNumElements() * type.getElementType().getIntOrFloatBitWidth() / 8;
+  if (bytes >= kCachedScratchBytes)
+    alloc->setAttr(kCachedScratchAttr, b.getUnitAttr());
+  return alloc;
 }
 
 } // namespace mlir::loom::kernel

@@ -652,11 +652,16 @@ Value allocF32(ImplicitLocOpBuilder &b, ArrayRef<int64_t> shape) {
 /// one heap block instead of two halves the malloc/free pairs, and glibc's
 /// adaptive thresholds then keep a repeated call's block on the heap
 /// instead of trimming it and page-faulting it back on every call.
-Seq allocComplex(ImplicitLocOpBuilder &b, ArrayRef<int64_t> shape) {
+/// `perCall`: the buffer lives for the whole call (not one work item), so
+/// from 32 MiB it is kept across calls (allocCallScratch).
+Seq allocComplex(ImplicitLocOpBuilder &b, ArrayRef<int64_t> shape,
+                 bool perCall = false) {
   SmallVector<int64_t> full{2};
   full.append(shape.begin(), shape.end());
   full.back() += kLanes; // one line of padding: re and im not 2^k apart
-  Value buf = allocF32(b, full);
+  Value buf = perCall ? allocCallScratch(
+                            b, MemRefType::get(full, b.getF32Type()), 64)
+                      : allocF32(b, full);
   auto half = [&](int64_t part) -> Value {
     SmallVector<OpFoldResult> offsets(full.size(), b.getIndexAttr(0)), sizes,
         strides(full.size(), b.getIndexAttr(1));
@@ -703,7 +708,7 @@ struct FftConvToVector : OpRewritePattern<FftConvOp> {
         tw = {constTwiddles(b, module, L, false), constTwiddles(b, module, L, true),
               {}};
       } else if (L > kLanes) {
-        tw = allocComplex(b, {L});
+        tw = allocComplex(b, {L}, /*perCall=*/true);
         fillTwiddles(b, module, tw, L);
       }
 
@@ -761,7 +766,7 @@ struct FftConvToVector : OpRewritePattern<FftConvOp> {
       // with zeros and splits nothing but rounding into the spare row.
       Seq spec;
       if (rows > 1) {
-        spec = allocComplex(b, {2 * channelPairs, L});
+        spec = allocComplex(b, {2 * channelPairs, L}, /*perCall=*/true);
         scf::ParallelOp::create(
             b, ValueRange{idx(b, 0)}, ValueRange{idx(b, channelPairs)},
             ValueRange{idx(b, 1)}, [&](OpBuilder &nb, Location loc, ValueRange ivs) {

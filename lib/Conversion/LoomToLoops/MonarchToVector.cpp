@@ -630,17 +630,12 @@ void emitFactor2(ImplicitLocOpBuilder &b, const Factor2 &f) {
 // Patterns
 //===----------------------------------------------------------------------===//
 
-/// Largest scratch that one allocation keeps on the heap across calls:
-/// glibc's adaptive mmap threshold stops growing at 32 MiB, so a larger
-/// block is a fresh mapping every call whichever way it is split.
-constexpr int64_t kMaxArenaBytes = 32 << 20;
-
-/// Buffers of the given static f32 types. Up to kMaxArenaBytes in all, they
-/// are views of one allocation: as separate blocks, glibc trimmed the heap
-/// after every call and faulted them back in (5600 faults per call for
-/// monarch at N = 16K). Each view starts 17 lines past a 4 KiB boundary
-/// times its index, so that the buffers' streams do not start in the same
-/// L1 sets.
+/// Buffers of the given static f32 types as views of one allocation: as
+/// separate blocks, glibc trimmed the heap after every call and faulted
+/// them back in (5600 faults per call for monarch at N = 16K). Each view
+/// starts 17 lines past a 4 KiB boundary times its index, so that the
+/// buffers' streams do not start in the same L1 sets. From 32 MiB the
+/// allocation is kept across calls (allocCallScratch).
 SmallVector<Value> allocScratch(ImplicitLocOpBuilder &b,
                                 ArrayRef<MemRefType> types) {
   constexpr int64_t kPage = 4096, kStagger = 17 * 64;
@@ -650,15 +645,9 @@ SmallVector<Value> allocScratch(ImplicitLocOpBuilder &b,
     offsets.push_back(total + int64_t(i) * kStagger);
     total += ceilDiv(t.getNumElements() * 4 + int64_t(i) * kStagger, kPage) * kPage;
   }
+  Value arena = allocCallScratch(
+      b, MemRefType::get({std::max<int64_t>(total, 1)}, b.getI8Type()), kPage);
   SmallVector<Value> buffers;
-  if (total > kMaxArenaBytes) {
-    for (MemRefType t : types)
-      buffers.push_back(memref::AllocOp::create(b, t, b.getI64IntegerAttr(64)));
-    return buffers;
-  }
-  Value arena = memref::AllocOp::create(
-      b, MemRefType::get({std::max<int64_t>(total, 1)}, b.getI8Type()),
-      b.getI64IntegerAttr(kPage));
   for (auto [t, off] : llvm::zip(types, offsets))
     buffers.push_back(
         memref::ViewOp::create(b, t, arena, idx(b, off), ValueRange{}));
@@ -692,8 +681,7 @@ struct BlockdiagMatmulToVector : OpRewritePattern<BlockdiagMatmulOp> {
     f.q = ws[1];
     f.p = ws[2];
     f.wt = packFactor1(b, toReadOnlyBuffer(b, b.getLoc(), op.getW()),
-                       memref::AllocOp::create(b, packedFactor1Type(b, f.k, f.q, f.p),
-                                               b.getI64IntegerAttr(64)),
+                       allocCallScratch(b, packedFactor1Type(b, f.k, f.q, f.p), 64),
                        f.k, f.q, f.p);
     f.out = allocRows(b, rows, f.k * f.q);
     emitFactor1(b, f);

@@ -247,3 +247,17 @@ func.func @causal_runtime_twiddles(%u: tensor<1x65536xf32>, %c: tensor<1x65536xf
   %0 = loom.fft_conv %u, %c : tensor<1x65536xf32>, tensor<1x65536xf32> -> tensor<1x65536xf32>
   return %0 : tensor<1x65536xf32>
 }
+
+// -----
+
+// Kernel spectra of 32 MiB or more (64 channels at L = 2^16: [2, 64, 65552]
+// floats) are marked for loom-cache-scratch, kept across calls; the
+// per-item buffers are not (negative case).
+// CHECK-LABEL: func.func @causal_large_spectra
+// CHECK: memref.alloc() {alignment = 64 : i64, loom.cached_scratch} : memref<2x64x65552xf32>
+// CHECK-NOT: loom.cached_scratch
+// CHECK: return
+func.func @causal_large_spectra(%u: tensor<2x64x32768xf32>, %c: tensor<64x32768xf32>) -> tensor<2x64x32768xf32> {
+  %0 = loom.fft_conv %u, %c : tensor<2x64x32768xf32>, tensor<64x32768xf32> -> tensor<2x64x32768xf32>
+  return %0 : tensor<2x64x32768xf32>
+}

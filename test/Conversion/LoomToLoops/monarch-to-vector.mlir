@@ -91,6 +91,7 @@ func.func @blockdiag_row_tiles(%x: tensor<100x128xf32>, %w: tensor<2x64x64xf32>)
 // further past a 4 KiB boundary than the one before.
 // CHECK: %[[OUT:.+]] = memref.alloc() {alignment = 64 : i64} : memref<15x30xf32>
 // CHECK: %[[ARENA:.+]] = memref.alloc() {alignment = 4096 : i64} : memref<12288xi8>
+// CHECK-NOT: loom.cached_scratch
 // CHECK: memref.view %[[ARENA]][%c0{{.*}}][] : memref<12288xi8> to memref<4x48xf32>
 // CHECK: %[[W2P:.+]] = memref.view %[[ARENA]][%c5184{{.*}}][] : memref<12288xi8> to memref<1x5x5x16xf32>
 // CHECK: %[[H:.+]] = memref.view %[[ARENA]][%c10368{{.*}}][] : memref<12288xi8> to memref<15x24xf32>
@@ -196,15 +197,15 @@ func.func @blockdiag_vector(%x: tensor<8xf32>, %w: tensor<2x3x4xf32>) -> tensor<
 
 // -----
 
-// Scratch over 32 MiB (w1 packed alone is 32 MiB): glibc maps a block that
-// large afresh on every call however it is split, so the packed weights
-// and h stay separate allocations (negative case of the shared arena).
+// Scratch of 32 MiB or more (w1 packed alone is 32 MiB) is still one arena,
+// marked loom.cached_scratch: glibc would map a block that large afresh on
+// every call, so loom-cache-scratch keeps it across calls. Smaller arenas
+// carry no mark (negative case: @monarch_rectangular above).
 // CHECK-LABEL: func.func @monarch_large_scratch
-// CHECK-NOT: xi8>
-// CHECK: memref.alloc() {alignment = 64 : i64} : memref<128x65536xf32>
-// CHECK: memref.alloc() {alignment = 64 : i64} : memref<16x128x129x16xf32>
-// CHECK: memref.alloc() {alignment = 64 : i64} : memref<16x1x129x16xf32>
-// CHECK-NOT: memref.view
+// CHECK: %[[ARENA:.+]] = memref.alloc() {alignment = 4096 : i64, loom.cached_scratch} : memref<50601984xi8>
+// CHECK: memref.view %[[ARENA]][%c0{{.*}}][] : memref<50601984xi8> to memref<128x65536xf32>
+// CHECK: memref.view %[[ARENA]][%c33555520{{.*}}][] : memref<50601984xi8> to memref<16x128x129x16xf32>
+// CHECK: memref.view %[[ARENA]]{{.+}} to memref<16x1x129x16xf32>
 func.func @monarch_large_scratch(%x: tensor<1x32768xf32>, %w1: tensor<128x256x256xf32>, %w2: tensor<256x128x128xf32>) -> tensor<1x32768xf32> {
   %0 = loom.monarch %x, %w1, %w2 : tensor<1x32768xf32>, tensor<128x256x256xf32>, tensor<256x128x128xf32> -> tensor<1x32768xf32>
   return %0 : tensor<1x32768xf32>

@@ -43,6 +43,37 @@ def LoomBindOpenMPThreadsPass
                            "::mlir::omp::OpenMPDialect"];
 }
 
+def LoomCacheScratchPass
+    : Pass<"loom-cache-scratch", "::mlir::ModuleOp"> {
+  let summary = "Keep the kernels' large scratch buffers from one call to "
+                "the next";
+  let description = [{
+    glibc serves a block above its largest mmap threshold (32 MiB) as a
+    fresh mapping on every call, and every page of it faults in again:
+    about 34,000 faults, some 7 % of a monarch call at N = 64K. The
+    kernels mark such a function-level allocation with the unit attribute
+    `loom.cached_scratch`; this pass (after bufferization and the
+    deallocation pipeline) turns each marked `memref.alloc` and its
+    `memref.dealloc`s into calls to two internal functions it defines:
+
+    - `loom_scratch_acquire(slot, bytes)` takes the block the site left in
+      its slot (an internal i64 global, one per site) with an atomic
+      exchange, and allocates one (`aligned_alloc`, 4 KiB) when the slot
+      was empty or the block too small;
+    - `loom_scratch_release(slot, buffer)` puts it back with an atomic
+      exchange and frees whatever another call put there meanwhile.
+
+    Concurrent calls never share a block: the second finds the slot empty
+    and allocates its own. The cost is memory: each site keeps its last
+    block (e.g. the 128 MiB of packed weights of a 64K monarch) until the
+    process exits. An allocation whose value escapes (no dealloc) or that
+    is not a static identity-layout buffer stays an ordinary allocation.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 def LoomExpandStridedCopiesPass
     : Pass<"loom-expand-strided-copies", "::mlir::func::FuncOp"> {
   let summary = "Turn memref.copy between non-contiguous buffers into linalg.copy";
