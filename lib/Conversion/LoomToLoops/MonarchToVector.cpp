@@ -54,9 +54,6 @@ constexpr int64_t kRowTile = 96;
 constexpr int64_t kVecsPerTile = 4;
 constexpr int64_t kColsPerTile = 6;
 constexpr int64_t kRowsPerTile2 = 4;
-/// Blocks of at most this many input columns prefetch the next row group
-/// of x (longer rows are streams the hardware prefetcher follows).
-constexpr int64_t kMaxPrefetchCols = 256;
 /// Smallest monarch result written with streaming stores.
 constexpr int64_t kStreamOutBytes = 8 << 20;
 /// i's per reduction chunk of factor 2.
@@ -306,21 +303,6 @@ void factor1Micro(ImplicitLocOpBuilder &b, const Factor1 &f, Value blk, Value r0
   }
   Value xSource = f.xPacked ? f.xPacked : f.x;
   Value xBase = f.xPacked ? idx(b, 0) : muli(b, blk, f.p);
-  // x rows are N floats apart, so each register tile starts with rr short
-  // streams the hardware prefetcher cannot see coming: prefetch the lines
-  // of the next row group while this one computes.
-  if (!f.xPacked && f.p <= kMaxPrefetchCols) {
-    for (int64_t r = 0; r < rr; ++r) {
-      Value next = arith::MinUIOp::create(b, addi(b, r0, rr + r),
-                                          idx(b, std::max<int64_t>(f.rows - 1, 0)));
-      if (f.xRowOffset)
-        next = arith::AddIOp::create(b, next, f.xRowOffset);
-      for (int64_t c = 0; c < f.p; c += kLanes)
-        memref::PrefetchOp::create(b, f.x, ValueRange{next, addi(b, xBase, c)},
-                                   b.getBoolAttr(false), b.getI32IntegerAttr(3),
-                                   b.getBoolAttr(true));
-    }
-  }
   auto loop = scf::ForOp::create(
       b, idx(b, 0), idx(b, f.p), idx(b, 1), init,
       [&](OpBuilder &nb, Location loc, Value i, ValueRange acc) {
@@ -364,8 +346,7 @@ void factor1Micro(ImplicitLocOpBuilder &b, const Factor1 &f, Value blk, Value r0
 /// y for rows [row0, row0 + rows) of block blk.
 void factor1Rows(ImplicitLocOpBuilder &b, const Factor1 &f0, Value row0, int64_t rows, Value blk) {
   // x's rows are N floats apart, often a power of two, so the rows of a
-  // register tile (and the next ones being prefetched) share their cache
-  // sets; copying the work item's slice to a dense stack buffer first makes
+  // register tile share their cache sets; copying the work item's slice to a dense stack buffer first makes
   // every later read conflict-free.
   Factor1 f = f0;
   if (f.p > 0 && f.p <= kMaxPackedCols) {
