@@ -77,28 +77,41 @@ def test_monarch(case, rng, cache_dir):
     assert_close(out, expected, ATTENTION_TOL)
 
 
-def test_monarch_streaming_stores_need_an_aligned_output(rng, cache_dir):
-    """A result of >= 8 MiB is written with streaming stores, which need
-    64-byte aligned lines: a caller's buffer 4 bytes off that boundary must
-    take the ordinary stores and get the same result, bit for bit."""
+# Results of 8 MiB or more are written with streaming stores, which need
+# 64-byte aligned lines.
+STREAMING_CASES = {
+    "monarch": ([(130, 32768), (256, 128, 128), (128, 256, 256)],
+                lambda fb, x, w1, w2: fb.monarch(x, w1, w2), reference.monarch),
+    "blockdiag_matmul": ([(512, 4096), (64, 64, 64)],
+                         lambda fb, x, w: fb.blockdiag_matmul(x, w),
+                         reference.blockdiag_matmul),
+}
+
+
+@pytest.mark.parametrize("case", list(STREAMING_CASES), ids=list(STREAMING_CASES))
+def test_streaming_stores_need_an_aligned_output(case, rng, cache_dir):
+    """A caller's buffer 4 bytes off a line boundary must take the ordinary
+    stores and get the same result, bit for bit."""
     from loom import ir
     from loom.runtime import _descriptor
-    shapes = [(130, 32768), (256, 128, 128), (128, 256, 256)]
+    shapes, build, ref = STREAMING_CASES[case]
     fb = ir.FunctionBuilder("f")
-    fb.ret(fb.monarch(*[fb.arg(s) for s in shapes]))
+    fb.ret(build(fb, *[fb.arg(s) for s in shapes]))
     lib = loom.load(loom.compile(ir.module(fb), cache_dir=cache_dir))
     inputs = [rng.standard_normal(s).astype(np.float32) for s in shapes]
-    count = 130 * 32768
+    out_shape = lib.f(*inputs).shape
+    count = int(np.prod(out_shape))
+    assert count * 4 >= 8 << 20
     raw = np.full(count + 32, np.nan, dtype=np.float32)
     start = (-raw.ctypes.data % 64) // 4 + 1   # 4 bytes past a line start
-    misaligned = raw[start:start + count].reshape(130, 32768)
+    misaligned = raw[start:start + count].reshape(out_shape)
     assert misaligned.ctypes.data % 64 == 4
     lib.f._symbol(*[ctypes.byref(_descriptor(a)) for a in inputs + [misaligned]])
     assert lib.last_error() is None
     aligned = lib.f(*inputs)
     assert aligned.ctypes.data % 64 == 0
     np.testing.assert_array_equal(misaligned, aligned)
-    assert_close(misaligned, reference.monarch(*inputs), ATTENTION_TOL)
+    assert_close(misaligned, ref(*inputs), ATTENTION_TOL)
 
 
 def test_reference_monarch_is_p_bd_p_bd():

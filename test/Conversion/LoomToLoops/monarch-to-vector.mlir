@@ -43,6 +43,7 @@
 // CHECK: %[[S:.+]] = memref.load %[[XP]]
 // CHECK: %[[BC:.+]] = vector.broadcast %[[S]] : f32 to vector<16xf32>
 // CHECK: vector.fma %{{.+}}, %[[BC]], %{{.+}} : vector<16xf32>
+// CHECK-NOT: nontemporal
 // CHECK: vector.store %[[ACC]]#0, %[[OUT]]
 // CHECK: %[[M4:.+]] = vector.constant_mask [4] : vector<16xi1>
 // CHECK: vector.maskedstore %[[OUT]][%{{.+}}, %{{.+}}], %[[M4]], %[[ACC]]#1
@@ -209,4 +210,26 @@ func.func @blockdiag_vector(%x: tensor<8xf32>, %w: tensor<2x3x4xf32>) -> tensor<
 func.func @monarch_large_scratch(%x: tensor<1x32768xf32>, %w1: tensor<128x256x256xf32>, %w2: tensor<256x128x128xf32>) -> tensor<1x32768xf32> {
   %0 = loom.monarch %x, %w1, %w2 : tensor<1x32768xf32>, tensor<128x256x256xf32>, tensor<256x128x128xf32> -> tensor<1x32768xf32>
   return %0 : tensor<1x32768xf32>
+}
+
+// -----
+
+// A blockdiag_matmul result of 8 MiB or more (512 x 4096 floats) with q a
+// multiple of 16 is written with streaming stores when the buffer is
+// 64-byte aligned, tested once per call; the ordinary stores are the other
+// branch. (Smaller results: @blockdiag_tails, none.)
+// CHECK-LABEL: func.func @blockdiag_streaming_result
+// CHECK: %[[OUT:.+]] = memref.alloc() {alignment = 64 : i64} : memref<512x4096xf32>
+// CHECK: %[[ADDR:.+]] = memref.extract_aligned_pointer_as_index %[[OUT]]
+// CHECK: %[[MIS:.+]] = arith.remui %[[ADDR]], %c64{{.*}} : index
+// CHECK: %[[STREAM:.+]] = arith.cmpi eq, %[[MIS]], %c0{{.*}} : index
+// CHECK: scf.parallel
+// CHECK: scf.if %[[STREAM]] {
+// CHECK-COUNT-24: vector.store %{{.+}}, %[[OUT]][%{{.+}}, %{{.+}}] {alignment = 64 : i64, nontemporal = true}
+// CHECK: } else {
+// CHECK-COUNT-24: vector.store %{{.+}}, %[[OUT]][%{{.+}}, %{{.+}}] : memref<512x4096xf32>, vector<16xf32>
+// CHECK: }
+func.func @blockdiag_streaming_result(%x: tensor<512x4096xf32>, %w: tensor<64x64x64xf32>) -> tensor<512x4096xf32> {
+  %0 = loom.blockdiag_matmul %x, %w : tensor<512x4096xf32>, tensor<64x64x64xf32> -> tensor<512x4096xf32>
+  return %0 : tensor<512x4096xf32>
 }
