@@ -131,6 +131,31 @@ struct RuntimeBuilder {
     LLVM::ReturnOp::create(b, loc, ValueRange{});
   }
 
+  /// void free_all(void), run when the .so is unloaded (and at exit):
+  /// empties every slot and frees its block, so that a library that is
+  /// loaded and closed again does not leak its cached scratch.
+  void defineFreeAll(ArrayRef<std::string> slots, LLVM::LLVMFuncOp free) {
+    auto fn = declare(loom::kScratchFreeAllFunction, LLVM::LLVMVoidType::get(b.getContext()),
+                      {});
+    Block *entry = define(fn);
+    b.setInsertionPointToStart(entry);
+    for (const std::string &name : slots) {
+      Value slot = LLVM::AddressOfOp::create(b, loc, ptr, name);
+      Value old = LLVM::AtomicRMWOp::create(b, loc, LLVM::AtomicBinOp::xchg,
+                                            slot, constant(0),
+                                            LLVM::AtomicOrdering::acq_rel);
+      // free(NULL) does nothing: an empty slot needs no branch.
+      LLVM::CallOp::create(b, loc, free,
+                           ValueRange{LLVM::IntToPtrOp::create(b, loc, ptr, old)});
+    }
+    LLVM::ReturnOp::create(b, loc, ValueRange{});
+    b.setInsertionPointToEnd(module.getBody());
+    LLVM::GlobalDtorsOp::create(
+        b, loc, b.getArrayAttr({FlatSymbolRefAttr::get(fn)}),
+        b.getI32ArrayAttr({65535}),
+        b.getArrayAttr({LLVM::ZeroAttr::get(b.getContext())}));
+  }
+
   Value bufferOf(Value block) {
     return LLVM::GEPOp::create(b, loc, ptr, b.getI8Type(), block,
                                ArrayRef<LLVM::GEPArg>{kHeaderBytes});
@@ -179,14 +204,21 @@ struct LoomCacheScratchPass
     auto release = rt.declare(loom::kScratchReleaseFunction,
                               LLVM::LLVMVoidType::get(&getContext()),
                               {rt.ptr, rt.ptr});
-    if (acquire.isExternal()) {
+    if (!acquire.isExternal() ||
+        module.lookupSymbol(loom::kScratchFreeAllFunction)) {
+      module.emitError() << "loom-cache-scratch: the module already defines "
+                            "Loom's scratch runtime; the pass runs once";
+      return signalPassFailure();
+    }
+    auto free = rt.declare("free", LLVM::LLVMVoidType::get(&getContext()),
+                           {rt.ptr});
+    {
       auto alloc = rt.declare("aligned_alloc", rt.ptr, {rt.i64, rt.i64});
-      auto free = rt.declare("free", LLVM::LLVMVoidType::get(&getContext()),
-                             {rt.ptr});
       OpBuilder::InsertionGuard guard(b);
       rt.defineAcquire(acquire, alloc, free);
       rt.defineRelease(release, free);
     }
+    SmallVector<std::string> slotNames;
 
     unsigned next = 0;
     for (auto &[alloc, deallocs] : sites) {
@@ -199,6 +231,7 @@ struct LoomCacheScratchPass
       LLVM::GlobalOp::create(b, alloc.getLoc(), rt.i64, /*isConstant=*/false,
                              LLVM::Linkage::Internal, name,
                              b.getI64IntegerAttr(0), /*alignment=*/64);
+      slotNames.push_back(name);
 
       Location loc = alloc.getLoc();
       MemRefType type = alloc.getType();
@@ -224,6 +257,8 @@ struct LoomCacheScratchPass
       }
       alloc.erase();
     }
+    rt.loc = module.getLoc();
+    rt.defineFreeAll(slotNames, free);
   }
 
   /// The memref descriptor of `buffer` as `type` (identity layout), cast to

@@ -3,7 +3,14 @@
 // A marked allocation and its dealloc become acquire/release calls on the
 // site's slot; the buffer is the returned pointer as a memref descriptor
 // (offset 0, identity strides). The unmarked allocation is left alone.
-// CHECK-DAG:   llvm.mlir.global internal @loom_scratch_slot_0(0 : i64) {{.*}}: i64
+// Unloading the .so (or exit) frees whatever the slots hold.
+// CHECK-LABEL: llvm.func internal @loom_scratch_free_all()
+// CHECK:         %[[S0:.+]] = llvm.mlir.addressof @loom_scratch_slot_0
+// CHECK:         %[[B0:.+]] = llvm.atomicrmw xchg %[[S0]], %{{.+}} acq_rel : !llvm.ptr, i64
+// CHECK:         %[[P0:.+]] = llvm.inttoptr %[[B0]] : i64 to !llvm.ptr
+// CHECK:         llvm.call @free(%[[P0]])
+// CHECK:         llvm.return
+// CHECK:       llvm.mlir.global internal @loom_scratch_slot_0(0 : i64) {{.*}}: i64
 // CHECK-DAG:   llvm.func @aligned_alloc(i64, i64) -> !llvm.ptr
 // CHECK-DAG:   llvm.func @free(!llvm.ptr)
 // The block is taken with an atomic exchange (0: none cached) and reused
@@ -41,6 +48,7 @@
 // CHECK:         llvm.call @loom_scratch_release(%[[SLOT2]], %[[APTR]])
 // CHECK-NOT:     memref.dealloc %[[SCRATCH]]
 // CHECK:         memref.dealloc %[[SMALL]]
+// CHECK:       llvm.mlir.global_dtors dtors = [@loom_scratch_free_all], priorities = [65535 : i32]
 func.func @one_site(%v: f32, %i: index) {
   %scratch = memref.alloc() {alignment = 4096 : i64, loom.cached_scratch} : memref<16777216xf32>
   %small = memref.alloc() : memref<16xf32>
@@ -53,11 +61,14 @@ func.func @one_site(%v: f32, %i: index) {
 
 // -----
 
-// Two sites, two slots; the runtime functions are defined once. A 2-D
-// buffer gets row-major sizes and strides.
+// Two sites, two slots, both emptied on unload; the runtime functions are
+// defined once. A 2-D buffer gets row-major sizes and strides.
+// CHECK-LABEL: llvm.func internal @loom_scratch_free_all()
+// CHECK-COUNT-2: llvm.call @free
 // CHECK-DAG:   llvm.mlir.global internal @loom_scratch_slot_0(
 // CHECK-DAG:   llvm.mlir.global internal @loom_scratch_slot_1(
-// CHECK-COUNT-1: llvm.func internal @loom_scratch_acquire(
+// CHECK:       llvm.func internal @loom_scratch_acquire(
+// CHECK-NOT:   llvm.func internal @loom_scratch_acquire(
 // CHECK-LABEL: func.func @two_sites
 // CHECK:         llvm.mlir.addressof @loom_scratch_slot_{{[01]}}
 // CHECK:         llvm.insertvalue %{{.+}}, %{{.+}}[3, 1]
@@ -70,6 +81,7 @@ func.func @one_site(%v: f32, %i: index) {
 // CHECK:         llvm.mlir.addressof @loom_scratch_slot_{{[01]}}
 // CHECK:         builtin.unrealized_conversion_cast %{{.+}} to memref<33554432xi8>
 // CHECK-COUNT-2: llvm.call @loom_scratch_release
+// CHECK:       llvm.mlir.global_dtors dtors = [@loom_scratch_free_all]
 func.func @two_sites() {
   %a = memref.alloc() {loom.cached_scratch} : memref<4096x4096xf32>
   %b = memref.alloc() {loom.cached_scratch} : memref<33554432xi8>
@@ -82,9 +94,10 @@ func.func @two_sites() {
 
 // An allocation that escapes (no dealloc: here it is returned) is not a
 // call's scratch: it stays an ordinary allocation and loses the mark, and
-// no runtime function is defined.
-// CHECK-NOT:   loom_scratch
-// CHECK-LABEL: func.func @escapes
+// no runtime function, slot or destructor is defined.
+// CHECK:       // {{-----}}
+// CHECK-NEXT:  module {
+// CHECK-NEXT:    func.func @escapes
 // CHECK:         %[[A:.+]] = memref.alloc() : memref<16777216xf32>
 // CHECK-NEXT:    return %[[A]]
 // CHECK-NOT:   loom_scratch

@@ -25,6 +25,9 @@ inline constexpr int64_t kCachedScratchBytes = int64_t(32) << 20;
 /// block: `ptr acquire(ptr slot, i64 bytes)`, `void release(ptr slot, ptr)`.
 inline constexpr const char *kScratchAcquireFunction = "loom_scratch_acquire";
 inline constexpr const char *kScratchReleaseFunction = "loom_scratch_release";
+/// The global destructor that frees every cached block when the .so is
+/// unloaded.
+inline constexpr const char *kScratchFreeAllFunction = "loom_scratch_free_all";
 
 } // namespace mlir::loom
 
