@@ -141,12 +141,21 @@ Complex mulByI(ImplicitLocOpBuilder &b, Complex x, bool negative) {
   return {arith::NegFOp::create(b, x.im), x.re};
 }
 
+/// Positions [lo, lo + len) of a sequence (lo null: 0): the whole
+/// transform, or one cache block of it.
+struct Span {
+  Value lo;
+  int64_t len;
+};
+
 /// Calls body(base of block, j) for every 16 positions j of the first
-/// 1/radix of every block of radix*h in [0, L).
-void forButterflies(ImplicitLocOpBuilder &b, int64_t L, int64_t h,
+/// 1/radix of every block of radix*h in the span.
+void forButterflies(ImplicitLocOpBuilder &b, Span span, int64_t h,
                     function_ref<void(ImplicitLocOpBuilder &, Value, Value)> body,
                     int64_t radix = 2) {
-  forRange(b, L, radix * h, [&](ImplicitLocOpBuilder &ob, Value base) {
+  forRange(b, span.len, radix * h, [&](ImplicitLocOpBuilder &ob, Value base) {
+    if (span.lo)
+      base = arith::AddIOp::create(ob, span.lo, base);
     forRange(ob, h, kLanes, [&](ImplicitLocOpBuilder &ib, Value j) {
       body(ib, base, j);
     });
@@ -190,9 +199,9 @@ ButterflyOperands loadButterfly(ImplicitLocOpBuilder &b, Io io, const Seq &tw,
 }
 
 /// Radix-2 DIF stage: a' = a + b, b' = (a - b) w^j.
-void difStage(ImplicitLocOpBuilder &b, Io io, const Seq &tw, int64_t L,
+void difStage(ImplicitLocOpBuilder &b, Io io, const Seq &tw, Span span,
               int64_t h) {
-  forButterflies(b, L, h, [&](ImplicitLocOpBuilder &ib, Value base, Value j) {
+  forButterflies(b, span, h, [&](ImplicitLocOpBuilder &ib, Value base, Value j) {
     ButterflyOperands r = loadButterfly(ib, io, tw, base, j, h, 2);
     io.store(ib, r.at[0], 0, cadd(ib, r.x[0], r.x[1]));
     io.store(ib, r.at[1], h,
@@ -202,9 +211,9 @@ void difStage(ImplicitLocOpBuilder &b, Io io, const Seq &tw, int64_t L,
 
 /// Radix-2 DIT stage, the inverse of difStage up to a factor 2:
 /// a = a' + b' conj(w^j), b = a' - b' conj(w^j).
-void ditStage(ImplicitLocOpBuilder &b, Io io, const Seq &tw, int64_t L,
+void ditStage(ImplicitLocOpBuilder &b, Io io, const Seq &tw, Span span,
               int64_t h) {
-  forButterflies(b, L, h, [&](ImplicitLocOpBuilder &ib, Value base, Value j) {
+  forButterflies(b, span, h, [&](ImplicitLocOpBuilder &ib, Value base, Value j) {
     ButterflyOperands r = loadButterfly(ib, io, tw, base, j, h, 2);
     Complex t = cmul(ib, r.x[1], r.w2h, /*conjY=*/true);
     io.store(ib, r.at[0], 0, cadd(ib, r.x[0], t));
@@ -219,10 +228,10 @@ void ditStage(ImplicitLocOpBuilder &b, Io io, const Seq &tw, int64_t L,
 ///   x[j + 2h] = ((x0 - x2) - i (x1 - x3)) W^j
 ///   x[j + 3h] = ((x0 - x2) + i (x1 - x3)) W^3j
 /// (the same values, in the same places, as the two radix-2 stages).
-void dif4Stage(ImplicitLocOpBuilder &b, Io io, const Seq &tw, int64_t L,
+void dif4Stage(ImplicitLocOpBuilder &b, Io io, const Seq &tw, Span span,
                int64_t h) {
   forButterflies(
-      b, L, h,
+      b, span, h,
       [&](ImplicitLocOpBuilder &ib, Value base, Value j) {
         ButterflyOperands r = loadButterfly(ib, io, tw, base, j, h, 4);
         auto [x0, x1, x2, x3] = r.x;
@@ -240,10 +249,10 @@ void dif4Stage(ImplicitLocOpBuilder &b, Io io, const Seq &tw, int64_t L,
 
 /// The inverse of dif4Stage up to a factor 4 (two radix-2 DIT stages,
 /// half-spans h then 2h, with conjugate twiddles).
-void dit4Stage(ImplicitLocOpBuilder &b, Io io, const Seq &tw, int64_t L,
+void dit4Stage(ImplicitLocOpBuilder &b, Io io, const Seq &tw, Span span,
                int64_t h) {
   forButterflies(
-      b, L, h,
+      b, span, h,
       [&](ImplicitLocOpBuilder &ib, Value base, Value j) {
         ButterflyOperands r = loadButterfly(ib, io, tw, base, j, h, 4);
         auto [y0, y1, y2, y3] = r.x;
@@ -350,46 +359,57 @@ struct BufferIo {
   std::function<void(ImplicitLocOpBuilder &, Value, int64_t, Complex)> store;
 };
 
-/// The decimation stages of the forward transform: half-spans L/2 ... 16,
-/// a radix-2 stage first when their number is odd, then radix-4 pairs. The
-/// first stage reads through `first` (L > 16).
+/// The decimation stages of the forward transform with half-spans hHi,
+/// hHi/2, ..., hLo over `span` (all of them: L/2 ... 16 over [0, L)): a
+/// radix-2 stage first when their number is odd, then radix-4 pairs. The
+/// first stage reads through `first`, or the buffer when null.
 void forwardStages(ImplicitLocOpBuilder &b, const Seq &x, const Seq &tw,
-                   int64_t L, Loader first) {
+                   Span span, int64_t hHi, int64_t hLo, Loader first = {}) {
   BufferIo buf(x);
   bool isFirst = true;
   auto io = [&]() {
-    Io r{isFirst ? first : Loader(buf.load), buf.store};
+    Io r{isFirst && first ? first : Loader(buf.load), buf.store};
     isFirst = false;
     return r;
   };
-  int64_t h = L / 2;
-  if (llvm::Log2_64(L / kLanes) % 2) {
-    difStage(b, io(), tw, L, h);
+  int64_t h = hHi;
+  if (llvm::Log2_64(hHi / hLo) % 2 == 0) { // an odd number of stages
+    difStage(b, io(), tw, span, h);
     h /= 2;
   }
-  for (; h >= 2 * kLanes; h /= 4)
-    dif4Stage(b, io(), tw, L, h / 2);
+  for (; h >= 2 * hLo; h /= 4)
+    dif4Stage(b, io(), tw, span, h / 2);
 }
 
-/// Their inverse (times L/16), in the mirrored order; the last stage
-/// writes through `last` (L > 16).
+/// Their inverse (times the product of the radices), in the mirrored
+/// order; the last stage writes through `last`, or the buffer when null.
 void inverseStages(ImplicitLocOpBuilder &b, const Seq &x, const Seq &tw,
-                   int64_t L, Storer last) {
+                   Span span, int64_t hHi, int64_t hLo, Storer last = {}) {
   BufferIo buf(x);
-  bool radix2Last = llvm::Log2_64(L / kLanes) % 2;
-  int64_t hEnd = radix2Last ? L / 4 : L / 2;
-  for (int64_t h = 2 * kLanes; h <= hEnd; h *= 4) {
+  Storer lastStore = last ? last : Storer(buf.store);
+  bool radix2Last = llvm::Log2_64(hHi / hLo) % 2 == 0;
+  int64_t hEnd = radix2Last ? hHi / 2 : hHi;
+  for (int64_t h = 2 * hLo; h <= hEnd; h *= 4) {
     bool isLast = !radix2Last && h == hEnd;
-    dit4Stage(b, Io{buf.load, isLast ? last : Storer(buf.store)}, tw, L, h / 2);
+    dit4Stage(b, Io{buf.load, isLast ? lastStore : Storer(buf.store)}, tw,
+              span, h / 2);
   }
   if (radix2Last)
-    ditStage(b, Io{buf.load, last}, tw, L, L / 2);
+    ditStage(b, Io{buf.load, lastStore}, tw, span, hHi);
+}
+
+/// Calls body(position) for every block of 16 in the span.
+void forBlocks(ImplicitLocOpBuilder &b, Span span,
+               function_ref<void(ImplicitLocOpBuilder &, Value)> body) {
+  forRange(b, span.len, kLanes, [&](ImplicitLocOpBuilder &ib, Value base) {
+    body(ib, span.lo ? arith::AddIOp::create(ib, span.lo, base) : base);
+  });
 }
 
 /// The 16-point blocks of the forward transform, scaled by `scale`.
-void forwardBlocks(ImplicitLocOpBuilder &b, const Seq &x, int64_t L,
+void forwardBlocks(ImplicitLocOpBuilder &b, const Seq &x, Span span,
                    double scale) {
-  forRange(b, L, kLanes, [&](ImplicitLocOpBuilder &ib, Value base) {
+  forBlocks(b, span, [&](ImplicitLocOpBuilder &ib, Value base) {
     storeVec(ib, x, base, dft16(ib, loadVec(ib, x, base), scale));
   });
 }
@@ -397,8 +417,8 @@ void forwardBlocks(ImplicitLocOpBuilder &b, const Seq &x, int64_t L,
 /// Forward 16-point blocks, product with the spectrum `k`, inverse blocks:
 /// the middle of L * ifft(fft(x) * k) (k carries 1/L).
 void multiplyBlocks(ImplicitLocOpBuilder &b, const Seq &x, const Seq &k,
-                    int64_t L) {
-  forRange(b, L, kLanes, [&](ImplicitLocOpBuilder &ib, Value base) {
+                    Span span) {
+  forBlocks(b, span, [&](ImplicitLocOpBuilder &ib, Value base) {
     Complex y = dft16(ib, loadVec(ib, x, base), 1.0);
     Complex p = cmul(ib, y, loadVec(ib, k, base), /*conjY=*/false);
     storeVec(ib, x, base, idft16(ib, p));
@@ -751,12 +771,12 @@ struct FftConvToVector : OpRewritePattern<FftConvOp> {
           return {re, im};
         };
         if (L > kLanes) {
-          forwardStages(ib, k, tw, L, loadKernels);
+          forwardStages(ib, k, tw, Span{{}, L}, L / 2, kLanes, loadKernels);
         } else {
           Value c0 = idx(ib, 0);
           storeVec(ib, k, c0, loadKernels(ib, c0, 0));
         }
-        forwardBlocks(ib, k, L, scale);
+        forwardBlocks(ib, k, Span{{}, L}, scale);
       };
 
       // Kernel spectra, [2 * channelPairs, L], scaled by 1/L, when more
@@ -819,9 +839,9 @@ struct FftConvToVector : OpRewritePattern<FftConvOp> {
         if (!x.re)
           x = allocComplex(ib, {L});
         if (L > kLanes) {
-          forwardStages(ib, x, tw, L, loadRows);
+          forwardStages(ib, x, tw, Span{{}, L}, L / 2, kLanes, loadRows);
           middle(ib, x);
-          inverseStages(ib, x, tw, L, storeRows);
+          inverseStages(ib, x, tw, Span{{}, L}, L / 2, kLanes, storeRows);
         } else {
           Value c0 = idx(ib, 0);
           storeVec(ib, x, c0, loadRows(ib, c0, 0));
@@ -845,7 +865,7 @@ struct FftConvToVector : OpRewritePattern<FftConvOp> {
                             [&](ImplicitLocOpBuilder &mb, const Seq &x) {
                               Seq k = spec;
                               k.prefix = {c};
-                              multiplyBlocks(mb, x, k, L);
+                              multiplyBlocks(mb, x, k, Span{{}, L});
                             });
             });
       }
