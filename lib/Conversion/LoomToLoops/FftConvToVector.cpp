@@ -20,7 +20,10 @@
 // (inverse 16-point blocks, then decimation-in-time stages h = 16 ... L/2
 // with conjugate twiddles), so no transpose or bit reversal ever moves
 // data. The forward 16-point blocks, the product with the kernel spectrum
-// and the inverse blocks are fused in registers.
+// and the inverse blocks are fused in registers. When L > 2048 the stages
+// of half-span < 2048, the product and their inverses run block by block
+// (kCacheBlock) while a block is in L1; only the longer stages pass over
+// the whole buffer.
 //
 // Two rows of the same channel travel together as the real and imaginary
 // parts of one complex sequence: the convolution is linear and the kernel
@@ -612,15 +615,29 @@ void splitSpectra(ImplicitLocOpBuilder &b, const Seq &spec, Value c1, Value c2,
 using MirrorCoefficients = function_ref<std::pair<Complex, Complex>(
     ImplicitLocOpBuilder &, Value at, Value partnerAt, ArrayRef<int64_t> mask)>;
 
+/// Positions per cache block: when L is longer, the decimation stages of
+/// half-span < kCacheBlock (and the middle) run block by block, each block
+/// (re and im: 16 KiB) staying in L1 from its first inner stage to its
+/// last, instead of every stage passing over the whole buffer.
+constexpr int64_t kCacheBlock = 2048;
+
+/// The inner stages of a blocked transform: `forward(b, lo)` runs the
+/// forward stages of half-span kCacheBlock/2 ... 16 on the block at lo,
+/// `inverse(b, lo)` their inverse.
+struct BlockStages {
+  std::function<void(ImplicitLocOpBuilder &, Value)> forward, inverse;
+};
+
 /// The middle of the transform for two real rows of different channels
 /// c1, c2 travelling as x = x1 + i x2: forward 16-point blocks Z, then
 /// W = (Z + M) A + (Z - M) B with M = conj(Z[-k]), then the inverse blocks.
 /// With A = K1 / 2 and B = K2 / 2 (the kernel spectra, 1/L included), W is
 /// the spectrum of x1 * k1 + i x2 * k2.
 void multiplyMirrorBlocks(ImplicitLocOpBuilder &b, const Seq &x, int64_t L,
-                          MirrorCoefficients coefficients) {
-  forMirrorBlocks(b, L, [&](ImplicitLocOpBuilder &ib, Value p, Value pm,
-                            ArrayRef<int64_t> mask) {
+                          MirrorCoefficients coefficients,
+                          const BlockStages *blocked = nullptr) {
+  auto pair = [&](ImplicitLocOpBuilder &ib, Value p, Value pm,
+                  ArrayRef<int64_t> mask) {
     Complex zp = dft16(ib, loadVec(ib, x, p), 1.0);
     Complex zq = pm ? dft16(ib, loadVec(ib, x, pm), 1.0) : zp;
     auto multiply = [&](Value at, Value partnerAt, Complex z, Complex partner) {
@@ -633,7 +650,46 @@ void multiplyMirrorBlocks(ImplicitLocOpBuilder &b, const Seq &x, int64_t L,
     multiply(p, pm ? pm : p, zp, zq);
     if (pm)
       multiply(pm, p, zq, zp);
+  };
+  if (!blocked) {
+    forMirrorBlocks(b, L, pair);
+    return;
+  }
+  // Mirror partners stay in one power-of-two group, so cache blocks pair
+  // up too: block 0 holds every group shorter than a block; the group
+  // [G, 2G) of one block is its own mirror; in a longer group the block
+  // at G + a mirrors the one at 2G - B - a (16-block G + a + j with
+  // 2G - 16 - a - j). Each block or pair of blocks runs its inner forward
+  // stages, the product, and the inverse stages while it is in L1.
+  constexpr int64_t B = kCacheBlock;
+  SmallVector<int64_t> reversed;
+  for (int64_t l = 0; l < kLanes; ++l)
+    reversed.push_back(kLanes - 1 - l);
+  Value zero = idx(b, 0);
+  blocked->forward(b, zero);
+  forMirrorBlocks(b, B, pair);
+  blocked->inverse(b, zero);
+  Value self = idx(b, B);
+  blocked->forward(b, self);
+  forRange(b, B / 2, kLanes, [&](ImplicitLocOpBuilder &ib, Value j) {
+    pair(ib, addi(ib, j, B), arith::SubIOp::create(ib, idx(ib, 2 * B - kLanes), j),
+         reversed);
   });
+  blocked->inverse(b, self);
+  for (int64_t g = 2 * B; g < L; g *= 2)
+    forRange(b, g / 2, B, [&](ImplicitLocOpBuilder &ab, Value a) {
+      Value lo1 = addi(ab, a, g);
+      Value lo2 = arith::SubIOp::create(ab, idx(ab, 2 * g - B), a);
+      blocked->forward(ab, lo1);
+      blocked->forward(ab, lo2);
+      Value mirrorEnd = arith::SubIOp::create(ab, idx(ab, 2 * g - kLanes), a);
+      forRange(ab, B, kLanes, [&](ImplicitLocOpBuilder &ib, Value j) {
+        pair(ib, arith::AddIOp::create(ib, lo1, j),
+             arith::SubIOp::create(ib, mirrorEnd, j), reversed);
+      });
+      blocked->inverse(ab, lo1);
+      blocked->inverse(ab, lo2);
+    });
 }
 
 /// (A, B) = (K1 / 2, K2 / 2) from rows c1 and c2 of the kernel spectra.
@@ -770,6 +826,15 @@ struct FftConvToVector : OpRewritePattern<FftConvOp> {
             im = arith::SelectOp::create(lb, has, im, zeroVec);
           return {re, im};
         };
+        if (L > kCacheBlock) {
+          forwardStages(ib, k, tw, Span{{}, L}, L / 2, kCacheBlock, loadKernels);
+          forRange(ib, L, kCacheBlock, [&](ImplicitLocOpBuilder &bb, Value lo) {
+            Span block{lo, kCacheBlock};
+            forwardStages(bb, k, tw, block, kCacheBlock / 2, kLanes);
+            forwardBlocks(bb, k, block, scale);
+          });
+          return;
+        }
         if (L > kLanes) {
           forwardStages(ib, k, tw, Span{{}, L}, L / 2, kLanes, loadKernels);
         } else {
@@ -810,7 +875,8 @@ struct FftConvToVector : OpRewritePattern<FftConvOp> {
       // is the work buffer, or null to allocate one.
       auto transformPair = [&](ImplicitLocOpBuilder &ib, Value m1, Value c1,
                                Value m2, Value c2, Partner second, Seq x,
-                               function_ref<void(ImplicitLocOpBuilder &, const Seq &)>
+                               function_ref<void(ImplicitLocOpBuilder &, const Seq &,
+                                                 const BlockStages *)>
                                    middle) {
         Value m2In = m2, c2In = c2;
         if (second.index)
@@ -838,14 +904,29 @@ struct FftConvToVector : OpRewritePattern<FftConvOp> {
         };
         if (!x.re)
           x = allocComplex(ib, {L});
-        if (L > kLanes) {
+        if (L > kCacheBlock) {
+          // The outer stages pass over the whole buffer; the inner ones run
+          // block by block inside `middle`.
+          forwardStages(ib, x, tw, Span{{}, L}, L / 2, kCacheBlock, loadRows);
+          BlockStages inner{
+              [&](ImplicitLocOpBuilder &bb, Value lo) {
+                forwardStages(bb, x, tw, Span{lo, kCacheBlock}, kCacheBlock / 2,
+                              kLanes);
+              },
+              [&](ImplicitLocOpBuilder &bb, Value lo) {
+                inverseStages(bb, x, tw, Span{lo, kCacheBlock}, kCacheBlock / 2,
+                              kLanes);
+              }};
+          middle(ib, x, &inner);
+          inverseStages(ib, x, tw, Span{{}, L}, L / 2, kCacheBlock, storeRows);
+        } else if (L > kLanes) {
           forwardStages(ib, x, tw, Span{{}, L}, L / 2, kLanes, loadRows);
-          middle(ib, x);
+          middle(ib, x, nullptr);
           inverseStages(ib, x, tw, Span{{}, L}, L / 2, kLanes, storeRows);
         } else {
           Value c0 = idx(ib, 0);
           storeVec(ib, x, c0, loadRows(ib, c0, 0));
-          middle(ib, x);
+          middle(ib, x, nullptr);
           storeRows(ib, c0, 0, loadVec(ib, x, c0));
         }
       };
@@ -862,10 +943,21 @@ struct FftConvToVector : OpRewritePattern<FftConvOp> {
               Value c = ivs[1];
               Value m1 = muli(ib, ivs[0], 2);
               transformPair(ib, m1, c, addi(ib, m1, 1), c, Partner{}, Seq{},
-                            [&](ImplicitLocOpBuilder &mb, const Seq &x) {
+                            [&](ImplicitLocOpBuilder &mb, const Seq &x,
+                                const BlockStages *blocked) {
                               Seq k = spec;
                               k.prefix = {c};
-                              multiplyBlocks(mb, x, k, Span{{}, L});
+                              if (!blocked) {
+                                multiplyBlocks(mb, x, k, Span{{}, L});
+                                return;
+                              }
+                              forRange(mb, L, kCacheBlock,
+                                       [&](ImplicitLocOpBuilder &bb, Value lo) {
+                                         blocked->forward(bb, lo);
+                                         multiplyBlocks(bb, x, k,
+                                                        Span{lo, kCacheBlock});
+                                         blocked->inverse(bb, lo);
+                                       });
                             });
             });
       }
@@ -896,7 +988,8 @@ struct FftConvToVector : OpRewritePattern<FftConvOp> {
               }
               transformPair(
                   ib, m, c1, m, c2, second, x,
-                  [&](ImplicitLocOpBuilder &mb, const Seq &x) {
+                  [&](ImplicitLocOpBuilder &mb, const Seq &x,
+                      const BlockStages *blocked) {
                     multiplyMirrorBlocks(
                         mb, x, L,
                         [&](ImplicitLocOpBuilder &cb, Value at, Value partnerAt,
@@ -904,7 +997,8 @@ struct FftConvToVector : OpRewritePattern<FftConvOp> {
                           return rows == 1
                                      ? pairedSpectra(cb, kz, at, partnerAt, mask)
                                      : halfSpectra(cb, spec, c1, c2, at);
-                        });
+                        },
+                        blocked);
                   });
             });
       }

@@ -261,3 +261,41 @@ func.func @causal_large_spectra(%u: tensor<2x64x32768xf32>, %c: tensor<64x32768x
   %0 = loom.fft_conv %u, %c : tensor<2x64x32768xf32>, tensor<64x32768xf32> -> tensor<2x64x32768xf32>
   return %0 : tensor<2x64x32768xf32>
 }
+
+// -----
+
+// L = 4096 > 2048 (kCacheBlock): the stages of half-span >= 2048 (here one
+// radix-2 stage reading the input rows) pass over the whole buffer; the
+// rest run block by block over [lo, lo + 2048): the forward stages
+// (radix-2 h = 1024, radix-4 pairs 512/256, 128/64, 32/16), the fused
+// 16-point blocks and product, and the inverse stages, while the block is
+// in L1; then the outer inverse stage writes the result rows.
+// CHECK-LABEL: func.func @circular_cache_blocks
+// CHECK: scf.parallel (%{{.+}}, %[[C:.+]]) =
+// CHECK: %[[X:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2x4112xf32>
+// CHECK: scf.for %[[J0:.+]] = %{{.+}} to %c2048{{.*}} step %c16
+// CHECK: vector.load %{{.+}}[%{{.+}}, %[[C]], %{{.+}}] : memref<2x1x4096xf32>, vector<16xf32>
+// CHECK: scf.for %[[LO:.+]] = %{{.+}} to %c4096{{.*}} step %c2048
+// CHECK: scf.for %{{.+}} = %{{.+}} to %c1024{{.*}} step %c16
+// CHECK: scf.for %[[B1:.+]] = %{{.+}} to %c2048{{.*}} step %c1024
+// CHECK-NEXT: arith.addi %[[LO]], %[[B1]] : index
+// CHECK: scf.for %[[B2:.+]] = %{{.+}} to %c2048{{.*}} step %c256
+// CHECK-NEXT: arith.addi %[[LO]], %[[B2]] : index
+// CHECK: scf.for %[[B3:.+]] = %{{.+}} to %c2048{{.*}} step %c64
+// CHECK-NEXT: arith.addi %[[LO]], %[[B3]] : index
+// CHECK: scf.for %[[P:.+]] = %{{.+}} to %c2048{{.*}} step %c16
+// CHECK-NEXT: arith.addi %[[LO]], %[[P]] : index
+// CHECK: vector.shuffle
+// CHECK: scf.for %[[I1:.+]] = %{{.+}} to %c2048{{.*}} step %c64
+// CHECK-NEXT: arith.addi %[[LO]], %[[I1]] : index
+// CHECK: scf.for %[[I3:.+]] = %{{.+}} to %c2048{{.*}} step %c1024
+// CHECK-NEXT: arith.addi %[[LO]], %[[I3]] : index
+// CHECK: scf.for %{{.+}} = %{{.+}} to %c1024{{.*}} step %c16
+// CHECK: }
+// CHECK: }
+// CHECK: scf.for %{{.+}} = %{{.+}} to %c2048{{.*}} step %c16
+// CHECK: vector.store %{{.+}}, %{{.+}}[%{{.+}}, %[[C]], %{{.+}}] : memref<2x1x4096xf32>, vector<16xf32>
+func.func @circular_cache_blocks(%u: tensor<2x1x4096xf32>, %c: tensor<1x4096xf32>) -> tensor<2x1x4096xf32> {
+  %0 = loom.fft_conv %u, %c {causal = false} : tensor<2x1x4096xf32>, tensor<1x4096xf32> -> tensor<2x1x4096xf32>
+  return %0 : tensor<2x1x4096xf32>
+}
