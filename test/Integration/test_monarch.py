@@ -77,14 +77,15 @@ def test_monarch(case, rng, cache_dir):
     assert_close(out, expected, ATTENTION_TOL)
 
 
+# (build(fb, *args), reference) of the whole-op tests below.
+MONARCH_OP = (lambda fb, x, w1, w2: fb.monarch(x, w1, w2), reference.monarch)
+BLOCKDIAG_OP = (lambda fb, x, w: fb.blockdiag_matmul(x, w), reference.blockdiag_matmul)
+
 # Results of 8 MiB or more are written with streaming stores, which need
 # 64-byte aligned lines.
 STREAMING_CASES = {
-    "monarch": ([(130, 32768), (256, 128, 128), (128, 256, 256)],
-                lambda fb, x, w1, w2: fb.monarch(x, w1, w2), reference.monarch),
-    "blockdiag_matmul": ([(512, 4096), (64, 64, 64)],
-                         lambda fb, x, w: fb.blockdiag_matmul(x, w),
-                         reference.blockdiag_matmul),
+    "monarch": ([(130, 32768), (256, 128, 128), (128, 256, 256)], *MONARCH_OP),
+    "blockdiag_matmul": ([(512, 4096), (64, 64, 64)], *BLOCKDIAG_OP),
 }
 
 
@@ -197,11 +198,8 @@ def test_reference_fft_conv_is_direct_sum():
 # blockdiag's packed w is 32 MiB, fft_conv's spectra of 64 channels at
 # L = 2^16 are 32 MiB.
 CACHED_SCRATCH_CASES = {
-    "monarch": ([(3, 32768), (128, 256, 256), (128, 128, 256)],
-                lambda fb, x, w1, w2: fb.monarch(x, w1, w2), reference.monarch),
-    "blockdiag_matmul": ([(5, 32768), (128, 256, 256)],
-                         lambda fb, x, w: fb.blockdiag_matmul(x, w),
-                         reference.blockdiag_matmul),
+    "monarch": ([(3, 32768), (128, 256, 256), (128, 128, 256)], *MONARCH_OP),
+    "blockdiag_matmul": ([(5, 32768), (128, 256, 256)], *BLOCKDIAG_OP),
     "fft_conv_causal": ([(2, 64, 32768), (64, 32768)],
                         lambda fb, u, k: fb.fft_conv(u, k, causal=True),
                         lambda u, k: reference.fft_conv(u, k, True)),
@@ -259,8 +257,7 @@ def resident_bytes():
 lib = loom.load(sys.argv[1])
 lib.set_num_threads(1)
 rng = np.random.default_rng(0)
-shapes = [(3, 32768), (128, 256, 256), (128, 128, 256)]
-out = lib.f(*[rng.standard_normal(s, dtype=np.float32) for s in shapes])
+out = lib.f(*[rng.standard_normal(s, dtype=np.float32) for s in lib.f.input_shapes])
 assert np.isfinite(out).all()
 handle = lib.dll._handle
 del lib

@@ -156,6 +156,33 @@ void storeLanes(ImplicitLocOpBuilder &b, Value v, Value base,
     vector::StoreOp::create(b, v, base, indices);
 }
 
+/// A streaming (non-temporal) store of a full 64-byte line.
+void storeStreaming(ImplicitLocOpBuilder &b, Value v, Value base,
+                    ValueRange indices) {
+  auto store = vector::StoreOp::create(b, v, base, indices);
+  store.setNontemporal(true);
+  store.setAlignment(64);
+}
+
+/// `storeAll(b, streaming)` under `scf.if streamOut`: streaming stores when
+/// the result buffer is 64-byte aligned (tested once per call), ordinary
+/// ones otherwise.
+void storeBranches(ImplicitLocOpBuilder &b, Value streamOut,
+                   function_ref<void(ImplicitLocOpBuilder &, bool)> storeAll) {
+  scf::IfOp::create(
+      b, streamOut,
+      [&](OpBuilder &tb, Location tl) {
+        ImplicitLocOpBuilder sb(tl, tb);
+        storeAll(sb, /*streaming=*/true);
+        scf::YieldOp::create(sb);
+      },
+      [&](OpBuilder &eb, Location el) {
+        ImplicitLocOpBuilder sb(el, eb);
+        storeAll(sb, /*streaming=*/false);
+        scf::YieldOp::create(sb);
+      });
+}
+
 /// Transposes 16 rows of n floats, 16 columns at a time, in registers:
 /// `loadRow(b, row, i0, mask)` returns row `row`'s floats i0 .. i0+15 (only
 /// the lanes of `mask` when it is non-null, zeros elsewhere), and
@@ -357,36 +384,21 @@ void factor1Micro(ImplicitLocOpBuilder &b, const Factor1 &f, Value blk, Value r0
                      v == nvec - 1 ? lastLanes : kLanes);
           continue;
         }
-        auto store =
-            vector::StoreOp::create(sb, acc, f.out, ValueRange{rowIdx[r], n});
-        store.setNontemporal(true);
-        store.setAlignment(64);
+        storeStreaming(sb, acc, f.out, ValueRange{rowIdx[r], n});
       }
     }
   };
-  if (!f.streamOut || lastLanes < kLanes) {
+  if (!f.streamOut || lastLanes < kLanes)
     storeAll(b, /*streaming=*/false);
-    return;
-  }
-  scf::IfOp::create(
-      b, f.streamOut,
-      [&](OpBuilder &tb, Location tl) {
-        ImplicitLocOpBuilder sb(tl, tb);
-        storeAll(sb, /*streaming=*/true);
-        scf::YieldOp::create(sb);
-      },
-      [&](OpBuilder &eb, Location el) {
-        ImplicitLocOpBuilder sb(el, eb);
-        storeAll(sb, /*streaming=*/false);
-        scf::YieldOp::create(sb);
-      });
+  else
+    storeBranches(b, f.streamOut, storeAll);
 }
 
 /// y for rows [row0, row0 + rows) of block blk.
 void factor1Rows(ImplicitLocOpBuilder &b, const Factor1 &f0, Value row0, int64_t rows, Value blk) {
   // x's rows are N floats apart, often a power of two, so the rows of a
-  // register tile share their cache sets; copying the work item's slice to a dense stack buffer first makes
-  // every later read conflict-free.
+  // register tile share their cache sets; copying the work item's slice to
+  // a dense stack buffer first makes every later read conflict-free.
   Factor1 f = f0;
   if (f.p > 0 && f.p <= kMaxPackedCols) {
     f.xPacked = memref::AllocaOp::create(
@@ -568,28 +580,14 @@ void factor2Micro(ImplicitLocOpBuilder &b, const Factor2 &f, Value ag,
           storeLanes(sb, v, f.out, at, kLanes, mask);
           continue;
         }
-        auto store = vector::StoreOp::create(sb, v, f.out, at);
-        store.setNontemporal(true);
-        store.setAlignment(64);
+        storeStreaming(sb, v, f.out, at);
       }
     }
   };
-  if (toPartial || !f.streamOut || mask) {
+  if (toPartial || !f.streamOut || mask)
     storeAll(b, /*streaming=*/false);
-    return;
-  }
-  scf::IfOp::create(
-      b, f.streamOut,
-      [&](OpBuilder &tb, Location tl) {
-        ImplicitLocOpBuilder sb(tl, tb);
-        storeAll(sb, /*streaming=*/true);
-        scf::YieldOp::create(sb);
-      },
-      [&](OpBuilder &eb, Location el) {
-        ImplicitLocOpBuilder sb(el, eb);
-        storeAll(sb, /*streaming=*/false);
-        scf::YieldOp::create(sb);
-      });
+  else
+    storeBranches(b, f.streamOut, storeAll);
 }
 
 void factor2Rows(ImplicitLocOpBuilder &b, const Factor2 &f, Value row0,

@@ -96,9 +96,10 @@ struct RuntimeBuilder {
         LLVM::AddOp::create(b, loc, bytes,
                             constant(kHeaderBytes + kHeaderBytes - 1)),
         constant(-kHeaderBytes));
-    Value block = LLVM::CallOp::create(b, loc, alloc,
-                                       ValueRange{constant(kHeaderBytes), rounded})
-                      .getResult();
+    Value block =
+        LLVM::CallOp::create(b, loc, alloc,
+                             ValueRange{constant(kHeaderBytes), rounded})
+            .getResult();
     LLVM::StoreOp::create(b, loc, bytes, block);
     LLVM::ReturnOp::create(b, loc, bufferOf(block));
   }
@@ -123,8 +124,8 @@ struct RuntimeBuilder {
     LLVM::CondBrOp::create(b, loc, none, done, drop);
 
     b.setInsertionPointToStart(drop);
-    LLVM::CallOp::create(b, loc, free,
-                         ValueRange{LLVM::IntToPtrOp::create(b, loc, ptr, old)});
+    Value oldBlock = LLVM::IntToPtrOp::create(b, loc, ptr, old);
+    LLVM::CallOp::create(b, loc, free, ValueRange{oldBlock});
     LLVM::BrOp::create(b, loc, done);
 
     b.setInsertionPointToStart(done);
@@ -135,8 +136,8 @@ struct RuntimeBuilder {
   /// empties every slot and frees its block, so that a library that is
   /// loaded and closed again does not leak its cached scratch.
   void defineFreeAll(ArrayRef<std::string> slots, LLVM::LLVMFuncOp free) {
-    auto fn = declare(loom::kScratchFreeAllFunction, LLVM::LLVMVoidType::get(b.getContext()),
-                      {});
+    auto fn = declare(loom::kScratchFreeAllFunction,
+                      LLVM::LLVMVoidType::get(b.getContext()), {});
     Block *entry = define(fn);
     b.setInsertionPointToStart(entry);
     for (const std::string &name : slots) {
@@ -145,8 +146,8 @@ struct RuntimeBuilder {
                                             slot, constant(0),
                                             LLVM::AtomicOrdering::acq_rel);
       // free(NULL) does nothing: an empty slot needs no branch.
-      LLVM::CallOp::create(b, loc, free,
-                           ValueRange{LLVM::IntToPtrOp::create(b, loc, ptr, old)});
+      Value block = LLVM::IntToPtrOp::create(b, loc, ptr, old);
+      LLVM::CallOp::create(b, loc, free, ValueRange{block});
     }
     LLVM::ReturnOp::create(b, loc, ValueRange{});
     b.setInsertionPointToEnd(module.getBody());
@@ -178,7 +179,8 @@ struct LoomCacheScratchPass
     : loom::impl::LoomCacheScratchPassBase<LoomCacheScratchPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    SmallVector<std::pair<memref::AllocOp, SmallVector<memref::DeallocOp>>> sites;
+    using Site = std::pair<memref::AllocOp, SmallVector<memref::DeallocOp>>;
+    SmallVector<Site> sites;
     module.walk([&](memref::AllocOp alloc) {
       if (!alloc->hasAttr(loom::kCachedScratchAttr))
         return;
@@ -274,8 +276,9 @@ struct LoomCacheScratchPass
     }
     auto structType = LLVM::LLVMStructType::getLiteral(b.getContext(), fields);
     Value desc = LLVM::UndefOp::create(b, loc, structType);
-    desc = LLVM::InsertValueOp::create(b, loc, desc, buffer, ArrayRef<int64_t>{0});
-    desc = LLVM::InsertValueOp::create(b, loc, desc, buffer, ArrayRef<int64_t>{1});
+    for (int64_t field : {0, 1}) // allocated and aligned pointer
+      desc = LLVM::InsertValueOp::create(b, loc, desc, buffer,
+                                         ArrayRef<int64_t>{field});
     desc = LLVM::InsertValueOp::create(b, loc, desc, rt.constant(0),
                                        ArrayRef<int64_t>{2});
     int64_t stride = 1;
