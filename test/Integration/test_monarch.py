@@ -286,3 +286,25 @@ def test_unloading_frees_kept_scratch(cache_dir, tmp_path):
     assert out.returncode == 0, out.stderr
     freed = int(out.stdout.split()[-1])
     assert freed >= 48 << 20, f"dlclose returned only {freed >> 20} MiB"
+
+
+@pytest.mark.parametrize("causal", [True, False], ids=["causal", "circular"])
+def test_fft_conv_thread_count_does_not_change_results(causal, rng, cache_dir):
+    """Every work item is computed by one thread in one order, whatever the
+    schedule hands out: 1, 2, 3 and all threads give the same bits. L > 2048
+    (cache blocks), 3 rows (a row pair and a channel-paired last row) and 5
+    channels (one without a partner)."""
+    from loom import ir
+    shapes = [(3, 5, 4096), (5, 4096)]
+    fb = ir.FunctionBuilder("f")
+    u, kern = (fb.arg(s) for s in shapes)
+    fb.ret(fb.fft_conv(u, kern, causal=causal))
+    lib = loom.load(loom.compile(ir.module(fb), cache_dir=cache_dir))
+    inputs = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    results = []
+    for n in (1, 2, 3, 0):
+        lib.set_num_threads(n)
+        results.append(lib.f(*inputs))
+    for r in results[1:]:
+        np.testing.assert_array_equal(r, results[0])
+    assert_close(results[0], reference.fft_conv(*inputs, causal), FFT_TOL)
