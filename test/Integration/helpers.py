@@ -25,6 +25,18 @@ def run_single_op(cache_dir, rng, shapes, build, reference):
     return out, reference(*inputs)
 
 
+def same_for_thread_counts(library, function, inputs, counts=(1, 2, 3, 0)):
+    """Runs `function` of `library` on `inputs` with each thread count,
+    asserts that every result has the same bits, and returns it."""
+    results = []
+    for n in counts:
+        library.set_num_threads(n)
+        results.append(function(*inputs))
+    for r in results[1:]:
+        np.testing.assert_array_equal(r, results[0])
+    return results[0]
+
+
 def assert_close(out, ref, tol):
     assert out.shape == ref.shape
     assert np.isfinite(out).all(), "NaN/Inf in the output: an element was not written"

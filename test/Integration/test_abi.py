@@ -9,7 +9,7 @@ import pytest
 
 import loom
 from loom import ir, reference
-from helpers import ATTENTION_TOL, assert_close
+from helpers import ATTENTION_TOL, assert_close, same_for_thread_counts
 
 
 def two_function_module():
@@ -58,13 +58,8 @@ def test_several_results_are_out_params(library, rng):
 
 def test_thread_count_does_not_change_results(library, rng):
     args = [rng.standard_normal(s).astype(np.float32) for s in library.mon.input_shapes]
-    results = []
-    for n in (1, 2, 0, -5):
-        library.set_num_threads(n)
-        results.append(library.mon(*args))
-    for r in results[1:]:
-        np.testing.assert_array_equal(r, results[0])
-    assert_close(results[0], reference.monarch(*args), ATTENTION_TOL)
+    out = same_for_thread_counts(library, library.mon, args, counts=(1, 2, 0, -5))
+    assert_close(out, reference.monarch(*args), ATTENTION_TOL)
 
 
 def test_bound_call_reuses_its_outputs(library, rng):

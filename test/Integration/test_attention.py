@@ -2,7 +2,7 @@
 
 import pytest
 
-from helpers import ATTENTION_TOL, assert_close, run_single_op
+from helpers import ATTENTION_TOL, assert_close, run_single_op, same_for_thread_counts
 from loom import reference
 
 # (B, H, L, D, E, group_size, lookback, causal, memory rows per group, scale)
@@ -106,13 +106,8 @@ def test_thread_count_gives_identical_results(rng, tmp_path):
     fb.ret(fb.grouped_attention(q, k, v, group_size=80, lookback=1, causal=True))
     lib = loom.load(loom.compile(ir.module(fb), cache_dir=str(tmp_path)))
     inputs = [rng.standard_normal(s).astype(np.float32) for s in shapes]
-    results = []
-    for n in (1, 2, 3, 0):
-        lib.set_num_threads(n)
-        results.append(lib.f(*inputs))
-    for r in results[1:]:
-        np.testing.assert_array_equal(r, results[0])
-    assert_close(results[0], reference.grouped_attention(*inputs, 80, 1, True), ATTENTION_TOL)
+    out = same_for_thread_counts(lib, lib.f, inputs)
+    assert_close(out, reference.grouped_attention(*inputs, 80, 1, True), ATTENTION_TOL)
 
 
 @pytest.mark.parametrize("mcpu", ["haswell", "x86-64-v2"])
