@@ -164,6 +164,15 @@ void storeStreaming(ImplicitLocOpBuilder &b, Value v, Value base,
   store.setAlignment(64);
 }
 
+/// i1: `buffer` starts on a 64-byte line (the caller's buffer may not), so
+/// streaming stores may write its lines.
+Value isLineAligned(ImplicitLocOpBuilder &b, Value buffer) {
+  Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, buffer);
+  Value misaligned = arith::RemUIOp::create(b, base, idx(b, 64));
+  return arith::CmpIOp::create(b, arith::CmpIPredicate::eq, misaligned,
+                               idx(b, 0));
+}
+
 /// `storeAll(b, streaming)` under `scf.if streamOut`: streaming stores when
 /// the result buffer is 64-byte aligned (tested once per call), ordinary
 /// ones otherwise.
@@ -187,8 +196,8 @@ void storeBranches(ImplicitLocOpBuilder &b, Value streamOut,
 /// `loadRow(b, row, i0, mask)` returns row `row`'s floats i0 .. i0+15 (only
 /// the lanes of `mask` when it is non-null, zeros elsewhere), and
 /// `storeColumn(b, i, v)` gets v[row] = element i of every row. Both weight
-/// packs are such transposes; as scalar copies they took 8 % of a
-/// monarch call.
+/// packs are such transposes (as scalar copies they took 3-4 % of a
+/// monarch call; now about 3 %, bound by reading the weights).
 void transposeRows16(
     ImplicitLocOpBuilder &b, int64_t n,
     function_ref<Value(ImplicitLocOpBuilder &, int64_t, Value, Value)> loadRow,
@@ -708,10 +717,7 @@ struct BlockdiagMatmulToVector : OpRewritePattern<BlockdiagMatmulOp> {
     // from 5.40 to 4.19 ms. They need 64-byte aligned lines (checked at run
     // time, as for monarch's result).
     if (f.q % kLanes == 0 && rows * f.k * f.q * 4 >= kStreamOutBytes) {
-      Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, f.out);
-      Value misaligned = arith::RemUIOp::create(b, base, idx(b, 64));
-      f.streamOut = arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
-                                          misaligned, idx(b, 0));
+      f.streamOut = isLineAligned(b, f.out);
     }
     emitFactor1(b, f);
     rewriter.replaceOp(op, expandLeadingDims(b, b.getLoc(), toTensor(b, f.out),
@@ -781,10 +787,7 @@ struct MonarchToVector : OpRewritePattern<MonarchOp> {
     // small results stay in cache for whoever reads them next.
     int64_t outBytes = rows * f2.s * f2.l * 4;
     if (f2.l % kLanes == 0 && outBytes >= kStreamOutBytes) {
-      Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, f2.out);
-      Value misaligned = arith::RemUIOp::create(b, base, idx(b, 64));
-      f2.streamOut = arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
-                                           misaligned, idx(b, 0));
+      f2.streamOut = isLineAligned(b, f2.out);
     }
     auto runChunk = [&](ImplicitLocOpBuilder &cb, Value row0, int64_t n) {
       Factor1 c1 = f1;

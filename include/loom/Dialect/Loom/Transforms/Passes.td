@@ -67,8 +67,9 @@ def LoomCacheScratchPass
     and allocates its own. The cost is memory: each site keeps its last
     block (e.g. the 128 MiB of packed weights of a 64K monarch) until the
     library is unloaded; a global destructor, `loom_scratch_free_all`,
-    then empties every slot and frees its block (also at exit). An allocation whose value escapes (no dealloc) or that
-    is not a static identity-layout buffer stays an ordinary allocation.
+    then empties every slot and frees its block (also at exit). An
+    allocation whose value escapes (no dealloc) or that is not a static
+    identity-layout buffer stays an ordinary allocation.
   }];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect",
                            "::mlir::arith::ArithDialect",
