@@ -38,6 +38,18 @@ struct RuntimeBuilder {
     return LLVM::ConstantOp::create(b, loc, i64, b.getI64IntegerAttr(v));
   }
 
+  /// Atomically stores `value` (an i64 block address, 0: none) in `slot`
+  /// and returns what it held.
+  Value exchange(Value slot, Value value) {
+    return LLVM::AtomicRMWOp::create(b, loc, LLVM::AtomicBinOp::xchg, slot,
+                                     value, LLVM::AtomicOrdering::acq_rel);
+  }
+
+  Value isNone(Value address) {
+    return LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::eq, address,
+                                constant(0));
+  }
+
   LLVM::LLVMFuncOp declare(StringRef name, Type result, ArrayRef<Type> args) {
     if (auto fn = module.lookupSymbol<LLVM::LLVMFuncOp>(name))
       return fn;
@@ -66,12 +78,8 @@ struct RuntimeBuilder {
     Value slot = entry->getArgument(0), bytes = entry->getArgument(1);
 
     b.setInsertionPointToStart(entry);
-    Value old = LLVM::AtomicRMWOp::create(b, loc, LLVM::AtomicBinOp::xchg, slot,
-                                          constant(0),
-                                          LLVM::AtomicOrdering::acq_rel);
-    Value none = LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::eq, old,
-                                      constant(0));
-    LLVM::CondBrOp::create(b, loc, none, fresh, check);
+    Value old = exchange(slot, constant(0));
+    LLVM::CondBrOp::create(b, loc, isNone(old), fresh, check);
 
     b.setInsertionPointToStart(check);
     Value oldBlock = LLVM::IntToPtrOp::create(b, loc, ptr, old);
@@ -115,13 +123,8 @@ struct RuntimeBuilder {
     b.setInsertionPointToStart(entry);
     Value block = LLVM::GEPOp::create(b, loc, ptr, b.getI8Type(), buffer,
                                       ArrayRef<LLVM::GEPArg>{-kHeaderBytes});
-    Value old = LLVM::AtomicRMWOp::create(
-        b, loc, LLVM::AtomicBinOp::xchg, slot,
-        LLVM::PtrToIntOp::create(b, loc, i64, block),
-        LLVM::AtomicOrdering::acq_rel);
-    Value none = LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::eq, old,
-                                      constant(0));
-    LLVM::CondBrOp::create(b, loc, none, done, drop);
+    Value old = exchange(slot, LLVM::PtrToIntOp::create(b, loc, i64, block));
+    LLVM::CondBrOp::create(b, loc, isNone(old), done, drop);
 
     b.setInsertionPointToStart(drop);
     Value oldBlock = LLVM::IntToPtrOp::create(b, loc, ptr, old);
@@ -142,9 +145,7 @@ struct RuntimeBuilder {
     b.setInsertionPointToStart(entry);
     for (const std::string &name : slots) {
       Value slot = LLVM::AddressOfOp::create(b, loc, ptr, name);
-      Value old = LLVM::AtomicRMWOp::create(b, loc, LLVM::AtomicBinOp::xchg,
-                                            slot, constant(0),
-                                            LLVM::AtomicOrdering::acq_rel);
+      Value old = exchange(slot, constant(0));
       // free(NULL) does nothing: an empty slot needs no branch.
       Value block = LLVM::IntToPtrOp::create(b, loc, ptr, old);
       LLVM::CallOp::create(b, loc, free, ValueRange{block});
