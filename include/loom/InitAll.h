@@ -8,6 +8,7 @@
 #include "loom/Dialect/Loom/Transforms/Passes.h"
 #include "loom/Dialect/Loom/Transforms/TilingInterfaceImpl.h"
 #include "loom/Pipelines/Pipelines.h"
+#include "loom/Target/CPU/Passes.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
@@ -30,6 +31,7 @@ inline void registerAllPasses() {
   mlir::registerAllPasses();
   registerLoomConversionPasses();
   registerLoomTransformsPasses();
+  registerLoomCpuPasses();
   registerLoomPipelines();
 }
 

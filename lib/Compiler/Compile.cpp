@@ -161,8 +161,20 @@ LogicalResult mlir::loom::compileModule(ModuleOp module,
   if (failed(manifest))
     return failure();
 
+  CpuPipelineOptions pipelineOptions;
+  std::string targetError;
+  FailureOr<CpuTargetDescription> cpu =
+      options.cpuTarget.empty()
+          ? CpuTargetDescription::forLlvmCpu(options.mcpu, targetError)
+          : CpuTargetDescription::parse(options.cpuTarget, targetError);
+  if (failed(cpu))
+    return module.emitError() << targetError;
+  pipelineOptions.target = *cpu;
+  if (options.verbose)
+    llvm::errs() << "loom-compile: CPU target " << cpu->str() << "\n";
+
   PassManager pm(module.getContext());
-  buildLoomCpuPipeline(pm);
+  buildLoomCpuPipeline(pm, pipelineOptions);
   if (failed(applyPassManagerCLOptions(pm)))
     return failure();
   applyDefaultTimingPassManagerCLOptions(pm);

@@ -1,8 +1,9 @@
 //===- CpuPipeline.cpp - loom-cpu-pipeline --------------------------------===//
 //
 // Stages, in order:
-//   1. loom ops -> linalg / scf / memref (convert-loom-to-loops); tensor
-//      arithmetic a frontend emits (residual adds) -> linalg.
+//   1. loom ops -> the CPU's vector microkernels (convert-loom-to-vector),
+//      sized by the options' CpuTargetDescription; tensor arithmetic a
+//      frontend emits (residual adds) -> linalg.
 //   2. Public inputs marked read-only (the caller's buffers), one-shot
 //      bufferization with identity layouts at function
 //      boundaries, results turned into caller-allocated out-params (the
@@ -13,8 +14,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "loom/Pipelines/Pipelines.h"
-#include "loom/Conversion/Passes.h"
 #include "loom/Dialect/Loom/Transforms/Passes.h"
+#include "loom/Target/CPU/Passes.h"
 
 #include "mlir/Pass/PassRegistry.h"
 #include "llvm/Support/ErrorHandling.h"
@@ -45,9 +46,13 @@ static constexpr const char *kBufferizeAndLower =
     "convert-func-to-llvm,convert-cf-to-llvm,"
     "reconcile-unrealized-casts";
 
-void mlir::loom::buildLoomCpuPipeline(OpPassManager &pm) {
-  pm.addPass(createConvertLoomToVectorPass());
-  pm.addPass(createConvertLoomToLoopsPass());
+void mlir::loom::buildLoomCpuPipeline(OpPassManager &pm,
+                                      const CpuPipelineOptions &options) {
+  ConvertLoomToVectorPassOptions kernels;
+  kernels.target = options.target.str();
+  kernels.queryTile = options.attentionTiles.queryTile;
+  kernels.keyBlock = options.attentionTiles.keyBlock;
+  pm.addPass(createConvertLoomToVectorPass(kernels));
   std::string error;
   llvm::raw_string_ostream errorStream(error);
   // The upstream stages are spelled as text so that the pipeline reads the
@@ -57,10 +62,46 @@ void mlir::loom::buildLoomCpuPipeline(OpPassManager &pm) {
                              error);
 }
 
+namespace {
+struct CpuPipelineCLOptions
+    : public PassPipelineOptions<CpuPipelineCLOptions> {
+  Option<std::string> mcpu{
+      *this, "mcpu",
+      llvm::cl::desc("LLVM CPU whose description sizes the kernels, e.g. "
+                     "x86-64-v3, znver3, skylake-avx512 (default: the host)"),
+      llvm::cl::init("host")};
+  Option<std::string> target{
+      *this, "target",
+      llvm::cl::desc("CPU target description (avx512, avx2 or sse, "
+                     "optionally followed by :key=value fields); wins over "
+                     "mcpu")};
+};
+} // namespace
+
 void mlir::loom::registerLoomPipelines() {
-  PassPipelineRegistration<>(
+  registerPassPipeline(
       "loom-cpu-pipeline",
-      "Lower loom ops and tensors to the LLVM dialect for the host CPU, with "
-      "C-interface wrappers whose results are caller-allocated out-params",
-      [](OpPassManager &pm) { buildLoomCpuPipeline(pm); });
+      "Lower loom ops and tensors to the LLVM dialect for a CPU (the host "
+      "unless mcpu= or target= says otherwise), with C-interface wrappers "
+      "whose results are caller-allocated out-params",
+      [](OpPassManager &pm, StringRef optionsText,
+         function_ref<LogicalResult(const Twine &)> errorHandler) {
+        CpuPipelineCLOptions cl;
+        if (failed(cl.parseFromString(optionsText)))
+          return failure();
+        std::string error;
+        FailureOr<CpuTargetDescription> target =
+            cl.target.empty()
+                ? CpuTargetDescription::forLlvmCpu(cl.mcpu, error)
+                : CpuTargetDescription::parse(cl.target, error);
+        if (failed(target))
+          return errorHandler("loom-cpu-pipeline: " + error);
+        CpuPipelineOptions options;
+        options.target = *target;
+        buildLoomCpuPipeline(pm, options);
+        return success();
+      },
+      [](function_ref<void(const detail::PassOptions &)> optHandler) {
+        optHandler(CpuPipelineCLOptions());
+      });
 }

@@ -53,6 +53,14 @@ static cl::opt<std::string>
                   "(default: the host CPU and its features)"),
          cl::value_desc("name"), cl::cat(loomCategory));
 
+static cl::opt<std::string> cpuTarget(
+    "cpu-target",
+    cl::desc("Size the kernels for this CPU description instead of the one "
+             "--mcpu implies: avx512, avx2 or sse, optionally followed by "
+             ":key=value fields (vector-bits, registers, fma-latency, "
+             "fma-pipes, l1, l2, l3)"),
+    cl::value_desc("spec"), cl::cat(loomCategory));
+
 static cl::opt<bool> verbose("v", cl::desc("Print each stage and its time"),
                              cl::cat(loomCategory));
 
@@ -123,6 +131,7 @@ int main(int argc, char **argv) {
   options.target = targetKind;
   options.emit = emitKind;
   options.mcpu = mcpu;
+  options.cpuTarget = cpuTarget;
   options.output = output;
   options.verbose = verbose;
   return failed(compileModule(*module, options)) ? 1 : 0;

@@ -29,6 +29,9 @@ struct CompileOptions {
   EmitKind emit = EmitKind::So;
   /// LLVM CPU name; empty means the host CPU with its detected features.
   std::string mcpu;
+  /// A CpuTargetDescription in text form that sizes the kernels instead of
+  /// the one derived from `mcpu` (for experiments and benchmarks).
+  std::string cpuTarget;
   /// Where the artifact goes; "-" is stdout (not for obj/so).
   std::string output;
   /// Print each stage and its wall time to stderr.

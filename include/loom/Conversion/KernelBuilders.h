@@ -1,13 +1,11 @@
-//===- KernelBuilders.h - small builders shared by the loom kernels -*- C++ -*-===//
+//===- KernelBuilders.h - builders every loom lowering shares ---*- C++ -*-===//
 //
-// The vector kernels of LoomToLoops (Monarch, FFT) and LoomToVector
-// (attention) all build index arithmetic and 16-lane f32 vectors.
+// Index arithmetic and the reshapes/buffer views that every lowering of the
+// loom ops (the CPU microkernels, the scalar reference loops) builds.
 //
 //===----------------------------------------------------------------------===//
 #ifndef LOOM_CONVERSION_KERNELBUILDERS_H
 #define LOOM_CONVERSION_KERNELBUILDERS_H
-
-#include "loom/Dialect/Loom/Transforms/CachedScratch.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -15,10 +13,6 @@
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 
 namespace mlir::loom::kernel {
-
-/// f32 lanes per vector: one AVX-512 register (LLVM splits it on narrower
-/// targets).
-constexpr int64_t kLanes = 16;
 
 inline Value idx(ImplicitLocOpBuilder &b, int64_t v) {
   return arith::ConstantIndexOp::create(b, v);
@@ -35,23 +29,24 @@ inline Value muli(ImplicitLocOpBuilder &b, Value v, int64_t c) {
   return arith::MulIOp::create(b, v, idx(b, c));
 }
 
-/// vector<16xf32>.
-inline VectorType laneType(OpBuilder &b) {
-  return VectorType::get({kLanes}, b.getF32Type());
-}
-
-/// A function-level scratch buffer of `type`: marked for loom-cache-scratch
-/// (kept across calls) when it is at least kCachedScratchBytes.
-inline Value allocCallScratch(ImplicitLocOpBuilder &b, MemRefType type,
-                              int64_t alignment) {
-  auto alloc = memref::AllocOp::create(b, type, b.getI64IntegerAttr(alignment));
-  int64_t bytes =
-      type.getNumElements() * type.getElementType().getIntOrFloatBitWidth() / 8;
-  if (bytes >= kCachedScratchBytes)
-    alloc->setAttr(kCachedScratchAttr, b.getUnitAttr());
-  return alloc;
-}
-
 } // namespace mlir::loom::kernel
+
+namespace mlir::loom {
+
+/// Reshapes `value` ([d0, ..., dr]) to rank `numTrailing + 1` by folding
+/// every leading dim into one (inserting a unit dim when there are none).
+Value collapseLeadingDims(OpBuilder &b, Location loc, Value value,
+                          int64_t numTrailing);
+
+/// The inverse of collapseLeadingDims: reshapes `value` to `targetType`,
+/// whose trailing `numTrailing` dims match those of `value`.
+Value expandLeadingDims(OpBuilder &b, Location loc, Value value,
+                        RankedTensorType targetType, int64_t numTrailing);
+
+/// A read-only, identity-layout buffer view of a tensor operand, for the
+/// lowerings that read their operands through memref loads.
+Value toReadOnlyBuffer(OpBuilder &b, Location loc, Value tensor);
+
+} // namespace mlir::loom
 
 #endif // LOOM_CONVERSION_KERNELBUILDERS_H

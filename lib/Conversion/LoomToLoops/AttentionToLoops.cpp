@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "loom/Conversion/KernelBuilders.h"
 #include "loom/Conversion/LoomToLoops/LoomToLoops.h"
 #include "loom/Dialect/Loom/IR/LoomOps.h"
 

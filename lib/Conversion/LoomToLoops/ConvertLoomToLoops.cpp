@@ -2,7 +2,7 @@
 
 #include "loom/Conversion/LoomToLoops/LoomToLoops.h"
 #include "loom/Conversion/Passes.h"
-#include "loom/Dialect/Loom/IR/LoomDialect.h"
+#include "loom/Dialect/Loom/IR/LoomOps.h"
 
 #include "mlir/Transforms/DialectConversion.h"
 
@@ -22,10 +22,8 @@ struct ConvertLoomToLoopsPass
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     populateAttentionToLoopsPatterns(patterns);
-    populateMonarchToVectorPatterns(patterns);
-    populateFftConvToVectorPatterns(patterns);
     ConversionTarget target(getContext());
-    target.addIllegalDialect<LoomDialect>();
+    target.addIllegalOp<GroupedAttentionOp, LatentRouteOp>();
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))

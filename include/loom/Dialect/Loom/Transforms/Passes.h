@@ -3,15 +3,10 @@
 #define LOOM_DIALECT_LOOM_TRANSFORMS_PASSES_H
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/OpenMP/OpenMPDialect.h"
 #include "mlir/Pass/Pass.h"
 
 namespace mlir::loom {
-
-/// The artifact-internal function that returns the thread count to use.
-inline constexpr const char *kThreadCountFunction = "loom_thread_count";
 
 #define GEN_PASS_DECL
 #include "loom/Dialect/Loom/Transforms/Passes.h.inc"

@@ -21,8 +21,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "VectorMath.h"
-#include "loom/Conversion/LoomToLoops/LoomToLoops.h"
-#include "loom/Conversion/LoomToVector/LoomToVector.h"
+#include "loom/Target/CPU/Kernels.h"
+#include "CpuKernelBuilders.h"
 #include "loom/Dialect/Loom/IR/LoomOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -792,7 +792,9 @@ struct LatentRouteToVector : OpRewritePattern<LatentRouteOp> {
 } // namespace
 
 void mlir::loom::populateAttentionToVectorPatterns(
-    RewritePatternSet &patterns, const AttentionTileSizes &sizes) {
+    RewritePatternSet &patterns,
+    [[maybe_unused]] const CpuTargetDescription &target,
+    const AttentionTileSizes &sizes) {
   patterns.add<GroupedAttentionToVector, LatentRouteToVector>(
       patterns.getContext(), sizes);
 }

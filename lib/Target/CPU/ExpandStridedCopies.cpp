@@ -1,13 +1,13 @@
 //===- ExpandStridedCopies.cpp - the loom-expand-strided-copies pass ------===//
 
-#include "loom/Dialect/Loom/Transforms/Passes.h"
+#include "loom/Target/CPU/Passes.h"
 
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Builders.h"
 
 namespace mlir::loom {
 #define GEN_PASS_DEF_LOOMEXPANDSTRIDEDCOPIESPASS
-#include "loom/Dialect/Loom/Transforms/Passes.h.inc"
+#include "loom/Target/CPU/Passes.h.inc"
 } // namespace mlir::loom
 
 using namespace mlir;

@@ -20,8 +20,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "VectorMath.h"
-#include "loom/Conversion/LoomToLoops/LoomToLoops.h"
-#include "loom/Conversion/LoomToVector/LoomToVector.h"
+#include "loom/Target/CPU/Kernels.h"
+#include "CpuKernelBuilders.h"
 #include "loom/Dialect/Loom/IR/LoomOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -325,6 +325,7 @@ struct FewKeysRouteToVector : OpRewritePattern<LatentRouteOp> {
 } // namespace
 
 void mlir::loom::populateFewKeysRouteToVectorPatterns(
-    RewritePatternSet &patterns) {
+    RewritePatternSet &patterns,
+    [[maybe_unused]] const CpuTargetDescription &target) {
   patterns.add<FewKeysRouteToVector>(patterns.getContext());
 }

@@ -2,6 +2,9 @@
 // RUN: loom-opt %s --convert-loom-to-vector="query-tile=32 key-block=16" --cse | FileCheck %s --check-prefix=SMALL
 // RUN: not loom-opt %s --convert-loom-to-vector="query-tile=24" 2>&1 | FileCheck %s --check-prefix=BADTILE
 // RUN: not loom-opt %s --convert-loom-to-vector="key-block=0" 2>&1 | FileCheck %s --check-prefix=BADBLOCK
+// RUN: not loom-opt %s --convert-loom-to-vector="target=avx3" 2>&1 | FileCheck %s --check-prefix=BADTARGET
+// RUN: not loom-opt %s --convert-loom-to-vector="target=avx2:lanes=8" 2>&1 | FileCheck %s --check-prefix=BADFIELD
+// RUN: not loom-opt %s --convert-loom-to-vector="target=avx2:vector-bits=384" 2>&1 | FileCheck %s --check-prefix=BADVALUE
 
 // One work item per (batch, head, 64-row query tile), all in one
 // scf.parallel; stack scratch for the transposed query tile (D x 64), the
@@ -78,14 +81,6 @@ func.func @route(%z: tensor<1x2x128x16xf32>, %x: tensor<1x2x512x16xf32>) -> tens
   return %o : tensor<1x2x128x16xf32>
 }
 
-// Ops without a vector kernel are left for convert-loom-to-loops.
-// CHECK-LABEL: func.func @monarch_untouched
-// CHECK:         loom.monarch
-func.func @monarch_untouched(%x: tensor<2x16xf32>, %w1: tensor<4x4x4xf32>, %w2: tensor<4x4x4xf32>) -> tensor<2x16xf32> {
-  %o = loom.monarch %x, %w1, %w2 : tensor<2x16xf32>, tensor<4x4x4xf32>, tensor<4x4x4xf32> -> tensor<2x16xf32>
-  return %o : tensor<2x16xf32>
-}
-
 // Tile sizes are pass options: 32-row query tiles and 16-key blocks.
 // SMALL-LABEL: func.func @grouped
 // SMALL-DAG:     %[[C8:.+]] = arith.constant 8 : index
@@ -95,3 +90,6 @@ func.func @monarch_untouched(%x: tensor<2x16xf32>, %w1: tensor<4x4x4xf32>, %w2: 
 
 // BADTILE: error: convert-loom-to-vector: query-tile must be a multiple of 16 between 16 and 256, got 24
 // BADBLOCK: error: convert-loom-to-vector: key-block must be between 1 and 1024, got 0
+// BADTARGET: error: convert-loom-to-vector: unknown CPU target 'avx3'
+// BADFIELD: error: convert-loom-to-vector: unknown CPU target field 'lanes'
+// BADVALUE: error: convert-loom-to-vector: vector-bits must be 128, 256 or 512, got 384

@@ -7,8 +7,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "loom/Dialect/Loom/Transforms/CachedScratch.h"
-#include "loom/Dialect/Loom/Transforms/Passes.h"
+#include "loom/Target/CPU/CachedScratch.h"
+#include "loom/Target/CPU/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -17,7 +17,7 @@
 
 namespace mlir::loom {
 #define GEN_PASS_DEF_LOOMCACHESCRATCHPASS
-#include "loom/Dialect/Loom/Transforms/Passes.h.inc"
+#include "loom/Target/CPU/Passes.h.inc"
 } // namespace mlir::loom
 
 using namespace mlir;

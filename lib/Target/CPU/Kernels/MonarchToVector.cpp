@@ -31,8 +31,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "loom/Conversion/KernelBuilders.h"
-#include "loom/Conversion/LoomToLoops/LoomToLoops.h"
+#include "CpuKernelBuilders.h"
+#include "loom/Target/CPU/Kernels.h"
 #include "loom/Dialect/Loom/IR/LoomOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -813,6 +813,8 @@ struct MonarchToVector : OpRewritePattern<MonarchOp> {
 
 } // namespace
 
-void mlir::loom::populateMonarchToVectorPatterns(RewritePatternSet &patterns) {
+void mlir::loom::populateMonarchToVectorPatterns(
+    RewritePatternSet &patterns,
+    [[maybe_unused]] const CpuTargetDescription &target) {
   patterns.add<BlockdiagMatmulToVector, MonarchToVector>(patterns.getContext());
 }

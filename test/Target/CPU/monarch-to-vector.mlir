@@ -1,4 +1,4 @@
-// RUN: loom-opt %s -split-input-file -convert-loom-to-loops | FileCheck %s
+// RUN: loom-opt %s -split-input-file -convert-loom-to-vector | FileCheck %s
 
 // blockdiag_matmul: w is packed once as W_b^T with j padded to 32 (q = 20),
 // panel-major ([2, p*32]), then one scf.parallel over (row tile, block). Rows fold into

@@ -1,7 +1,7 @@
 //===- ConvertLoomToVector.cpp - the convert-loom-to-vector pass ----------===//
 
-#include "loom/Conversion/LoomToVector/LoomToVector.h"
-#include "loom/Conversion/Passes.h"
+#include "loom/Target/CPU/Kernels.h"
+#include "loom/Target/CPU/Passes.h"
 #include "loom/Dialect/Loom/IR/LoomOps.h"
 
 #include "mlir/Transforms/DialectConversion.h"
@@ -10,7 +10,7 @@
 
 namespace mlir::loom {
 #define GEN_PASS_DEF_CONVERTLOOMTOVECTORPASS
-#include "loom/Conversion/Passes.h.inc"
+#include "loom/Target/CPU/Passes.h.inc"
 } // namespace mlir::loom
 
 using namespace mlir;
@@ -22,6 +22,13 @@ struct ConvertLoomToVectorPass
   using Base::Base;
 
   void runOnOperation() override {
+    std::string error;
+    FailureOr<CpuTargetDescription> cpu =
+        CpuTargetDescription::parse(target, error);
+    if (failed(cpu)) {
+      getOperation().emitError() << "convert-loom-to-vector: " << error;
+      return signalPassFailure();
+    }
     if (queryTile < 16 || queryTile > 256 || queryTile % 16 != 0) {
       getOperation().emitError()
           << "convert-loom-to-vector: query-tile must be a multiple of 16 "
@@ -37,12 +44,15 @@ struct ConvertLoomToVectorPass
       return signalPassFailure();
     }
     RewritePatternSet patterns(&getContext());
-    populateAttentionToVectorPatterns(patterns, {queryTile, keyBlock});
-    populateFewKeysRouteToVectorPatterns(patterns);
-    ConversionTarget target(getContext());
-    target.addIllegalOp<GroupedAttentionOp, LatentRouteOp>();
-    target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
-    if (failed(applyPartialConversion(getOperation(), target,
+    populateAttentionToVectorPatterns(patterns, *cpu, {queryTile, keyBlock});
+    populateFewKeysRouteToVectorPatterns(patterns, *cpu);
+    populateMonarchToVectorPatterns(patterns, *cpu);
+    populateFftConvToVectorPatterns(patterns, *cpu);
+    ConversionTarget conversionTarget(getContext());
+    conversionTarget.addIllegalDialect<LoomDialect>();
+    conversionTarget.markUnknownOpDynamicallyLegal(
+        [](Operation *) { return true; });
+    if (failed(applyPartialConversion(getOperation(), conversionTarget,
                                       std::move(patterns))))
       signalPassFailure();
   }

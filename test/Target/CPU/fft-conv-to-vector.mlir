@@ -1,4 +1,4 @@
-// RUN: loom-opt %s -split-input-file -convert-loom-to-loops | FileCheck %s
+// RUN: loom-opt %s -split-input-file -convert-loom-to-vector | FileCheck %s
 
 // Causal, N = 32: transforms of length L = 64 (zero-padded). The twiddle
 // table (entry h + j = exp(-i pi j / h), h = 16, 32) is a private constant

@@ -42,8 +42,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "loom/Conversion/KernelBuilders.h"
-#include "loom/Conversion/LoomToLoops/LoomToLoops.h"
+#include "CpuKernelBuilders.h"
+#include "loom/Target/CPU/Kernels.h"
 #include "loom/Dialect/Loom/IR/LoomOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -1015,6 +1015,8 @@ struct FftConvToVector : OpRewritePattern<FftConvOp> {
 
 } // namespace
 
-void mlir::loom::populateFftConvToVectorPatterns(RewritePatternSet &patterns) {
+void mlir::loom::populateFftConvToVectorPatterns(
+    RewritePatternSet &patterns,
+    [[maybe_unused]] const CpuTargetDescription &target) {
   patterns.add<FftConvToVector>(patterns.getContext());
 }

@@ -2,7 +2,7 @@
 #ifndef LOOM_LIB_CONVERSION_LOOMTOVECTOR_VECTORMATH_H
 #define LOOM_LIB_CONVERSION_LOOMTOVECTOR_VECTORMATH_H
 
-#include "loom/Conversion/KernelBuilders.h"
+#include "CpuKernelBuilders.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 
 namespace mlir::loom {

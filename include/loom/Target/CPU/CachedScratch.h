@@ -5,8 +5,8 @@
 // calls.
 //
 //===----------------------------------------------------------------------===//
-#ifndef LOOM_DIALECT_LOOM_TRANSFORMS_CACHEDSCRATCH_H
-#define LOOM_DIALECT_LOOM_TRANSFORMS_CACHEDSCRATCH_H
+#ifndef LOOM_TARGET_CPU_CACHEDSCRATCH_H
+#define LOOM_TARGET_CPU_CACHEDSCRATCH_H
 
 #include <cstdint>
 
@@ -31,4 +31,4 @@ inline constexpr const char *kScratchFreeAllFunction = "loom_scratch_free_all";
 
 } // namespace mlir::loom
 
-#endif // LOOM_DIALECT_LOOM_TRANSFORMS_CACHEDSCRATCH_H
+#endif // LOOM_TARGET_CPU_CACHEDSCRATCH_H

@@ -1,4 +1,4 @@
-//===- LeadingDims.cpp - fold an op's "..." dims into one -----------------===//
+//===- KernelBuilders.cpp - reshapes and buffer views of loom operands ----===//
 //
 // Shared by the loop-nest lowerings. blockdiag_matmul, monarch and fft_conv
 // accept any number of leading dims.
@@ -7,7 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "loom/Conversion/LoomToLoops/LoomToLoops.h"
+#include "loom/Conversion/KernelBuilders.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"

@@ -1,13 +1,13 @@
 //===- BindOpenMPThreads.cpp - the loom-bind-openmp-threads pass ----------===//
 
-#include "loom/Dialect/Loom/Transforms/Passes.h"
+#include "loom/Target/CPU/Passes.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 
 namespace mlir::loom {
 #define GEN_PASS_DEF_LOOMBINDOPENMPTHREADSPASS
-#include "loom/Dialect/Loom/Transforms/Passes.h.inc"
+#include "loom/Target/CPU/Passes.h.inc"
 } // namespace mlir::loom
 
 using namespace mlir;

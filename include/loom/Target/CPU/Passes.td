@@ -1,0 +1,140 @@
+//===- Passes.td - CPU target passes -----------------------*- tablegen -*-===//
+//
+// Passes that exist only for the CPU target: the vector microkernel
+// lowering of the loom ops (its register tiles and blocks come from a
+// CpuTargetDescription, passed as the `target` option) and the passes that
+// prepare the LLVM-dialect module for the host (OpenMP threads, scratch
+// kept across calls, copies the C runtime can do).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LOOM_TARGET_CPU_PASSES_TD
+#define LOOM_TARGET_CPU_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def ConvertLoomToVectorPass : Pass<"convert-loom-to-vector", "ModuleOp"> {
+  let summary = "Lower every loom op to the CPU's vector microkernels";
+  let description = [{
+    The CPU lowering of the five loom ops, sized for the CPU that the
+    `target` option describes (a CpuTargetDescription in its text form:
+    `avx512`, `avx2`, `sse`, optionally with `:key=value` fields; see
+    `loom/Target/CPU/TargetDescription.h`).
+
+    - `grouped_attention`, `latent_route`: one `scf.parallel` over
+      (batch, head, query tile) work items, heaviest first. A work item
+      keeps its query tile transposed in a stack buffer (queries along the
+      vector lanes), walks only the key blocks the group structure makes
+      visible, and runs flash attention on them: a register-tiled score
+      block, an online softmax (running max, running sum, rescaled
+      accumulator) with a polynomial `exp`, and a register-tiled P.V
+      update. Only blocks that straddle the causal diagonal are masked; no
+      score matrix larger than `query-tile` x `key-block` ever exists.
+    - `blockdiag_matmul`, `monarch`: register-tiled factors, one
+      `scf.parallel` over (row tile, block) per factor, whose index algebra
+      carries the permutations (no copies).
+    - `fft_conv`: spectra products through a vectorized FFT (radix-4
+      passes, 16-point blocks in registers, no transposes), one
+      `scf.parallel` over (row pair, channel).
+
+    All kernels work on buffers wrapped by `bufferization.to_buffer` /
+    `to_tensor`, so the result is still tensor IR for one-shot
+    bufferization.
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"avx512\"",
+           "CPU target description: avx512, avx2 or sse, optionally "
+           "followed by :key=value fields (vector-bits, registers, "
+           "fma-latency, fma-pipes, l1, l2, l3)">,
+    Option<"queryTile", "query-tile", "int64_t", /*default=*/"64",
+           "Query rows per work item (a multiple of 16, at most 256)">,
+    Option<"keyBlock", "key-block", "int64_t", /*default=*/"64",
+           "Keys scored per online-softmax step (1 to 1024)">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::ub::UBDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
+def LoomBindOpenMPThreadsPass
+    : Pass<"loom-bind-openmp-threads", "::mlir::ModuleOp"> {
+  let summary = "Run every omp.parallel with the artifact's thread count and "
+                "a guided schedule";
+  let description = [{
+    Loom's kernels express their outer work loop as `scf.parallel`, which
+    `convert-scf-to-openmp` turns into `omp.parallel` + `omp.wsloop`. This
+    pass then
+    - gives every `omp.parallel` a `num_threads` operand read from
+      `loom_thread_count()`, an internal function of the artifact that
+      returns what the caller last passed to `loom_set_num_threads()`, or
+      the number of online CPUs (SPEC section 2), so the count is honoured
+      whichever thread makes the call;
+    - gives every `omp.wsloop` without a schedule a guided one: causal and
+      sliding-window work items differ in cost, so a static split would
+      leave one thread with all the expensive ones; and a dynamic schedule
+      calls into libomp once per work item (about 1.4 us each with
+      Debian's libomp), which cost 10-15 % of a 4 ms Monarch call on two
+      threads. Guided hands out chunks of remaining/(2 * threads) items,
+      down to one, so it balances the end of the loop with a few dozen
+      calls.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect",
+                           "::mlir::omp::OpenMPDialect"];
+}
+
+def LoomCacheScratchPass
+    : Pass<"loom-cache-scratch", "::mlir::ModuleOp"> {
+  let summary = "Keep the kernels' large scratch buffers from one call to "
+                "the next";
+  let description = [{
+    glibc serves a block above its largest mmap threshold (32 MiB) as a
+    fresh mapping on every call, and every page of it faults in again:
+    about 34,000 faults, some 7 % of a monarch call at N = 64K. The
+    kernels mark such a function-level allocation with the unit attribute
+    `loom.cached_scratch`; this pass (after bufferization and the
+    deallocation pipeline) turns each marked `memref.alloc` and its
+    `memref.dealloc`s into calls to two internal functions it defines:
+
+    - `loom_scratch_acquire(slot, bytes)` takes the block the site left in
+      its slot (an internal i64 global, one per site) with an atomic
+      exchange, and allocates one (`aligned_alloc`, 4 KiB) when the slot
+      was empty or the block too small;
+    - `loom_scratch_release(slot, buffer)` puts it back with an atomic
+      exchange and frees whatever another call put there meanwhile.
+
+    Concurrent calls never share a block: the second finds the slot empty
+    and allocates its own. The cost is memory: each site keeps its last
+    block (e.g. the 128 MiB of packed weights of a 64K monarch) until the
+    library is unloaded; a global destructor, `loom_scratch_free_all`,
+    then empties every slot and frees its block (also at exit). An
+    allocation whose value escapes (no dealloc) or that is not a static
+    identity-layout buffer stays an ordinary allocation.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
+def LoomExpandStridedCopiesPass
+    : Pass<"loom-expand-strided-copies", "::mlir::func::FuncOp"> {
+  let summary = "Turn memref.copy between non-contiguous buffers into linalg.copy";
+  let description = [{
+    `finalize-memref-to-llvm` lowers a copy between contiguous buffers to a
+    memcpy, but a strided one (a subview of a slice, say) to a call of
+    `memrefCopy` from MLIR's C runner utils, which Loom's artifacts do not
+    link. This pass rewrites those copies as `linalg.copy`, which
+    `convert-linalg-to-loops` turns into a loop nest, so an artifact needs
+    nothing beyond the C runtime (and OpenMP).
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+#endif // LOOM_TARGET_CPU_PASSES_TD

@@ -1,0 +1,73 @@
+//===- TargetDescription.h - what a CPU kernel needs to know ----*- C++ -*-===//
+//
+// The small description of a CPU from which every register tile, query
+// tile, key block and cache block of the CPU kernels is derived: vector
+// width, vector registers, FMA latency and pipes, cache sizes. Kernels never
+// hard-code an ISA; the pipeline passes one of these to every kernel pass as
+// its `target` option, in the text form `str()` writes and `parse()` reads:
+//
+//   avx2                                   a preset
+//   avx512:l2=2097152:fma-latency=4        a preset with fields overridden
+//
+// Presets: avx512 (512-bit, 32 registers), avx2 (256-bit, 16 registers),
+// sse (128-bit, 16 registers). loom-compile derives the description from
+// --mcpu (or the host) through LLVM's CPU tables, and the host's caches.
+//
+//===----------------------------------------------------------------------===//
+#ifndef LOOM_TARGET_CPU_TARGETDESCRIPTION_H
+#define LOOM_TARGET_CPU_TARGETDESCRIPTION_H
+
+#include "mlir/Support/LLVM.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <cstdint>
+#include <string>
+
+namespace mlir::loom {
+
+struct CpuTargetDescription {
+  /// The preset this description started from: "avx512", "avx2" or "sse".
+  std::string isa = "avx512";
+  /// Bits per vector register and the number of vector registers.
+  int64_t vectorBits = 512;
+  int64_t vectorRegisters = 32;
+  /// Cycles from an FMA's issue to its result, and FMAs issued per cycle:
+  /// a register tile needs latency x pipes independent accumulators to keep
+  /// every pipe busy.
+  int64_t fmaLatency = 4;
+  int64_t fmaPipes = 2;
+  /// Data cache sizes in bytes, per core for L1 and L2; L3 is the share
+  /// one core can count on.
+  int64_t l1Bytes = 48 << 10;
+  int64_t l2Bytes = 2 << 20;
+  int64_t l3Bytes = 8 << 20;
+
+  /// f32 lanes per vector register.
+  int64_t lanes() const { return vectorBits / 32; }
+  /// Independent FMA chains that hide the FMA latency on every pipe.
+  int64_t fmasInFlight() const { return fmaLatency * fmaPipes; }
+
+  static CpuTargetDescription avx512();
+  static CpuTargetDescription avx2();
+  static CpuTargetDescription sse();
+
+  /// Reads the form str() writes: a preset name, then `:key=value` for each
+  /// field that differs (vector-bits, registers, fma-latency, fma-pipes, l1,
+  /// l2, l3). On failure, says why in `error`.
+  static FailureOr<CpuTargetDescription> parse(llvm::StringRef spec,
+                                               std::string &error);
+  /// The preset, then every field that differs from it.
+  std::string str() const;
+
+  /// The description of an LLVM CPU name (e.g. "x86-64-v3", "znver3",
+  /// "skylake-avx512"), or of the host when `cpu` is empty or "host" (then
+  /// with the host's cache sizes where the OS reports them).
+  static FailureOr<CpuTargetDescription> forLlvmCpu(llvm::StringRef cpu,
+                                                    std::string &error);
+
+  bool operator==(const CpuTargetDescription &other) const;
+};
+
+} // namespace mlir::loom
+
+#endif // LOOM_TARGET_CPU_TARGETDESCRIPTION_H

@@ -1,0 +1,26 @@
+// The CPU the kernels are sized for reaches convert-loom-to-vector as its
+// `target` option: from an LLVM CPU name (mcpu=) through LLVM's CPU tables,
+// or spelled out (target=), which wins.
+// RUN: loom-opt %s --loom-cpu-pipeline="mcpu=x86-64-v3" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=AVX2
+// RUN: loom-opt %s --loom-cpu-pipeline="mcpu=skylake-avx512" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=AVX512
+// RUN: loom-opt %s --loom-cpu-pipeline="mcpu=x86-64" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=SSE
+// RUN: loom-opt %s --loom-cpu-pipeline="mcpu=skylake-avx512 target=avx2:l2=1048576:fma-latency=5" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=SPELLED
+// RUN: not loom-opt %s --loom-cpu-pipeline="target=avx9" 2>&1 | FileCheck %s --check-prefix=BADTARGET
+// RUN: not loom-opt %s --loom-cpu-pipeline="mcpu=no-such-cpu" 2>&1 | FileCheck %s --check-prefix=BADCPU
+// RUN: loom-compile -v --mcpu=x86-64-v3 %s -o %t.so 2>&1 | FileCheck %s --check-prefix=COMPILE-AVX2
+// RUN: loom-compile -v --mcpu=x86-64-v3 --cpu-target=avx512:registers=16 %s -o %t.so 2>&1 | FileCheck %s --check-prefix=COMPILE-SPELLED
+// RUN: not loom-compile --cpu-target=avx2:l1=12 %s -o %t.so 2>&1 | FileCheck %s --check-prefix=COMPILE-BAD
+
+// AVX2: convert-loom-to-vector{{.*}}target=avx2{{[ }]}}
+// AVX512: convert-loom-to-vector{{.*}}target=avx512{{[ }]}}
+// SSE: convert-loom-to-vector{{.*}}target=sse{{[ }]}}
+// SPELLED: convert-loom-to-vector{{.*}}target=avx2:fma-latency=5:l2=1048576{{[ }]}}
+// BADTARGET: error: loom-cpu-pipeline: unknown CPU target 'avx9'
+// BADCPU: error: loom-cpu-pipeline: unknown --mcpu 'no-such-cpu'
+// COMPILE-AVX2: loom-compile: CPU target avx2{{$}}
+// COMPILE-SPELLED: loom-compile: CPU target avx512:registers=16{{$}}
+// COMPILE-BAD: error: cache sizes must satisfy 4 KiB <= l1 <= l2 <= 4 GiB
+
+func.func @f(%a: tensor<4xf32>) -> tensor<4xf32> {
+  return %a : tensor<4xf32>
+}
