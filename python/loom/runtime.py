@@ -82,8 +82,7 @@ def compile(source, output=None, *, mcpu=None, emit="so", extra_args=(), cache_d
         returncode, stderr = _run_compiler([find_loom_compile(), src, "-o", tmp_out, "-v"] + args,
                                            verbose, label or f"{len(text) // 1024} KiB of IR")
         if returncode != 0:
-            stderr = "\n".join(l for l in stderr.splitlines() if not _STAGE.match(l))
-            raise LoomError(stderr.replace(src, "<input>").strip())
+            raise LoomError(_diagnostics(stderr).replace(src, "<input>").strip())
         os.replace(tmp_out, output)
     finally:
         os.unlink(src)
@@ -91,6 +90,21 @@ def compile(source, output=None, *, mcpu=None, emit="so", extra_args=(), cache_d
 
 
 _STAGE = re.compile(r"^loom-compile: (.+): ([0-9.]+) ms$")
+
+
+def _diagnostics(stderr):
+    """loom-compile's messages without the -v stage lines and without the
+    LLVM translation's warning about the `loom.name` argument attributes
+    (three lines each: the warning, the source line, the caret)."""
+    lines, out, skip = stderr.splitlines(), [], 0
+    for line in lines:
+        if skip:
+            skip -= 1
+        elif "warning: Unhandled parameter attribute 'loom.name'" in line:
+            skip = 2
+        elif not _STAGE.match(line):
+            out.append(line)
+    return "\n".join(out)
 
 
 def _run_compiler(command, verbose, label):
@@ -109,8 +123,11 @@ def _run_compiler(command, verbose, label):
     elapsed = time.perf_counter() - start
     if proc.returncode == 0 and (announced or verbose):
         stages = [m.groups() for m in map(_STAGE.match, stderr.splitlines()) if m]
-        detail = ", ".join(f"{name} {float(ms) / 1000:.2f}" for name, ms in stages)
-        print(f"loom: compiled {label} in {elapsed:.2f} s ({detail})", file=sys.stderr, flush=True)
+        # "link <path>" names the temporary output; the stage is enough.
+        detail = ", ".join(f"{'link' if name.startswith('link ') else name} {float(ms) / 1000:.2f} s"
+                           for name, ms in stages)
+        what = "" if announced else f" {label}"
+        print(f"loom: compiled{what} in {elapsed:.2f} s: {detail}", file=sys.stderr, flush=True)
     return proc.returncode, stderr
 
 

@@ -94,6 +94,21 @@ class Model:
         rng = np.random.default_rng(seed)
         return {w.name: w.draw(rng) for w in self._weights}
 
+    def random_weights(self, seed=0):
+        """SPEC section 5's test weights: LayerNorm weights 1 + N(0, 0.1²) and
+        biases N(0, 0.1²), every other weight N(0, 0.2²); float32."""
+        rng = np.random.default_rng(seed)
+        out = {}
+        for w in self._weights:
+            if w.init[0] == "ones":
+                a = 1.0 + 0.1 * rng.standard_normal(w.shape)
+            elif w.init[0] == "zeros":
+                a = 0.1 * rng.standard_normal(w.shape)
+            else:
+                a = 0.2 * rng.standard_normal(w.shape)
+            out[w.name] = a.astype(np.float32)
+        return out
+
     def mlir(self):
         """The module: one public @forward(x, weights...) -> outputs."""
         if self._text is None:
