@@ -6,9 +6,13 @@
     out = lib.f(q, k, v)                  # numpy float32 in, numpy out
 
 `loom.reference` holds float64 numpy references of every op; `loom.ir`
-builds module text.
+builds module text; `loom.models` holds the seed models (FIT, FITAR,
+TransformerFAM, M2), each compiled to a shared object from its weights.
 """
 
-from .runtime import Library, Function, LoomError, compile, load, find_loom_compile
+from .runtime import (Library, Function, LoomError, InputError, compile, load,
+                      find_loom_compile)
+from . import models
 
-__all__ = ["Library", "Function", "LoomError", "compile", "load", "find_loom_compile"]
+__all__ = ["Library", "Function", "LoomError", "InputError", "compile", "load",
+           "find_loom_compile", "models"]

@@ -11,15 +11,23 @@ import ctypes
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
+import sys
 import tempfile
+import time
 
 import numpy as np
 
 
 class LoomError(RuntimeError):
     """loom-compile rejected a module, or a compiled call reported an error."""
+
+
+class InputError(LoomError, TypeError, ValueError):
+    """An argument of a call has the wrong dtype, shape or count. It is a
+    TypeError and a ValueError too, so callers can catch what they expect."""
 
 
 _REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -36,11 +44,16 @@ def find_loom_compile():
     raise LoomError("loom-compile not found: run scripts/build or set LOOM_COMPILE")
 
 
-def compile(source, output=None, *, mcpu=None, emit="so", extra_args=(), cache_dir=None):
+def compile(source, output=None, *, mcpu=None, emit="so", extra_args=(), cache_dir=None,
+            verbose=None, label=None):
     """Compiles MLIR text (or a path ending in .mlir) and returns the artifact's path.
 
-    Without `output`, artifacts land in a content-addressed cache directory so
-    that compiling the same text twice is free.
+    Without `output`, artifacts land in a content-addressed cache directory
+    ($LOOM_CACHE_DIR, default <tmp>/loom-cache) keyed on the text, the
+    options and the compiler binary, so that compiling the same text twice
+    is free. A compile that runs longer than a second prints a progress line
+    and then loom-compile's stage timings to stderr (`verbose=True`: always;
+    `False`: never); `label` names what is compiled in those lines.
     """
     if source.endswith(".mlir") and os.path.isfile(source):
         with open(source) as f:
@@ -49,7 +62,8 @@ def compile(source, output=None, *, mcpu=None, emit="so", extra_args=(), cache_d
         text = source
     args = [f"--emit={emit}"] + ([f"--mcpu={mcpu}"] if mcpu else []) + list(extra_args)
     if output is None:
-        cache_dir = cache_dir or os.path.join(tempfile.gettempdir(), "loom-cache")
+        cache_dir = (cache_dir or os.environ.get("LOOM_CACHE_DIR")
+                     or os.path.join(tempfile.gettempdir(), "loom-cache"))
         os.makedirs(cache_dir, exist_ok=True)
         # The compiler's identity is part of the key: a rebuilt loom-compile
         # must never be answered with an artifact of the previous one.
@@ -65,14 +79,56 @@ def compile(source, output=None, *, mcpu=None, emit="so", extra_args=(), cache_d
         src = f.name
     try:
         tmp_out = output + f".tmp{os.getpid()}"
-        proc = subprocess.run([find_loom_compile(), src, "-o", tmp_out] + args,
-                              capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise LoomError(proc.stderr.replace(src, "<input>").strip())
+        returncode, stderr = _run_compiler([find_loom_compile(), src, "-o", tmp_out, "-v"] + args,
+                                           verbose, label or f"{len(text) // 1024} KiB of IR")
+        if returncode != 0:
+            raise LoomError(_diagnostics(stderr).replace(src, "<input>").strip())
         os.replace(tmp_out, output)
     finally:
         os.unlink(src)
     return output
+
+
+_STAGE = re.compile(r"^loom-compile: (.+): ([0-9.]+) ms$")
+
+
+def _diagnostics(stderr):
+    """loom-compile's messages without the -v stage lines and without the
+    LLVM translation's warning about the `loom.name` argument attributes
+    (three lines each: the warning, the source line, the caret)."""
+    lines, out, skip = stderr.splitlines(), [], 0
+    for line in lines:
+        if skip:
+            skip -= 1
+        elif "warning: Unhandled parameter attribute 'loom.name'" in line:
+            skip = 2
+        elif not _STAGE.match(line):
+            out.append(line)
+    return "\n".join(out)
+
+
+def _run_compiler(command, verbose, label):
+    """Runs loom-compile -v; prints a progress line when it takes over a
+    second (or always with verbose=True), then the stage timings."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    announced = False
+    if verbose is not False:
+        try:
+            proc.wait(timeout=0 if verbose else 1.0)
+        except subprocess.TimeoutExpired:
+            print(f"loom: compiling {label} ...", file=sys.stderr, flush=True)
+            announced = True
+    _, stderr = proc.communicate()
+    elapsed = time.perf_counter() - start
+    if proc.returncode == 0 and (announced or verbose):
+        stages = [m.groups() for m in map(_STAGE.match, stderr.splitlines()) if m]
+        # "link <path>" names the temporary output; the stage is enough.
+        detail = ", ".join(f"{'link' if name.startswith('link ') else name} {float(ms) / 1000:.2f} s"
+                           for name, ms in stages)
+        what = "" if announced else f" {label}"
+        print(f"loom: compiled{what} in {elapsed:.2f} s: {detail}", file=sys.stderr, flush=True)
+    return proc.returncode, stderr
 
 
 def _poisoned_output(shape):
@@ -110,6 +166,9 @@ class Function:
         self.name = entry["name"]
         self.input_shapes = [tuple(i["shape"]) for i in entry["inputs"]]
         self.output_shapes = [tuple(o["shape"]) for o in entry["outputs"]]
+        # Names from `loom.name` argument attributes, where the manifest has them.
+        self.input_names = [i.get("name") for i in entry["inputs"]]
+        self.output_names = [o.get("name") for o in entry["outputs"]]
         self._symbol = getattr(library.dll, "_mlir_ciface_" + self.name)
         self._symbol.restype = None
 
@@ -132,14 +191,24 @@ class Function:
         return run
 
     def _check_inputs(self, inputs):
+        """Each input as the float32 C-contiguous array the kernel reads.
+
+        Only float32 is accepted: a silent cast would hide a mistake (and
+        drop a complex input's imaginary part), so any other dtype, float64
+        included, is an InputError naming the argument; the caller casts.
+        A non-contiguous or misaligned float32 array is copied."""
         if len(inputs) != len(self.input_shapes):
-            raise LoomError(f"{self.name} takes {len(self.input_shapes)} inputs, got {len(inputs)}")
+            raise InputError(f"{self.name} takes {len(self.input_shapes)} inputs, got {len(inputs)}")
         arrays = []
         for i, (x, shape) in enumerate(zip(inputs, self.input_shapes)):
-            a = np.ascontiguousarray(x, dtype=np.float32)
+            label = f"input {i}" + (f" ({self.input_names[i]!r})" if self.input_names[i] else "")
+            a = np.asarray(x)
+            if a.dtype.kind != "f" or a.dtype.itemsize != 4:
+                raise InputError(f"{self.name}: {label} has dtype {a.dtype}, expected float32")
             if a.shape != shape:
-                raise LoomError(f"{self.name}: input {i} has shape {a.shape}, expected {shape}")
-            arrays.append(a)
+                raise InputError(f"{self.name}: {label} has shape {a.shape}, expected {shape}")
+            # np.require keeps rank 0 (np.ascontiguousarray would make it (1,)).
+            arrays.append(np.require(a, np.float32, ["C", "A"]))
         return arrays
 
     def __call__(self, *inputs):

@@ -1,0 +1,194 @@
+"""The building blocks of SPEC section 4.0, written once: each declares its
+weights (names and shapes, in PyTorch `state_dict` order) and emits its IR.
+
+Activations are [B, L, d] tensors; a Linear collapses them to [B·L, d]
+around its matmul. docs/frontend.md shows the exact IR forms.
+"""
+
+import math
+
+import numpy as np
+
+
+class Weight:
+    """One weight: its state_dict name, shape, and how `init()` draws it:
+    ("uniform", bound), ("normal", std), ("ones",) or ("zeros",)."""
+
+    def __init__(self, name, shape, init):
+        self.name = name
+        self.shape = tuple(int(d) for d in shape)
+        self.init = init
+
+    def draw(self, rng):
+        kind = self.init[0]
+        if kind == "ones":
+            return np.ones(self.shape, np.float32)
+        if kind == "zeros":
+            return np.zeros(self.shape, np.float32)
+        if kind == "uniform":
+            return rng.uniform(-self.init[1], self.init[1], self.shape).astype(np.float32)
+        return (rng.standard_normal(self.shape) * self.init[1]).astype(np.float32)
+
+
+# ---- weight declarations ------------------------------------------------------
+
+def linear_weights(p, d_in, d_out):
+    # torch.nn.Linear's default init: U(±1/sqrt(fan_in)) for both.
+    bound = 1.0 / math.sqrt(d_in)
+    return [Weight(f"{p}.weight", (d_out, d_in), ("uniform", bound)),
+            Weight(f"{p}.bias", (d_out,), ("uniform", bound))]
+
+
+def layer_norm_weights(p, d):
+    return [Weight(f"{p}.weight", (d,), ("ones",)), Weight(f"{p}.bias", (d,), ("zeros",))]
+
+
+def mlp_weights(p, d, hidden):
+    return linear_weights(f"{p}.fc1", d, hidden) + linear_weights(f"{p}.fc2", hidden, d)
+
+
+def attention_weights(p, d_q, d_kv, width):
+    return (linear_weights(f"{p}.q", d_q, width) + linear_weights(f"{p}.k", d_kv, width)
+            + linear_weights(f"{p}.v", d_kv, width) + linear_weights(f"{p}.o", width, d_q))
+
+
+def transformer_layer_weights(p, d, hidden):
+    return (layer_norm_weights(f"{p}.ln1", d) + attention_weights(f"{p}.attn", d, d, d)
+            + layer_norm_weights(f"{p}.ln2", d) + mlp_weights(f"{p}.mlp", d, hidden))
+
+
+def cross_attention_weights(p, d_q, d_kv, width):
+    return (layer_norm_weights(f"{p}.ln_q", d_q) + layer_norm_weights(f"{p}.ln_kv", d_kv)
+            + attention_weights(f"{p}.attn", d_q, d_kv, width))
+
+
+# ---- emission ---------------------------------------------------------------
+
+class Layers:
+    """Emits the building blocks into a FunctionBuilder `fb`; `w` maps each
+    weight name to its function argument. `functions` collects the private
+    functions that `outlined` creates (shared by nested emitters)."""
+
+    def __init__(self, fb, weights, functions=None):
+        self.fb = fb
+        self.w = weights
+        self.functions = {} if functions is None else functions
+
+    def outlined(self, name, prefix, weights, inputs, body):
+        """Emits `body` once as `func.func private @name` and calls it here.
+
+        A model's repeated layers (every local layer of a FIT, every block
+        step of a FAM layer) are one function called many times, so the
+        compile time grows with the number of distinct layers, not with
+        depth. `weights` declares the body's weights under the prefix "P"
+        (e.g. transformer_layer_weights("P", d, hidden)); the call passes
+        this emitter's weights of the same names under `prefix`. `body(L,
+        *inputs)` gets an emitter for the function and returns its results.
+        """
+        suffixes = [w.name[len("P."):] for w in weights]
+        fn = self.functions.get(name)
+        if fn is None:
+            from .. import ir
+            fn = ir.FunctionBuilder(name, private=True)
+            args = [fn.arg(v.shape) for v in inputs]
+            wargs = {f"P.{s}": fn.arg(w.shape) for s, w in zip(suffixes, weights)}
+            fn.ret(*body(Layers(fn, wargs, self.functions), *args))
+            self.functions[name] = fn
+        actual = [v.shape for v in inputs] + [self.w[f"{prefix}.{s}"].shape for s in suffixes]
+        assert actual == [a.shape for a in fn.args], f"@{name} called with other shapes"
+        return self.fb.call(fn, *inputs, *[self.w[f"{prefix}.{s}"] for s in suffixes])
+
+    # Linear: collapse to [M, in], matmul with W read transposed, bias add,
+    # expand back.
+    def linear(self, x, p):
+        fb = self.fb
+        lead = x.shape[:-1]
+        x2 = x if len(lead) == 1 else fb.collapse_shape(x, [tuple(range(len(lead))), (len(lead),)])
+        y = fb.matmul_transposed(x2, self.w[f"{p}.weight"])
+        y = self.add_bias(y, self.w[f"{p}.bias"])
+        if len(lead) == 1:
+            return y
+        return fb.expand_shape(y, [tuple(range(len(lead))), (len(lead),)], lead + y.shape[-1:])
+
+    def add_bias(self, y, bias):
+        """y + bias broadcast along the last dim."""
+        r = len(y.shape)
+        return self.fb.generic(y.shape, [(y, None), (bias, (f"d{r - 1}",))],
+                               lambda s, a, b, _: s.add(a, b))
+
+    def layer_norm(self, x, p):
+        """(x − mean)/sqrt(var + 1e-5)·w + b over the last dim, biased var:
+        a sum reduction, a squared-deviation reduction, one elementwise op."""
+        fb = self.fb
+        r = len(x.shape)
+        d = x.shape[-1]
+        inv_d = 1.0 / d
+        last = (r - 1,)
+        row = identity_but_last(r)
+        total = fb.generic(x.shape, [(x, None)], lambda s, a, acc: s.add(a, acc),
+                           reduce_dims=last)
+
+        def sq_dev(s, a, t, acc):
+            dev = s.sub(a, s.mul(t, s.const(inv_d)))
+            return s.add(s.mul(dev, dev), acc)
+        var = fb.generic(x.shape, [(x, None), (total, row)], sq_dev, reduce_dims=last)
+
+        def normalize(s, a, t, v, g, b, _):
+            dev = s.sub(a, s.mul(t, s.const(inv_d)))
+            std = s.sqrt(s.add(s.mul(v, s.const(inv_d)), s.const(1e-5)))
+            return s.add(s.mul(s.div(dev, std), g), b)
+        return fb.generic(x.shape, [(x, None), (total, row), (var, row),
+                                    (self.w[f"{p}.weight"], (f"d{r - 1}",)),
+                                    (self.w[f"{p}.bias"], (f"d{r - 1}",))], normalize)
+
+    def gelu(self, x):
+        return self.fb.elementwise([x], lambda s, a: s.gelu(a))
+
+    def add(self, a, b):
+        return self.fb.elementwise([a, b], lambda s, x, y: s.add(x, y))
+
+    def mlp(self, x, p):
+        return self.linear(self.gelu(self.linear(x, f"{p}.fc1")), f"{p}.fc2")
+
+    # Heads: [B, L, H·Dh] -> expand [B, L, H, Dh] -> transpose [B, H, L, Dh].
+    def split_heads(self, x, heads):
+        b, l, w = x.shape
+        x4 = self.fb.expand_shape(x, [(0,), (1,), (2, 3)], (b, l, heads, w // heads))
+        return self.fb.transpose(x4, (0, 2, 1, 3))
+
+    def merge_heads(self, x):
+        b, h, l, dh = x.shape
+        t = self.fb.transpose(x, (0, 2, 1, 3))
+        return self.fb.collapse_shape(t, [(0,), (1,), (2, 3)])
+
+    def project_heads(self, x, p, heads):
+        """The q, k or v projection `p` of x, split into heads."""
+        return self.split_heads(self.linear(x, p), heads)
+
+    def attention(self, q_in, kv_in, p, heads, attend):
+        """Attn(Q, K, V) including `p.o`; `attend(fb, q, k, v)` emits the loom
+        op on [B, H, L, Dh] tensors."""
+        q = self.project_heads(q_in, f"{p}.q", heads)
+        k = self.project_heads(kv_in, f"{p}.k", heads)
+        v = self.project_heads(kv_in, f"{p}.v", heads)
+        return self.linear(self.merge_heads(attend(self.fb, q, k, v)), f"{p}.o")
+
+    def transformer_layer(self, x, p, heads, attend):
+        """Pre-LN: x + attn(ln1(x)), then + mlp(ln2(x))."""
+        h = self.layer_norm(x, f"{p}.ln1")
+        x = self.add(x, self.attention(h, h, f"{p}.attn", heads, attend))
+        return self.add(x, self.mlp(self.layer_norm(x, f"{p}.ln2"), f"{p}.mlp"))
+
+    def cross_attention_layer(self, q, kv, p, heads, attend):
+        """q + attn(ln_q(q), ln_kv(kv)); no MLP."""
+        a = self.attention(self.layer_norm(q, f"{p}.ln_q"), self.layer_norm(kv, f"{p}.ln_kv"),
+                           f"{p}.attn", heads, attend)
+        return self.add(q, a)
+
+    def broadcast_batch(self, x, batch):
+        """[L, d] -> [B, L, d] (the same rows for every batch element)."""
+        return self.fb.generic((batch,) + x.shape, [(x, ("d1", "d2"))], lambda s, a, _: a)
+
+
+def identity_but_last(rank):
+    return tuple(f"d{i}" for i in range(rank - 1))
