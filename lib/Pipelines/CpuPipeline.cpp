@@ -28,6 +28,7 @@ static constexpr const char *kBufferizeAndLower =
     "canonicalize,cse,"
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"
+    "func.func(loom-distinct-result-buffers),"
     "buffer-results-to-out-params{modify-public-functions hoist-static-allocs},"
     "buffer-deallocation-pipeline,loom-cache-scratch,"
     "func.func(loom-expand-strided-copies,convert-linalg-to-loops),"

@@ -179,3 +179,49 @@ def test_plain_c_program_loads_and_calls_it(tmp_path):
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout.splitlines()[0])["functions"][0]["name"] == "f"
     assert run.stdout.splitlines()[-1] == "ok"
+
+
+DUPLICATE_RESULTS = """
+func.func @sum_twice(%a: tensor<4x8xf32>, %b: tensor<4x8xf32>) -> (tensor<4x8xf32>, tensor<4x8xf32>) {
+  %r = arith.addf %a, %b : tensor<4x8xf32>
+  return %r, %r : tensor<4x8xf32>, tensor<4x8xf32>
+}
+func.func @op_thrice(%x: tensor<4x8xf32>, %w: tensor<2x4x4xf32>) -> (tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>) {
+  %r = loom.blockdiag_matmul %x, %w : tensor<4x8xf32>, tensor<2x4x4xf32> -> tensor<4x8xf32>
+  return %r, %x, %r, %r : tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>
+}
+func.func @arg_twice(%a: tensor<4x8xf32>) -> (tensor<4x8xf32>, tensor<4x8xf32>) {
+  return %a, %a : tensor<4x8xf32>, tensor<4x8xf32>
+}
+func.func @constant_twice(%a: tensor<4x8xf32>) -> (tensor<2x2xf32>, tensor<4x8xf32>, tensor<2x2xf32>) {
+  %c = arith.constant dense<[[1.0, 2.0], [3.0, 4.0]]> : tensor<2x2xf32>
+  return %c, %a, %c : tensor<2x2xf32>, tensor<4x8xf32>, tensor<2x2xf32>
+}
+func.func @call_twice(%a: tensor<4x8xf32>, %b: tensor<4x8xf32>) -> (tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>) {
+  %r:2 = call @sum_twice(%a, %b) : (tensor<4x8xf32>, tensor<4x8xf32>) -> (tensor<4x8xf32>, tensor<4x8xf32>)
+  return %r#0, %r#1, %r#0 : tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>
+}
+"""
+
+
+def test_a_value_returned_several_times_fills_every_output(tmp_path, rng):
+    """Issue 14.1: every result has its own buffer, whether it is an op's
+    result, an argument, a constant or a call's result returned twice."""
+    lib = loom.load(loom.compile(DUPLICATE_RESULTS, str(tmp_path / "dup.so")))
+    a, b = (rng.standard_normal((4, 8)).astype(np.float32) for _ in range(2))
+    w = rng.standard_normal((2, 4, 4)).astype(np.float32)
+    for out in lib.sum_twice(a, b):
+        np.testing.assert_array_equal(out, a + b)
+    bd = reference.blockdiag_matmul(a, w)
+    r0, x, r1, r2 = lib.op_thrice(a, w)
+    np.testing.assert_array_equal(x, a)
+    for r in (r0, r1, r2):
+        assert_close(r, bd, ATTENTION_TOL)
+    for out in lib.arg_twice(a):
+        np.testing.assert_array_equal(out, a)
+    c0, same, c1 = lib.constant_twice(a)
+    np.testing.assert_array_equal(same, a)
+    for c in (c0, c1):
+        np.testing.assert_array_equal(c, [[1, 2], [3, 4]])
+    for out in lib.call_twice(a, b):
+        np.testing.assert_array_equal(out, a + b)
