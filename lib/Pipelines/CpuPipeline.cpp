@@ -1,6 +1,7 @@
 //===- CpuPipeline.cpp - loom-cpu-pipeline --------------------------------===//
 //
 // Stages, in order:
+//   0. Symbol names the compiled library reserves are rejected.
 //   1. loom ops -> the CPU's vector microkernels (convert-loom-to-vector),
 //      sized by the options' CpuTargetDescription; tensor arithmetic a
 //      frontend emits (residual adds) -> linalg.
@@ -49,6 +50,7 @@ static constexpr const char *kBufferizeAndLower =
 
 void mlir::loom::buildLoomCpuPipeline(OpPassManager &pm,
                                       const CpuPipelineOptions &options) {
+  pm.addPass(createLoomVerifySymbolNamesPass());
   ConvertLoomToVectorPassOptions kernels;
   kernels.target = options.target.str();
   kernels.queryTile = options.attentionTiles.queryTile;

@@ -225,3 +225,39 @@ def test_a_value_returned_several_times_fills_every_output(tmp_path, rng):
         np.testing.assert_array_equal(c, [[1, 2], [3, 4]])
     for out in lib.call_twice(a, b):
         np.testing.assert_array_equal(out, a + b)
+
+
+EVERY_OP = """
+func.func @ops(%q: tensor<1x2x8x4xf32>, %z: tensor<1x2x4x4xf32>, %x: tensor<3x16xf32>, %w: tensor<4x4x4xf32>, %u: tensor<2x3x16xf32>, %k: tensor<3x16xf32>, %u1: tensor<1x3x16xf32>) -> (tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<3x16xf32>, tensor<3x16xf32>, tensor<2x3x16xf32>, tensor<1x3x16xf32>, tensor<2x3x16xf32>) {
+  %0 = loom.grouped_attention %q, %q, %q group_size = 4 causal = true : tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32> -> tensor<1x2x8x4xf32>
+  %1 = loom.latent_route %q, %z, %z groups = 2 : tensor<1x2x8x4xf32>, tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32> -> tensor<1x2x8x4xf32>
+  %2 = loom.blockdiag_matmul %x, %w : tensor<3x16xf32>, tensor<4x4x4xf32> -> tensor<3x16xf32>
+  %3 = loom.monarch %x, %w, %w : tensor<3x16xf32>, tensor<4x4x4xf32>, tensor<4x4x4xf32> -> tensor<3x16xf32>
+  %4 = loom.fft_conv %u, %k : tensor<2x3x16xf32>, tensor<3x16xf32> -> tensor<2x3x16xf32>
+  %5 = loom.fft_conv %u1, %k causal = false : tensor<1x3x16xf32>, tensor<3x16xf32> -> tensor<1x3x16xf32>
+  %6 = math.exp %u : tensor<2x3x16xf32>
+  return %0, %1, %2, %3, %4, %5, %6 : tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<3x16xf32>, tensor<3x16xf32>, tensor<2x3x16xf32>, tensor<1x3x16xf32>, tensor<2x3x16xf32>
+}
+func.func @cached(%x: tensor<2x8192xf32>, %w: tensor<4x2048x2048xf32>) -> tensor<2x8192xf32> {
+  %0 = loom.blockdiag_matmul %x, %w : tensor<2x8192xf32>, tensor<4x2048x2048xf32> -> tensor<2x8192xf32>
+  return %0 : tensor<2x8192xf32>
+}
+"""
+
+
+def test_every_symbol_of_an_artifact_is_a_reserved_name(tmp_path):
+    """Issue 14.2: a module may not name a function or global like any symbol
+    that a library imports or defines besides its own functions (nm -D of a
+    real artifact), or the library fails to load or crashes."""
+    so = loom.compile(EVERY_OP, str(tmp_path / "ops.so"))
+    nm = subprocess.run(["nm", "-D", so], capture_output=True, text=True, check=True).stdout
+    symbols = {line.split()[-1].split("@")[0] for line in nm.splitlines() if line.strip()}
+    symbols -= {"ops", "cached"}  # the module's own functions
+    assert {"malloc", "free", "aligned_alloc", "sysconf", "loom_manifest",
+            "_mlir_ciface_ops", "__kmpc_fork_call", "expf"} <= symbols, symbols
+    symbols |= {"_init", "_fini", "memset", "memcpy"}  # defined, or called for larger sizes
+    decls = "".join(f"func.func private @{name}()\n" for name in sorted(symbols))
+    with pytest.raises(loom.LoomError) as error:
+        loom.compile(decls, str(tmp_path / "reserved.so"))
+    for line, name in enumerate(sorted(symbols), start=1):
+        assert f"<input>:{line}:1: error: symbol name '{name}' is reserved" in str(error.value)

@@ -33,4 +33,30 @@ def LoomDistinctResultBuffersPass
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }
 
+def LoomVerifySymbolNamesPass
+    : Pass<"loom-verify-symbol-names", "::mlir::ModuleOp"> {
+  let summary = "Reject symbol names that the compiled library reserves";
+  let description = [{
+    Every function of a module becomes an exported symbol of the shared
+    object (public ones also as `_mlir_ciface_<name>`), next to the
+    runtime's own exports and the functions it imports from the C, math
+    and OpenMP runtimes. A module symbol named like one of them would be
+    renamed or would replace it, and the library would fail to load or
+    crash. This pass, first in `loom-cpu-pipeline`, reports a located
+    error for every symbol (function or global, public or private) whose
+    name is reserved:
+    - the prefixes `loom_` (the runtime's exports and internals),
+      `_mlir_` (C-interface wrappers), `__` and `_` followed by an
+      upper-case letter (reserved by C; the OpenMP entry points
+      `__kmpc_*`, the linker's and the C runtime's own symbols),
+      `omp_`, `kmp_` and `ompt_` (the OpenMP runtime's API);
+    - the C runtime functions the lowering calls or the linker defines
+      (`malloc`, `free`, `aligned_alloc`, `memcpy`, `memset`, `sysconf`,
+      `_init`, `_fini`, ...) and the math library's functions (`expf`,
+      `exp`, ... with their `f`/`l` variants);
+    and for every public function whose name is not a C identifier, since
+    its wrapper is called from C by that name.
+  }];
+}
+
 #endif // LOOM_DIALECT_LOOM_TRANSFORMS_PASSES_TD
