@@ -35,7 +35,7 @@ static constexpr const char *kBufferizeAndLower =
     "func.func(loom-expand-strided-copies,convert-linalg-to-loops),"
     "canonicalize,cse,"
     "expand-strided-metadata,lower-affine,arith-expand,"
-    "func.func(llvm-request-c-wrappers),"
+    "func.func(llvm-request-c-wrappers),loom-emit-c-wrappers,"
     "convert-scf-to-openmp,loom-bind-openmp-threads,"
     // memref.alloca_scope (around every parallel work item) must be lowered
     // while its body is still one block, i.e. before scf-to-cf.

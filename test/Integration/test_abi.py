@@ -295,3 +295,37 @@ def test_thread_count_is_clamped_to_four_per_online_cpu(library):
     assert counts[0] >= 4 * cpus, counts
     assert all(c == counts[0] for c in counts), counts
     assert counts[0] <= 4 * cpus + 4, counts
+
+
+def test_descriptor_offsets_are_honoured(library, rng):
+    """Issue 14.10: a descriptor whose offset is not 0 describes the buffer
+    that starts `offset` elements past its aligned pointer, for inputs and
+    outputs alike (the wrapper moves the offset into the pointer)."""
+    u = rng.standard_normal((3, 16)).astype(np.float32)
+    w1 = rng.standard_normal((4, 4, 4)).astype(np.float32)
+    w2 = rng.standard_normal((4, 4, 4)).astype(np.float32)
+    pad = 16
+    def with_prefix(a, offset, fill):
+        base = np.full(offset + a.size, fill, np.float32)
+        base[offset:] = a.ravel()
+        return base
+    bases = [with_prefix(a, off, 1e30) for a, off in ((u, pad), (w1, 3), (w2, 0))]
+    out_base = np.full(pad + 7 + u.size, np.nan, np.float32)
+    descs = []
+    for base, off, shape in ((bases[0], pad, u.shape), (bases[1], 3, w1.shape),
+                             (bases[2], 0, w2.shape), (out_base, pad + 7, u.shape)):
+        class Desc(ctypes.Structure):
+            _fields_ = [("allocated", ctypes.c_void_p), ("aligned", ctypes.c_void_p),
+                        ("offset", ctypes.c_int64), ("sizes", ctypes.c_int64 * len(shape)),
+                        ("strides", ctypes.c_int64 * len(shape))]
+        d = Desc()
+        d.allocated = d.aligned = base.ctypes.data
+        d.offset = off
+        for i, s in enumerate(shape):
+            d.sizes[i] = s
+            d.strides[i] = int(np.prod(shape[i + 1:]))
+        descs.append(d)
+    dll = ctypes.CDLL(library.path)
+    dll._mlir_ciface_mon(*[ctypes.byref(d) for d in descs])
+    assert np.isnan(out_base[:pad + 7]).all(), "wrote before the output view"
+    assert_close(out_base[pad + 7:].reshape(u.shape), reference.monarch(u, w1, w2), ATTENTION_TOL)

@@ -59,4 +59,25 @@ def LoomVerifySymbolNamesPass
   }];
 }
 
+def LoomEmitCWrappersPass
+    : Pass<"loom-emit-c-wrappers", "::mlir::ModuleOp"> {
+  let summary = "C-interface wrappers of public functions that honour each "
+                "descriptor's offset";
+  let description = [{
+    Runs after `llvm-request-c-wrappers` and before `convert-func-to-llvm`.
+    The body of a public function reads its identity-layout buffers from
+    the descriptor's aligned pointer and ignores the offset field (the
+    type says 0), so a caller's view starting at `aligned + offset` would
+    be read from `aligned[0]`. For every public function whose arguments
+    are ranked memrefs and scalars and whose results (at most one) are
+    scalars, this pass removes the upstream wrapper request and defines
+    `_mlir_ciface_<name>` itself: it takes a pointer to each memref's
+    descriptor, loads it, folds the offset into the aligned pointer
+    (`aligned + offset` elements, offset 0) for identity layouts and
+    calls the function. Other layouts pass the descriptor unchanged (their
+    body reads the offset). Other functions keep upstream's wrapper.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 #endif // LOOM_DIALECT_LOOM_TRANSFORMS_PASSES_TD
