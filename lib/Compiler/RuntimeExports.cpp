@@ -12,6 +12,12 @@
 
 using namespace llvm;
 
+/// loom_set_num_threads clamps its argument to this many threads per online
+/// CPU (docs/design.md).
+static constexpr int kThreadsPerCpu = 4;
+/// Keeps kThreadsPerCpu times the online CPUs inside an int.
+static constexpr int64_t kMaxOnlineCpus = 1 << 20;
+
 // At file scope so that Type, Value and FunctionType name LLVM's, not MLIR's.
 static void emitRuntimeExports(Module &module, StringRef manifestJson) {
   LLVMContext &ctx = module.getContext();
@@ -27,7 +33,50 @@ static void emitRuntimeExports(Module &module, StringRef manifestJson) {
   b.CreateRet(b.CreateGlobalString(manifestJson, "loom_manifest_json", 0,
                                    &module));
 
-  // The thread count a caller asked for (0: all online CPUs).
+  // int loom_online_cpus(void): sysconf(_SC_NPROCESSORS_ONLN), at least 1,
+  // asked once and cached (a benign race: every thread stores the same).
+  auto *onlineCache = new GlobalVariable(module, i32, false,
+                                         GlobalValue::InternalLinkage,
+                                         ConstantInt::get(i32, 0),
+                                         "loom_online_cpus_cache");
+  auto *online = Function::Create(FunctionType::get(i32, false),
+                                  GlobalValue::InternalLinkage,
+                                  "loom_online_cpus", module);
+  {
+    FunctionCallee sysconf = module.getOrInsertFunction(
+        "sysconf", FunctionType::get(b.getInt64Ty(), {i32}, false));
+    BasicBlock *entry = BasicBlock::Create(ctx, "entry", online);
+    BasicBlock *query = BasicBlock::Create(ctx, "query", online);
+    BasicBlock *done = BasicBlock::Create(ctx, "done", online);
+    b.SetInsertPoint(entry);
+    Value *cached = b.CreateLoad(i32, onlineCache);
+    b.CreateCondBr(b.CreateICmpSGT(cached, ConstantInt::get(i32, 0)), done,
+                   query);
+    b.SetInsertPoint(query);
+    constexpr int kScNprocessorsOnln = 84; // glibc's _SC_NPROCESSORS_ONLN
+    Value *cpus = b.CreateCall(
+        sysconf, {ConstantInt::get(i32, kScNprocessorsOnln)});
+    // Clamp in 64 bits first: the count must fit an int and be positive.
+    Value *bounded = b.CreateSelect(
+        b.CreateICmpSGT(cpus, b.getInt64(kMaxOnlineCpus)),
+        b.getInt64(kMaxOnlineCpus), cpus);
+    Value *positive = b.CreateTrunc(
+        b.CreateSelect(b.CreateICmpSGT(bounded, b.getInt64(0)), bounded,
+                       b.getInt64(1)),
+        i32);
+    b.CreateStore(positive, onlineCache);
+    b.CreateBr(done);
+    b.SetInsertPoint(done);
+    PHINode *result = b.CreatePHI(i32, 2);
+    result->addIncoming(cached, entry);
+    result->addIncoming(positive, query);
+    b.CreateRet(result);
+  }
+
+  // void loom_set_num_threads(int n): n <= 0 means all online CPUs; more
+  // than kThreadsPerCpu threads per online CPU is clamped to that (libomp
+  // aborts the process when it cannot create the threads it was asked for,
+  // and oversubscribing further only slows every call down).
   auto *threads = new GlobalVariable(module, i32, false,
                                      GlobalValue::InternalLinkage,
                                      ConstantInt::get(i32, 0),
@@ -37,48 +86,31 @@ static void emitRuntimeExports(Module &module, StringRef manifestJson) {
                                       "loom_set_num_threads", module);
   b.SetInsertPoint(BasicBlock::Create(ctx, "entry", setThreads));
   Value *n = setThreads->getArg(0);
-  Value *clamped = b.CreateSelect(b.CreateICmpSLT(n, ConstantInt::get(i32, 0)),
-                                  ConstantInt::get(i32, 0), n);
+  Value *limit = b.CreateMul(b.CreateCall(online), b.getInt32(kThreadsPerCpu));
+  Value *clamped = b.CreateSelect(b.CreateICmpSLT(n, b.getInt32(0)),
+                                  b.getInt32(0), n);
+  clamped = b.CreateSelect(b.CreateICmpSGT(clamped, limit), limit, clamped);
   b.CreateStore(clamped, threads);
   b.CreateRetVoid();
 
   // int loom_thread_count(void), called before every parallel region (see
-  // loom-bind-openmp-threads): the requested count, else the online CPUs,
-  // asked once of sysconf(_SC_NPROCESSORS_ONLN) and cached.
+  // loom-bind-openmp-threads): the requested count, else the online CPUs.
   if (Function *count = module.getFunction("loom_thread_count")) {
     count->setLinkage(GlobalValue::InternalLinkage);
-    auto *online = new GlobalVariable(module, i32, false,
-                                      GlobalValue::InternalLinkage,
-                                      ConstantInt::get(i32, 0),
-                                      "loom_online_cpus");
-    FunctionCallee sysconf = module.getOrInsertFunction(
-        "sysconf", FunctionType::get(b.getInt64Ty(), {i32}, false));
     BasicBlock *entry = BasicBlock::Create(ctx, "entry", count);
     BasicBlock *useDefault = BasicBlock::Create(ctx, "default", count);
-    BasicBlock *query = BasicBlock::Create(ctx, "query", count);
     BasicBlock *done = BasicBlock::Create(ctx, "done", count);
     b.SetInsertPoint(entry);
     Value *requested = b.CreateLoad(i32, threads);
     b.CreateCondBr(b.CreateICmpSGT(requested, ConstantInt::get(i32, 0)), done,
                    useDefault);
     b.SetInsertPoint(useDefault);
-    Value *cached = b.CreateLoad(i32, online);
-    b.CreateCondBr(b.CreateICmpSGT(cached, ConstantInt::get(i32, 0)), done,
-                   query);
-    b.SetInsertPoint(query);
-    constexpr int kScNprocessorsOnln = 84; // glibc's _SC_NPROCESSORS_ONLN
-    Value *cpus = b.CreateTrunc(
-        b.CreateCall(sysconf, {ConstantInt::get(i32, kScNprocessorsOnln)}), i32);
-    Value *atLeastOne = b.CreateSelect(
-        b.CreateICmpSGT(cpus, ConstantInt::get(i32, 0)), cpus,
-        ConstantInt::get(i32, 1));
-    b.CreateStore(atLeastOne, online);
+    Value *all = b.CreateCall(online);
     b.CreateBr(done);
     b.SetInsertPoint(done);
-    PHINode *result = b.CreatePHI(i32, 3);
+    PHINode *result = b.CreatePHI(i32, 2);
     result->addIncoming(requested, entry);
-    result->addIncoming(cached, useDefault);
-    result->addIncoming(atLeastOne, query);
+    result->addIncoming(all, useDefault);
     b.CreateRet(result);
   }
 

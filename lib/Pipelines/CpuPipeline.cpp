@@ -1,6 +1,7 @@
 //===- CpuPipeline.cpp - loom-cpu-pipeline --------------------------------===//
 //
 // Stages, in order:
+//   0. Symbol names the compiled library reserves are rejected.
 //   1. loom ops -> the CPU's vector microkernels (convert-loom-to-vector),
 //      sized by the options' CpuTargetDescription; tensor arithmetic a
 //      frontend emits (residual adds) -> linalg.
@@ -28,12 +29,13 @@ static constexpr const char *kBufferizeAndLower =
     "canonicalize,cse,"
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"
+    "func.func(loom-distinct-result-buffers),"
     "buffer-results-to-out-params{modify-public-functions hoist-static-allocs},"
     "buffer-deallocation-pipeline,loom-cache-scratch,"
     "func.func(loom-expand-strided-copies,convert-linalg-to-loops),"
     "canonicalize,cse,"
     "expand-strided-metadata,lower-affine,arith-expand,"
-    "func.func(llvm-request-c-wrappers),"
+    "func.func(llvm-request-c-wrappers),loom-emit-c-wrappers,"
     "convert-scf-to-openmp,loom-bind-openmp-threads,"
     // memref.alloca_scope (around every parallel work item) must be lowered
     // while its body is still one block, i.e. before scf-to-cf.
@@ -48,6 +50,7 @@ static constexpr const char *kBufferizeAndLower =
 
 void mlir::loom::buildLoomCpuPipeline(OpPassManager &pm,
                                       const CpuPipelineOptions &options) {
+  pm.addPass(createLoomVerifySymbolNamesPass());
   ConvertLoomToVectorPassOptions kernels;
   kernels.target = options.target.str();
   kernels.queryTile = options.attentionTiles.queryTile;

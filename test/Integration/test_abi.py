@@ -179,3 +179,153 @@ def test_plain_c_program_loads_and_calls_it(tmp_path):
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout.splitlines()[0])["functions"][0]["name"] == "f"
     assert run.stdout.splitlines()[-1] == "ok"
+
+
+DUPLICATE_RESULTS = """
+func.func @sum_twice(%a: tensor<4x8xf32>, %b: tensor<4x8xf32>) -> (tensor<4x8xf32>, tensor<4x8xf32>) {
+  %r = arith.addf %a, %b : tensor<4x8xf32>
+  return %r, %r : tensor<4x8xf32>, tensor<4x8xf32>
+}
+func.func @op_thrice(%x: tensor<4x8xf32>, %w: tensor<2x4x4xf32>) -> (tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>) {
+  %r = loom.blockdiag_matmul %x, %w : tensor<4x8xf32>, tensor<2x4x4xf32> -> tensor<4x8xf32>
+  return %r, %x, %r, %r : tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>
+}
+func.func @arg_twice(%a: tensor<4x8xf32>) -> (tensor<4x8xf32>, tensor<4x8xf32>) {
+  return %a, %a : tensor<4x8xf32>, tensor<4x8xf32>
+}
+func.func @constant_twice(%a: tensor<4x8xf32>) -> (tensor<2x2xf32>, tensor<4x8xf32>, tensor<2x2xf32>) {
+  %c = arith.constant dense<[[1.0, 2.0], [3.0, 4.0]]> : tensor<2x2xf32>
+  return %c, %a, %c : tensor<2x2xf32>, tensor<4x8xf32>, tensor<2x2xf32>
+}
+func.func @call_twice(%a: tensor<4x8xf32>, %b: tensor<4x8xf32>) -> (tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>) {
+  %r:2 = call @sum_twice(%a, %b) : (tensor<4x8xf32>, tensor<4x8xf32>) -> (tensor<4x8xf32>, tensor<4x8xf32>)
+  return %r#0, %r#1, %r#0 : tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>
+}
+"""
+
+
+def test_a_value_returned_several_times_fills_every_output(tmp_path, rng):
+    """Issue 14.1: every result has its own buffer, whether it is an op's
+    result, an argument, a constant or a call's result returned twice."""
+    lib = loom.load(loom.compile(DUPLICATE_RESULTS, str(tmp_path / "dup.so")))
+    a, b = (rng.standard_normal((4, 8)).astype(np.float32) for _ in range(2))
+    w = rng.standard_normal((2, 4, 4)).astype(np.float32)
+    for out in lib.sum_twice(a, b):
+        np.testing.assert_array_equal(out, a + b)
+    bd = reference.blockdiag_matmul(a, w)
+    r0, x, r1, r2 = lib.op_thrice(a, w)
+    np.testing.assert_array_equal(x, a)
+    for r in (r0, r1, r2):
+        assert_close(r, bd, ATTENTION_TOL)
+    for out in lib.arg_twice(a):
+        np.testing.assert_array_equal(out, a)
+    c0, same, c1 = lib.constant_twice(a)
+    np.testing.assert_array_equal(same, a)
+    for c in (c0, c1):
+        np.testing.assert_array_equal(c, [[1, 2], [3, 4]])
+    for out in lib.call_twice(a, b):
+        np.testing.assert_array_equal(out, a + b)
+
+
+EVERY_OP = """
+func.func @ops(%q: tensor<1x2x8x4xf32>, %z: tensor<1x2x4x4xf32>, %x: tensor<3x16xf32>, %w: tensor<4x4x4xf32>, %u: tensor<2x3x16xf32>, %k: tensor<3x16xf32>, %u1: tensor<1x3x16xf32>) -> (tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<3x16xf32>, tensor<3x16xf32>, tensor<2x3x16xf32>, tensor<1x3x16xf32>, tensor<2x3x16xf32>) {
+  %0 = loom.grouped_attention %q, %q, %q group_size = 4 causal = true : tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32> -> tensor<1x2x8x4xf32>
+  %1 = loom.latent_route %q, %z, %z groups = 2 : tensor<1x2x8x4xf32>, tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32> -> tensor<1x2x8x4xf32>
+  %2 = loom.blockdiag_matmul %x, %w : tensor<3x16xf32>, tensor<4x4x4xf32> -> tensor<3x16xf32>
+  %3 = loom.monarch %x, %w, %w : tensor<3x16xf32>, tensor<4x4x4xf32>, tensor<4x4x4xf32> -> tensor<3x16xf32>
+  %4 = loom.fft_conv %u, %k : tensor<2x3x16xf32>, tensor<3x16xf32> -> tensor<2x3x16xf32>
+  %5 = loom.fft_conv %u1, %k causal = false : tensor<1x3x16xf32>, tensor<3x16xf32> -> tensor<1x3x16xf32>
+  %6 = math.exp %u : tensor<2x3x16xf32>
+  return %0, %1, %2, %3, %4, %5, %6 : tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<3x16xf32>, tensor<3x16xf32>, tensor<2x3x16xf32>, tensor<1x3x16xf32>, tensor<2x3x16xf32>
+}
+func.func @cached(%x: tensor<2x8192xf32>, %w: tensor<4x2048x2048xf32>) -> tensor<2x8192xf32> {
+  %0 = loom.blockdiag_matmul %x, %w : tensor<2x8192xf32>, tensor<4x2048x2048xf32> -> tensor<2x8192xf32>
+  return %0 : tensor<2x8192xf32>
+}
+"""
+
+
+def test_every_symbol_of_an_artifact_is_a_reserved_name(tmp_path):
+    """Issue 14.2: a module may not name a function or global like any symbol
+    that a library imports or defines besides its own functions (nm -D of a
+    real artifact), or the library fails to load or crashes."""
+    so = loom.compile(EVERY_OP, str(tmp_path / "ops.so"))
+    nm = subprocess.run(["nm", "-D", so], capture_output=True, text=True, check=True).stdout
+    symbols = {line.split()[-1].split("@")[0] for line in nm.splitlines() if line.strip()}
+    symbols -= {"ops", "cached"}  # the module's own functions
+    assert {"malloc", "free", "aligned_alloc", "sysconf", "loom_manifest",
+            "_mlir_ciface_ops", "__kmpc_fork_call", "expf"} <= symbols, symbols
+    symbols |= {"_init", "_fini", "memset", "memcpy"}  # defined, or called for larger sizes
+    decls = "".join(f"func.func private @{name}()\n" for name in sorted(symbols))
+    with pytest.raises(loom.LoomError) as error:
+        loom.compile(decls, str(tmp_path / "reserved.so"))
+    for line, name in enumerate(sorted(symbols), start=1):
+        assert f"<input>:{line}:1: error: symbol name '{name}' is reserved" in str(error.value)
+
+
+THREAD_PROBE = r"""
+import os, sys
+import numpy as np
+sys.path.insert(0, sys.argv[2])
+import loom
+lib = loom.load(sys.argv[1])
+args = [np.ones(s, np.float32) for s in lib.mon.input_shapes]
+expected = lib.mon(*args)
+for n in sys.argv[3:]:
+    lib.set_num_threads(int(n))
+    np.testing.assert_array_equal(lib.mon(*args), expected)
+    print(len(os.listdir("/proc/self/task")))
+"""
+
+
+def test_thread_count_is_clamped_to_four_per_online_cpu(library):
+    """Issue 14.3: loom_set_num_threads(1000000) aborted the process (libomp
+    cannot create the threads) and 4096 created 4096 threads; a request is
+    clamped to 4 threads per online CPU (docs/design.md)."""
+    import os
+    cpus = os.sysconf("SC_NPROCESSORS_ONLN")
+    python = os.path.join(os.path.dirname(__file__), "..", "..", "python")
+    run = subprocess.run(["/usr/bin/python3", "-c", THREAD_PROBE, library.path, python,
+                          str(4 * cpus), "4096", "1000000", str(2**31 - 1)],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    counts = [int(c) for c in run.stdout.split()]
+    # The first request is exactly the limit and is honoured; the larger ones
+    # reuse that team. A few threads of the process are not OpenMP's.
+    assert counts[0] >= 4 * cpus, counts
+    assert all(c == counts[0] for c in counts), counts
+    assert counts[0] <= 4 * cpus + 4, counts
+
+
+def test_descriptor_offsets_are_honoured(library, rng):
+    """Issue 14.10: a descriptor whose offset is not 0 describes the buffer
+    that starts `offset` elements past its aligned pointer, for inputs and
+    outputs alike (the wrapper moves the offset into the pointer)."""
+    u = rng.standard_normal((3, 16)).astype(np.float32)
+    w1 = rng.standard_normal((4, 4, 4)).astype(np.float32)
+    w2 = rng.standard_normal((4, 4, 4)).astype(np.float32)
+    pad = 16
+    def with_prefix(a, offset, fill):
+        base = np.full(offset + a.size, fill, np.float32)
+        base[offset:] = a.ravel()
+        return base
+    bases = [with_prefix(a, off, 1e30) for a, off in ((u, pad), (w1, 3), (w2, 0))]
+    out_base = np.full(pad + 7 + u.size, np.nan, np.float32)
+    descs = []
+    for base, off, shape in ((bases[0], pad, u.shape), (bases[1], 3, w1.shape),
+                             (bases[2], 0, w2.shape), (out_base, pad + 7, u.shape)):
+        class Desc(ctypes.Structure):
+            _fields_ = [("allocated", ctypes.c_void_p), ("aligned", ctypes.c_void_p),
+                        ("offset", ctypes.c_int64), ("sizes", ctypes.c_int64 * len(shape)),
+                        ("strides", ctypes.c_int64 * len(shape))]
+        d = Desc()
+        d.allocated = d.aligned = base.ctypes.data
+        d.offset = off
+        for i, s in enumerate(shape):
+            d.sizes[i] = s
+            d.strides[i] = int(np.prod(shape[i + 1:]))
+        descs.append(d)
+    dll = ctypes.CDLL(library.path)
+    dll._mlir_ciface_mon(*[ctypes.byref(d) for d in descs])
+    assert np.isnan(out_base[:pad + 7]).all(), "wrote before the output view"
+    assert_close(out_base[pad + 7:].reshape(u.shape), reference.monarch(u, w1, w2), ATTENTION_TOL)

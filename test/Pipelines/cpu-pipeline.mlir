@@ -16,7 +16,7 @@
 // CHECK: llvm.call @free
 // CHECK: llvm.return
 // CHECK-LABEL: llvm.func @_mlir_ciface_chain(%{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr)
-// CHECK-SAME: attributes {llvm.emit_c_interface}
+// CHECK: llvm.getelementptr
 // CHECK: llvm.call @chain(
 // CHECK-NEXT: llvm.return
 func.func @chain(%x: tensor<1x2x8x4xf32>, %z: tensor<1x2x4x4xf32>) -> tensor<1x2x8x4xf32> {

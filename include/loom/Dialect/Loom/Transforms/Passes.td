@@ -17,4 +17,67 @@ def LoomReadOnlyArgumentsPass
   }];
 }
 
+def LoomDistinctResultBuffersPass
+    : Pass<"loom-distinct-result-buffers", "::mlir::func::FuncOp"> {
+  let summary = "Give every returned buffer its own allocation";
+  let description = [{
+    Runs between one-shot bufferization and `buffer-results-to-out-params`,
+    which turns each result into a caller-allocated out-param and cannot
+    handle one buffer returned twice (`return %r, %r`: upstream crashes
+    when hoisting the allocation). Every return operand whose buffer is
+    also an earlier operand, or a view of the same allocation (through
+    view-like ops), is replaced by a fresh `memref.alloc` holding a
+    `memref.copy` of it, so each result owns its buffer and each
+    out-param is written in full.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
+def LoomVerifySymbolNamesPass
+    : Pass<"loom-verify-symbol-names", "::mlir::ModuleOp"> {
+  let summary = "Reject symbol names that the compiled library reserves";
+  let description = [{
+    Every function of a module becomes an exported symbol of the shared
+    object (public ones also as `_mlir_ciface_<name>`), next to the
+    runtime's own exports and the functions it imports from the C, math
+    and OpenMP runtimes. A module symbol named like one of them would be
+    renamed or would replace it, and the library would fail to load or
+    crash. This pass, first in `loom-cpu-pipeline`, reports a located
+    error for every symbol (function or global, public or private) whose
+    name is reserved:
+    - the prefixes `loom_` (the runtime's exports and internals),
+      `_mlir_` (C-interface wrappers), `__` and `_` followed by an
+      upper-case letter (reserved by C; the OpenMP entry points
+      `__kmpc_*`, the linker's and the C runtime's own symbols),
+      `omp_`, `kmp_` and `ompt_` (the OpenMP runtime's API);
+    - the C runtime functions the lowering calls or the linker defines
+      (`malloc`, `free`, `aligned_alloc`, `memcpy`, `memset`, `sysconf`,
+      `_init`, `_fini`, ...) and the math library's functions (`expf`,
+      `exp`, ... with their `f`/`l` variants);
+    and for every public function whose name is not a C identifier, since
+    its wrapper is called from C by that name.
+  }];
+}
+
+def LoomEmitCWrappersPass
+    : Pass<"loom-emit-c-wrappers", "::mlir::ModuleOp"> {
+  let summary = "C-interface wrappers of public functions that honour each "
+                "descriptor's offset";
+  let description = [{
+    Runs after `llvm-request-c-wrappers` and before `convert-func-to-llvm`.
+    The body of a public function reads its identity-layout buffers from
+    the descriptor's aligned pointer and ignores the offset field (the
+    type says 0), so a caller's view starting at `aligned + offset` would
+    be read from `aligned[0]`. For every public function whose arguments
+    are ranked memrefs and scalars and whose results (at most one) are
+    scalars, this pass removes the upstream wrapper request and defines
+    `_mlir_ciface_<name>` itself: it takes a pointer to each memref's
+    descriptor, loads it, folds the offset into the aligned pointer
+    (`aligned + offset` elements, offset 0) for identity layouts and
+    calls the function. Other layouts pass the descriptor unchanged (their
+    body reads the offset). Other functions keep upstream's wrapper.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 #endif // LOOM_DIALECT_LOOM_TRANSFORMS_PASSES_TD
