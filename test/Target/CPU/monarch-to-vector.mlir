@@ -1,4 +1,13 @@
 // RUN: loom-opt %s -split-input-file -convert-loom-to-vector | FileCheck %s
+// RUN: loom-opt %s -split-input-file -convert-loom-to-vector=target=avx512 | FileCheck %s
+// RUN: loom-opt %s -split-input-file -convert-loom-to-vector=target=avx2 | FileCheck %s --check-prefix=AVX2
+// RUN: loom-opt %s -split-input-file -convert-loom-to-vector=target=avx2 | FileCheck %s --check-prefix=AVX2-ANY
+
+// The CHECK lines pin the AVX-512 kernels (16 lanes, 6x4 and 4x6 register
+// tiles in 32 registers); the AVX2 lines the same kernels derived from the
+// avx2 description: 8 lanes, 6x2 and 2x6 tiles (12 accumulators, 15 of the
+// 16 ymm registers), 8x8 transposes in the packs.
+// AVX2-ANY-NOT: vector<16xf32>
 
 // blockdiag_matmul: w is packed once as W_b^T with j padded to 32 (q = 20),
 // panel-major ([2, p*32]), then one scf.parallel over (row tile, block). Rows fold into
@@ -72,6 +81,20 @@ func.func @blockdiag_tails(%x: tensor<3x5x40xf32>, %w: tensor<2x20x20xf32>) -> t
 // CHECK-NOT: vector.maskedstore
 // CHECK-NOT: vector.constant_mask
 // CHECK: return
+// AVX2-LABEL: func.func @blockdiag_row_tiles
+// Panels of 2 vectors (16 columns): 4 panels of [64][16] per block.
+// AVX2: %[[WT:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2x4096xf32>
+// AVX2: scf.parallel
+// AVX2: vector.transpose %{{.+}}, [1, 0] : vector<8x8xf32> to vector<8x8xf32>
+// AVX2: scf.parallel
+// The 4-row last tile: 4 rows x 2 vectors; the 96-row tiles: 6 x 2.
+// AVX2: scf.for {{.+}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>) {
+// AVX2: vector.load %[[WT]]
+// AVX2: vector.broadcast %{{.+}} : f32 to vector<8xf32>
+// AVX2: } else {
+// AVX2: scf.for {{.+}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>) {
+// AVX2: vector.fma %{{.+}}, %{{.+}}, %{{.+}} : vector<8xf32>
+// AVX2: return
 func.func @blockdiag_row_tiles(%x: tensor<100x128xf32>, %w: tensor<2x64x64xf32>) -> tensor<100x128xf32> {
   %0 = loom.blockdiag_matmul %x, %w : tensor<100x128xf32>, tensor<2x64x64xf32> -> tensor<100x128xf32>
   return %0 : tensor<100x128xf32>
@@ -147,6 +170,17 @@ func.func @monarch_rectangular(%x: tensor<3x5x12xf32>, %w1: tensor<4x6x3xf32>, %
 // The result (32 KiB) is far below the streaming-store size.
 // CHECK-NOT: nontemporal
 // CHECK: return
+// AVX2-LABEL: func.func @monarch_square
+// h lane-major over 8 lanes: [32/8][rows][r+1][8]; w2 packed [4][s][r+1][8].
+// AVX2: memref.view %{{.+}} to memref<4x32x33x8xf32>
+// AVX2: %[[H:.+]] = memref.view %{{.+}} to memref<4x8x33x8xf32>
+// AVX2: vector.store %{{.+}}, %[[H]]
+// Factor 2: 2 rows x 6 columns of accumulators, both operands vectors.
+// AVX2: scf.for {{.+}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>) {
+// AVX2: vector.load %[[H]]
+// AVX2-NOT: vector.broadcast
+// AVX2: vector.fma
+// AVX2: return
 func.func @monarch_square(%x: tensor<8x1024xf32>, %w1: tensor<32x32x32xf32>, %w2: tensor<32x32x32xf32>) -> tensor<8x1024xf32> {
   %0 = loom.monarch %x, %w1, %w2 : tensor<8x1024xf32>, tensor<32x32x32xf32>, tensor<32x32x32xf32> -> tensor<8x1024xf32>
   return %0 : tensor<8x1024xf32>
