@@ -2,20 +2,25 @@
 //
 // Stages, in order:
 //   0. Symbol names the compiled library reserves are rejected.
-//   1. loom ops -> the CPU's vector microkernels (convert-loom-to-vector),
-//      sized by the options' CpuTargetDescription; tensor arithmetic a
-//      frontend emits (residual adds) -> linalg.
+//   1. Tensor arithmetic a frontend emits (residual adds) -> linalg; the
+//      dense linalg ops tiled into parallel tiles with their producers and
+//      epilogues fused (loom-tile-and-fuse, tiles from the options'
+//      CpuTargetDescription); loom ops -> the CPU's vector microkernels
+//      (convert-loom-to-vector).
 //   2. Public inputs marked read-only (the caller's buffers), one-shot
-//      bufferization with identity layouts at function
-//      boundaries, results turned into caller-allocated out-params (the
-//      result allocation is hoisted into the caller's buffer), then
-//      ownership-based deallocation of every temporary.
+//      bufferization with identity layouts at function boundaries; the
+//      tiles' linalg ops -> GEMM microkernels with fused epilogues and
+//      vector loops (convert-linalg-to-vector); results turned into
+//      caller-allocated out-params (the result allocation is hoisted into
+//      the caller's buffer), then ownership-based deallocation of every
+//      temporary.
 //   3. The standard path to the LLVM dialect, with C-interface wrappers.
 //
 //===----------------------------------------------------------------------===//
 
 #include "loom/Pipelines/Pipelines.h"
 #include "loom/Dialect/Loom/Transforms/Passes.h"
+#include "loom/Target/CPU/Kernels.h"
 #include "loom/Target/CPU/Passes.h"
 
 #include "mlir/Pass/PassRegistry.h"
@@ -24,11 +29,16 @@
 
 using namespace mlir;
 
-static constexpr const char *kBufferizeAndLower =
+static constexpr const char *kToLinalg =
+    "func.func(convert-elementwise-to-linalg)";
+
+static constexpr const char *kBufferize =
     "func.func(convert-elementwise-to-linalg,loom-read-only-arguments),"
     "canonicalize,cse,"
     "one-shot-bufferize{bufferize-function-boundaries "
-    "function-boundary-type-conversion=identity-layout-map},"
+    "function-boundary-type-conversion=identity-layout-map}";
+
+static constexpr const char *kLower =
     "func.func(loom-distinct-result-buffers),"
     "buffer-results-to-out-params{modify-public-functions hoist-static-allocs},"
     "buffer-deallocation-pipeline,loom-cache-scratch,"
@@ -36,6 +46,7 @@ static constexpr const char *kBufferizeAndLower =
     "canonicalize,cse,"
     "expand-strided-metadata,lower-affine,arith-expand,"
     "func.func(llvm-request-c-wrappers),loom-emit-c-wrappers,"
+    "func.func(scf-forall-to-parallel),"
     "convert-scf-to-openmp,loom-bind-openmp-threads,"
     // memref.alloca_scope (around every parallel work item) must be lowered
     // while its body is still one block, i.e. before scf-to-cf.
@@ -51,18 +62,32 @@ static constexpr const char *kBufferizeAndLower =
 void mlir::loom::buildLoomCpuPipeline(OpPassManager &pm,
                                       const CpuPipelineOptions &options) {
   pm.addPass(createLoomVerifySymbolNamesPass());
+  std::string error;
+  llvm::raw_string_ostream errorStream(error);
+  // The upstream stages are spelled as text so that the pipeline reads the
+  // same here, in docs/ and on a loom-opt command line.
+  auto addText = [&](const char *text) {
+    if (failed(parsePassPipeline(text, pm, errorStream)))
+      llvm::report_fatal_error(
+          llvm::Twine("loom-cpu-pipeline is malformed: ") + error);
+  };
+  addText(kToLinalg);
+  DenseTileSizes tiles = denseTileSizes(options.target);
+  LoomTileAndFusePassOptions tileAndFuse;
+  tileAndFuse.matmulTileM = tiles.matmulTileM;
+  tileAndFuse.matmulTileN = tiles.matmulTileN;
+  tileAndFuse.tileBytes = tiles.tileBytes;
+  pm.addNestedPass<func::FuncOp>(createLoomTileAndFusePass(tileAndFuse));
   ConvertLoomToVectorPassOptions kernels;
   kernels.target = options.target.str();
   kernels.queryTile = options.attentionTiles.queryTile;
   kernels.keyBlock = options.attentionTiles.keyBlock;
   pm.addPass(createConvertLoomToVectorPass(kernels));
-  std::string error;
-  llvm::raw_string_ostream errorStream(error);
-  // The upstream stages are spelled as text so that the pipeline reads the
-  // same here, in docs/ and on a loom-opt command line.
-  if (failed(parsePassPipeline(kBufferizeAndLower, pm, errorStream)))
-    llvm::report_fatal_error(llvm::Twine("loom-cpu-pipeline is malformed: ") +
-                             error);
+  addText(kBufferize);
+  ConvertLinalgToVectorPassOptions dense;
+  dense.target = options.target.str();
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToVectorPass(dense));
+  addText(kLower);
 }
 
 namespace {

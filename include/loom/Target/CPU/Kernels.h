@@ -43,6 +43,39 @@ void populateMonarchToVectorPatterns(RewritePatternSet &patterns,
 void populateFftConvToVectorPatterns(RewritePatternSet &patterns,
                                      const CpuTargetDescription &target);
 
+//===----------------------------------------------------------------------===//
+// Dense linalg on buffers (convert-linalg-to-vector)
+//===----------------------------------------------------------------------===//
+
+/// The tiles loom-tile-and-fuse should cut for this CPU: a contraction's
+/// output tile (the GEMM kernel's work item: its packed A block and partial
+/// sums stay in L2) and the operand bytes of any other tile.
+struct DenseTileSizes {
+  int64_t matmulTileM = 96;
+  int64_t matmulTileN = 512;
+  int64_t tileBytes = 512 << 10;
+};
+DenseTileSizes denseTileSizes(const CpuTargetDescription &target);
+
+/// Contractions on buffers (linalg.matmul, batch_matmul and their
+/// transposed forms, contraction generics) with static shapes, and the
+/// elementwise linalg.generic that consumes each one's result (its
+/// epilogue), become the shared GEMM microkernel: B packed into panels
+/// (once per call, before the enclosing scf.forall, when B is
+/// loop-invariant), A packed per cache block, register tiles from the
+/// target, the epilogue applied to the accumulators before the one store.
+/// Math ops created are appended to `mathOps`.
+LogicalResult lowerContractionsToVector(RewriterBase &rewriter,
+                                        Operation *root,
+                                        const CpuTargetDescription &target,
+                                        SmallVectorImpl<Operation *> &mathOps);
+
+/// Elementwise and reduction linalg ops on buffers with static shapes ->
+/// loops whose innermost dim runs on vectors (ElementwiseToVector.cpp).
+LogicalResult vectorizeElementwiseOps(RewriterBase &rewriter, Operation *root,
+                                      const CpuTargetDescription &target,
+                                      SmallVectorImpl<Operation *> &mathOps);
+
 } // namespace mlir::loom
 
 #endif // LOOM_TARGET_CPU_KERNELS_H

@@ -64,6 +64,49 @@ def ConvertLoomToVectorPass : Pass<"convert-loom-to-vector", "ModuleOp"> {
   ];
 }
 
+def ConvertLinalgToVectorPass
+    : Pass<"convert-linalg-to-vector", "::mlir::func::FuncOp"> {
+  let summary = "Lower dense linalg on buffers to the CPU's vector "
+                "microkernels: GEMMs with fused epilogues, elementwise ops "
+                "and row reductions";
+  let description = [{
+    Runs after bufferization, on the tiles loom-tile-and-fuse cut (or on
+    whole ops when nothing tiled them), sized by the `target` option (a
+    CpuTargetDescription in text form):
+
+    - a contraction (`linalg.matmul` and `batch_matmul` with any operand
+      transposed through `indexing_maps`, a contraction `linalg.generic`)
+      and the elementwise `linalg.generic` that consumes its result become
+      the shared GEMM microkernel (`Kernels/GemmKernels.h`): B packed into
+      panels (once before the enclosing `scf.forall` when it is a
+      loop-invariant buffer), A packed per block of `kc` reductions, the
+      register tile of the target, and the epilogue's body applied to the
+      accumulators before the single store: the matmul's result never
+      exists in memory;
+    - every other elementwise or reduction linalg op with static shapes
+      becomes loops whose innermost dim runs on vectors (row reductions in
+      four independent accumulators);
+    - the math ops these create (erf, exp, tanh, ...) become polynomial
+      approximations, and copies of a buffer onto itself (left by
+      bufferizing `scf.forall`) are erased.
+
+    What does not match (dynamic shapes, gathers, `linalg.index`) is left
+    for `convert-linalg-to-loops`.
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"avx512\"",
+           "CPU target description: avx512, avx2 or sse, optionally "
+           "followed by :key=value fields">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
 def LoomBindOpenMPThreadsPass
     : Pass<"loom-bind-openmp-threads", "::mlir::ModuleOp"> {
   let summary = "Run every omp.parallel with the artifact's thread count and "

@@ -85,6 +85,10 @@ GemmSchedule GemmSchedule::forTarget(const CpuTargetDescription &t) {
   s.rowTile = ceilDiv(s.rowTile, s.vrows) * s.vrows;
   s.kc = std::max<int64_t>(
       s.lanes, t.l1Bytes / 2 / (s.groupCols() * bytes) / s.lanes * s.lanes);
+  s.tileM = s.rowTile;
+  s.tileN = s.groupCols();
+  while (s.tileN * 2 <= 512 && s.tileM * s.tileN * 2 * bytes <= t.l2Bytes / 4)
+    s.tileN *= 2;
   s.maxPackedBytes = 2 * t.l1Bytes;
   s.streamOutBytes = t.l3Bytes;
   s.hChunkBytes = 3 * t.l2Bytes / 2;

@@ -42,6 +42,11 @@ struct GemmSchedule {
   /// Reduction block of the dense GEMM: a kc x (vecs * lanes) panel of
   /// packed B fills half of L1.
   int64_t kc = 96;
+  /// Output tile of a dense GEMM work item (loom-tile-and-fuse's tile and
+  /// the kernel's own blocks for anything larger): tileM rows, whole
+  /// register tiles; tileN columns, a power-of-two number of column groups
+  /// whose partial sums (tileM x tileN) fill at most a quarter of L2.
+  int64_t tileM = 96, tileN = 512;
   /// Largest row slice a Monarch work item copies to the stack.
   int64_t maxPackedBytes = 96 << 10;
   /// Smallest result written with streaming (non-temporal) stores: about

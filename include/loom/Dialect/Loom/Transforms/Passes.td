@@ -80,4 +80,55 @@ def LoomEmitCWrappersPass
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+def LoomTileAndFusePass : Pass<"loom-tile-and-fuse", "::mlir::func::FuncOp"> {
+  let summary = "Tile every linalg root into parallel tiles and fuse its "
+                "producers and elementwise epilogue into them";
+  let description = [{
+    The structure of the dense part of a model: which ops share one tiled
+    loop nest, over which tiles. Target-independent: the tile sizes are
+    options (the CPU pipeline derives them from its CpuTargetDescription).
+
+    1. Elementwise chains fuse into one `linalg.generic` (upstream
+       elementwise fusion, only where the producer has a single use and the
+       consumer is not a contraction).
+    2. From the end of the function backwards, every untiled linalg op is a
+       root. A contraction (`linalg.matmul`, `batch_matmul`, transposed
+       forms, a contraction `linalg.generic`) is tiled over
+       `matmul-tile-m` x `matmul-tile-n` output tiles (batch dims by 1, the
+       reduction whole); an elementwise op whose operand is a
+       single-use contraction result takes the contraction's tiles, so the
+       matmul, its `linalg.fill` and the epilogue (bias, GELU, residual,
+       scaling) become one tile. Other roots tile their leading parallel
+       dims so that a tile holds about `tile-bytes`, reductions and the
+       innermost dims whole (LayerNorm and softmax rows stay in one tile
+       with their row reductions).
+    3. A dim whose size is not a multiple of its tile is split first
+       (`linalg::splitOp`), so every tile has a static shape: the full
+       tiles form one `scf.forall`, the remainder another.
+    4. `scf::tileConsumerAndFuseProducersUsingSCF` tiles each piece with an
+       `scf.forall` and fuses the producers the policy allows: single-use
+       elementwise ops, reductions and fills, and a contraction into its
+       elementwise consumer; never the inputs of a contraction (that would
+       recompute them per output tile) and never loom ops (they are not
+       roots yet; see docs/dense.md for how to add them).
+  }];
+  let options = [
+    Option<"matmulTileM", "matmul-tile-m", "int64_t", /*default=*/"96",
+           "Rows of a contraction's output tile">,
+    Option<"matmulTileN", "matmul-tile-n", "int64_t", /*default=*/"256",
+           "Columns of a contraction's output tile">,
+    Option<"tileBytes", "tile-bytes", "int64_t", /*default=*/"131072",
+           "Bytes of operands per tile of a root that is not a contraction">,
+    Option<"fuseElementwise", "fuse-elementwise", "bool", /*default=*/"true",
+           "Fuse elementwise chains into single generics first">,
+  ];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 #endif // LOOM_DIALECT_LOOM_TRANSFORMS_PASSES_TD

@@ -1,0 +1,354 @@
+//===- TileAndFuse.cpp - the loom-tile-and-fuse pass ----------------------===//
+//
+// Roots, their tile sizes and the producers their tiles compute
+// (TileAndFuse.h), then upstream tiling and fusion through TilingInterface.
+// docs/dense.md describes the stage and its place in the CPU pipeline.
+//
+//===----------------------------------------------------------------------===//
+
+#include "loom/Dialect/Loom/Transforms/TileAndFuse.h"
+#include "loom/Dialect/Loom/Transforms/Passes.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Tensor/Transforms/Transforms.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/Support/DebugLog.h"
+
+#define DEBUG_TYPE "loom-tile-and-fuse"
+
+namespace mlir::loom {
+#define GEN_PASS_DEF_LOOMTILEANDFUSEPASS
+#include "loom/Dialect/Loom/Transforms/Passes.h.inc"
+} // namespace mlir::loom
+
+using namespace mlir;
+using namespace mlir::loom;
+
+namespace {
+
+/// Marks a root that was visited (tiled ones are replaced; this keeps the
+/// others from being visited again). Removed at the end of the pass.
+constexpr const char *kVisitedAttr = "loom.tile_and_fuse_visited";
+
+/// A linalg op on static-shaped tensors.
+bool isStaticTensorLinalgOp(Operation *op) {
+  auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+  return linalgOp && linalgOp.hasPureTensorSemantics() &&
+         !linalgOp.hasDynamicShape() && isa<TilingInterface>(op);
+}
+
+bool isContraction(Operation *op) {
+  auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+  return linalgOp && linalg::isaContractionOpInterface(linalgOp);
+}
+
+/// Contraction tiles: batch dims by 1, the innermost M and N dims by the
+/// options' tile (outer M/N dims by 1), the reduction whole.
+std::optional<SmallVector<int64_t>>
+contractionTileSizes(linalg::LinalgOp op, const TileAndFuseOptions &options) {
+  FailureOr<linalg::ContractionDimensions> dims =
+      linalg::inferContractionDims(op);
+  if (failed(dims) || dims->m.empty() || dims->n.empty())
+    return std::nullopt;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  SmallVector<int64_t> sizes(ranges.size(), 0);
+  for (unsigned d : dims->batch)
+    sizes[d] = 1;
+  for (unsigned d : dims->m)
+    sizes[d] = 1;
+  for (unsigned d : dims->n)
+    sizes[d] = 1;
+  sizes[dims->m.back()] = options.matmulTileM;
+  sizes[dims->n.back()] = options.matmulTileN;
+  return sizes;
+}
+
+/// Tiles of any other root: leading parallel dims so that a tile holds
+/// about tileBytes of operands; the first reduction dim and everything
+/// inside it whole (row reductions stay in one tile).
+SmallVector<int64_t> rowTileSizes(linalg::LinalgOp op,
+                                  const TileAndFuseOptions &options) {
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  SmallVector<int64_t> sizes(ranges.size(), 0);
+  int64_t bytesPerPoint = 4 * std::max<int64_t>(1, op->getNumOperands());
+  int64_t inner = 1;
+  for (int64_t r : ranges)
+    inner *= std::max<int64_t>(r, 1);
+  for (auto [d, range] : llvm::enumerate(ranges)) {
+    inner /= std::max<int64_t>(range, 1);
+    if (iterators[d] != utils::IteratorType::parallel)
+      break;
+    int64_t rowBytes = inner * bytesPerPoint;
+    if (rowBytes >= options.tileBytes) {
+      sizes[d] = 1;
+      continue;
+    }
+    int64_t size = std::clamp<int64_t>(options.tileBytes / rowBytes, 1, range);
+    // An innermost tile is a whole number of cache lines.
+    if (d + 1 == ranges.size() && size > 16)
+      size = size / 16 * 16;
+    sizes[d] = size;
+    break;
+  }
+  return sizes;
+}
+
+/// The tiles of `contraction` seen through `root`'s indexing map of
+/// `operand`, which reads the contraction's result; std::nullopt unless
+/// every dim of that result maps to one parallel dim of the root.
+std::optional<SmallVector<int64_t>>
+adoptContractionTiles(linalg::LinalgOp root, OpOperand &operand,
+                      linalg::LinalgOp contraction,
+                      const TileAndFuseOptions &options) {
+  std::optional<SmallVector<int64_t>> contractionSizes =
+      contractionTileSizes(contraction, options);
+  if (!contractionSizes)
+    return std::nullopt;
+  auto result = cast<OpResult>(operand.get());
+  AffineMap producerMap = contraction.getIndexingMapMatchingResult(result);
+  AffineMap rootMap = root.getMatchingIndexingMap(&operand);
+  if (!producerMap.isProjectedPermutation() ||
+      !rootMap.isProjectedPermutation() ||
+      producerMap.getNumResults() != rootMap.getNumResults())
+    return std::nullopt;
+  SmallVector<utils::IteratorType> iterators = root.getIteratorTypesArray();
+  SmallVector<int64_t> sizes(root.getNumLoops(), 0);
+  for (unsigned t = 0; t < rootMap.getNumResults(); ++t) {
+    unsigned rootDim = rootMap.getDimPosition(t);
+    if (iterators[rootDim] != utils::IteratorType::parallel)
+      return std::nullopt;
+    sizes[rootDim] = (*contractionSizes)[producerMap.getDimPosition(t)];
+  }
+  return sizes;
+}
+
+/// Whether every use of `producer`'s results is by `consumer`.
+bool onlyUsedBy(Operation *producer, Operation *consumer) {
+  return llvm::all_of(producer->getUsers(),
+                      [&](Operation *user) { return user == consumer; });
+}
+
+/// The producers that `root`'s tiles compute: single-use linalg producers,
+/// transitively, except the inputs of a contraction (they would be
+/// recomputed for every output tile) and contractions other than the one
+/// the root adopted.
+void collectFusibleProducers(Operation *consumer, Operation *adopted,
+                             DenseSet<Operation *> &fusible) {
+  auto linalgConsumer = dyn_cast<linalg::LinalgOp>(consumer);
+  if (!linalgConsumer)
+    return;
+  bool consumerIsContraction = isContraction(consumer);
+  for (OpOperand &use : consumer->getOpOperands()) {
+    Operation *producer = use.get().getDefiningOp();
+    if (!producer || !isStaticTensorLinalgOp(producer) ||
+        !onlyUsedBy(producer, consumer))
+      continue;
+    if (consumerIsContraction && !linalgConsumer.isDpsInit(&use))
+      continue;
+    if (isContraction(producer) && producer != adopted)
+      continue;
+    if (fusible.insert(producer).second)
+      collectFusibleProducers(producer, adopted, fusible);
+  }
+}
+
+/// Splits `root` along every tiled dim whose size is not a multiple of its
+/// tile, so that each piece tiles into whole, static tiles. Returns the
+/// pieces with their tile sizes (0 along a dim a piece covers in one tile).
+SmallVector<std::pair<TilingInterface, SmallVector<int64_t>>>
+splitRemainders(RewriterBase &rewriter, TilingInterface root,
+                SmallVector<int64_t> sizes) {
+  auto linalgOp = cast<linalg::LinalgOp>(root.getOperation());
+  SmallVector<int64_t> ranges = linalgOp.getStaticLoopRanges();
+  SmallVector<std::pair<TilingInterface, SmallVector<int64_t>>> pieces;
+  for (auto [d, size] : llvm::enumerate(sizes))
+    if (size >= ranges[d])
+      size = 0;
+  pieces.push_back({root, sizes});
+  for (auto [d, size] : llvm::enumerate(sizes)) {
+    if (size == 0 || ranges[d] % size == 0)
+      continue;
+    int64_t point = ranges[d] / size * size;
+    SmallVector<std::pair<TilingInterface, SmallVector<int64_t>>> next;
+    for (auto &[piece, pieceSizes] : pieces) {
+      rewriter.setInsertionPoint(piece);
+      auto [full, rest] = linalg::splitOp(rewriter, piece, d,
+                                          rewriter.getIndexAttr(point));
+      SmallVector<int64_t> restSizes = pieceSizes;
+      restSizes[d] = 0;
+      if (full)
+        next.push_back({full, pieceSizes});
+      if (rest)
+        next.push_back({rest, restSizes});
+    }
+    pieces = std::move(next);
+  }
+  return pieces;
+}
+
+/// Erases the ops of `block` whose results nobody uses (fused producers,
+/// slices left by splitting).
+void eraseDeadOps(RewriterBase &rewriter, Block &block) {
+  bool changed = true;
+  while (changed) {
+    changed = false;
+    for (Operation &op : llvm::make_early_inc_range(llvm::reverse(block)))
+      if (isOpTriviallyDead(&op)) {
+        rewriter.eraseOp(&op);
+        changed = true;
+      }
+  }
+}
+
+LogicalResult tileRoot(RewriterBase &rewriter, TilingInterface root,
+                       const TileAndFuseOptions &options) {
+  Operation *adopted = nullptr;
+  std::optional<SmallVector<int64_t>> sizes =
+      rootTileSizes(root, options, &adopted);
+  if (!sizes || llvm::all_of(*sizes, [](int64_t s) { return s == 0; }))
+    return success();
+  DenseSet<Operation *> fusible;
+  if (adopted)
+    fusible.insert(adopted);
+  collectFusibleProducers(root, adopted, fusible);
+  if (adopted)
+    collectFusibleProducers(adopted, adopted, fusible);
+  LDBG() << "root " << *root << " with " << fusible.size()
+         << " fusible producers";
+
+  MLIRContext *ctx = root->getContext();
+  for (auto &[piece, pieceSizes] : splitRemainders(rewriter, root, *sizes)) {
+    if (llvm::all_of(pieceSizes, [](int64_t s) { return s == 0; }))
+      continue;
+    scf::SCFTilingOptions tiling;
+    tiling.setTileSizes(getAsIndexOpFoldResult(ctx, pieceSizes))
+        .setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+    scf::SCFTileAndFuseOptions fuse;
+    fuse.setTilingOptions(tiling);
+    fuse.setFusionControlFn(
+        [&](tensor::ExtractSliceOp, OpResult producer,
+            bool) -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
+          if (!fusible.contains(producer.getOwner()))
+            return std::nullopt;
+          return scf::SCFTileAndFuseOptions::ControlFnResult{};
+        });
+    // Splitting leaves slices of slices; merged, the fusion sees through
+    // them to the producer.
+    RewritePatternSet cleanup(ctx);
+    tensor::populateMergeConsecutiveInsertExtractSlicePatterns(cleanup);
+    tensor::populateFoldTensorEmptyPatterns(cleanup);
+    fuse.cleanupPatterns = FrozenRewritePatternSet(std::move(cleanup));
+    rewriter.setInsertionPoint(piece);
+    FailureOr<scf::SCFTileAndFuseResult> tiled =
+        scf::tileConsumerAndFuseProducersUsingSCF(rewriter, piece, fuse);
+    if (failed(tiled))
+      return piece->emitError("loom-tile-and-fuse: cannot tile this op");
+    for (OpResult result : piece->getResults())
+      rewriter.replaceAllUsesWith(result, tiled->replacements.lookup(result));
+    rewriter.eraseOp(piece);
+  }
+  return success();
+}
+
+void fuseElementwiseChains(func::FuncOp func) {
+  MLIRContext *ctx = func.getContext();
+  RewritePatternSet patterns(ctx);
+  // Only single-use producers (no recomputation), and never into a
+  // contraction (its inputs are read once per output tile).
+  linalg::populateElementwiseOpsFusionPatterns(
+      patterns, [](OpOperand *fused) {
+        Operation *producer = fused->get().getDefiningOp();
+        return producer && producer->hasOneUse() &&
+               !isContraction(fused->getOwner());
+      });
+  linalg::GenericOp::getCanonicalizationPatterns(patterns, ctx);
+  linalg::populateEraseUnusedOperandsAndResultsPatterns(patterns);
+  (void)applyPatternsGreedily(func, std::move(patterns));
+}
+
+struct LoomTileAndFusePass
+    : loom::impl::LoomTileAndFusePassBase<LoomTileAndFusePass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    if (matmulTileM < 1 || matmulTileN < 1 || tileBytes < 1) {
+      func.emitError("loom-tile-and-fuse: matmul-tile-m, matmul-tile-n and "
+                     "tile-bytes must be positive");
+      return signalPassFailure();
+    }
+    TileAndFuseOptions options;
+    options.matmulTileM = matmulTileM;
+    options.matmulTileN = matmulTileN;
+    options.tileBytes = tileBytes;
+    options.fuseElementwise = fuseElementwise;
+    IRRewriter rewriter(&getContext());
+    if (failed(tileAndFuse(rewriter, func, options)))
+      return signalPassFailure();
+  }
+};
+
+} // namespace
+
+std::optional<SmallVector<int64_t>>
+mlir::loom::rootTileSizes(TilingInterface root,
+                          const TileAndFuseOptions &options,
+                          Operation **adoptedContraction) {
+  *adoptedContraction = nullptr;
+  // Loom ops are not roots yet: their tiled forms are lowered whole by
+  // convert-loom-to-vector. A loom op with a tile-level form returns its
+  // tile sizes here.
+  if (!isStaticTensorLinalgOp(root))
+    return std::nullopt;
+  auto linalgOp = cast<linalg::LinalgOp>(root.getOperation());
+  if (isContraction(root))
+    return contractionTileSizes(linalgOp, options);
+  if (linalgOp.getNumParallelLoops() == linalgOp.getNumLoops()) {
+    for (OpOperand *operand : linalgOp.getDpsInputOperands()) {
+      auto producer = operand->get().getDefiningOp<linalg::LinalgOp>();
+      if (!producer || !isContraction(producer) ||
+          !isStaticTensorLinalgOp(producer) || !onlyUsedBy(producer, root))
+        continue;
+      if (std::optional<SmallVector<int64_t>> sizes =
+              adoptContractionTiles(linalgOp, *operand, producer, options)) {
+        *adoptedContraction = producer;
+        return sizes;
+      }
+    }
+  }
+  return rowTileSizes(linalgOp, options);
+}
+
+LogicalResult mlir::loom::tileAndFuse(RewriterBase &rewriter,
+                                      func::FuncOp func,
+                                      const TileAndFuseOptions &options) {
+  if (func.isExternal())
+    return success();
+  if (options.fuseElementwise)
+    fuseElementwiseChains(func);
+  Block &body = func.getBody().front();
+  UnitAttr visited = rewriter.getUnitAttr();
+  while (true) {
+    // The last unvisited root: consumers before their producers, so that a
+    // producer is still untiled when its consumer decides to fuse it.
+    Operation *root = nullptr;
+    for (Operation &op : llvm::reverse(body))
+      if (isStaticTensorLinalgOp(&op) && !op.hasAttr(kVisitedAttr)) {
+        root = &op;
+        break;
+      }
+    if (!root)
+      break;
+    root->setAttr(kVisitedAttr, visited);
+    if (failed(tileRoot(rewriter, cast<TilingInterface>(root), options)))
+      return failure();
+    eraseDeadOps(rewriter, body);
+  }
+  func.walk([](Operation *op) { op->removeAttr(kVisitedAttr); });
+  return success();
+}

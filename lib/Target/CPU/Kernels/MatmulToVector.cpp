@@ -1,0 +1,694 @@
+//===- MatmulToVector.cpp - linalg contractions as GEMM microkernels ------===//
+//
+// A contraction on buffers with static shapes (linalg.matmul, batch_matmul,
+// either operand transposed through indexing_maps, a contraction
+// linalg.generic) and the elementwise linalg.generic that consumes its
+// result (after loom-tile-and-fuse: the bias, GELU, residual or scaling of
+// the same tile) become the shared GEMM microkernel of GemmKernels.h:
+//
+//   pack B        panels of `vecs` vectors of columns, [K][width] each
+//                 (packB): once per call before the enclosing scf.forall
+//                 when B is a loop-invariant buffer sliced by the tile
+//                 (a weight), else once per work item;
+//   per block of kc reductions (a kc x width panel fills half of L1):
+//     pack A      the tile's rows of the block into a stack buffer
+//                 ([rows][kc], or [kc][rows] when A is stored transposed);
+//     for each column group, for each group of register-tile rows:
+//                 the broadcast register tile over the block, starting from
+//                 the fill value (or C) or the partial sums of the previous
+//                 blocks, ending in the partial sums, or, after the last
+//                 block, through the epilogue's body on the accumulators
+//                 into the epilogue's output (one store per element).
+//
+// Tiles larger than the schedule's tileM x tileN (a matmul nobody tiled)
+// run block after block. docs/dense.md has the picture.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ElementwiseKernels.h"
+#include "GemmKernels.h"
+#include "loom/Target/CPU/Kernels.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+using namespace mlir;
+using namespace mlir::loom;
+using namespace mlir::loom::kernel;
+
+DenseTileSizes mlir::loom::denseTileSizes(const CpuTargetDescription &target) {
+  GemmSchedule s = GemmSchedule::forTarget(target);
+  DenseTileSizes sizes;
+  sizes.matmulTileM = s.tileM;
+  sizes.matmulTileN = s.tileN;
+  sizes.tileBytes = target.l2Bytes / 4;
+  return sizes;
+}
+
+namespace {
+
+/// The loop dim of each index of an operand read through `map`.
+SmallVector<unsigned> dimsOf(AffineMap map) {
+  SmallVector<unsigned> dims;
+  for (unsigned r = 0; r < map.getNumResults(); ++r)
+    dims.push_back(map.getDimPosition(r));
+  return dims;
+}
+
+bool isF32UnitStride(Value v) {
+  auto type = dyn_cast<MemRefType>(v.getType());
+  return type && type.hasStaticShape() && type.getElementType().isF32() &&
+         type.isLastDimUnitStride();
+}
+
+bool mayWriteMemory(Operation *op) {
+  if (isMemoryEffectFree(op))
+    return false;
+  auto effects = dyn_cast<MemoryEffectOpInterface>(op);
+  if (!effects)
+    return true;
+  return effects.hasEffect<MemoryEffects::Write>() ||
+         effects.hasEffect<MemoryEffects::Free>();
+}
+
+/// Whether `v`, a tile's column offset into B's source, is a multiple of
+/// `multiple`: a constant, or an induction variable of `forall` whose lower
+/// bound and step are.
+bool isMultipleOf(OpFoldResult v, int64_t multiple, scf::ForallOp forall) {
+  if (std::optional<int64_t> c = getConstantIntValue(v))
+    return *c % multiple == 0;
+  auto arg = dyn_cast<BlockArgument>(cast<Value>(v));
+  if (!forall || !arg || arg.getOwner() != forall.getBody())
+    return false;
+  unsigned i = arg.getArgNumber();
+  if (i >= forall.getRank())
+    return false;
+  std::optional<int64_t> lb = getConstantIntValue(forall.getMixedLowerBound()[i]);
+  std::optional<int64_t> step = getConstantIntValue(forall.getMixedStep()[i]);
+  return lb && step && *lb % multiple == 0 && *step % multiple == 0;
+}
+
+struct GemmMatch {
+  linalg::LinalgOp op;
+  unsigned m = 0, n = 0, k = 0;
+  std::optional<unsigned> batch;
+  int64_t M = 0, N = 0, K = 0, B = 1;
+  Value a, b, c;
+  SmallVector<unsigned> aDims, bDims, cDims;
+  bool aKContiguous = true;
+  BLayout bLayout = BLayout::NK;
+  /// The accumulators start from `fillValue` (fill erased) or from C.
+  linalg::FillOp fill;
+  /// The epilogue and where its operands and output are read and written
+  /// (loop dims of the contraction per memref dim).
+  linalg::GenericOp epilogue;
+  unsigned epilogueC = 0;
+  SmallVector<SmallVector<unsigned>> epilogueDims;
+  Value out;
+  SmallVector<unsigned> outDims;
+  /// Where the packed B comes from: B itself, or the loop-invariant buffer
+  /// B is a slice of (then packed once before the scf.forall).
+  Value bSource;
+  bool hoist = false;
+  OpFoldResult batchOffset, nOffset;
+  int64_t srcN = 0, srcB = 1;
+};
+
+/// The contraction's shape, operands and layouts, or std::nullopt when it
+/// is not a GEMM this kernel handles (it then stays for
+/// convert-linalg-to-loops).
+std::optional<GemmMatch> matchContraction(linalg::LinalgOp op) {
+  if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
+      op.getNumDpsInits() != 1 || !linalg::isaContractionOpInterface(op))
+    return std::nullopt;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  if (llvm::any_of(ranges, ShapedType::isDynamic))
+    return std::nullopt;
+  FailureOr<linalg::ContractionDimensions> dims =
+      linalg::inferContractionDims(op);
+  if (failed(dims) || dims->m.size() != 1 || dims->n.size() != 1 ||
+      dims->k.size() != 1 || dims->batch.size() > 1)
+    return std::nullopt;
+  GemmMatch g;
+  g.op = op;
+  g.m = dims->m[0];
+  g.n = dims->n[0];
+  g.k = dims->k[0];
+  if (!dims->batch.empty()) {
+    g.batch = dims->batch[0];
+    g.B = ranges[*g.batch];
+  }
+  g.M = ranges[g.m];
+  g.N = ranges[g.n];
+  g.K = ranges[g.k];
+  OpOperand *lhs = op.getDpsInputOperand(0), *rhs = op.getDpsInputOperand(1);
+  if (!llvm::is_contained(dimsOf(op.getMatchingIndexingMap(lhs)), g.m))
+    std::swap(lhs, rhs);
+  OpOperand *init = op.getDpsInitOperand(0);
+  for (OpOperand *o : {lhs, rhs, init})
+    if (!isF32UnitStride(o->get()) ||
+        !op.getMatchingIndexingMap(o).isProjectedPermutation())
+      return std::nullopt;
+  g.a = lhs->get();
+  g.b = rhs->get();
+  g.c = init->get();
+  g.aDims = dimsOf(op.getMatchingIndexingMap(lhs));
+  g.bDims = dimsOf(op.getMatchingIndexingMap(rhs));
+  g.cDims = dimsOf(op.getMatchingIndexingMap(init));
+  if (g.aDims.back() != g.k && g.aDims.back() != g.m)
+    return std::nullopt;
+  g.aKContiguous = g.aDims.back() == g.k;
+  if (g.bDims.back() != g.k && g.bDims.back() != g.n)
+    return std::nullopt;
+  g.bLayout = g.bDims.back() == g.k ? BLayout::NK : BLayout::KN;
+  if (g.cDims.back() != g.n)
+    return std::nullopt;
+  g.out = g.c;
+  g.outDims = g.cDims;
+  return g;
+}
+
+/// The linalg.fill of C just before the contraction, if nothing between
+/// them writes memory.
+void matchFill(GemmMatch &g) {
+  for (Operation *prev = g.op->getPrevNode(); prev; prev = prev->getPrevNode()) {
+    if (auto fill = dyn_cast<linalg::FillOp>(prev)) {
+      if (fill.hasPureBufferSemantics() && fill.getDpsInits()[0] == g.c &&
+          fill.getInputs()[0].getType().isF32())
+        g.fill = fill;
+      return;
+    }
+    if (mayWriteMemory(prev))
+      return;
+  }
+}
+
+/// The elementwise generic that reads C next, when C is a temporary only it
+/// reads: its body then runs on the accumulators and C never exists.
+void matchEpilogue(GemmMatch &g) {
+  auto alloc = g.c.getDefiningOp<memref::AllocOp>();
+  if (!alloc)
+    return;
+  linalg::GenericOp generic;
+  for (Operation *next = g.op->getNextNode(); next; next = next->getNextNode()) {
+    if (llvm::is_contained(next->getOperands(), g.c)) {
+      generic = dyn_cast<linalg::GenericOp>(next);
+      break;
+    }
+    if (mayWriteMemory(next))
+      return;
+  }
+  if (!generic || !generic.hasPureBufferSemantics() ||
+      generic.getNumDpsInits() != 1 ||
+      generic.getNumParallelLoops() != generic.getNumLoops() ||
+      !isVectorizableBody(*generic.getBlock()))
+    return;
+  for (Operation *user : g.c.getUsers())
+    if (user != g.op && user != generic && user != g.fill &&
+        !isa<memref::DeallocOp>(user))
+      return;
+  OpOperand *cUse = nullptr;
+  for (OpOperand *input : generic.getDpsInputOperands())
+    if (input->get() == g.c) {
+      if (cUse)
+        return;
+      cUse = input;
+    }
+  OpOperand *init = generic.getDpsInitOperand(0);
+  AffineMap cMap = generic.getMatchingIndexingMap(cUse);
+  if (!cUse || !cMap.isPermutation() ||
+      cMap != generic.getMatchingIndexingMap(init) ||
+      cMap.getNumResults() != g.cDims.size())
+    return;
+  // Epilogue loop dim d reads C's dim p: the contraction's dim cDims[p].
+  SmallVector<unsigned> toContraction(generic.getNumLoops());
+  for (unsigned p = 0; p < cMap.getNumResults(); ++p)
+    toContraction[cMap.getDimPosition(p)] = g.cDims[p];
+  SmallVector<SmallVector<unsigned>> operandDims;
+  for (OpOperand &operand : generic->getOpOperands()) {
+    SmallVector<unsigned> dims;
+    if (isa<MemRefType>(operand.get().getType())) {
+      AffineMap map = generic.getMatchingIndexingMap(&operand);
+      if (!map.isProjectedPermutation())
+        return;
+      for (unsigned d : dimsOf(map))
+        dims.push_back(toContraction[d]);
+      // The vector runs along n: n last (contiguous) or absent (broadcast).
+      bool usesN = llvm::is_contained(dims, g.n);
+      if (usesN && (dims.back() != g.n || !isF32UnitStride(operand.get())))
+        return;
+      if (!cast<MemRefType>(operand.get().getType()).getElementType().isF32())
+        return;
+      if (&operand == init && (!usesN || !isF32UnitStride(operand.get())))
+        return;
+    } else if (!operand.get().getType().isF32()) {
+      return;
+    }
+    operandDims.push_back(dims);
+  }
+  g.epilogue = generic;
+  g.epilogueC = cUse->getOperandNumber();
+  g.epilogueDims = std::move(operandDims);
+  g.out = init->get();
+  g.outDims = g.epilogueDims[init->getOperandNumber()];
+}
+
+/// Where the packed B comes from: when B is a slice, taken inside an
+/// scf.forall, of a buffer defined outside it (a weight), the whole buffer
+/// is packed once before the loop and the tiles read their panels.
+void matchBSource(GemmMatch &g, const GemmSchedule &s) {
+  g.bSource = g.b;
+  g.nOffset = OpBuilder(g.op).getIndexAttr(0);
+  g.batchOffset = g.nOffset;
+  g.srcN = g.N;
+  g.srcB = g.B;
+  auto forall = g.op->getParentOfType<scf::ForallOp>();
+  auto slice = g.b.getDefiningOp<memref::SubViewOp>();
+  if (!forall || !slice)
+    return;
+  Value source = slice.getSource();
+  if (!source.getParentRegion()->isAncestor(forall->getParentRegion()) ||
+      !isF32UnitStride(source))
+    return;
+  auto sourceType = cast<MemRefType>(source.getType());
+  if (sourceType.getRank() != cast<MemRefType>(g.b.getType()).getRank() ||
+      !llvm::all_of(slice.getStaticStrides(), [](int64_t s) { return s == 1; }))
+    return;
+  OpFoldResult nOffset, batchOffset;
+  int64_t srcN = 0, srcB = 1;
+  for (auto [p, dim] : llvm::enumerate(g.bDims)) {
+    OpFoldResult offset = slice.getMixedOffsets()[p];
+    int64_t extent = sourceType.getDimSize(p);
+    if (dim == g.k) {
+      if (getConstantIntValue(offset) != 0 || extent != g.K)
+        return;
+    } else if (dim == g.n) {
+      nOffset = offset;
+      srcN = extent;
+    } else {
+      batchOffset = offset;
+      srcB = extent;
+    }
+  }
+  // The tile's column groups must be the source's: it starts on a group,
+  // and a partial last group is the source's last.
+  if (!isMultipleOf(nOffset, s.groupCols(), forall))
+    return;
+  if (g.N % s.groupCols() != 0) {
+    std::optional<int64_t> start = getConstantIntValue(nOffset);
+    if (!start || *start + g.N != srcN)
+      return;
+  }
+  g.bSource = source;
+  g.hoist = true;
+  g.nOffset = nOffset;
+  if (batchOffset)
+    g.batchOffset = batchOffset;
+  g.srcN = srcN;
+  g.srcB = srcB;
+}
+
+/// Packed B buffers created before a loop, by source buffer and layout.
+using PackCache = DenseMap<std::pair<Value, int>, Value>;
+
+class GemmEmitter {
+public:
+  GemmEmitter(const GemmSchedule &s, GemmMatch &g,
+              SmallVectorImpl<Operation *> &mathOps)
+      : s(s), g(g), mathOps(mathOps) {}
+
+  void emit(RewriterBase &rewriter, PackCache &cache) {
+    ImplicitLocOpBuilder b(g.op.getLoc(), rewriter);
+    // At the epilogue, whose operands may be views made after the
+    // contraction (nothing in between writes memory or touches C).
+    b.setInsertionPoint(g.epilogue ? g.epilogue.getOperation()
+                                   : g.op.getOperation());
+    packed = g.hoist ? hoistedPack(rewriter, cache) : localPack(b);
+    int64_t lanes = s.lanes;
+    tileM = std::min(g.M, s.tileM);
+    tileN = std::min(g.N, s.tileN);
+    kcMax = std::min(g.K, s.kc);
+    if (tileM > 0 && kcMax > 0)
+      ap = memref::AllocaOp::create(
+          b,
+          g.aKContiguous
+              ? MemRefType::get({tileM, kcMax}, b.getF32Type())
+              : MemRefType::get({kcMax, ceilDiv(tileM, lanes) * lanes},
+                                b.getF32Type()),
+          b.getI64IntegerAttr(64));
+    if (g.K > s.kc)
+      partial = memref::AllocaOp::create(
+          b,
+          MemRefType::get({tileM, ceilDiv(tileN, lanes) * lanes},
+                          b.getF32Type()),
+          b.getI64IntegerAttr(64));
+    forRange(b, g.B, [&](ImplicitLocOpBuilder &bb, Value bt) {
+      batchIdx = bt;
+      forBlocks(bb, g.M, tileM, [&](ImplicitLocOpBuilder &mb, Value m0, int64_t rows) {
+        forBlocks(mb, g.N, tileN, [&](ImplicitLocOpBuilder &nb, Value n0, int64_t cols) {
+          emitTile(nb, m0, rows, n0, cols);
+        });
+      });
+    });
+    // C existed only for the epilogue: it, the fill and the ops are gone.
+    Operation *cAlloc = g.epilogue ? g.c.getDefiningOp() : nullptr;
+    if (g.epilogue)
+      rewriter.eraseOp(g.epilogue);
+    rewriter.eraseOp(g.op);
+    if (g.fill)
+      rewriter.eraseOp(g.fill);
+    if (cAlloc) {
+      for (Operation *user : llvm::make_early_inc_range(g.c.getUsers()))
+        rewriter.eraseOp(user);
+      rewriter.eraseOp(cAlloc);
+    }
+  }
+
+private:
+  /// Blocks of `block` along a dim of `total`: an scf.for over the whole
+  /// ones and a static remainder.
+  static void
+  forBlocks(ImplicitLocOpBuilder &b, int64_t total, int64_t block,
+            function_ref<void(ImplicitLocOpBuilder &, Value, int64_t)> body) {
+    if (total == 0 || block == 0)
+      return;
+    forRowGroups(b, idx(b, 0), total, block, body);
+  }
+
+  /// The index vector of a memref whose dims are the contraction dims
+  /// `dims`, at the given values of batch, m, n and k.
+  SmallVector<Value> at(ArrayRef<unsigned> dims, Value m, Value n, Value k) {
+    SmallVector<Value> indices;
+    for (unsigned d : dims)
+      indices.push_back(d == g.m ? m : d == g.n ? n : d == g.k ? k : batchIdx);
+    return indices;
+  }
+
+  /// `lanes` floats of B's source along its contiguous dim (see BSource).
+  Value loadB(ImplicitLocOpBuilder &b, Value batch, Value row, Value col0,
+              Value mask, Value valid) {
+    VectorType vt = s.vectorType(b);
+    Value zero = arith::ConstantOp::create(b, DenseElementsAttr::get(vt, 0.0f));
+    SmallVector<Value> indices;
+    for (unsigned d : g.bDims) {
+      bool nk = g.bLayout == BLayout::NK;
+      if (d == g.n)
+        indices.push_back(nk ? row : col0);
+      else if (d == g.k)
+        indices.push_back(nk ? col0 : row);
+      else
+        indices.push_back(batch);
+    }
+    Value v = mask ? vector::MaskedLoadOp::create(b, vt, g.bSource, indices,
+                                                  mask, zero)
+                         .getResult()
+                   : vector::LoadOp::create(b, vt, g.bSource, indices)
+                         .getResult();
+    return valid ? arith::SelectOp::create(b, valid, v, zero).getResult() : v;
+  }
+
+  void pack(ImplicitLocOpBuilder &b, Value dst, bool parallel) {
+    auto load = [&](ImplicitLocOpBuilder &lb, Value batch, Value row, Value col0,
+                    Value mask, Value valid) {
+      return loadB(lb, batch, row, col0, mask, valid);
+    };
+    packB(b, s, BSource{g.bLayout, load}, dst, g.srcB, g.srcN, g.K, parallel);
+  }
+
+  Value localPack(ImplicitLocOpBuilder &b) {
+    Value dst = memref::AllocOp::create(
+        b, packedBType(b, s, g.srcB, g.srcN, g.K), b.getI64IntegerAttr(64));
+    pack(b, dst, /*parallel=*/false);
+    return dst;
+  }
+
+  Value hoistedPack(RewriterBase &rewriter, PackCache &cache) {
+    auto key = std::make_pair(g.bSource, int(g.bLayout));
+    if (Value cached = cache.lookup(key))
+      return cached;
+    OpBuilder::InsertionGuard guard(rewriter);
+    if (auto arg = dyn_cast<BlockArgument>(g.bSource))
+      rewriter.setInsertionPointToStart(arg.getOwner());
+    else
+      rewriter.setInsertionPointAfter(g.bSource.getDefiningOp());
+    ImplicitLocOpBuilder b(g.bSource.getLoc(), rewriter);
+    // Parallel over (batch, column vector) unless already inside a
+    // parallel loop.
+    Operation *parent = b.getInsertionBlock()->getParentOp();
+    bool parallel = !parent->getParentOfType<scf::ForallOp>() &&
+                    !parent->getParentOfType<scf::ParallelOp>() &&
+                    !isa<scf::ForallOp, scf::ParallelOp>(parent);
+    Value dst = allocCallScratch(b, packedBType(b, s, g.srcB, g.srcN, g.K), 64);
+    pack(b, dst, parallel);
+    cache[key] = dst;
+    return dst;
+  }
+
+  void emitTile(ImplicitLocOpBuilder &b, Value m0, int64_t rows, Value n0,
+                int64_t cols) {
+    if (g.K <= kcMax) {
+      emitBlock(b, m0, rows, n0, cols, idx(b, 0), g.K, true, true);
+      return;
+    }
+    int64_t tailK = g.K % kcMax;
+    int64_t blocks = g.K / kcMax + (tailK ? 1 : 0);
+    emitBlock(b, m0, rows, n0, cols, idx(b, 0), kcMax, true, false);
+    forRange(b, blocks - 2, [&](ImplicitLocOpBuilder &ib, Value c) {
+      emitBlock(ib, m0, rows, n0, cols, muli(ib, addi(ib, c, 1), kcMax), kcMax,
+                false, false);
+    });
+    emitBlock(b, m0, rows, n0, cols, idx(b, (blocks - 1) * kcMax),
+              tailK ? tailK : kcMax, false, true);
+  }
+
+  /// The tile's rows [m0, m0 + rows) of A's reductions [k0, k0 + len) into
+  /// the stack buffer ap.
+  void packA(ImplicitLocOpBuilder &b, Value m0, int64_t rows, Value k0,
+             int64_t len) {
+    int64_t lanes = s.lanes;
+    VectorType vt = s.vectorType(b);
+    // Rows of A along its contiguous dim: runs of `runLen` floats, `runs`
+    // of them.
+    int64_t runs = g.aKContiguous ? rows : len;
+    int64_t runLen = g.aKContiguous ? len : rows;
+    forRange(b, runs, [&](ImplicitLocOpBuilder &rb, Value r) {
+      auto copy = [&](ImplicitLocOpBuilder &cb, Value c, int64_t n) {
+        Value mask = n < lanes ? laneMask(cb, lanes, n) : Value();
+        SmallVector<Value> src =
+            g.aKContiguous
+                ? at(g.aDims, arith::AddIOp::create(cb, m0, r),
+                     Value(), arith::AddIOp::create(cb, k0, c))
+                : at(g.aDims, arith::AddIOp::create(cb, m0, c), Value(),
+                     arith::AddIOp::create(cb, k0, r));
+        Value zero =
+            arith::ConstantOp::create(cb, DenseElementsAttr::get(vt, 0.0f));
+        Value v = mask ? vector::MaskedLoadOp::create(cb, vt, g.a, src, mask,
+                                                      zero)
+                             .getResult()
+                       : vector::LoadOp::create(cb, vt, g.a, src).getResult();
+        storeLanes(cb, s, v, ap, ValueRange{r, c}, n);
+      };
+      int64_t full = runLen / lanes;
+      if (full > 1)
+        scf::ForOp::create(rb, idx(rb, 0), idx(rb, full * lanes), idx(rb, lanes),
+                           ValueRange{},
+                           [&](OpBuilder &nb, Location loc, Value c, ValueRange) {
+                             ImplicitLocOpBuilder ib(loc, nb);
+                             copy(ib, c, lanes);
+                             scf::YieldOp::create(ib);
+                           });
+      else if (full == 1)
+        copy(rb, idx(rb, 0), lanes);
+      if (runLen % lanes)
+        copy(rb, idx(rb, full * lanes), runLen % lanes);
+    });
+  }
+
+  void emitBlock(ImplicitLocOpBuilder &b, Value m0, int64_t rows, Value n0,
+                 int64_t cols, Value k0, int64_t len, bool first, bool last) {
+    int64_t lanes = s.lanes;
+    if (len > 0)
+      packA(b, m0, rows, k0, len);
+    int64_t groupCols = s.groupCols();
+    int64_t fullGroups = cols / groupCols;
+    int64_t remCols = cols - fullGroups * groupCols;
+    // The packed width of B's last, partial group of columns.
+    int64_t srcPadded = ceilDiv(g.srcN, lanes) * lanes;
+    int64_t srcLastWidth = srcPadded - (g.srcN / lanes / s.vecs) * groupCols;
+    auto group = [&](ImplicitLocOpBuilder &gb, Value j0, int64_t nvec,
+                     int64_t lastLanes, int64_t width) {
+      forRowGroups(gb, idx(gb, 0), rows, s.rowsForVecs(nvec),
+                   [&](ImplicitLocOpBuilder &rb, Value r0, int64_t rr) {
+                     emitMicro(rb, m0, n0, r0, rr, j0, nvec, lastLanes, width,
+                               k0, len, first, last);
+                   });
+    };
+    // Column groups outer: a kc x width panel of B stays in L1 while the
+    // tile's rows of A stream from the stack buffer (L2).
+    forRange(b, fullGroups, [&](ImplicitLocOpBuilder &ib, Value gi) {
+      group(ib, muli(ib, gi, groupCols), s.vecs, lanes, groupCols);
+    });
+    if (remCols) {
+      int64_t remVecs = ceilDiv(remCols, lanes);
+      group(b, idx(b, fullGroups * groupCols), remVecs,
+            remCols % lanes ? remCols % lanes : lanes, srcLastWidth);
+    }
+  }
+
+  void emitMicro(ImplicitLocOpBuilder &b, Value m0, Value n0, Value r0,
+                 int64_t rr, Value j0, int64_t nvec, int64_t lastLanes,
+                 int64_t width, Value k0, int64_t len, bool first, bool last) {
+    int64_t lanes = s.lanes;
+    VectorType vt = s.vectorType(b);
+    SmallVector<Value> rowIdx, colIdx, m, n;
+    for (int64_t r = 0; r < rr; ++r) {
+      rowIdx.push_back(addi(b, r0, r));
+      m.push_back(arith::AddIOp::create(b, m0, rowIdx.back()));
+    }
+    for (int64_t v = 0; v < nvec; ++v) {
+      colIdx.push_back(addi(b, j0, v * lanes));
+      n.push_back(arith::AddIOp::create(b, n0, colIdx.back()));
+    }
+    auto maskFor = [&](ImplicitLocOpBuilder &mb, int64_t v) {
+      return v == nvec - 1 && lastLanes < lanes ? laneMask(mb, lanes, lastLanes)
+                                                : Value();
+    };
+    Value zero = arith::ConstantOp::create(b, DenseElementsAttr::get(vt, 0.0f));
+    SmallVector<Value> init;
+    for (int64_t r = 0; r < rr; ++r)
+      for (int64_t v = 0; v < nvec; ++v) {
+        if (!first) {
+          init.push_back(vector::LoadOp::create(b, vt, partial,
+                                                ValueRange{rowIdx[r], colIdx[v]}));
+        } else if (g.fill) {
+          init.push_back(
+              vector::BroadcastOp::create(b, vt, g.fill.getInputs()[0]));
+        } else {
+          SmallVector<Value> where = at(g.cDims, m[r], n[v], Value());
+          Value mask = maskFor(b, v);
+          init.push_back(
+              mask ? vector::MaskedLoadOp::create(b, vt, g.c, where, mask, zero)
+                         .getResult()
+                   : vector::LoadOp::create(b, vt, g.c, where).getResult());
+        }
+      }
+    // B's panel of this column group in the packed source: its first
+    // column, and the batch row.
+    Value batchRow = arith::AddIOp::create(
+        b, getValueOrCreateConstantIndexOp(b, b.getLoc(), g.batchOffset),
+        batchIdx);
+    Value groupCol = arith::AddIOp::create(
+        b,
+        arith::AddIOp::create(
+            b, getValueOrCreateConstantIndexOp(b, b.getLoc(), g.nOffset), n0),
+        j0);
+    SmallVector<Value> acc = broadcastTile(
+        b, s, idx(b, 0), idx(b, len), init, rr, nvec,
+        [&](ImplicitLocOpBuilder &ib, Value i) {
+          Value panel = packedBOffset(ib, groupCol,
+                                      arith::AddIOp::create(ib, k0, i),
+                                      idx(ib, width), g.K);
+          SmallVector<Value> wv;
+          for (int64_t v = 0; v < nvec; ++v)
+            wv.push_back(vector::LoadOp::create(
+                ib, vt, packed, ValueRange{batchRow, addi(ib, panel, v * lanes)}));
+          return wv;
+        },
+        [&](ImplicitLocOpBuilder &ib, Value i, int64_t r) {
+          ValueRange where = g.aKContiguous ? ValueRange{rowIdx[r], i}
+                                            : ValueRange{i, rowIdx[r]};
+          return memref::LoadOp::create(ib, ap, where).getResult();
+        });
+    for (int64_t v = 0; v < nvec; ++v)
+      for (int64_t r = 0; r < rr; ++r) {
+        Value value = acc[r * nvec + v];
+        if (!last) {
+          vector::StoreOp::create(b, value, partial,
+                                  ValueRange{rowIdx[r], colIdx[v]});
+          continue;
+        }
+        Value mask = maskFor(b, v);
+        if (g.epilogue)
+          value = applyEpilogue(b, value, m[r], n[v], mask);
+        SmallVector<Value> where = at(g.outDims, m[r], n[v], Value());
+        if (mask)
+          vector::MaskedStoreOp::create(b, g.out, where, mask, value);
+        else
+          vector::StoreOp::create(b, value, g.out, where);
+      }
+  }
+
+  /// The epilogue's body on the accumulator vector of row m, columns n...
+  Value applyEpilogue(ImplicitLocOpBuilder &b, Value acc, Value m, Value n,
+                      Value mask) {
+    VectorType vt = s.vectorType(b);
+    Block &body = *g.epilogue.getBlock();
+    SmallVector<Value> args;
+    for (OpOperand &operand : g.epilogue->getOpOperands()) {
+      unsigned i = operand.getOperandNumber();
+      if (i == g.epilogueC) {
+        args.push_back(acc);
+        continue;
+      }
+      if (g.epilogue.isDpsInit(&operand) && body.getArgument(i).use_empty()) {
+        args.push_back(Value());
+        continue;
+      }
+      Value v = operand.get();
+      if (!isa<MemRefType>(v.getType())) {
+        args.push_back(vector::BroadcastOp::create(b, vt, v));
+        continue;
+      }
+      const SmallVector<unsigned> &dims = g.epilogueDims[i];
+      SmallVector<Value> where = at(dims, m, n, Value());
+      if (!llvm::is_contained(dims, g.n)) {
+        args.push_back(vector::BroadcastOp::create(
+            b, vt, memref::LoadOp::create(b, v, where)));
+        continue;
+      }
+      if (mask) {
+        Value zero = arith::ConstantOp::create(b, DenseElementsAttr::get(vt, 0.0f));
+        args.push_back(
+            vector::MaskedLoadOp::create(b, vt, v, where, mask, zero));
+      } else {
+        args.push_back(vector::LoadOp::create(b, vt, v, where));
+      }
+    }
+    return vectorizeBody(b, body, args, s.lanes, mathOps).front();
+  }
+
+  const GemmSchedule &s;
+  GemmMatch &g;
+  SmallVectorImpl<Operation *> &mathOps;
+  Value packed, ap, partial, batchIdx;
+  int64_t tileM = 0, tileN = 0, kcMax = 0;
+};
+
+} // namespace
+
+LogicalResult mlir::loom::lowerContractionsToVector(
+    RewriterBase &rewriter, Operation *root, const CpuTargetDescription &target,
+    SmallVectorImpl<Operation *> &mathOps) {
+  GemmSchedule s = GemmSchedule::forTarget(target);
+  SmallVector<linalg::LinalgOp> contractions;
+  root->walk([&](linalg::LinalgOp op) {
+    if (op.hasPureBufferSemantics() && linalg::isaContractionOpInterface(op))
+      contractions.push_back(op);
+  });
+  PackCache cache;
+  for (linalg::LinalgOp op : contractions) {
+    std::optional<GemmMatch> g = matchContraction(op);
+    if (!g)
+      continue;
+    matchFill(*g);
+    matchEpilogue(*g);
+    matchBSource(*g, s);
+    GemmEmitter(s, *g, mathOps).emit(rewriter, cache);
+  }
+  return success();
+}
