@@ -159,7 +159,7 @@ void collectFusibleProducers(Operation *consumer, Operation *adopted,
 
 /// Splits `root` along every tiled dim whose size is not a multiple of its
 /// tile, so that each piece tiles into whole, static tiles. Returns the
-/// pieces with their tile sizes (0 along a dim a piece covers in one tile).
+/// pieces with their tile sizes.
 SmallVector<std::pair<TilingInterface, SmallVector<int64_t>>>
 splitRemainders(RewriterBase &rewriter, TilingInterface root,
                 SmallVector<int64_t> sizes) {
@@ -179,8 +179,9 @@ splitRemainders(RewriterBase &rewriter, TilingInterface root,
       rewriter.setInsertionPoint(piece);
       auto [full, rest] = linalg::splitOp(rewriter, piece, d,
                                           rewriter.getIndexAttr(point));
+      // One tile along d: still a loop, so that the piece's producers fuse.
       SmallVector<int64_t> restSizes = pieceSizes;
-      restSizes[d] = 0;
+      restSizes[d] = ranges[d] - point;
       if (full)
         next.push_back({full, pieceSizes});
       if (rest)
@@ -191,18 +192,13 @@ splitRemainders(RewriterBase &rewriter, TilingInterface root,
   return pieces;
 }
 
-/// Erases the ops of `block` whose results nobody uses (fused producers,
-/// slices left by splitting).
-void eraseDeadOps(RewriterBase &rewriter, Block &block) {
-  bool changed = true;
-  while (changed) {
-    changed = false;
-    for (Operation &op : llvm::make_early_inc_range(llvm::reverse(block)))
-      if (isOpTriviallyDead(&op)) {
-        rewriter.eraseOp(&op);
-        changed = true;
-      }
-  }
+/// Erases the ops whose results nobody uses: the fused producers, and the
+/// slices fusion leaves in the tiles (they would keep the producers alive,
+/// to be tiled again as roots of their own).
+void eraseDeadOps(func::FuncOp func) {
+  GreedyRewriteConfig config;
+  config.enableFolding(false);
+  (void)applyPatternsGreedily(func, FrozenRewritePatternSet(), config);
 }
 
 LogicalResult tileRoot(RewriterBase &rewriter, TilingInterface root,
@@ -223,8 +219,6 @@ LogicalResult tileRoot(RewriterBase &rewriter, TilingInterface root,
 
   MLIRContext *ctx = root->getContext();
   for (auto &[piece, pieceSizes] : splitRemainders(rewriter, root, *sizes)) {
-    if (llvm::all_of(pieceSizes, [](int64_t s) { return s == 0; }))
-      continue;
     scf::SCFTilingOptions tiling;
     tiling.setTileSizes(getAsIndexOpFoldResult(ctx, pieceSizes))
         .setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
@@ -347,7 +341,7 @@ LogicalResult mlir::loom::tileAndFuse(RewriterBase &rewriter,
     root->setAttr(kVisitedAttr, visited);
     if (failed(tileRoot(rewriter, cast<TilingInterface>(root), options)))
       return failure();
-    eraseDeadOps(rewriter, body);
+    eraseDeadOps(func);
   }
   func.walk([](Operation *op) { op->removeAttr(kVisitedAttr); });
   return success();

@@ -1,0 +1,162 @@
+// RUN: loom-opt %s -split-input-file -convert-elementwise-to-linalg -loom-tile-and-fuse="matmul-tile-m=96 matmul-tile-n=128 tile-bytes=32768" | FileCheck %s
+
+#mA = affine_map<(m, n, k) -> (m, k)>
+#mB = affine_map<(m, n, k) -> (n, k)>
+#mC = affine_map<(m, n, k) -> (m, n)>
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d1)>
+#col = affine_map<(d0, d1) -> (d0)>
+
+// The frontend's Linear + bias + GELU: elementwise fusion makes bias and
+// GELU one generic, which adopts the matmul's 96 x 128 tiles; the matmul
+// and its fill are computed inside each tile and the epilogue reads the
+// tile's result directly: no elementwise loop over the [200, 256]
+// activations outside the tiles. M = 200 is split at 192 so that every
+// tile is static: the 8 remaining rows are a second nest of one row tile.
+// CHECK-LABEL: func.func @linear_bias_gelu
+// CHECK-NOT: linalg.
+// CHECK: %[[FULL:.+]] = scf.forall (%[[I:.+]], %[[J:.+]]) = (0, 0) to (192, 256) step (96, 128)
+// CHECK: %[[X:.+]] = tensor.extract_slice %arg0[%[[I]], 0] [96, 64] [1, 1]
+// CHECK: %[[W:.+]] = tensor.extract_slice %arg1[%[[J]], 0] [128, 64] [1, 1]
+// CHECK: %[[F:.+]] = linalg.fill {{.+}} -> tensor<96x128xf32>
+// CHECK: %[[M:.+]] = linalg.matmul {{.+}} ins(%[[X]], %[[W]] : {{.+}}) outs(%[[F]] : tensor<96x128xf32>)
+// CHECK: %[[Y:.+]] = linalg.generic {{.+}} ins(%[[M]], %{{.+}} : tensor<96x128xf32>, tensor<128xf32>)
+// CHECK: math.erf
+// CHECK: tensor.parallel_insert_slice %[[Y]]
+// CHECK-NOT: linalg.
+// CHECK: scf.forall (%{{.+}}, %{{.+}}) = (0, 0) to (8, 256) step (8, 128)
+// CHECK: linalg.fill {{.+}} -> tensor<8x128xf32>
+// CHECK: linalg.matmul {{.+}} -> tensor<8x128xf32>
+// CHECK: linalg.generic
+// CHECK: tensor.parallel_insert_slice
+// CHECK-NOT: linalg.
+// CHECK: return
+func.func @linear_bias_gelu(%x: tensor<200x64xf32>, %w: tensor<256x64xf32>, %b: tensor<256xf32>) -> tensor<200x256xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<200x256xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<200x256xf32>) -> tensor<200x256xf32>
+  %m = linalg.matmul indexing_maps = [#mA, #mB, #mC] ins(%x, %w : tensor<200x64xf32>, tensor<256x64xf32>) outs(%f : tensor<200x256xf32>) -> tensor<200x256xf32>
+  %e2 = tensor.empty() : tensor<200x256xf32>
+  %biased = linalg.generic {indexing_maps = [#id, #row, #id], iterator_types = ["parallel", "parallel"]} ins(%m, %b : tensor<200x256xf32>, tensor<256xf32>) outs(%e2 : tensor<200x256xf32>) {
+  ^bb0(%a: f32, %c: f32, %o: f32):
+    %s = arith.addf %a, %c : f32
+    linalg.yield %s : f32
+  } -> tensor<200x256xf32>
+  %e3 = tensor.empty() : tensor<200x256xf32>
+  %g = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%biased : tensor<200x256xf32>) outs(%e3 : tensor<200x256xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %half = arith.constant 0.5 : f32
+    %one = arith.constant 1.0 : f32
+    %r = arith.constant 0.707106769 : f32
+    %t = arith.mulf %a, %r : f32
+    %er = math.erf %t : f32
+    %p = arith.addf %er, %one : f32
+    %h = arith.mulf %a, %half : f32
+    %y = arith.mulf %h, %p : f32
+    linalg.yield %y : f32
+  } -> tensor<200x256xf32>
+  return %g : tensor<200x256xf32>
+}
+
+// -----
+
+#mA = affine_map<(m, n, k) -> (m, k)>
+#mB = affine_map<(m, n, k) -> (n, k)>
+#mC = affine_map<(m, n, k) -> (m, n)>
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d1)>
+#col = affine_map<(d0, d1) -> (d0)>
+
+
+// negative: the first matmul feeds the second's A operand; fused into the
+// second's tiles it would be recomputed for every output tile, so each
+// matmul is its own tiled nest (with its fill).
+// CHECK-LABEL: func.func @negative_matmul_chain
+// CHECK: %[[H:.+]] = scf.forall
+// CHECK: linalg.fill
+// CHECK: linalg.matmul
+// CHECK-NOT: linalg.matmul
+// CHECK: scf.forall.in_parallel
+// CHECK: scf.forall
+// CHECK: tensor.extract_slice %[[H]]
+// CHECK: linalg.fill
+// CHECK: linalg.matmul
+// CHECK-NOT: linalg.matmul
+// CHECK: return
+func.func @negative_matmul_chain(%x: tensor<192x64xf32>, %w1: tensor<64x128xf32>, %w2: tensor<128x64xf32>) -> tensor<192x64xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<192x128xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<192x128xf32>) -> tensor<192x128xf32>
+  %h = linalg.matmul ins(%x, %w1 : tensor<192x64xf32>, tensor<64x128xf32>) outs(%f : tensor<192x128xf32>) -> tensor<192x128xf32>
+  %e2 = tensor.empty() : tensor<192x64xf32>
+  %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<192x64xf32>) -> tensor<192x64xf32>
+  %y = linalg.matmul ins(%h, %w2 : tensor<192x128xf32>, tensor<128x64xf32>) outs(%f2 : tensor<192x64xf32>) -> tensor<192x64xf32>
+  return %y : tensor<192x64xf32>
+}
+
+// -----
+
+#mA = affine_map<(m, n, k) -> (m, k)>
+#mB = affine_map<(m, n, k) -> (n, k)>
+#mC = affine_map<(m, n, k) -> (m, n)>
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d1)>
+#col = affine_map<(d0, d1) -> (d0)>
+
+
+// A row reduction and its consumer: tiles of whole rows (512 floats x 3
+// operands of the root = 6 KiB a row: 5 rows in 32 KiB), the sum of the
+// tile's rows computed in the tile next to its use.
+// CHECK-LABEL: func.func @row_norm
+// CHECK: scf.forall (%[[R:.+]]) = (0) to (60) step (5)
+// CHECK: linalg.fill {{.+}} -> tensor<5xf32>
+// CHECK: %[[SUM:.+]] = linalg.generic {{.+}}iterator_types = ["parallel", "reduction"]{{.+}} outs(%{{.+}} : tensor<5xf32>)
+// CHECK: linalg.generic {{.+}} ins(%{{.+}}, %[[SUM]] : tensor<5x512xf32>, tensor<5xf32>)
+// CHECK: scf.forall (%{{.+}}) = (0) to (4) step (4)
+// CHECK: linalg.generic {{.+}}iterator_types = ["parallel", "reduction"]{{.+}} outs(%{{.+}} : tensor<4xf32>)
+// CHECK: linalg.generic
+// CHECK: tensor.parallel_insert_slice
+// CHECK-NOT: linalg.
+// CHECK: return
+func.func @row_norm(%x: tensor<64x512xf32>) -> tensor<64x512xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<64xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%e : tensor<64xf32>) -> tensor<64xf32>
+  %sum = linalg.generic {indexing_maps = [#id, #col], iterator_types = ["parallel", "reduction"]} ins(%x : tensor<64x512xf32>) outs(%z : tensor<64xf32>) {
+  ^bb0(%v: f32, %acc: f32):
+    %r = arith.addf %v, %acc : f32
+    linalg.yield %r : f32
+  } -> tensor<64xf32>
+  %e2 = tensor.empty() : tensor<64x512xf32>
+  %n = linalg.generic {indexing_maps = [#id, #col, #id], iterator_types = ["parallel", "parallel"]} ins(%x, %sum : tensor<64x512xf32>, tensor<64xf32>) outs(%e2 : tensor<64x512xf32>) {
+  ^bb0(%v: f32, %s: f32, %o: f32):
+    %r = arith.divf %v, %s : f32
+    linalg.yield %r : f32
+  } -> tensor<64x512xf32>
+  return %n : tensor<64x512xf32>
+}
+
+// -----
+
+#mA = affine_map<(m, n, k) -> (m, k)>
+#mB = affine_map<(m, n, k) -> (n, k)>
+#mC = affine_map<(m, n, k) -> (m, n)>
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d1)>
+#col = affine_map<(d0, d1) -> (d0)>
+
+
+// negative: loom ops are not fused into linalg tiles (not roots yet): the
+// monarch stays whole and its result is sliced by the residual's tiles.
+// CHECK-LABEL: func.func @negative_monarch_residual
+// CHECK: %[[MON:.+]] = loom.monarch
+// CHECK: scf.forall
+// CHECK-NOT: loom.monarch
+// CHECK: tensor.extract_slice %[[MON]]
+// CHECK: linalg.generic
+// CHECK: return
+func.func @negative_monarch_residual(%x: tensor<256x64xf32>, %w1: tensor<8x8x8xf32>, %w2: tensor<8x8x8xf32>) -> tensor<256x64xf32> {
+  %0 = loom.monarch %x, %w1, %w2 : tensor<256x64xf32>, tensor<8x8x8xf32>, tensor<8x8x8xf32> -> tensor<256x64xf32>
+  %1 = arith.addf %0, %x : tensor<256x64xf32>
+  return %1 : tensor<256x64xf32>
+}

@@ -1,0 +1,309 @@
+"""Dense linalg end to end through loom-cpu-pipeline (loom-tile-and-fuse,
+the GEMM microkernel with fused epilogues, vectorized elementwise ops and
+row reductions) against float64 numpy, with every result the same bits on
+1, 2 and 3 threads. The host target runs (AVX2 here); AVX-512 code is only
+compiled."""
+
+import math
+
+import numpy as np
+import pytest
+
+import loom
+from helpers import assert_close, same_for_thread_counts
+
+TOL = 1e-5
+THREADS = (1, 2, 3)
+erf = np.vectorize(math.erf)
+
+
+def gelu(x):
+    return 0.5 * x * (1 + erf(x / math.sqrt(2)))
+
+
+def t(*shape):
+    return "tensor<" + "x".join(map(str, shape)) + "xf32>"
+
+
+GELU_BODY = """
+    %half = arith.constant 0.5 : f32
+    %one = arith.constant 1.0 : f32
+    %rsqrt2 = arith.constant 0.707106769 : f32
+    %gt = arith.mulf %s, %rsqrt2 : f32
+    %erf = math.erf %gt : f32
+    %gp = arith.addf %erf, %one : f32
+    %gh = arith.mulf %s, %half : f32
+    %y = arith.mulf %gh, %gp : f32"""
+
+
+def matmul_text(M, K, N, a_t=False, b_t=True, batch=None):
+    """%m = x @ w (w given as [N, K] when b_t, x as [K, M] when a_t), as the
+    frontend emits a Linear: linalg.matmul (batch_matmul) with
+    indexing_maps into a linalg.fill 0 of tensor.empty."""
+    b = "b, " if batch else ""
+    lead = [batch] if batch else []
+    a_map = f"({b}m, n, k) -> ({b}k, m)" if a_t else f"({b}m, n, k) -> ({b}m, k)"
+    b_map = f"({b}m, n, k) -> ({b}n, k)" if b_t else f"({b}m, n, k) -> ({b}k, n)"
+    c_map = f"({b}m, n, k) -> ({b}m, n)"
+    xs = lead + ([K, M] if a_t else [M, K])
+    ws = lead + ([N, K] if b_t else [K, N])
+    out = t(*lead, M, N)
+    op = "linalg.batch_matmul" if batch else "linalg.matmul"
+    text = f"""  %e = tensor.empty() : {out}
+  %zero = arith.constant 0.0 : f32
+  %f = linalg.fill ins(%zero : f32) outs(%e : {out}) -> {out}
+  %m = {op} indexing_maps = [affine_map<{a_map}>, affine_map<{b_map}>, affine_map<{c_map}>]
+      ins(%x, %w : {t(*xs)}, {t(*ws)}) outs(%f : {out}) -> {out}
+"""
+    return text, xs, ws, out
+
+
+def compile_and_load(text, cache_dir):
+    return loom.load(loom.compile(text, cache_dir=cache_dir))
+
+
+def run(lib, inputs):
+    return same_for_thread_counts(lib, lib.f, inputs, counts=THREADS)
+
+
+def inputs_for(rng, shapes):
+    return [rng.standard_normal(s).astype(np.float32) for s in shapes]
+
+
+# (M, K, N): tiles and register tiles with remainders everywhere, a single
+# element, K = 1, and K above the reduction block (partial sums) with N
+# above the column tile.
+SHAPES = [(97, 33, 45), (1, 1, 1), (5, 1, 7), (200, 600, 300)]
+
+
+@pytest.mark.parametrize("a_t,b_t", [(False, True), (False, False), (True, False), (True, True)])
+def test_matmul_forms(a_t, b_t, rng, cache_dir):
+    M, K, N = SHAPES[0]
+    body, xs, ws, out = matmul_text(M, K, N, a_t, b_t)
+    text = f"func.func @f(%x: {t(*xs)}, %w: {t(*ws)}) -> {out} {{\n{body}  return %m : {out}\n}}\n"
+    x, w = inputs_for(rng, [xs, ws])
+    got = run(compile_and_load(text, cache_dir), [x, w])
+    x64 = x.astype(np.float64).T if a_t else x.astype(np.float64)
+    w64 = w.astype(np.float64).T if b_t else w.astype(np.float64)
+    assert_close(got, x64 @ w64, TOL)
+
+
+@pytest.mark.parametrize("shape", SHAPES[1:])
+def test_linear_shapes(shape, rng, cache_dir):
+    M, K, N = shape
+    body, xs, ws, out = matmul_text(M, K, N)
+    text = f"func.func @f(%x: {t(*xs)}, %w: {t(*ws)}) -> {out} {{\n{body}  return %m : {out}\n}}\n"
+    x, w = inputs_for(rng, [xs, ws])
+    got = run(compile_and_load(text, cache_dir), [x, w])
+    assert_close(got, x.astype(np.float64) @ w.astype(np.float64).T, TOL)
+
+
+@pytest.mark.parametrize("a_t,b_t", [(False, False), (False, True), (True, False)])
+def test_batch_matmul(a_t, b_t, rng, cache_dir):
+    B, M, K, N = 3, 13, 20, 17
+    body, xs, ws, out = matmul_text(M, K, N, a_t, b_t, batch=B)
+    text = f"func.func @f(%x: {t(*xs)}, %w: {t(*ws)}) -> {out} {{\n{body}  return %m : {out}\n}}\n"
+    x, w = inputs_for(rng, [xs, ws])
+    got = run(compile_and_load(text, cache_dir), [x, w])
+    x64 = np.swapaxes(x, 1, 2).astype(np.float64) if a_t else x.astype(np.float64)
+    w64 = np.swapaxes(w, 1, 2).astype(np.float64) if b_t else w.astype(np.float64)
+    assert_close(got, x64 @ w64, TOL)
+
+
+def linear_epilogue_text(M, K, N, body_ops, extra_args, extra_maps, extra_types):
+    """The frontend's Linear followed by one elementwise generic over
+    (%m, bias, extras...) whose body computes %y from %a (the matmul), %bias
+    and the extras' block arguments."""
+    mm, xs, ws, out = matmul_text(M, K, N)
+    args = "".join(f", %{n}: {ty}" for n, ty in zip(extra_args, extra_types))
+    ins = ", ".join(["%m", "%b"] + [f"%{n}" for n in extra_args])
+    in_types = ", ".join([out, t(N)] + list(extra_types))
+    maps = ", ".join(["#id", "#row"] + list(extra_maps) + ["#id"])
+    block = ", ".join(["%a: f32", "%bias: f32"] + [f"%{n}_v: f32" for n in extra_args] + ["%o: f32"])
+    return f"""#id = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d1)>
+#col = affine_map<(d0, d1) -> (d0)>
+func.func @f(%x: {t(*xs)}, %w: {t(*ws)}, %b: {t(N)}{args}) -> {out} {{
+{mm}  %e2 = tensor.empty() : {out}
+  %g = linalg.generic {{indexing_maps = [{maps}], iterator_types = ["parallel", "parallel"]}}
+      ins({ins} : {in_types}) outs(%e2 : {out}) {{
+  ^bb0({block}):
+    %s = arith.addf %a, %bias : f32{body_ops}
+    linalg.yield %y : f32
+  }} -> {out}
+  return %g : {out}
+}}
+"""
+
+
+def test_linear_bias_gelu(rng, cache_dir):
+    M, K, N = 100, 64, 80
+    text = linear_epilogue_text(M, K, N, GELU_BODY, [], [], [])
+    x, w, b = inputs_for(rng, [(M, K), (N, K), (N,)])
+    got = run(compile_and_load(text, cache_dir), [x, w, b])
+    h = x.astype(np.float64) @ w.astype(np.float64).T + b
+    assert_close(got, gelu(h), TOL)
+
+
+def test_linear_bias_scale_residual_rowscale(rng, cache_dir):
+    """y = (x W^T + b) * 0.125 * s[m] + r: a residual [M, N] and a per-row
+    scalar [M] (a broadcast along the vector lanes) next to the bias."""
+    M, K, N = 61, 300, 37
+    ops = """
+    %c = arith.constant 0.125 : f32
+    %sc = arith.mulf %s, %c : f32
+    %ss = arith.mulf %sc, %rowscale_v : f32
+    %y = arith.addf %ss, %res_v : f32"""
+    text = linear_epilogue_text(M, K, N, ops, ["rowscale", "res"], ["#col", "#id"], [t(M), t(M, N)])
+    x, w, b, s, r = inputs_for(rng, [(M, K), (N, K), (N,), (M,), (M, N)])
+    got = run(compile_and_load(text, cache_dir), [x, w, b, s, r])
+    h = x.astype(np.float64) @ w.astype(np.float64).T + b
+    assert_close(got, h * 0.125 * s[:, None].astype(np.float64) + r, TOL)
+
+
+def test_residual_add_after_gelu_fuses_with_arith(rng, cache_dir):
+    """A residual written as tensor arith.addf (as frontends do) after the
+    GELU generic: elementwise fusion puts it into the same epilogue."""
+    M, K, N = 50, 40, 24
+    text = linear_epilogue_text(M, K, N, GELU_BODY, [], [], [])
+    text = text.replace("%b: " + t(N) + ")", "%b: " + t(N) + ", %r: " + t(M, N) + ")", 1)
+    text = text.replace(f"  return %g : {t(M, N)}",
+                        f"  %z = arith.addf %g, %r : {t(M, N)}\n  return %z : {t(M, N)}")
+    x, w, b, r = inputs_for(rng, [(M, K), (N, K), (N,), (M, N)])
+    got = run(compile_and_load(text, cache_dir), [x, w, b, r])
+    h = x.astype(np.float64) @ w.astype(np.float64).T + b
+    assert_close(got, gelu(h) + r, TOL)
+
+
+LAYERNORM = """
+  %ze = tensor.empty() : {rows}
+  %zero = arith.constant 0.0 : f32
+  %z = linalg.fill ins(%zero : f32) outs(%ze : {rows}) -> {rows}
+  %sum = linalg.generic {{indexing_maps = [#id, #col], iterator_types = ["parallel", "reduction"]}}
+      ins(%x : {xt}) outs(%z : {rows}) {{
+  ^bb0(%v: f32, %acc: f32):
+    %r = arith.addf %v, %acc : f32
+    linalg.yield %r : f32
+  }} -> {rows}
+  %de = tensor.empty() : {xt}
+  %d = linalg.generic {{indexing_maps = [#id, #col, #id], iterator_types = ["parallel", "parallel"]}}
+      ins(%x, %sum : {xt}, {rows}) outs(%de : {xt}) {{
+  ^bb0(%v: f32, %s: f32, %o: f32):
+    %n = arith.constant {inv_d} : f32
+    %mean = arith.mulf %s, %n : f32
+    %r = arith.subf %v, %mean : f32
+    linalg.yield %r : f32
+  }} -> {xt}
+  %sq = linalg.generic {{indexing_maps = [#id, #col], iterator_types = ["parallel", "reduction"]}}
+      ins(%d : {xt}) outs(%z : {rows}) {{
+  ^bb0(%v: f32, %acc: f32):
+    %p = arith.mulf %v, %v : f32
+    %r = arith.addf %p, %acc : f32
+    linalg.yield %r : f32
+  }} -> {rows}
+  %ne = tensor.empty() : {xt}
+  %ln = linalg.generic {{indexing_maps = [#id, #col, #row, #row, #id], iterator_types = ["parallel", "parallel"]}}
+      ins(%d, %sq, %gamma, %beta : {xt}, {rows}, {dt}, {dt}) outs(%ne : {xt}) {{
+  ^bb0(%v: f32, %s: f32, %g: f32, %bb: f32, %o: f32):
+    %n = arith.constant {inv_d} : f32
+    %eps = arith.constant 1.0e-5 : f32
+    %var = arith.mulf %s, %n : f32
+    %ve = arith.addf %var, %eps : f32
+    %rs = math.rsqrt %ve : f32
+    %nv = arith.mulf %v, %rs : f32
+    %sg = arith.mulf %nv, %g : f32
+    %r = arith.addf %sg, %bb : f32
+    linalg.yield %r : f32
+  }} -> {xt}
+"""
+
+
+def layernorm_ref(x, gamma, beta):
+    x = x.astype(np.float64)
+    mean = x.mean(-1, keepdims=True)
+    var = ((x - mean) ** 2).mean(-1, keepdims=True)
+    return (x - mean) / np.sqrt(var + 1e-5) * gamma + beta
+
+
+def test_layernorm_then_linear(rng, cache_dir):
+    M, D, N = 77, 200, 48
+    xt, rows, dt, out = t(M, D), t(M), t(D), t(M, N)
+    ln = LAYERNORM.format(rows=rows, xt=xt, dt=dt, inv_d=repr(1.0 / D))
+    text = f"""#id = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d1)>
+#col = affine_map<(d0, d1) -> (d0)>
+func.func @f(%x: {xt}, %gamma: {dt}, %beta: {dt}, %w: {t(N, D)}) -> {out} {{
+{ln}
+  %me = tensor.empty() : {out}
+  %mf = linalg.fill ins(%zero : f32) outs(%me : {out}) -> {out}
+  %m = linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>]
+      ins(%ln, %w : {xt}, {t(N, D)}) outs(%mf : {out}) -> {out}
+  return %m : {out}
+}}
+"""
+    x, gamma, beta, w = inputs_for(rng, [(M, D), (D,), (D,), (N, D)])
+    got = run(compile_and_load(text, cache_dir), [x, gamma, beta, w])
+    assert_close(got, layernorm_ref(x, gamma, beta) @ w.astype(np.float64).T, TOL)
+
+
+def test_softmax_rows(rng, cache_dir):
+    M, D = 45, 133
+    xt, rows = t(M, D), t(M)
+    text = f"""#id = affine_map<(d0, d1) -> (d0, d1)>
+#col = affine_map<(d0, d1) -> (d0)>
+func.func @f(%x: {xt}) -> {xt} {{
+  %ninf = arith.constant 0xFF800000 : f32
+  %zero = arith.constant 0.0 : f32
+  %me = tensor.empty() : {rows}
+  %mi = linalg.fill ins(%ninf : f32) outs(%me : {rows}) -> {rows}
+  %max = linalg.generic {{indexing_maps = [#id, #col], iterator_types = ["parallel", "reduction"]}}
+      ins(%x : {xt}) outs(%mi : {rows}) {{
+  ^bb0(%v: f32, %acc: f32):
+    %r = arith.maximumf %v, %acc : f32
+    linalg.yield %r : f32
+  }} -> {rows}
+  %ee = tensor.empty() : {xt}
+  %ex = linalg.generic {{indexing_maps = [#id, #col, #id], iterator_types = ["parallel", "parallel"]}}
+      ins(%x, %max : {xt}, {rows}) outs(%ee : {xt}) {{
+  ^bb0(%v: f32, %m: f32, %o: f32):
+    %d = arith.subf %v, %m : f32
+    %r = math.exp %d : f32
+    linalg.yield %r : f32
+  }} -> {xt}
+  %si = linalg.fill ins(%zero : f32) outs(%me : {rows}) -> {rows}
+  %sum = linalg.generic {{indexing_maps = [#id, #col], iterator_types = ["parallel", "reduction"]}}
+      ins(%ex : {xt}) outs(%si : {rows}) {{
+  ^bb0(%v: f32, %acc: f32):
+    %r = arith.addf %v, %acc : f32
+    linalg.yield %r : f32
+  }} -> {rows}
+  %pe = tensor.empty() : {xt}
+  %p = linalg.generic {{indexing_maps = [#id, #col, #id], iterator_types = ["parallel", "parallel"]}}
+      ins(%ex, %sum : {xt}, {rows}) outs(%pe : {xt}) {{
+  ^bb0(%v: f32, %s: f32, %o: f32):
+    %r = arith.divf %v, %s : f32
+    linalg.yield %r : f32
+  }} -> {xt}
+  return %p : {xt}
+}}
+"""
+    x = (3 * rng.standard_normal((M, D))).astype(np.float32)
+    got = run(compile_and_load(text, cache_dir), [x])
+    x64 = x.astype(np.float64)
+    e = np.exp(x64 - x64.max(-1, keepdims=True))
+    assert_close(got, e / e.sum(-1, keepdims=True), TOL)
+
+
+@pytest.mark.parametrize("target,register", [("avx512", "zmm"), ("avx2", "ymm")])
+def test_compiles_for_each_isa(target, register, cache_dir):
+    """AVX-512 cannot run here: the Linear + GELU layer only compiles to
+    assembly whose GEMM uses that ISA's registers (and AVX2's never zmm)."""
+    M, K, N = 64, 64, 64
+    text = linear_epilogue_text(M, K, N, GELU_BODY, [], [], [])
+    mcpu = "skylake-avx512" if target == "avx512" else "x86-64-v3"
+    asm = open(loom.compile(text, emit="asm", mcpu=mcpu, extra_args=[f"--cpu-target={target}"],
+                            cache_dir=cache_dir)).read()
+    fmas = [line for line in asm.splitlines() if line.strip().startswith("vfmadd231ps")]
+    assert any(f"%{register}" in line for line in fmas)
+    if target == "avx2":
+        assert "%zmm" not in asm

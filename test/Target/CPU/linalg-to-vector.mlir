@@ -1,0 +1,172 @@
+// RUN: loom-opt %s -split-input-file -convert-linalg-to-vector=target=avx2 | FileCheck %s
+// RUN: loom-opt %s -split-input-file -convert-linalg-to-vector=target=avx512 | FileCheck %s --check-prefix=AVX512
+
+#mA = affine_map<(m, n, k) -> (m, k)>
+#mB = affine_map<(m, n, k) -> (n, k)>
+#mC = affine_map<(m, n, k) -> (m, n)>
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d1)>
+// A tile of the frontend's Linear + bias + GELU after loom-tile-and-fuse and
+// bufferization. W (a loop-invariant buffer sliced by the tile) is packed
+// once, before the scf.forall, into panels of 2 vectors (AVX2; 4 on
+// AVX-512), by 8x8 (16x16) transposes in a parallel loop. In each tile: A's
+// block copied to the stack, the 6x2 register tile of 8 lanes (12
+// accumulators; AVX-512: 6x4 of 16, 24), and the epilogue (bias, GELU with
+// erf as a polynomial) on the accumulators before the single store into
+// the output: the tile buffer, its fill, the matmul and the generic are
+// gone, and so is the tile's copy onto itself.
+// CHECK-LABEL: func.func @tiled_linear_gelu
+// CHECK: %[[PACKED:.+]] = memref.alloc() {alignment = 64 : i64} : memref<1x16384xf32>
+// CHECK: scf.parallel
+// CHECK: vector.transpose %{{.+}}, [1, 0] : vector<8x8xf32> to vector<8x8xf32>
+// CHECK: vector.store %{{.+}}, %[[PACKED]]
+// CHECK: %[[OUT:.+]] = memref.alloc() {alignment = 64 : i64} : memref<192x256xf32>
+// CHECK: scf.forall
+// CHECK-NOT: memref.alloc
+// CHECK: %[[OS:.+]] = memref.subview %[[OUT]]
+// CHECK: %[[AP:.+]] = memref.alloca() {alignment = 64 : i64} : memref<96x64xf32>
+// CHECK: vector.store %{{.+}}, %[[AP]]
+// CHECK: scf.for {{.+}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>) {
+// CHECK: vector.load %[[PACKED]]
+// CHECK: memref.load %[[AP]]
+// CHECK: vector.broadcast %{{.+}} : f32 to vector<8xf32>
+// CHECK: vector.fma
+// CHECK: math.fma
+// CHECK: vector.store %{{.+}}, %[[OS]]
+// CHECK-NOT: linalg.
+// CHECK-NOT: math.erf
+// CHECK-NOT: memref.copy
+// CHECK: return
+// AVX512-LABEL: func.func @tiled_linear_gelu
+// AVX512: memref.alloc() {alignment = 64 : i64} : memref<1x16384xf32>
+// AVX512: vector.transpose %{{.+}}, [1, 0] : vector<16x16xf32> to vector<16x16xf32>
+// AVX512: scf.forall
+// AVX512: scf.for {{.+}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>) {
+// AVX512-NOT: linalg.
+// AVX512: return
+func.func @tiled_linear_gelu(%x: memref<192x64xf32>, %w: memref<256x64xf32>, %b: memref<256xf32>) -> memref<192x256xf32> {
+  %rsqrt2 = arith.constant 0.707106769 : f32
+  %one = arith.constant 1.000000e+00 : f32
+  %half = arith.constant 5.000000e-01 : f32
+  %zero = arith.constant 0.000000e+00 : f32
+  %out = memref.alloc() {alignment = 64 : i64} : memref<192x256xf32>
+  scf.forall (%i, %j) = (0, 0) to (192, 256) step (96, 128) {
+    %xs = memref.subview %x[%i, 0] [96, 64] [1, 1] : memref<192x64xf32> to memref<96x64xf32, strided<[64, 1], offset: ?>>
+    %ws = memref.subview %w[%j, 0] [128, 64] [1, 1] : memref<256x64xf32> to memref<128x64xf32, strided<[64, 1], offset: ?>>
+    %tile = memref.alloc() {alignment = 64 : i64} : memref<96x128xf32>
+    linalg.fill ins(%zero : f32) outs(%tile : memref<96x128xf32>)
+    linalg.matmul indexing_maps = [#mA, #mB, #mC] ins(%xs, %ws : memref<96x64xf32, strided<[64, 1], offset: ?>>, memref<128x64xf32, strided<[64, 1], offset: ?>>) outs(%tile : memref<96x128xf32>)
+    %bs = memref.subview %b[%j] [128] [1] : memref<256xf32> to memref<128xf32, strided<[1], offset: ?>>
+    %os = memref.subview %out[%i, %j] [96, 128] [1, 1] : memref<192x256xf32> to memref<96x128xf32, strided<[256, 1], offset: ?>>
+    linalg.generic {indexing_maps = [#id, #row, #id], iterator_types = ["parallel", "parallel"]} ins(%tile, %bs : memref<96x128xf32>, memref<128xf32, strided<[1], offset: ?>>) outs(%os : memref<96x128xf32, strided<[256, 1], offset: ?>>) {
+    ^bb0(%in: f32, %bias: f32, %o: f32):
+      %0 = arith.addf %in, %bias : f32
+      %1 = arith.mulf %0, %rsqrt2 : f32
+      %2 = math.erf %1 : f32
+      %3 = arith.addf %2, %one : f32
+      %4 = arith.mulf %0, %half : f32
+      %5 = arith.mulf %4, %3 : f32
+      linalg.yield %5 : f32
+    }
+    memref.copy %os, %os : memref<96x128xf32, strided<[256, 1], offset: ?>> to memref<96x128xf32, strided<[256, 1], offset: ?>>
+  }
+  return %out : memref<192x256xf32>
+}
+
+// -----
+
+// A matmul nobody tiled, accumulating into C (no fill), K = 600 above the
+// reduction block (256 on AVX2): B ([K, N], rows contiguous in n) packed
+// with plain vector copies in the function; blocks of 256, 256 and 88
+// reductions, partial sums in a stack buffer [10][24] (N padded to whole
+// vectors); the last column group is 4 wide (masked loads and stores of C).
+// CHECK-LABEL: func.func @matmul_partial_sums
+// CHECK: %[[PACKED:.+]] = memref.alloc() {alignment = 64 : i64} : memref<1x14400xf32>
+// CHECK-NOT: vector.transpose
+// CHECK: vector.maskedload %arg1
+// CHECK: %[[AP:.+]] = memref.alloca() {alignment = 64 : i64} : memref<10x256xf32>
+// CHECK: %[[PART:.+]] = memref.alloca() {alignment = 64 : i64} : memref<10x24xf32>
+// CHECK: vector.load %arg2
+// CHECK: scf.for %{{.+}} = %{{.+}} to %c256
+// CHECK: vector.store %{{.+}}, %[[PART]]
+// CHECK: vector.maskedload %arg2
+// CHECK: vector.load %[[PART]]
+// CHECK: scf.for %{{.+}} = %{{.+}} to %c88
+// CHECK: vector.maskedstore %arg2
+// CHECK-NOT: linalg.
+// CHECK: return
+func.func @matmul_partial_sums(%a: memref<10x600xf32>, %b: memref<600x20xf32>, %c: memref<10x20xf32>) {
+  linalg.matmul ins(%a, %b : memref<10x600xf32>, memref<600x20xf32>) outs(%c : memref<10x20xf32>)
+  return
+}
+
+// -----
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d1)>
+// An elementwise generic: rows of 20 as 2 vectors and a masked tail of 4;
+// the bias (absent from no dim of the vector) loaded as a vector.
+// CHECK-LABEL: func.func @bias_add
+// CHECK: scf.for %[[R:.+]] = %{{.+}} to %c4
+// CHECK: scf.for %[[C:.+]] = %{{.+}} to %c16 step %c8
+// CHECK: %[[X:.+]] = vector.load %arg0[%[[R]], %[[C]]] : memref<4x20xf32>, vector<8xf32>
+// CHECK: %[[B:.+]] = vector.load %arg1[%[[C]]] : memref<20xf32>, vector<8xf32>
+// CHECK: %[[S:.+]] = arith.addf %[[X]], %[[B]] : vector<8xf32>
+// CHECK: vector.store %[[S]], %arg2[%[[R]], %[[C]]]
+// CHECK: %[[M:.+]] = vector.constant_mask [4] : vector<8xi1>
+// CHECK: vector.maskedload %arg0[%[[R]], %c16{{.*}}], %[[M]]
+// CHECK: vector.maskedstore %arg2[%[[R]], %c16{{.*}}], %[[M]]
+// CHECK-NOT: linalg.
+func.func @bias_add(%x: memref<4x20xf32>, %b: memref<20xf32>, %y: memref<4x20xf32>) {
+  linalg.generic {indexing_maps = [#id, #row, #id], iterator_types = ["parallel", "parallel"]} ins(%x, %b : memref<4x20xf32>, memref<20xf32>) outs(%y : memref<4x20xf32>) {
+  ^bb0(%v: f32, %c: f32, %o: f32):
+    %s = arith.addf %v, %c : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#col = affine_map<(d0, d1) -> (d0)>
+// A row reduction: four partial maxima per row (the latency of each
+// maximum), a masked tail that keeps the old lanes, then one reduction
+// across the lanes into the output.
+// CHECK-LABEL: func.func @row_max
+// CHECK: scf.for %[[R:.+]] = %{{.+}} to %c3
+// CHECK: %[[ACC:.+]]:4 = scf.for %{{.+}} = %{{.+}} to %c96 step %c32 iter_args
+// CHECK-COUNT-4: arith.maximumf %{{.+}} : vector<8xf32>
+// CHECK: %[[M:.+]] = vector.constant_mask [4] : vector<8xi1>
+// CHECK: %[[T:.+]] = arith.maximumf %{{.+}}, %[[ACC]]#0 : vector<8xf32>
+// CHECK: arith.select %[[M]], %[[T]], %[[ACC]]#0
+// CHECK: %[[OLD:.+]] = memref.load %arg1[%[[R]]]
+// CHECK: %[[RED:.+]] = vector.reduction <maximumf>, %{{.+}}, %[[OLD]] : vector<8xf32> into f32
+// CHECK: memref.store %[[RED]], %arg1[%[[R]]]
+// CHECK-NOT: linalg.
+func.func @row_max(%x: memref<3x100xf32>, %m: memref<3xf32>) {
+  linalg.generic {indexing_maps = [#id, #col], iterator_types = ["parallel", "reduction"]} ins(%x : memref<3x100xf32>) outs(%m : memref<3xf32>) {
+  ^bb0(%v: f32, %acc: f32):
+    %r = arith.maximumf %v, %acc : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#t = affine_map<(d0, d1) -> (d1, d0)>
+// negative: the input is read across rows (a transpose); there is no
+// vector dim every operand is contiguous or absent along, so the op stays
+// for convert-linalg-to-loops.
+// CHECK-LABEL: func.func @negative_transpose
+// CHECK: linalg.generic
+// CHECK-NOT: vector.
+func.func @negative_transpose(%x: memref<8x16xf32>, %y: memref<16x8xf32>) {
+  linalg.generic {indexing_maps = [#id, #t], iterator_types = ["parallel", "parallel"]} ins(%x : memref<8x16xf32>) outs(%y : memref<16x8xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    linalg.yield %v : f32
+  }
+  return
+}
