@@ -1,17 +1,22 @@
 #!/usr/bin/env python3
 """Monarch benchmark: loom.monarch, loom.blockdiag_matmul and loom.fft_conv
-against PyTorch eager (the bmm-plus-permutations version of the M2 code, a
-dense matmul of the same size, and a torch.fft convolution).
+against the peers users pick today, in the same run: JAX/XLA (`jax.jit` of
+two einsums, or jnp.fft) and PyTorch 2.x eager (the bmm-plus-permutations
+version of the M2 code, torch.fft), both from /work/venv-peers; Debian's
+PyTorch 1.13 (same code) is a secondary column. "vs best" is the faster of
+JAX and PyTorch 2.x over Loom.
 
 Same method as bench/attention.py: one child process per measurement, the
 strongest PyTorch settings, useful flops only (2*rows*(kqp + lsr) for
 monarch, 2*rows*kqp for blockdiag_matmul; fft_conv reports time only, its
-flop count depends on the algorithm). For monarch, "dense ms" is
-torch.matmul with a dense N x N weight (the layer Monarch replaces; up to
---dense-max) and "vs dense" its time over Loom's. fft_conv runs 64 channels
-x rows/64 rows. Prints a table and one JSON line.
+flop count depends on the algorithm), % of the FMA peak measured in the same
+run. JAX's child is pinned to `threads` CPUs (XLA sizes its pools from the
+CPUs it may use). For monarch, "dense ms" is PyTorch 2.x's torch.matmul
+with a dense N x N weight (the layer Monarch replaces; up to --dense-max).
+fft_conv runs 64 channels x rows/64 rows. Prints the ISA, a table and one
+JSON line.
 
-    /usr/bin/python3 bench/monarch.py --sizes 1024 4096 16384 65536 --rows 1024
+    /usr/bin/python3 bench/monarch.py --sizes 4096 16384 --rows 1024
 """
 
 import argparse
@@ -21,11 +26,13 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import attention  # noqa: E402  (child-process and peak helpers)
+import matmul  # noqa: E402  (best wall and CPU times, ISA, peak)
 
 ROOT = attention.ROOT
 sys.path.insert(0, os.path.join(ROOT, "python"))
 
 OPS = ["monarch", "blockdiag_matmul", "fft_conv_causal", "fft_conv_circular"]
+PEERS_PYTHON = "/work/venv-peers/bin/python"
 
 
 def square_root_blocks(n):
@@ -97,6 +104,41 @@ def torch_fn(op, shapes):
     return run
 
 
+def jax_fn(op, shapes):
+    import jax
+    import jax.numpy as jnp
+
+    def monarch(x, w1, w2):
+        M = x.shape[0]
+        k, q, p = w1.shape
+        l, s, r = w2.shape
+        h = jnp.einsum("mkp,kqp->mkq", x.reshape(M, k, p), w1).reshape(M, r, l)  # n = i*l + a
+        return jnp.einsum("mia,aci->mca", h, w2).reshape(M, s * l)
+
+    def blockdiag(x, w):
+        M = x.shape[0]
+        k, q, p = w.shape
+        return jnp.einsum("mkp,kqp->mkq", x.reshape(M, k, p), w).reshape(M, k * q)
+
+    def fft_conv(u, kern):
+        n = u.shape[-1]
+        return jnp.fft.irfft(jnp.fft.rfft(u, 2 * n) * jnp.fft.rfft(kern, 2 * n), 2 * n)[..., :n]
+
+    def fft_conv_circular(u, kern):
+        n = u.shape[-1]
+        return jnp.fft.irfft(jnp.fft.rfft(u) * jnp.fft.rfft(kern), n)
+
+    fn = jax.jit({"monarch": monarch, "blockdiag_matmul": blockdiag, "fft_conv_causal": fft_conv,
+                  "fft_conv_circular": fft_conv_circular}[op])
+    device = {}
+
+    def run(*args):
+        if "args" not in device:   # inputs on the device once, as a model holds them
+            device["args"] = [jnp.asarray(a) for a in args]
+        fn(*device["args"]).block_until_ready()
+    return run
+
+
 def child(impl, op, n, rows, repeats):
     import numpy as np
     import resource
@@ -107,9 +149,36 @@ def child(impl, op, n, rows, repeats):
     # Drawn in float32: a float64 draw would put a temporary twice the
     # input size into the peak RSS that is reported as the kernel's.
     args = [rng.standard_normal(s, dtype=np.float32) for s in shapes]
-    run = (loom_fn if impl == "loom" else torch_fn)(op, shapes)
-    print(json.dumps(dict(time_s=attention.best_time(run, args, repeats), flops=flops,
+    if impl == "jax":
+        run = jax_fn(op, shapes)
+    else:
+        run = (loom_fn if impl == "loom" else torch_fn)(op, shapes)
+    wall, cpu = matmul.best_times(run, args, repeats)
+    print(json.dumps(dict(time_s=wall, cpu_s=cpu, flops=flops,
                           rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)))
+
+
+def spawn(impl, op, n, rows, threads, repeats):
+    """A measurement in a child: PyTorch 2.x and JAX from the peers' venv
+    (JAX pinned to `threads` CPUs), Debian's PyTorch 1.13 as "torch"."""
+    argv = [__file__, "--child", "jax" if impl == "jax" else "torch" if impl.startswith("torch") else impl,
+            op, str(n), str(rows), str(repeats)]
+    if impl == "torch_dense":
+        argv[2] = "torch_dense"
+    if impl in ("jax", "torch2", "torch_dense"):
+        if not os.path.exists(PEERS_PYTHON):
+            return {"error": "no /work/venv-peers"}
+        saved = sys.executable
+        sys.executable = PEERS_PYTHON
+        if impl == "jax":
+            argv = ["-c", "import os, runpy, sys; os.sched_setaffinity(0, range(%d)); "
+                          "sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')"
+                    % threads] + argv
+        try:
+            return attention.spawn_argv(argv, threads, "torch" if impl != "jax" else "jax")
+        finally:
+            sys.executable = saved
+    return attention.spawn_argv(argv, threads, "torch" if impl.startswith("torch") else impl)
 
 
 def main():
@@ -125,22 +194,30 @@ def main():
     p.add_argument("--dense-max", type=int, default=16384,
                    help="largest N for the dense-matmul comparison (its weight is N*N floats)")
     a = p.parse_args()
-    peaks = {t: attention.fma_peak(t) for t in a.threads}
-    print(f"FMA peak (GF/s): {peaks}")
-    print(f"{'op':18} {'N':>6} {'thr':>3} {'loom ms':>10} {'GF/s':>7} {'%peak':>6} {'torch ms':>10} {'speedup':>7} "
-          f"{'dense ms':>10} {'vs dense':>8} {'RSS MB':>7}")
+    peaks = {t: matmul.fma_peak(t) for t in a.threads}
+    isa = matmul.isa()
+    print(f"ISA: {isa}; FMA peak (GF/s): {peaks}" + ("; AVX-512: not measurable here" if "AVX2" in isa else ""))
+    print(f"{'op':18} {'N':>6} {'thr':>3} {'loom ms':>10} {'GF/s':>7} {'%peak':>6} {'jax ms':>10} "
+          f"{'torch2 ms':>10} {'vs best':>7} {'torch1.13':>10} {'dense ms':>10} {'RSS MB':>7} "
+          f"{'cpu ms':>8} {'cpu vs best':>11}")
     rows = []
     for op in a.ops:
         for n in a.sizes:
             for t in a.threads:
                 res = {}
-                impls = ["loom", "torch"] + (["torch_dense"] if op == "monarch" and n <= a.dense_max else [])
+                impls = ["loom", "jax", "torch2", "torch"] + (
+                    ["torch_dense"] if op == "monarch" and n <= a.dense_max else [])
                 for impl in impls:
-                    res[impl] = attention.spawn_argv(
-                        [__file__, "--child", impl, op, str(n), str(a.rows), str(a.repeats)], t,
-                        "torch" if impl.startswith("torch") else impl)
+                    res[impl] = spawn(impl, op, n, a.rows, t, a.repeats)
                 lo, to = res["loom"], res["torch"]
-                row = dict(op=op, N=n, rows=a.rows, threads=t, peak_gflops=peaks[t], loom=lo, torch=to)
+                row = dict(op=op, N=n, rows=a.rows, threads=t, peak_gflops=peaks[t], isa=isa,
+                           loom=lo, jax=res["jax"], torch2=res["torch2"], torch=to)
+                peer_times = [res[p]["time_s"] for p in ("jax", "torch2") if "time_s" in res[p]]
+                if "time_s" in lo and peer_times:
+                    row["speedup_vs_best_peer"] = min(peer_times) / lo["time_s"]
+                peer_cpus = [res[p]["cpu_s"] for p in ("jax", "torch2") if "cpu_s" in res[p]]
+                if "cpu_s" in lo and peer_cpus:
+                    row["cpu_speedup_vs_best_peer"] = min(peer_cpus) / lo["cpu_s"]
                 de = res.get("torch_dense", {})
                 if de:
                     row["torch_dense"] = de
@@ -155,8 +232,10 @@ def main():
                 ms = lambda r: f"{r['time_s'] * 1e3:10.2f}" if "time_s" in r else f"{'err':>10}"
                 dense_ms = ms(de) if de else f"{'-':>10}"
                 print(f"{op:18} {n:6} {t:3} {ms(lo)} {row.get('loom_gflops', 0):7.1f} {row.get('pct_peak', 0):6.1f} "
-                      f"{ms(to)} {row.get('speedup', 0):7.2f} {dense_ms} {row.get('speedup_vs_dense', 0):8.2f} "
-                      f"{lo.get('rss_mb', 0):7.0f}", flush=True)
+                      f"{ms(res['jax'])} {ms(res['torch2'])} {row.get('speedup_vs_best_peer', 0):7.2f} "
+                      f"{ms(to)} {dense_ms} {lo.get('rss_mb', 0):7.0f} "
+                      f"{lo.get('cpu_s', 0) * 1e3:8.2f} {row.get('cpu_speedup_vs_best_peer', 0):11.2f}",
+                      flush=True)
     print(json.dumps({"benchmark": "monarch", "rows": rows}))
 
 

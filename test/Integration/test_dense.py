@@ -307,3 +307,30 @@ def test_compiles_for_each_isa(target, register, cache_dir):
     assert any(f"%{register}" in line for line in fmas)
     if target == "avx2":
         assert "%zmm" not in asm
+
+
+def test_linear_weight_computed_in_the_function(rng, cache_dir):
+    """The weight is itself computed (w * 0.5 + 1) before the tiled matmul:
+    its packed copy must be made after that, before the matmul's loops (and
+    shared by the loops of the split remainder)."""
+    M, K, N = 200, 40, 300
+    body, xs, ws, out = matmul_text(M, K, N)
+    text = f"""#id = affine_map<(d0, d1) -> (d0, d1)>
+func.func @f(%x: {t(*xs)}, %w0: {t(*ws)}) -> {out} {{
+  %we = tensor.empty() : {t(*ws)}
+  %w = linalg.generic {{indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}}
+      ins(%w0 : {t(*ws)}) outs(%we : {t(*ws)}) {{
+  ^bb0(%v: f32, %o: f32):
+    %half = arith.constant 0.5 : f32
+    %one = arith.constant 1.0 : f32
+    %h = arith.mulf %v, %half : f32
+    %r = arith.addf %h, %one : f32
+    linalg.yield %r : f32
+  }} -> {t(*ws)}
+{body}  return %m : {out}
+}}
+"""
+    x, w0 = inputs_for(rng, [xs, ws])
+    got = run(compile_and_load(text, cache_dir), [x, w0])
+    w = w0.astype(np.float64) * 0.5 + 1
+    assert_close(got, x.astype(np.float64) @ w.T, TOL)

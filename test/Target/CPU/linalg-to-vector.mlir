@@ -8,7 +8,7 @@
 #row = affine_map<(d0, d1) -> (d1)>
 // A tile of the frontend's Linear + bias + GELU after loom-tile-and-fuse and
 // bufferization. W (a loop-invariant buffer sliced by the tile) is packed
-// once, before the scf.forall, into panels of 2 vectors (AVX2; 4 on
+// once, just before the scf.forall, into panels of 2 vectors (AVX2; 4 on
 // AVX-512), by 8x8 (16x16) transposes in a parallel loop. In each tile: A's
 // block copied to the stack, the 6x2 register tile of 8 lanes (12
 // accumulators; AVX-512: 6x4 of 16, 24), and the epilogue (bias, GELU with
@@ -16,11 +16,11 @@
 // the output: the tile buffer, its fill, the matmul and the generic are
 // gone, and so is the tile's copy onto itself.
 // CHECK-LABEL: func.func @tiled_linear_gelu
+// CHECK: %[[OUT:.+]] = memref.alloc() {alignment = 64 : i64} : memref<192x256xf32>
 // CHECK: %[[PACKED:.+]] = memref.alloc() {alignment = 64 : i64} : memref<1x16384xf32>
 // CHECK: scf.parallel
 // CHECK: vector.transpose %{{.+}}, [1, 0] : vector<8x8xf32> to vector<8x8xf32>
 // CHECK: vector.store %{{.+}}, %[[PACKED]]
-// CHECK: %[[OUT:.+]] = memref.alloc() {alignment = 64 : i64} : memref<192x256xf32>
 // CHECK: scf.forall
 // CHECK-NOT: memref.alloc
 // CHECK: %[[OS:.+]] = memref.subview %[[OUT]]
@@ -167,6 +167,72 @@ func.func @negative_transpose(%x: memref<8x16xf32>, %y: memref<16x8xf32>) {
   linalg.generic {indexing_maps = [#id, #t], iterator_types = ["parallel", "parallel"]} ins(%x : memref<8x16xf32>) outs(%y : memref<16x8xf32>) {
   ^bb0(%v: f32, %o: f32):
     linalg.yield %v : f32
+  }
+  return
+}
+
+// -----
+
+// The split pieces of one matmul (after loom-tile-and-fuse: 192 + 8 rows)
+// read the same weight: one pack, just before the first loop, serves both.
+// CHECK-LABEL: func.func @pieces_share_one_pack
+// CHECK: %[[PACKED:.+]] = memref.alloc() {alignment = 64 : i64} : memref<1x8192xf32>
+// CHECK: scf.parallel
+// CHECK: scf.forall
+// CHECK: vector.load %[[PACKED]]
+// CHECK-NOT: scf.parallel
+// CHECK: scf.forall
+// CHECK: vector.load %[[PACKED]]
+// CHECK: return
+#mA = affine_map<(m, n, k) -> (m, k)>
+#mB = affine_map<(m, n, k) -> (n, k)>
+#mC = affine_map<(m, n, k) -> (m, n)>
+func.func @pieces_share_one_pack(%x: memref<200x64xf32>, %w: memref<128x64xf32>, %y: memref<200x128xf32>) {
+  %zero = arith.constant 0.0 : f32
+  scf.forall (%i) = (0) to (192) step (96) {
+    %xs = memref.subview %x[%i, 0] [96, 64] [1, 1] : memref<200x64xf32> to memref<96x64xf32, strided<[64, 1], offset: ?>>
+    %ws = memref.subview %w[0, 0] [128, 64] [1, 1] : memref<128x64xf32> to memref<128x64xf32, strided<[64, 1]>>
+    %ys = memref.subview %y[%i, 0] [96, 128] [1, 1] : memref<200x128xf32> to memref<96x128xf32, strided<[128, 1], offset: ?>>
+    linalg.fill ins(%zero : f32) outs(%ys : memref<96x128xf32, strided<[128, 1], offset: ?>>)
+    linalg.matmul indexing_maps = [#mA, #mB, #mC] ins(%xs, %ws : memref<96x64xf32, strided<[64, 1], offset: ?>>, memref<128x64xf32, strided<[64, 1]>>) outs(%ys : memref<96x128xf32, strided<[128, 1], offset: ?>>)
+  }
+  scf.forall (%i) = (0) to (8) step (8) {
+    %xs = memref.subview %x[192, 0] [8, 64] [1, 1] : memref<200x64xf32> to memref<8x64xf32, strided<[64, 1], offset: 12288>>
+    %ws = memref.subview %w[0, 0] [128, 64] [1, 1] : memref<128x64xf32> to memref<128x64xf32, strided<[64, 1]>>
+    %ys = memref.subview %y[192, 0] [8, 128] [1, 1] : memref<200x128xf32> to memref<8x128xf32, strided<[128, 1], offset: 24576>>
+    linalg.fill ins(%zero : f32) outs(%ys : memref<8x128xf32, strided<[128, 1], offset: 24576>>)
+    linalg.matmul indexing_maps = [#mA, #mB, #mC] ins(%xs, %ws : memref<8x64xf32, strided<[64, 1], offset: 12288>>, memref<128x64xf32, strided<[64, 1]>>) outs(%ys : memref<8x128xf32, strided<[128, 1], offset: 24576>>)
+  }
+  return
+}
+
+// -----
+
+// The weight is written between the two loops: the second loop packs it
+// again, after the write.
+// CHECK-LABEL: func.func @negative_written_weight_is_packed_again
+// CHECK: scf.parallel
+// CHECK: scf.forall
+// CHECK: vector.store %{{.+}}, %arg1
+// CHECK: scf.parallel
+// CHECK: scf.forall
+// CHECK: return
+#mA = affine_map<(m, n, k) -> (m, k)>
+#mB = affine_map<(m, n, k) -> (n, k)>
+#mC = affine_map<(m, n, k) -> (m, n)>
+func.func @negative_written_weight_is_packed_again(%x: memref<96x64xf32>, %w: memref<128x64xf32>, %y: memref<96x128xf32>, %z: memref<96x128xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  scf.forall (%i) = (0) to (96) step (96) {
+    %ws = memref.subview %w[0, 0] [128, 64] [1, 1] : memref<128x64xf32> to memref<128x64xf32, strided<[64, 1]>>
+    linalg.fill ins(%zero : f32) outs(%y : memref<96x128xf32>)
+    linalg.matmul indexing_maps = [#mA, #mB, #mC] ins(%x, %ws : memref<96x64xf32>, memref<128x64xf32, strided<[64, 1]>>) outs(%y : memref<96x128xf32>)
+  }
+  linalg.fill ins(%one : f32) outs(%w : memref<128x64xf32>)
+  scf.forall (%i) = (0) to (96) step (96) {
+    %ws = memref.subview %w[0, 0] [128, 64] [1, 1] : memref<128x64xf32> to memref<128x64xf32, strided<[64, 1]>>
+    linalg.fill ins(%zero : f32) outs(%z : memref<96x128xf32>)
+    linalg.matmul indexing_maps = [#mA, #mB, #mC] ins(%x, %ws : memref<96x64xf32>, memref<128x64xf32, strided<[64, 1]>>) outs(%z : memref<96x128xf32>)
   }
   return
 }

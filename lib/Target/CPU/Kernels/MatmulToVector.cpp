@@ -36,6 +36,7 @@
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 
 using namespace mlir;
 using namespace mlir::loom;
@@ -313,6 +314,39 @@ void matchBSource(GemmMatch &g, const GemmSchedule &s) {
   g.srcB = srcB;
 }
 
+/// The buffer a view is a view of.
+Value baseBuffer(Value v) {
+  while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
+    v = view.getViewSource();
+  return v;
+}
+
+/// Whether `root` or an op nested in it may write `buffer` (or a view of
+/// it); an op whose effects are unknown may.
+bool mayWrite(Operation *root, Value buffer) {
+  Value base = baseBuffer(buffer);
+  WalkResult result = root->walk([&](Operation *op) {
+    auto effects = dyn_cast<MemoryEffectOpInterface>(op);
+    if (!effects) {
+      if (op->hasTrait<OpTrait::HasRecursiveMemoryEffects>() ||
+          isMemoryEffectFree(op))
+        return WalkResult::advance();
+      return WalkResult::interrupt();
+    }
+    SmallVector<MemoryEffects::EffectInstance> instances;
+    effects.getEffects(instances);
+    for (MemoryEffects::EffectInstance &e : instances) {
+      if (!isa<MemoryEffects::Write>(e.getEffect()))
+        continue;
+      Value target = e.getValue();
+      if (!target || baseBuffer(target) == base)
+        return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  return result.wasInterrupted();
+}
+
 /// Packed B buffers created before a loop, by source buffer and layout.
 using PackCache = DenseMap<std::pair<Value, int>, Value>;
 
@@ -427,15 +461,25 @@ private:
     return dst;
   }
 
+  /// The packed source, made just before the scf.forall of this tile (what
+  /// the program wrote into B before the loop is there), or the one an
+  /// earlier loop of the same block used when nothing in between may write
+  /// B (the pieces of a split root share one pack).
   Value hoistedPack(RewriterBase &rewriter, PackCache &cache) {
+    auto forall = g.op->getParentOfType<scf::ForallOp>();
     auto key = std::make_pair(g.bSource, int(g.bLayout));
-    if (Value cached = cache.lookup(key))
-      return cached;
+    if (Value cached = cache.lookup(key)) {
+      Operation *pack = cached.getDefiningOp();
+      bool reusable = pack->getBlock() == forall->getBlock() &&
+                      pack->isBeforeInBlock(forall);
+      for (Operation *op = pack->getNextNode(); reusable && op != forall;
+           op = op->getNextNode())
+        reusable = !mayWrite(op, g.bSource);
+      if (reusable)
+        return cached;
+    }
     OpBuilder::InsertionGuard guard(rewriter);
-    if (auto arg = dyn_cast<BlockArgument>(g.bSource))
-      rewriter.setInsertionPointToStart(arg.getOwner());
-    else
-      rewriter.setInsertionPointAfter(g.bSource.getDefiningOp());
+    rewriter.setInsertionPoint(forall);
     ImplicitLocOpBuilder b(g.bSource.getLoc(), rewriter);
     // Parallel over (batch, column vector) unless already inside a
     // parallel loop.
