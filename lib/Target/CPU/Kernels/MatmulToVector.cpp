@@ -29,6 +29,7 @@
 #include "GemmKernels.h"
 #include "loom/Target/CPU/Kernels.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -83,6 +84,19 @@ bool mayWriteMemory(Operation *op) {
 bool isMultipleOf(OpFoldResult v, int64_t multiple, scf::ForallOp forall) {
   if (std::optional<int64_t> c = getConstantIntValue(v))
     return *c % multiple == 0;
+  // iv + c, as the split remainder of a tiled dim indexes its source.
+  if (auto apply = cast<Value>(v).getDefiningOp<affine::AffineApplyOp>()) {
+    AffineMap map = apply.getAffineMap();
+    auto sum = dyn_cast<AffineBinaryOpExpr>(map.getResult(0));
+    if (map.getNumResults() != 1 || apply->getNumOperands() != 1 || !sum ||
+        sum.getKind() != AffineExprKind::Add)
+      return false;
+    auto cst = dyn_cast<AffineConstantExpr>(sum.getRHS());
+    if (!cst || !isa<AffineDimExpr, AffineSymbolExpr>(sum.getLHS()))
+      return false;
+    return cst.getValue() % multiple == 0 &&
+           isMultipleOf(apply->getOperand(0), multiple, forall);
+  }
   auto arg = dyn_cast<BlockArgument>(cast<Value>(v));
   if (!forall || !arg || arg.getOwner() != forall.getBody())
     return false;
@@ -92,6 +106,37 @@ bool isMultipleOf(OpFoldResult v, int64_t multiple, scf::ForallOp forall) {
   std::optional<int64_t> lb = getConstantIntValue(forall.getMixedLowerBound()[i]);
   std::optional<int64_t> step = getConstantIntValue(forall.getMixedStep()[i]);
   return lb && step && *lb % multiple == 0 && *step % multiple == 0;
+}
+
+/// The value of `v` when it is known: a constant, the induction variable
+/// of a dim of `forall` that runs once, or such a value plus a constant.
+std::optional<int64_t> knownValue(OpFoldResult v, scf::ForallOp forall) {
+  if (std::optional<int64_t> c = getConstantIntValue(v))
+    return c;
+  Value value = cast<Value>(v);
+  if (auto apply = value.getDefiningOp<affine::AffineApplyOp>()) {
+    if (apply->getNumOperands() != 1)
+      return std::nullopt;
+    std::optional<int64_t> x = knownValue(apply->getOperand(0), forall);
+    if (!x)
+      return std::nullopt;
+    SmallVector<int64_t> results =
+        apply.getAffineMap().compose(ArrayRef<int64_t>{*x});
+    if (results.size() != 1)
+      return std::nullopt;
+    return results[0];
+  }
+  auto arg = dyn_cast<BlockArgument>(value);
+  if (!forall || !arg || arg.getOwner() != forall.getBody() ||
+      arg.getArgNumber() >= forall.getRank())
+    return std::nullopt;
+  unsigned i = arg.getArgNumber();
+  std::optional<int64_t> lb = getConstantIntValue(forall.getMixedLowerBound()[i]);
+  std::optional<int64_t> ub = getConstantIntValue(forall.getMixedUpperBound()[i]);
+  std::optional<int64_t> step = getConstantIntValue(forall.getMixedStep()[i]);
+  if (lb && ub && step && *ub - *lb <= *step)
+    return lb;
+  return std::nullopt;
 }
 
 struct GemmMatch {
@@ -301,7 +346,7 @@ void matchBSource(GemmMatch &g, const GemmSchedule &s) {
   if (!isMultipleOf(nOffset, s.groupCols(), forall))
     return;
   if (g.N % s.groupCols() != 0) {
-    std::optional<int64_t> start = getConstantIntValue(nOffset);
+    std::optional<int64_t> start = knownValue(nOffset, forall);
     if (!start || *start + g.N != srcN)
       return;
   }
