@@ -1,5 +1,6 @@
 //===- ConvertLinalgToVector.cpp - the convert-linalg-to-vector pass ------===//
 
+#include "Kernels/ElementwiseKernels.h"
 #include "loom/Target/CPU/Kernels.h"
 #include "loom/Target/CPU/Passes.h"
 
@@ -26,9 +27,10 @@ void approximateMath(func::FuncOp func, SmallVectorImpl<Operation *> &mathOps) {
   if (mathOps.empty())
     return;
   RewritePatternSet patterns(func.getContext());
+  kernel::populateFastErfPattern(patterns);
   populateMathPolynomialApproximationPatterns(
       patterns, [](StringRef name) {
-        return llvm::is_contained({"math.erf", "math.exp", "math.expm1",
+        return llvm::is_contained({"math.exp", "math.expm1",
                                    "math.tanh", "math.log", "math.log1p",
                                    "math.log2"},
                                   name);
@@ -52,9 +54,10 @@ struct ConvertLinalgToVectorPass
       return signalPassFailure();
     }
     IRRewriter rewriter(&getContext());
-    // Bufferizing an scf.forall leaves a copy of each tile onto itself.
+    // Bufferizing an scf.forall leaves a copy of each tile onto itself
+    // (through a second, identical view).
     func.walk([&](memref::CopyOp copy) {
-      if (copy.getSource() == copy.getTarget())
+      if (kernel::sameBuffer(copy.getSource(), copy.getTarget()))
         rewriter.eraseOp(copy);
     });
     SmallVector<Operation *> mathOps;

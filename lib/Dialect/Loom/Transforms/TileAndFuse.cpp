@@ -162,13 +162,33 @@ void collectFusibleProducers(Operation *consumer, Operation *adopted,
 /// pieces with their tile sizes.
 SmallVector<std::pair<TilingInterface, SmallVector<int64_t>>>
 splitRemainders(RewriterBase &rewriter, TilingInterface root,
-                SmallVector<int64_t> sizes) {
+                SmallVector<int64_t> sizes, DenseSet<Operation *> &fusible) {
   auto linalgOp = cast<linalg::LinalgOp>(root.getOperation());
   SmallVector<int64_t> ranges = linalgOp.getStaticLoopRanges();
   SmallVector<std::pair<TilingInterface, SmallVector<int64_t>>> pieces;
-  for (auto [d, size] : llvm::enumerate(sizes))
+  bool splits = false;
+  for (auto [d, size] : llvm::enumerate(sizes)) {
     if (size >= ranges[d])
       size = 0;
+    splits |= size != 0 && ranges[d] % size != 0;
+  }
+  // A destination filled by a single-use linalg.fill (a matmul's zeros, a
+  // reduction's initial value): each piece would get a slice of the filled
+  // tensor as its loop's shared output, which fusion cannot see through,
+  // and the fill would become a loop of its own. So each piece fills its
+  // own destination instead; the pieces cover the whole result.
+  SmallVector<std::pair<unsigned, Value>> fills;
+  if (splits) {
+    for (OpOperand &init : linalgOp.getDpsInitsMutable()) {
+      auto fill = init.get().getDefiningOp<linalg::FillOp>();
+      if (!fill || !fill->hasOneUse() || !fusible.contains(fill))
+        continue;
+      fills.push_back({init.getOperandNumber(), fill.getInputs()[0]});
+      rewriter.modifyOpInPlace(root, [&] { init.set(fill.getOutputs()[0]); });
+      fusible.erase(fill);
+      rewriter.eraseOp(fill);
+    }
+  }
   pieces.push_back({root, sizes});
   for (auto [d, size] : llvm::enumerate(sizes)) {
     if (size == 0 || ranges[d] % size == 0)
@@ -189,6 +209,15 @@ splitRemainders(RewriterBase &rewriter, TilingInterface root,
     }
     pieces = std::move(next);
   }
+  for (auto &[piece, pieceSizes] : pieces)
+    for (auto [operand, value] : fills) {
+      OpOperand &init = piece->getOpOperand(operand);
+      rewriter.setInsertionPoint(piece);
+      auto fill = linalg::FillOp::create(rewriter, piece.getLoc(), value,
+                                         init.get());
+      rewriter.modifyOpInPlace(piece, [&] { init.set(fill.getResult(0)); });
+      fusible.insert(fill);
+    }
   return pieces;
 }
 
@@ -218,7 +247,8 @@ LogicalResult tileRoot(RewriterBase &rewriter, TilingInterface root,
          << " fusible producers";
 
   MLIRContext *ctx = root->getContext();
-  for (auto &[piece, pieceSizes] : splitRemainders(rewriter, root, *sizes)) {
+  for (auto &[piece, pieceSizes] :
+       splitRemainders(rewriter, root, *sizes, fusible)) {
     scf::SCFTilingOptions tiling;
     tiling.setTileSizes(getAsIndexOpFoldResult(ctx, pieceSizes))
         .setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);

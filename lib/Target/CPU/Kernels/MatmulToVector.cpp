@@ -224,7 +224,8 @@ std::optional<GemmMatch> matchContraction(linalg::LinalgOp op) {
 void matchFill(GemmMatch &g) {
   for (Operation *prev = g.op->getPrevNode(); prev; prev = prev->getPrevNode()) {
     if (auto fill = dyn_cast<linalg::FillOp>(prev)) {
-      if (fill.hasPureBufferSemantics() && fill.getDpsInits()[0] == g.c &&
+      if (fill.hasPureBufferSemantics() &&
+          sameBuffer(fill.getDpsInits()[0], g.c) &&
           fill.getInputs()[0].getType().isF32())
         g.fill = fill;
       return;
