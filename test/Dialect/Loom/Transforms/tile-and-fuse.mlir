@@ -160,3 +160,26 @@ func.func @negative_monarch_residual(%x: tensor<256x64xf32>, %w1: tensor<8x8x8xf
   %1 = arith.addf %0, %x : tensor<256x64xf32>
   return %1 : tensor<256x64xf32>
 }
+
+// -----
+
+// A matmul root (its result returned) whose M = 200 is split: each piece
+// fills its own tile of the destination inside its loop; no zero pass over
+// the whole result is left outside the tiles.
+// CHECK-LABEL: func.func @split_matmul_root
+// CHECK-NOT: linalg.fill
+// CHECK: scf.forall (%{{.+}}) = (0) to (192) step (96)
+// CHECK: linalg.fill {{.+}} -> tensor<96x64xf32>
+// CHECK: linalg.matmul
+// CHECK: scf.forall (%{{.+}}) = (0) to (8) step (8)
+// CHECK: linalg.fill {{.+}} -> tensor<8x64xf32>
+// CHECK: linalg.matmul
+// CHECK-NOT: linalg.fill
+// CHECK: return
+func.func @split_matmul_root(%x: tensor<200x32xf32>, %w: tensor<32x64xf32>) -> tensor<200x64xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<200x64xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<200x64xf32>) -> tensor<200x64xf32>
+  %m = linalg.matmul ins(%x, %w : tensor<200x32xf32>, tensor<32x64xf32>) outs(%f : tensor<200x64xf32>) -> tensor<200x64xf32>
+  return %m : tensor<200x64xf32>
+}
