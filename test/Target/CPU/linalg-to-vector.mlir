@@ -236,3 +236,25 @@ func.func @negative_written_weight_is_packed_again(%x: memref<96x64xf32>, %w: me
   }
   return
 }
+
+// -----
+
+// Inside a serial loop the work item's scratch (A's block, the partial sums
+// of K = 300 > 256) is a heap buffer: a stack buffer would grow the stack
+// by one per iteration.
+// CHECK-LABEL: func.func @matmul_in_serial_loop
+// CHECK: scf.for
+// CHECK-NOT: memref.alloca
+// CHECK: memref.alloc() {alignment = 64 : i64} : memref<8x256xf32>
+// CHECK: memref.alloc() {alignment = 64 : i64} : memref<8x16xf32>
+// CHECK-NOT: memref.alloca
+// CHECK: return
+func.func @matmul_in_serial_loop(%a: memref<8x300xf32>, %b: memref<300x16xf32>, %c: memref<8x16xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  scf.for %i = %c0 to %c4 step %c1 {
+    linalg.matmul ins(%a, %b : memref<8x300xf32>, memref<300x16xf32>) outs(%c : memref<8x16xf32>)
+  }
+  return
+}

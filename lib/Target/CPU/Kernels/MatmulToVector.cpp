@@ -36,6 +36,8 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
+#include "mlir/Interfaces/LoopLikeInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 
@@ -413,20 +415,33 @@ public:
     tileM = std::min(g.M, s.tileM);
     tileN = std::min(g.N, s.tileN);
     kcMax = std::min(g.K, s.kc);
+    // Work-item scratch on the stack: a parallel work item restores it
+    // (memref.alloca_scope); inside a serial loop it would grow by one
+    // buffer per iteration, so there it is a heap buffer (freed by the
+    // deallocation pipeline).
+    bool stack = true;
+    for (Operation *parent = g.op->getParentOp(); parent;
+         parent = parent->getParentOp()) {
+      if (isa<scf::ForallOp, scf::ParallelOp, FunctionOpInterface>(parent))
+        break;
+      if (isa<LoopLikeOpInterface>(parent)) {
+        stack = false;
+        break;
+      }
+    }
+    auto scratch = [&](MemRefType type) -> Value {
+      if (stack)
+        return memref::AllocaOp::create(b, type, b.getI64IntegerAttr(64));
+      return memref::AllocOp::create(b, type, b.getI64IntegerAttr(64));
+    };
     if (tileM > 0 && kcMax > 0)
-      ap = memref::AllocaOp::create(
-          b,
-          g.aKContiguous
-              ? MemRefType::get({tileM, kcMax}, b.getF32Type())
-              : MemRefType::get({kcMax, ceilDiv(tileM, lanes) * lanes},
-                                b.getF32Type()),
-          b.getI64IntegerAttr(64));
+      ap = scratch(g.aKContiguous
+                       ? MemRefType::get({tileM, kcMax}, b.getF32Type())
+                       : MemRefType::get({kcMax, ceilDiv(tileM, lanes) * lanes},
+                                         b.getF32Type()));
     if (g.K > s.kc)
-      partial = memref::AllocaOp::create(
-          b,
-          MemRefType::get({tileM, ceilDiv(tileN, lanes) * lanes},
-                          b.getF32Type()),
-          b.getI64IntegerAttr(64));
+      partial = scratch(MemRefType::get({tileM, ceilDiv(tileN, lanes) * lanes},
+                                        b.getF32Type()));
     forRange(b, g.B, [&](ImplicitLocOpBuilder &bb, Value bt) {
       batchIdx = bt;
       forBlocks(bb, g.M, tileM, [&](ImplicitLocOpBuilder &mb, Value m0, int64_t rows) {
