@@ -80,4 +80,35 @@ def LoomEmitCWrappersPass
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+def LoomDecomposePass : Pass<"loom-decompose", "::mlir::func::FuncOp"> {
+  let summary = "Decompose loom ops level by level through AggregatedOpInterface";
+  let description = [{
+    Replaces every loom op by its decomposition
+    (`AggregatedOpInterface::decomposeOperation`) and repeats on what that
+    produces, until no loom op is left except those named in `keep`:
+    grouped_attention / latent_route become loops of `loom.attention_tile`,
+    an `attention_tile` becomes key-block loops of `loom.attention_step` and
+    a normalization, a step becomes linalg; blockdiag_matmul and monarch
+    become linalg contractions. A target whose microkernels take
+    `loom.attention_step` runs it with `keep=loom.attention_step`.
+    fft_conv has no decomposition and is left alone.
+
+    ```
+    loom-opt --loom-decompose='keep=loom.attention_step' in.mlir
+    ```
+  }];
+  let options = [
+    ListOption<"keep", "keep", "std::string",
+               "Names of the loom ops to leave as they are">,
+  ];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 #endif // LOOM_DIALECT_LOOM_TRANSFORMS_PASSES_TD
