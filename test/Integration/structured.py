@@ -28,8 +28,9 @@ def loom_opt(text, tmp_path, args):
     """Runs loom-opt with `args` on the module `text`; returns its output."""
     src = tmp_path / "in.mlir"
     src.write_text(text)
-    return subprocess.run([loom_opt_path(), str(src), *args], capture_output=True,
-                          text=True, check=True).stdout
+    proc = subprocess.run([loom_opt_path(), str(src), *args], capture_output=True, text=True)
+    assert proc.returncode == 0, f"loom-opt {' '.join(args)} failed:\n{proc.stderr}"
+    return proc.stdout
 
 
 def tile_args(op, sizes, tmp_path):

@@ -152,36 +152,35 @@ FailureOr<SmallVector<Value>> decomposeStep(AttentionStepOp op, OpBuilder &b) {
         });
   }
 
-  // Every state update below writes into its own init (acc, max, sum) and
-  // is read after the last read of the old value, so bufferization keeps the
-  // state in place across the key-block loop.
-  // blockMax = max_c S
-  Value blockMax = generic(
-      b, loc, ValueRange{scores}, filled(b, loc, rowSizes, kNegInf),
-      {tileOf2, rowOf2}, rowReduce,
+  // Every state update below writes into its own init (acc, max, sum) after
+  // the last read of the old value, so bufferization keeps the state in
+  // place across the key-block loop. The old max is kept (a row-sized copy)
+  // for the rescale factor (a linalg.copy: canonicalization keeps it, where
+  // it would fold an identity linalg.generic away).
+  Value oldMax =
+      linalg::CopyOp::create(
+          b, loc, ValueRange{op.getMax()},
+          ValueRange{tensor::EmptyOp::create(b, loc, rowSizes, b.getF32Type())})
+          .getResult(0);
+
+  // max' = max(max, max_c S)
+  Value newMax = generic(
+      b, loc, ValueRange{scores}, op.getMax(), {tileOf2, rowOf2}, rowReduce,
       [&](OpBuilder &nb_, Location l, ValueRange a) -> Value {
         return arith::MaximumFOp::create(nb_, l, a[1], a[0]);
       });
 
-  // alpha = max == max' ? 1 : exp(max - max'), max' = max(max, blockMax)
-  // (no NaN from -inf - -inf).
+  // alpha = max == max' ? 1 : exp(max - max') (no NaN from -inf - -inf).
   Value alpha = generic(
-      b, loc, ValueRange{op.getMax(), blockMax},
+      b, loc, ValueRange{oldMax, newMax},
       tensor::EmptyOp::create(b, loc, rowSizes, b.getF32Type()),
       {rowOf1, rowOf1, rowOf1}, rowIters,
       [&](OpBuilder &nb_, Location l, ValueRange a) -> Value {
-        Value newMax = arith::MaximumFOp::create(nb_, l, a[0], a[1]);
-        Value same = arith::CmpFOp::create(nb_, l, arith::CmpFPredicate::OEQ,
-                                           a[0], newMax);
-        Value e = math::ExpOp::create(
-            nb_, l, arith::SubFOp::create(nb_, l, a[0], newMax));
+        Value same =
+            arith::CmpFOp::create(nb_, l, arith::CmpFPredicate::OEQ, a[0], a[1]);
+        Value e = math::ExpOp::create(nb_, l,
+                                      arith::SubFOp::create(nb_, l, a[0], a[1]));
         return arith::SelectOp::create(nb_, l, same, f32Const(nb_, l, 1.0f), e);
-      });
-
-  Value newMax = generic(
-      b, loc, ValueRange{blockMax}, op.getMax(), {rowOf1, rowOf1}, rowIters,
-      [&](OpBuilder &nb_, Location l, ValueRange a) -> Value {
-        return arith::MaximumFOp::create(nb_, l, a[1], a[0]);
       });
 
   // P = exp(S - max'), 0 for unseen keys (and for rows that saw none yet).

@@ -17,6 +17,18 @@ namespace mlir::loom {
 LogicalResult decomposeLoomOps(RewriterBase &rewriter, Operation *root,
                                ArrayRef<std::string> keep = {});
 
+/// Tiles every grouped_attention and latent_route under `root` into loops
+/// over (batch row, head, `queryTile` query rows) of loom.attention_tile:
+/// one scf.forall when `forall`, else an scf.for nest.
+LogicalResult tileAttentionOps(RewriterBase &rewriter, Operation *root,
+                               int64_t queryTile, bool forall);
+
+/// extract_slice(linalg.transpose(X)) -> extract_slice(X), and
+/// linalg.transpose(scf.forall result) -> the forall writing the transposed
+/// tensor, wherever the slices keep their dims' order: the head split/merge
+/// transposes around tiled attention become strided views.
+void populateFoldHeadTransposesPatterns(RewritePatternSet &patterns);
+
 } // namespace mlir::loom
 
 #endif // LOOM_DIALECT_LOOM_TRANSFORMS_TRANSFORMS_H
