@@ -61,11 +61,11 @@ func.func @tile(%q: tensor<16x8xf32>, %k: tensor<?x8xf32>, %v: tensor<?x4xf32>, 
 // LINALG:           arith.cmpi sge, %[[KEY]]
 // LINALG:           %[[END:.+]] = arith.addi %[[ROW]], %c1 : index
 // LINALG:           arith.cmpi slt, %[[KEY]], %[[END]] : index
-// LINALG:         %[[BM:.+]] = linalg.generic {{.+}} ins(%[[SM]] : tensor<16x?xf32>)
+// LINALG:         %[[OLD:.+]] = linalg.copy ins(%[[MAX]] : tensor<16xf32>)
+// LINALG:         %[[NEWMAX:.+]] = linalg.generic {{.+}} ins(%[[SM]] : tensor<16x?xf32>) outs(%[[MAX]] : tensor<16xf32>)
 // LINALG:           arith.maximumf
-// LINALG:         %[[ALPHA:.+]] = linalg.generic {{.+}} ins(%[[MAX]], %[[BM]] : tensor<16xf32>, tensor<16xf32>)
+// LINALG:         %[[ALPHA:.+]] = linalg.generic {{.+}} ins(%[[OLD]], %[[NEWMAX]] : tensor<16xf32>, tensor<16xf32>)
 // LINALG:           math.exp
-// LINALG:         %[[NEWMAX:.+]] = linalg.generic {{.+}} ins(%[[BM]] : tensor<16xf32>) outs(%[[MAX]] : tensor<16xf32>)
 // LINALG:         %[[P:.+]] = linalg.generic {{.+}} ins(%[[NEWMAX]] : tensor<16xf32>) outs(%[[SM]] : tensor<16x?xf32>)
 // LINALG:         %[[SUM1:.+]] = linalg.generic {{.+}} ins(%[[ALPHA]] : tensor<16xf32>) outs(%[[SUM]] : tensor<16xf32>)
 // LINALG:         %[[NEWSUM:.+]] = linalg.generic {{.+}} ins(%[[P]] : tensor<16x?xf32>) outs(%[[SUM1]] : tensor<16xf32>)
