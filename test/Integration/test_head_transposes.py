@@ -8,8 +8,8 @@ decomposition and loom-compile, against float64 numpy."""
 import numpy as np
 import pytest
 
-from loom import reference
-from helpers import ATTENTION_TOL, assert_close
+from loom import models, reference
+from helpers import ATTENTION_TOL, FFT_TOL as MODEL_TOL, assert_close
 from structured import compile_and_load, loom_opt
 
 MAPS = ("[affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d1, d2)>, "
@@ -81,3 +81,40 @@ def test_layer_without_transposes(case, rng, tmp_path):
     q, k, v = (heads(x64 @ m.T, B, L, H) for m in (wq, wk, wv))
     expected = merge(ref(q, k, v)) @ wo.T
     assert_close(lib.f(x, *ws), expected, ATTENTION_TOL)
+
+
+# (model, transposes left after tiling). TransformerFAM's state step is a
+# private function called once per block with [B, H, S, Dh] slices of the
+# transposed keys and values, and returns its state's keys and values
+# transposed: those 4 transposes per layer (2 in @forward's layer, 2 in the
+# state step) are not between a projection and a tiled attention and stay.
+MODELS = {
+    "fit": (lambda: models.FIT(batch=2, groups=3, group_len=8, latents=2, dx=16, dz=8,
+                               heads_x=2, heads_z=2, layers="(1)1(1)"), 0),
+    "fitar": (lambda: models.FITAR(batch=1, groups=3, group_len=8, latents=2, dx=8, dz=12,
+                                   heads_x=2, heads_z=3, layers="(1)1(1)", vocab=5), 0),
+    "fam": (lambda: models.TransformerFAM(batch=1, length=24, d=8, heads=2, layers=1, block=8,
+                                          memory_segments=1, fam_len=3, mlp_ratio=2), 4),
+}
+
+
+@pytest.mark.parametrize("name", list(MODELS), ids=list(MODELS))
+def test_seed_model_without_transposes(name, rng, tmp_path):
+    """A whole seed model from the frontend, its attention ops tiled per head
+    with every head split/merge transpose folded away, decomposed, compiled
+    and compared with the model's own float64 reference."""
+    make, left = MODELS[name]
+    model = make()
+    text = model.mlir()
+    assert text.count("linalg.transpose") > left
+    tiled = loom_opt(text, tmp_path, ["--loom-tile-attention=query-tile=4 forall=false"])
+    assert tiled.count("linalg.transpose") == left and "loom.attention_tile" in tiled
+    lowered = loom_opt(tiled, tmp_path, ["--loom-decompose"])
+    lib = compile_and_load(lowered, tmp_path)
+    weights = model.random_weights(seed=int(rng.integers(1 << 30)))
+    x = rng.standard_normal(model.input_shape).astype(np.float32)
+    out = lib.forward(x, *(weights[k] for k in model.weight_shapes()))
+    ref = model.reference(weights, x)
+    outs, refs = (out, ref) if isinstance(ref, tuple) else ((out,), (ref,))
+    for o, r in zip(outs, refs):
+        assert_close(o, r, MODEL_TOL)
