@@ -1,5 +1,6 @@
 // RUN: loom-opt %s -split-input-file -loom-tile-attention=query-tile=16 -canonicalize -cse | FileCheck %s
 // RUN: loom-opt %s -split-input-file -loom-tile-attention="query-tile=16 forall=false" -canonicalize -cse | FileCheck %s --check-prefix=FOR
+// RUN: loom-opt %s -split-input-file -loom-tile-attention=query-tile=16 -canonicalize -eliminate-empty-tensors -one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" -cse -canonicalize | FileCheck %s --check-prefix=TILEBUF
 // RUN: loom-opt %s -split-input-file -loom-tile-attention=query-tile=16 -loom-decompose -canonicalize -eliminate-empty-tensors -one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" -cse -canonicalize | FileCheck %s --check-prefix=BUF
 
 // A self-attention layer as the frontend writes it: projections [B*L, H*D],
@@ -38,7 +39,21 @@
 // FOR:               tensor.insert_slice %[[T]] into %[[O3]][%[[B]], %[[R]], %[[H]], 0] [1, 16, 1, 8] [1, 1, 1, 1] : tensor<16x8xf32> into tensor<2x64x4x8xf32>
 // FOR:         tensor.collapse_shape %[[A]] {{\[\[}}0, 1], [2, 3]] : tensor<2x64x4x8xf32> into tensor<128x32xf32>
 
-// After bufferization the tiles read and write strided views of the
+// The tile op itself bufferizes in place: what a target's microkernel takes
+// is one attention_tile per (batch row, head, query tile) on strided views
+// of the projections and of the merged result.
+// TILEBUF-LABEL: func.func @layer
+// TILEBUF-NOT:     memref.copy
+// TILEBUF:         scf.forall
+// TILEBUF:           %[[Q:.+]] = memref.subview {{.+}} to memref<16x8xf32, strided<[32, 1], offset: ?>>
+// TILEBUF:           %[[K:.+]] = memref.subview {{.+}} to memref<?x8xf32, strided<[32, 1], offset: ?>>
+// TILEBUF:           %[[V:.+]] = memref.subview {{.+}} to memref<?x8xf32, strided<[32, 1], offset: ?>>
+// TILEBUF:           %[[O:.+]] = memref.subview {{.+}} to memref<16x8xf32, strided<[32, 1], offset: ?>>
+// TILEBUF:           loom.attention_tile ins(%[[Q]], %[[K]], %[[V]] : {{.+}}) outs(%[[O]] : memref<16x8xf32, strided<[32, 1], offset: ?>>)
+// TILEBUF-NOT:     memref.copy
+// TILEBUF:         return
+
+// After decomposition and bufferization the tiles read and write strided views of the
 // projections' buffers ([16, 8] rows 32 floats apart, contiguous rows) and
 // nothing is copied.
 // BUF-LABEL: func.func @layer
@@ -85,6 +100,7 @@ func.func @layer(%x: tensor<128x32xf32>, %wq: tensor<32x32xf32>, %wk: tensor<32x
 // A transpose that moves the width dim out of the innermost place is a real
 // data movement: the tiles' slices would not keep their dims' order, so it
 // stays.
+// TILEBUF-LABEL: func.func @negative_width_not_innermost
 // FOR-LABEL: func.func @negative_width_not_innermost
 // FOR:         linalg.transpose
 // CHECK-LABEL: func.func @negative_width_not_innermost
