@@ -457,6 +457,7 @@ def main():
     indices = [args.only] if args.only is not None else range(args.start, args.start + args.count)
     workdir = tempfile.mkdtemp(prefix="loom-fuzz-")
     counts = {"ok": 0, "crash": 0, "hang": 0, "unlocated": 0}
+    accepted = 0
     slowest = (0.0, None)
     start = time.monotonic()
     try:
@@ -474,6 +475,7 @@ def main():
             for fut in concurrent.futures.as_completed(futures):
                 i, cmd, verdict, rc, stderr, seconds = fut.result()
                 counts[verdict] += 1
+                accepted += rc == 0
                 slowest = max(slowest, (seconds, i))
                 if verdict != "ok":
                     text, _ = make_input(args.seed, i, corpus)
@@ -491,7 +493,7 @@ def main():
         shutil.rmtree(workdir, ignore_errors=True)
     total = sum(counts.values())
     print(f"fuzz: {total} inputs, {counts['crash']} crashes, {counts['hang']} hangs, "
-          f"{counts['unlocated']} unlocated (seed {args.seed}, "
+          f"{counts['unlocated']} unlocated; {accepted} accepted (seed {args.seed}, "
           f"{time.monotonic() - start:.0f} s, slowest input {slowest[1]}: {slowest[0]:.1f} s)")
     return 1 if counts["crash"] or counts["hang"] or counts["unlocated"] else 0
 
