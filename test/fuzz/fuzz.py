@@ -58,6 +58,16 @@ CRASH_MARKERS = ["Stack dump:", "LLVM ERROR", "PLEASE submit a bug report",
                  "UNREACHABLE executed", "Assertion", "AddressSanitizer",
                  "runtime error:", "LeakSanitizer", "terminate called",
                  "std::bad_alloc", "Segmentation fault"]
+# The first half of loom-cpu-pipeline: the kernels see every size a
+# mutation makes, bufferization and out-params every return pattern.
+FRONT_PIPELINE = (
+    "builtin.module(loom-verify-symbol-names,convert-loom-to-vector,"
+    "func.func(convert-elementwise-to-linalg,loom-read-only-arguments),"
+    "canonicalize,cse,one-shot-bufferize{bufferize-function-boundaries "
+    "function-boundary-type-conversion=identity-layout-map},"
+    "func.func(loom-distinct-result-buffers),"
+    "buffer-results-to-out-params{modify-public-functions hoist-static-allocs},"
+    "buffer-deallocation-pipeline)")
 LOCATED = re.compile(r"^[^\s:][^:]*:\d+:\d+: (error|warning): ")
 DIAGNOSTIC = re.compile(r"\b(error|warning): ")
 
@@ -371,7 +381,7 @@ def make_input(seed, index, corpus):
     rng = random.Random(seed * 1_000_003 + index)
     text = Gen(rng).module() if rng.random() < 0.5 else rng.choice(corpus)
     weights = [w for _, w in MUTATIONS]
-    for _ in range(rng.choice([0, 1, 1, 1, 2, 2, 3, 4])):
+    for _ in range(rng.choice([0, 0, 1, 1, 1, 2, 2, 3])):
         if rng.random() < 0.05:
             text = mutate_splice(text, rng, corpus)
         else:
@@ -411,14 +421,18 @@ def run_one(args, index, text, rng, workdir):
     with open(path, "w") as f:
         f.write(text)
     compile_run = args.compile_every and index % args.compile_every == 0
+    opt = os.path.join(args.bin, "loom-opt")
     if compile_run:
         out = os.path.join(workdir, f"out{index}.so")
         cmd = [os.path.join(args.bin, "loom-compile"), path, "-o", out]
-    elif rng.random() < 0.25:
-        cmd = [os.path.join(args.bin, "loom-opt"), path, "-o", os.devnull]
     else:
-        cmd = [os.path.join(args.bin, "loom-opt"), path, "--loom-cpu-pipeline",
-               "-o", os.devnull]
+        # Parsing and verifying costs milliseconds, the front of the
+        # pipeline (the kernels, bufferization, out-params) a few tenths of
+        # a second, the whole pipeline about a second.
+        mode = rng.choices(["verify", "front", "full"], [35, 50, 15])[0]
+        extra = {"verify": [], "front": ["--pass-pipeline=" + FRONT_PIPELINE],
+                 "full": ["--loom-cpu-pipeline"]}[mode]
+        cmd = [opt, path] + extra + ["-o", os.devnull]
     start = time.monotonic()
     try:
         proc = subprocess.run(cmd, capture_output=True, timeout=args.timeout,
@@ -451,6 +465,7 @@ def main():
     ap.add_argument("--bin", default=os.path.join(ROOT, "build", "bin"))
     ap.add_argument("--out", default=os.path.join(ROOT, "build", "fuzz-failures"))
     ap.add_argument("--dump", help="write every input to this directory too")
+    ap.add_argument("--junit", help="write the run as one JUnit test case to this file")
     args = ap.parse_args()
 
     corpus = load_corpus()
@@ -458,6 +473,7 @@ def main():
     workdir = tempfile.mkdtemp(prefix="loom-fuzz-")
     counts = {"ok": 0, "crash": 0, "hang": 0, "unlocated": 0}
     accepted = 0
+    failures = []
     slowest = (0.0, None)
     start = time.monotonic()
     try:
@@ -486,16 +502,36 @@ def main():
                     with open(base + ".txt", "w") as f:
                         f.write(" ".join(cmd) + f"\nexit code: {rc}\n\n" + stderr)
                     first = next((l for l in stderr.splitlines() if l.strip()), "")
+                    failures.append(f"input {i}: {verdict}: {base}.mlir")
                     print(f"fuzz: input {i}: {verdict} (exit {rc}): {first[:200]}\n"
                           f"      replay: {sys.argv[0]} --seed {args.seed} --only {i}; "
                           f"saved as {base}.mlir", flush=True)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     total = sum(counts.values())
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = usage.ru_utime + usage.ru_stime
     print(f"fuzz: {total} inputs, {counts['crash']} crashes, {counts['hang']} hangs, "
           f"{counts['unlocated']} unlocated; {accepted} accepted (seed {args.seed}, "
-          f"{time.monotonic() - start:.0f} s, slowest input {slowest[1]}: {slowest[0]:.1f} s)")
-    return 1 if counts["crash"] or counts["hang"] or counts["unlocated"] else 0
+          f"{time.monotonic() - start:.0f} s, {cpu:.0f} CPU s, slowest input {slowest[1]}: "
+          f"{slowest[0]:.1f} s)")
+    failed = counts["crash"] + counts["hang"] + counts["unlocated"]
+    if args.junit:
+        write_junit(args.junit, f"seed {args.seed}, {total} inputs", failures)
+    return 1 if failed else 0
+
+
+def write_junit(path, name, failures):
+    from xml.sax.saxutils import quoteattr, escape
+    case = f'<testcase classname="fuzz" name={quoteattr(name)}'
+    if failures:
+        case += f'><failure message="{len(failures)} failing inputs">' + escape(
+            "\n".join(failures)) + "</failure></testcase>"
+    else:
+        case += "/>"
+    with open(path, "w") as f:
+        f.write(f'<testsuite name="fuzz" tests="1" failures="{int(bool(failures))}">'
+                f"{case}</testsuite>\n")
 
 
 if __name__ == "__main__":
