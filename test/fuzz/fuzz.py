@@ -429,7 +429,7 @@ def run_one(args, index, text, rng, workdir):
         # Parsing and verifying costs milliseconds, the front of the
         # pipeline (the kernels, bufferization, out-params) a few tenths of
         # a second, the whole pipeline about a second.
-        mode = rng.choices(["verify", "front", "full"], [35, 50, 15])[0]
+        mode = rng.choices(["verify", "front", "full"], args.weights)[0]
         extra = {"verify": [], "front": ["--pass-pipeline=" + FRONT_PIPELINE],
                  "full": ["--loom-cpu-pipeline"]}[mode]
         cmd = [opt, path] + extra + ["-o", os.devnull]
@@ -461,12 +461,18 @@ def main():
     ap.add_argument("--timeout", type=float, default=60.0, help="seconds per input")
     ap.add_argument("--memory-gib", type=int, default=8,
                     help="address-space limit per run (0: none, e.g. under ASan)")
+    ap.add_argument("--weights", default="35,50,15",
+                    help="how often loom-opt only parses and verifies, runs the front of "
+                         "the pipeline, or runs all of it")
+    ap.add_argument("--progress", type=int, default=0,
+                    help="print the counts every this many inputs")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--bin", default=os.path.join(ROOT, "build", "bin"))
     ap.add_argument("--out", default=os.path.join(ROOT, "build", "fuzz-failures"))
     ap.add_argument("--dump", help="write every input to this directory too")
     ap.add_argument("--junit", help="write the run as one JUnit test case to this file")
     args = ap.parse_args()
+    args.weights = [float(w) for w in args.weights.split(",")]
 
     corpus = load_corpus()
     indices = [args.only] if args.only is not None else range(args.start, args.start + args.count)
@@ -492,6 +498,11 @@ def main():
                 i, cmd, verdict, rc, stderr, seconds = fut.result()
                 counts[verdict] += 1
                 accepted += rc == 0
+                done = sum(counts.values())
+                if args.progress and done % args.progress == 0:
+                    print(f"fuzz: {done} inputs so far: {counts['crash']} crashes, "
+                          f"{counts['hang']} hangs, {counts['unlocated']} unlocated, "
+                          f"{accepted} accepted ({time.monotonic() - start:.0f} s)", flush=True)
                 slowest = max(slowest, (seconds, i))
                 if verdict != "ok":
                     text, _ = make_input(args.seed, i, corpus)
