@@ -416,30 +416,53 @@ def classify(rc, stderr, timed_out):
     return "ok"
 
 
-def run_one(args, index, text, rng, workdir):
+def pick_mode(args, index, rng):
+    """compile, or one of loom-opt's: verify (parse and verify, a few
+    milliseconds), front (the kernels, bufferization and out-params, a few
+    tenths of a second) or full (the whole pipeline, about a second)."""
+    if args.compile_every and index % args.compile_every == 0:
+        return "compile"
+    return rng.choices(["verify", "front", "full"], args.weights)[0]
+
+
+def run_tool(args, cmd):
+    try:
+        proc = subprocess.run(cmd, capture_output=True, timeout=args.timeout,
+                              preexec_fn=limit_memory(args.memory_gib))
+        return proc.returncode, proc.stderr.decode(errors="replace"), False
+    except subprocess.TimeoutExpired as e:
+        return None, (e.stderr or b"").decode(errors="replace"), True
+
+
+def run_batch(args, batch, workdir):
+    """Parses and verifies many inputs in one loom-opt (-split-input-file);
+    when that is not clean, or an input's nesting hid the others, each
+    input runs alone."""
+    path = os.path.join(workdir, f"batch{batch[0][0]}.mlir")
+    with open(path, "w") as f:
+        f.write("\n// -----\n".join(text for _, text, _ in batch))
+    rc, stderr, timed_out = run_tool(args, [os.path.join(args.bin, "loom-opt"), path,
+                                            "-split-input-file", "-o", os.devnull])
+    os.unlink(path)
+    if classify(rc, stderr, timed_out) == "ok" and "nesting deeper than" not in stderr:
+        return [(i, None, "ok", None, "", 0.0) for i, _, _ in batch]
+    return [run_one(args, i, text, "verify", workdir) for i, text, _ in batch]
+
+
+def run_one(args, index, text, mode, workdir):
     path = os.path.join(workdir, f"input{index}.mlir")
     with open(path, "w") as f:
         f.write(text)
-    compile_run = args.compile_every and index % args.compile_every == 0
-    opt = os.path.join(args.bin, "loom-opt")
+    compile_run = mode == "compile"
     if compile_run:
         out = os.path.join(workdir, f"out{index}.so")
         cmd = [os.path.join(args.bin, "loom-compile"), path, "-o", out]
     else:
-        # Parsing and verifying costs milliseconds, the front of the
-        # pipeline (the kernels, bufferization, out-params) a few tenths of
-        # a second, the whole pipeline about a second.
-        mode = rng.choices(["verify", "front", "full"], args.weights)[0]
         extra = {"verify": [], "front": ["--pass-pipeline=" + FRONT_PIPELINE],
                  "full": ["--loom-cpu-pipeline"]}[mode]
-        cmd = [opt, path] + extra + ["-o", os.devnull]
+        cmd = [os.path.join(args.bin, "loom-opt"), path] + extra + ["-o", os.devnull]
     start = time.monotonic()
-    try:
-        proc = subprocess.run(cmd, capture_output=True, timeout=args.timeout,
-                              preexec_fn=limit_memory(args.memory_gib))
-        rc, stderr, timed_out = proc.returncode, proc.stderr.decode(errors="replace"), False
-    except subprocess.TimeoutExpired as e:
-        rc, stderr, timed_out = None, (e.stderr or b"").decode(errors="replace"), True
+    rc, stderr, timed_out = run_tool(args, cmd)
     seconds = time.monotonic() - start
     verdict = classify(rc, stderr, timed_out)
     if compile_run:
@@ -464,6 +487,9 @@ def main():
     ap.add_argument("--weights", default="35,50,15",
                     help="how often loom-opt only parses and verifies, runs the front of "
                          "the pipeline, or runs all of it")
+    ap.add_argument("--batch", type=int, default=1,
+                    help="parse and verify this many inputs per loom-opt "
+                         "(-split-input-file); a batch that is not clean reruns each")
     ap.add_argument("--progress", type=int, default=0,
                     help="print the counts every this many inputs")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
@@ -484,18 +510,29 @@ def main():
     start = time.monotonic()
     try:
         with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-            futures = []
+            futures, batch = [], []
             for i in indices:
                 text, rng = make_input(args.seed, i, corpus)
+                mode = pick_mode(args, i, rng)
                 if args.only is not None:
                     sys.stdout.write(text)
                 if args.dump:
                     os.makedirs(args.dump, exist_ok=True)
                     with open(os.path.join(args.dump, f"{i}.mlir"), "w") as f:
                         f.write(text)
-                futures.append(pool.submit(run_one, args, i, text, rng, workdir))
-            for fut in concurrent.futures.as_completed(futures):
-                i, cmd, verdict, rc, stderr, seconds = fut.result()
+                if mode == "verify" and args.batch > 1:
+                    batch.append((i, text, mode))
+                    if len(batch) == args.batch:
+                        futures.append(pool.submit(run_batch, args, batch, workdir))
+                        batch = []
+                else:
+                    futures.append(pool.submit(lambda *a: [run_one(*a)], args, i, text,
+                                               mode, workdir))
+            if batch:
+                futures.append(pool.submit(run_batch, args, batch, workdir))
+            results = (r for fut in concurrent.futures.as_completed(futures)
+                       for r in fut.result())
+            for i, cmd, verdict, rc, stderr, seconds in results:
                 counts[verdict] += 1
                 accepted += rc == 0
                 done = sum(counts.values())
@@ -523,7 +560,7 @@ def main():
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = usage.ru_utime + usage.ru_stime
     print(f"fuzz: {total} inputs, {counts['crash']} crashes, {counts['hang']} hangs, "
-          f"{counts['unlocated']} unlocated; {accepted} accepted (seed {args.seed}, "
+          f"{counts['unlocated']} unlocated; {accepted} accepted alone (seed {args.seed}, "
           f"{time.monotonic() - start:.0f} s, {cpu:.0f} CPU s, slowest input {slowest[1]}: "
           f"{slowest[0]:.1f} s)")
     failed = counts["crash"] + counts["hang"] + counts["unlocated"]
