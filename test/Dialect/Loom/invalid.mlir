@@ -551,3 +551,101 @@ func.func @attention_step_3(%q: tensor<4x8xf32>, %a: tensor<4x6xf32>, %m: tensor
   %0:3 = loom.attention_step ins(%q, %q, %q : tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>) outs(%a, %m, %m : tensor<4x6xf32>, tensor<4xf32>, tensor<4xf32>) offsets(query = %i, key = %i) scale = 1.0 -> tensor<4x6xf32>, tensor<4xf32>, tensor<4xf32>
   return %0#0 : tensor<4x6xf32>
 }
+
+// -----
+
+// Limits no real model reaches (issue 14.7): every tensor below 2^48
+// elements, a dimension of 0 counted as 1, so that no product of two
+// dimensions overflows in a verifier or a lowering.
+
+func.func @limit_elements(%q: tensor<16777216x16777216x1x4xf32>) -> tensor<16777216x16777216x1x4xf32> {
+  // expected-error @+1 {{expects q to have fewer than 2^48 elements (a dimension of 0 counted as 1), got [16777216,16777216,1,4]}}
+  %0 = loom.grouped_attention %q, %q, %q group_size = 1 : tensor<16777216x16777216x1x4xf32>, tensor<16777216x16777216x1x4xf32>, tensor<16777216x16777216x1x4xf32> -> tensor<16777216x16777216x1x4xf32>
+  return %0 : tensor<16777216x16777216x1x4xf32>
+}
+
+// -----
+
+// w[0]·w[2] = 2^64 overflowed int64 and passed.
+func.func @limit_overflow(%x: tensor<3x0xf32>, %w: tensor<4294967296x1x4294967296xf32>) -> tensor<3x4294967296xf32> {
+  // expected-error @+1 {{expects w to have fewer than 2^48 elements (a dimension of 0 counted as 1), got [4294967296,1,4294967296]}}
+  %0 = loom.blockdiag_matmul %x, %w : tensor<3x0xf32>, tensor<4294967296x1x4294967296xf32> -> tensor<3x4294967296xf32>
+  return %0 : tensor<3x4294967296xf32>
+}
+
+// -----
+
+// An empty tensor does not hide its other dimensions.
+func.func @limit_empty(%x: tensor<0xf32>, %w: tensor<2147483648x2147483648x0xf32>) -> tensor<0xf32> {
+  // expected-error @+1 {{expects w to have fewer than 2^48 elements (a dimension of 0 counted as 1), got [2147483648,2147483648,0]}}
+  %0 = loom.blockdiag_matmul %x, %w : tensor<0xf32>, tensor<2147483648x2147483648x0xf32> -> tensor<0xf32>
+  return %0 : tensor<0xf32>
+}
+
+// -----
+
+func.func @limit_result(%x: tensor<1099511627776x1xf32>, %w: tensor<1x1048576x1xf32>) -> tensor<1099511627776x1048576xf32> {
+  // expected-error @+1 {{expects the result to have fewer than 2^48 elements (a dimension of 0 counted as 1), got [1099511627776,1048576]}}
+  %0 = loom.blockdiag_matmul %x, %w : tensor<1099511627776x1xf32>, tensor<1x1048576x1xf32> -> tensor<1099511627776x1048576xf32>
+  return %0 : tensor<1099511627776x1048576xf32>
+}
+
+// -----
+
+// monarch's intermediate h = blockdiag_matmul(x, w1) is bounded too: here
+// 2^30 rows of k·q = 2^40 for a result of 2^30 elements.
+func.func @limit_intermediate(%x: tensor<1073741824x1xf32>, %w1: tensor<1x1099511627776x1xf32>, %w2: tensor<1x1x1099511627776xf32>) -> tensor<1073741824x1xf32> {
+  // expected-error @+1 {{expects the intermediate blockdiag_matmul(x, w1) to have fewer than 2^48 elements (a dimension of 0 counted as 1), got [1073741824,1099511627776]}}
+  %0 = loom.monarch %x, %w1, %w2 : tensor<1073741824x1xf32>, tensor<1x1099511627776x1xf32>, tensor<1x1x1099511627776xf32> -> tensor<1073741824x1xf32>
+  return %0 : tensor<1073741824x1xf32>
+}
+
+// -----
+
+func.func @limit_grouped_d(%q: tensor<1x1x16x8192xf32>, %v: tensor<1x1x16x4xf32>) -> tensor<1x1x16x4xf32> {
+  // expected-error @+1 {{expects the width D of q and k to be at most 4096, got 8192}}
+  %0 = loom.grouped_attention %q, %q, %v group_size = 4 : tensor<1x1x16x8192xf32>, tensor<1x1x16x8192xf32>, tensor<1x1x16x4xf32> -> tensor<1x1x16x4xf32>
+  return %0 : tensor<1x1x16x4xf32>
+}
+
+// -----
+
+func.func @limit_grouped_e(%q: tensor<1x1x16x4xf32>, %v: tensor<1x1x16x4097xf32>) -> tensor<1x1x16x4097xf32> {
+  // expected-error @+1 {{expects the width E of v to be at most 4096, got 4097}}
+  %0 = loom.grouped_attention %q, %q, %v group_size = 4 : tensor<1x1x16x4xf32>, tensor<1x1x16x4xf32>, tensor<1x1x16x4097xf32> -> tensor<1x1x16x4097xf32>
+  return %0 : tensor<1x1x16x4097xf32>
+}
+
+// -----
+
+func.func @limit_route_d(%q: tensor<1x1x4x1048576xf32>, %v: tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32> {
+  // expected-error @+1 {{expects the width D of q and k to be at most 4096, got 1048576}}
+  %0 = loom.latent_route %q, %q, %v groups = 2 : tensor<1x1x4x1048576xf32>, tensor<1x1x4x1048576xf32>, tensor<1x1x4x4xf32> -> tensor<1x1x4x4xf32>
+  return %0 : tensor<1x1x4x4xf32>
+}
+
+// -----
+
+func.func @limit_route_e(%q: tensor<1x1x4x4xf32>, %v: tensor<1x1x4x1048576xf32>) -> tensor<1x1x4x1048576xf32> {
+  // expected-error @+1 {{expects the width E of v to be at most 4096, got 1048576}}
+  %0 = loom.latent_route %q, %q, %v groups = 2 : tensor<1x1x4x4xf32>, tensor<1x1x4x4xf32>, tensor<1x1x4x1048576xf32> -> tensor<1x1x4x1048576xf32>
+  return %0 : tensor<1x1x4x1048576xf32>
+}
+
+// -----
+
+func.func @limit_fft(%u: tensor<1x33554432xf32>) -> tensor<1x33554432xf32> {
+  // expected-error @+1 {{expects the length N to be at most 2^24, got 33554432}}
+  %0 = loom.fft_conv %u, %u : tensor<1x33554432xf32>, tensor<1x33554432xf32> -> tensor<1x33554432xf32>
+  return %0 : tensor<1x33554432xf32>
+}
+
+// -----
+
+// At the limits: no diagnostic.
+func.func @limit_ok(%q: tensor<1x1x16x4096xf32>, %u: tensor<1x16777216xf32>, %x: tensor<0x16777216xf32>, %w: tensor<16777216x1x1xf32>) -> (tensor<1x1x16x4096xf32>, tensor<1x16777216xf32>, tensor<0x16777216xf32>) {
+  %0 = loom.grouped_attention %q, %q, %q group_size = 4 : tensor<1x1x16x4096xf32>, tensor<1x1x16x4096xf32>, tensor<1x1x16x4096xf32> -> tensor<1x1x16x4096xf32>
+  %1 = loom.fft_conv %u, %u : tensor<1x16777216xf32>, tensor<1x16777216xf32> -> tensor<1x16777216xf32>
+  %2 = loom.blockdiag_matmul %x, %w : tensor<0x16777216xf32>, tensor<16777216x1x1xf32> -> tensor<0x16777216xf32>
+  return %0, %1, %2 : tensor<1x1x16x4096xf32>, tensor<1x16777216xf32>, tensor<0x16777216xf32>
+}
