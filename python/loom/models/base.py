@@ -142,10 +142,16 @@ class Model:
             library.set_num_threads(options["num_threads"])
         return CompiledModel(self, library, arrays)
 
-    def reference(self, weights, *inputs):
+    def reference(self, weights, *inputs, **named):
         """The same forward in float64 numpy (loom.models.reference), written
-        from SPEC section 4 independently of the IR."""
+        from SPEC section 4 independently of the IR. The input is x,
+        positional or by name."""
         arrays = self._check_weights(weights, np.float64)
+        for key in named:
+            if key != "x":
+                raise ValueError(f"{type(self).__name__}.reference: unknown input {key!r}; "
+                                 f"the input is x")
+        inputs = inputs + tuple(named.values())
         if len(inputs) != 1:
             raise ValueError(f"{type(self).__name__}.reference takes one input, x; "
                              f"got {len(inputs)}")
