@@ -79,6 +79,13 @@ def best_time(run, repeats):
 
 
 def rss_mb():
+    """This process's peak RSS: VmHWM, which starts afresh at exec. (Linux's
+    ru_maxrss does not: it starts at the parent's RSS at the fork, and the
+    parent here holds a float64 reference of the whole model's outputs.)"""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
