@@ -104,13 +104,20 @@ def test_fft_conv_scratch_kept_across_calls(rng, cache_dir):
     np.testing.assert_array_equal(results[2][0], results[2][1])
 
 
+# (u shape, kernel shape): 3 rows (stored coefficients) and one row (each
+# work item transforms its kernel), odd and even channel counts, half
+# lengths of 2048 and more (cache blocks).
+THREAD_SHAPES = {"b3_c5_n4096": [(3, 5, 4096), (5, 4096)],
+                 "b1_c4_n8192": [(1, 4, 8192), (4, 8192)]}
+
+
+@pytest.mark.parametrize("shape", list(THREAD_SHAPES), ids=list(THREAD_SHAPES))
 @pytest.mark.parametrize("causal", [True, False], ids=["causal", "circular"])
-def test_fft_conv_thread_count_does_not_change_results(causal, rng, cache_dir):
+def test_fft_conv_thread_count_does_not_change_results(causal, shape, rng, cache_dir):
     """Every work item is computed by one thread in one order, whatever the
-    schedule hands out: 1, 2, 3 and all threads give the same bits. Half
-    length 2048 and more (cache blocks), 3 rows (stored coefficients) and
-    5 channels."""
-    shapes = [(3, 5, 4096), (5, 4096)]
+    schedule hands out: 1, 2, 3 and all threads give the same bits, also
+    for a row recomputed around a NaN."""
+    shapes = THREAD_SHAPES[shape]
     fb = ir.FunctionBuilder("f")
     u, kern = (fb.arg(s) for s in shapes)
     fb.ret(fb.fft_conv(u, kern, causal=causal))
@@ -118,6 +125,9 @@ def test_fft_conv_thread_count_does_not_change_results(causal, rng, cache_dir):
     inputs = [rng.standard_normal(s).astype(np.float32) for s in shapes]
     out = same_for_thread_counts(lib, lib.f, inputs)
     assert_close(out, reference.fft_conv(*inputs, causal), FFT_TOL)
+    inputs[0][0, 1, 100] = np.nan
+    with_nan = same_for_thread_counts(lib, lib.f, inputs)
+    np.testing.assert_array_equal(with_nan[:, 2:], out[:, 2:])
 
 
 # (leading dims, C) of the isolation tests: one row (each work item
