@@ -82,18 +82,23 @@ SmallVector<Value> forLoop(ImplicitLocOpBuilder &b, Value lo, Value hi,
 
 class AttentionKernel {
 public:
-  AttentionKernel(const AttentionShape &shape, const AttentionTileSizes &sizes)
-      : s(shape) {
+  AttentionKernel(const AttentionShape &shape,
+                  const CpuTargetDescription &target,
+                  const AttentionTileSizes &sizes)
+      : s(shape), target(target), lanes(target.lanes()) {
     // A tile never spans groups, so it is no taller than a group needs.
-    int64_t groupRows = llvm::alignTo(s.queriesPerGroup, kLanes);
-    tileRows = std::max(kLanes, std::min(sizes.queryTile, groupRows));
-    vecs = tileRows / kLanes;
+    int64_t groupRows = llvm::alignTo(s.queriesPerGroup, lanes);
+    tileRows = std::max(lanes, std::min(sizes.queryTile, groupRows));
+    vecs = tileRows / lanes;
     keyBlock = sizes.keyBlock;
-    keyRegRows = std::max<int64_t>(1, kAccumulators / vecs);
-    valueRegRows = std::max<int64_t>(
-        1, std::min(s.valueWidth, kAccumulators / vecs));
+    // Register tiles: KR key rows (S = Q.K^T) or ER value columns (P.V)
+    // times a chunk of the query tile's lane vectors.
+    scoreTile = chooseRegisterTile(target, vecs, keyBlock);
+    valueTile = chooseRegisterTile(target, vecs, s.valueWidth);
+    // The softmax keeps a running max and sum per lane vector, next to the
+    // exp's temporaries.
+    softmaxVecs = std::max<int64_t>(1, target.vectorRegisters / 8);
     tilesPerGroup = llvm::divideCeil(s.queriesPerGroup, tileRows);
-    keyRegRows = std::min(keyRegRows, keyBlock);
   }
 
   /// Emits the whole kernel; returns the result tensor.
@@ -104,10 +109,10 @@ private:
   Value f32(ImplicitLocOpBuilder &b, float v) {
     return arith::ConstantOp::create(b, b.getF32FloatAttr(v));
   }
-  VectorType vecType(ImplicitLocOpBuilder &b) {
-    return VectorType::get({kLanes}, b.getF32Type());
+  VectorType vecType(ImplicitLocOpBuilder &b) { return f32Vector(b, lanes); }
+  Value splat(ImplicitLocOpBuilder &b, float v) {
+    return splatF32(b, vecType(b), v);
   }
-  Value splat(ImplicitLocOpBuilder &b, float v) { return splatF32(b, v); }
 
   Value loadVec(ImplicitLocOpBuilder &b, Value buf, ValueRange indices) {
     return vector::LoadOp::create(b, vecType(b), buf, indices);
@@ -137,15 +142,20 @@ private:
                        Value count, ArrayRef<Value> alpha, bool diagonal);
   SmallVector<Value> emitScoreRows(ImplicitLocOpBuilder &b, Value keys,
                                    Value j0, Value r0, int64_t rows,
-                                   bool masked, ValueRange blockMax,
-                                   int64_t firstVec = 0,
+                                   bool masked, ValueRange chunkMax,
+                                   int64_t firstVec, int64_t numVecs,
+                                   int64_t negInfBelow = 0,
                                    int64_t maskedVec = -1);
   void emitValueColumns(ImplicitLocOpBuilder &b, Value values, Value j0,
                         Value count, Value e0, int64_t cols,
-                        ArrayRef<Value> alpha, bool diagonal);
+                        ArrayRef<Value> alpha, bool diagonal,
+                        int64_t firstVec, int64_t numVecs);
 
   const AttentionShape &s;
-  int64_t tileRows, vecs, keyBlock, keyRegRows, valueRegRows, tilesPerGroup;
+  const CpuTargetDescription &target;
+  int64_t lanes;
+  int64_t tileRows, vecs, keyBlock, tilesPerGroup, softmaxVecs;
+  RegisterTile scoreTile, valueTile;
 
   // Per work item.
   Value batchIdx, headIdx, firstRow, tileRowCount;
@@ -211,12 +221,12 @@ void AttentionKernel::emitWorkItem(ImplicitLocOpBuilder &b,
           [&](ImplicitLocOpBuilder &ib, Value e, ValueRange) {
             for (int64_t v = 0; v < vecs; ++v)
               vector::StoreOp::create(ib, splat(ib, 0.0f), accT,
-                                      ValueRange{e, idx(ib, v * kLanes)});
+                                      ValueRange{e, idx(ib, v * lanes)});
             return SmallVector<Value>{};
           });
-  auto i32Vec = VectorType::get({kLanes}, b.getI32Type());
-  SmallVector<int32_t> iota(kLanes);
-  for (int64_t l = 0; l < kLanes; ++l)
+  auto i32Vec = VectorType::get({lanes}, b.getI32Type());
+  SmallVector<int32_t> iota(lanes);
+  for (int64_t l = 0; l < lanes; ++l)
     iota[l] = l;
   Value iotaVec = arith::ConstantOp::create(
       b, i32Vec, DenseElementsAttr::get(i32Vec, ArrayRef<int32_t>(iota)));
@@ -224,12 +234,12 @@ void AttentionKernel::emitWorkItem(ImplicitLocOpBuilder &b,
   laneRows.clear();
   for (int64_t v = 0; v < vecs; ++v) {
     vector::StoreOp::create(b, splat(b, kInitialMax), runMax,
-                            ValueRange{idx(b, v * kLanes)});
+                            ValueRange{idx(b, v * lanes)});
     vector::StoreOp::create(b, splat(b, 0.0f), runSum,
-                            ValueRange{idx(b, v * kLanes)});
+                            ValueRange{idx(b, v * lanes)});
     Value base = arith::AddIOp::create(
         b, firstRow32,
-        arith::ConstantOp::create(b, b.getI32IntegerAttr(v * kLanes)));
+        arith::ConstantOp::create(b, b.getI32IntegerAttr(v * lanes)));
     laneRows.push_back(arith::AddIOp::create(
         b, vector::BroadcastOp::create(b, i32Vec, base), iotaVec));
   }
@@ -311,19 +321,6 @@ void AttentionKernel::emitWorkItem(ImplicitLocOpBuilder &b,
   emitStoreOutput(b, bufs.out);
 }
 
-/// The 16 x 16 transpose of `rows` (16 vectors), as 16 vectors.
-SmallVector<Value> transpose16(ImplicitLocOpBuilder &b, ArrayRef<Value> rows) {
-  auto square = VectorType::get({kLanes, kLanes}, b.getF32Type());
-  Value m = ub::PoisonOp::create(b, square);
-  for (auto [i, row] : llvm::enumerate(rows))
-    m = vector::InsertOp::create(b, row, m, ArrayRef<int64_t>{int64_t(i)});
-  Value t = vector::TransposeOp::create(b, m, ArrayRef<int64_t>{1, 0});
-  SmallVector<Value> cols;
-  for (int64_t i = 0; i < kLanes; ++i)
-    cols.push_back(vector::ExtractOp::create(b, t, ArrayRef<int64_t>{i}));
-  return cols;
-}
-
 /// QT[d][i] = scale * q[row0 + i][d], 16 x 16 blocks at a time through a
 /// register transpose. Padding lanes repeat the tile's last row: finite
 /// values whose results are never stored, and no read past the buffer.
@@ -335,24 +332,24 @@ void AttentionKernel::emitPackQueries(ImplicitLocOpBuilder &b, Value q) {
     rowOf.push_back(arith::MinUIOp::create(
         b, arith::AddIOp::create(b, firstRow, idx(b, i)), lastRow));
   Value scale = splat(b, s.scale);
-  int64_t fullCols = s.width - s.width % kLanes;
-  forLoop(b, idx(b, 0), idx(b, fullCols), idx(b, kLanes), {},
+  int64_t fullCols = s.width - s.width % lanes;
+  forLoop(b, idx(b, 0), idx(b, fullCols), idx(b, lanes), {},
           [&](ImplicitLocOpBuilder &ib, Value d0, ValueRange) {
             for (int64_t v = 0; v < vecs; ++v) {
               SmallVector<Value> rows;
-              for (int64_t l = 0; l < kLanes; ++l)
+              for (int64_t l = 0; l < lanes; ++l)
                 rows.push_back(arith::MulFOp::create(
                     ib,
                     loadVec(ib, q,
-                            ValueRange{batchIdx, headIdx, rowOf[v * kLanes + l],
+                            ValueRange{batchIdx, headIdx, rowOf[v * lanes + l],
                                        d0}),
                     scale));
-              SmallVector<Value> cols = transpose16(ib, rows);
-              for (int64_t c = 0; c < kLanes; ++c)
+              SmallVector<Value> cols = transposeSquare(ib, rows);
+              for (int64_t c = 0; c < lanes; ++c)
                 vector::StoreOp::create(
                     ib, cols[c], qT,
                     ValueRange{arith::AddIOp::create(ib, d0, idx(ib, c)),
-                               idx(ib, v * kLanes)});
+                               idx(ib, v * lanes)});
             }
             return SmallVector<Value>{};
           });
@@ -377,13 +374,13 @@ void AttentionKernel::emitPrefetchNextTile(ImplicitLocOpBuilder &b, Value q,
       idx(b, tileRows));
   forLoop(b, start, firstRow, idx(b, 1), {},
           [&](ImplicitLocOpBuilder &ib, Value row, ValueRange) {
-            for (int64_t c = 0; c < s.width; c += kLanes)
+            for (int64_t c = 0; c < s.width; c += kFloatsPerLine)
               memref::PrefetchOp::create(
                   ib, q, ValueRange{batchIdx, headIdx, row, idx(ib, c)},
                   /*isWrite=*/false, /*localityHint=*/2, /*isDataCache=*/true);
             // The output rows too: each store would otherwise wait for its
             // line to be read for ownership.
-            for (int64_t c = 0; c < s.valueWidth; c += kLanes)
+            for (int64_t c = 0; c < s.valueWidth; c += kFloatsPerLine)
               memref::PrefetchOp::create(
                   ib, out, ValueRange{batchIdx, headIdx, row, idx(ib, c)},
                   /*isWrite=*/true, /*localityHint=*/2, /*isDataCache=*/true);
@@ -396,7 +393,7 @@ void AttentionKernel::emitPrefetchNextTile(ImplicitLocOpBuilder &b, Value q,
 void AttentionKernel::emitStoreOutput(ImplicitLocOpBuilder &b, Value out) {
   SmallVector<Value> inv;
   for (int64_t v = 0; v < vecs; ++v) {
-    Value off = idx(b, v * kLanes);
+    Value off = idx(b, v * lanes);
     Value sum = loadVec(b, runSum, off);
     Value positive = arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, sum,
                                            splat(b, 0.0f));
@@ -406,22 +403,22 @@ void AttentionKernel::emitStoreOutput(ImplicitLocOpBuilder &b, Value out) {
     // Kept for the scalar tail below.
     vector::StoreOp::create(b, inv.back(), runSum, off);
   }
-  int64_t fullCols = s.valueWidth - s.valueWidth % kLanes;
+  int64_t fullCols = s.valueWidth - s.valueWidth % lanes;
   forLoop(
-      b, idx(b, 0), idx(b, fullCols), idx(b, kLanes), {},
+      b, idx(b, 0), idx(b, fullCols), idx(b, lanes), {},
       [&](ImplicitLocOpBuilder &ib, Value e0, ValueRange) {
         for (int64_t v = 0; v < vecs; ++v) {
           SmallVector<Value> cols;
-          for (int64_t c = 0; c < kLanes; ++c)
+          for (int64_t c = 0; c < lanes; ++c)
             cols.push_back(arith::MulFOp::create(
                 ib,
                 loadVec(ib, accT,
                         ValueRange{arith::AddIOp::create(ib, e0, idx(ib, c)),
-                                   idx(ib, v * kLanes)}),
+                                   idx(ib, v * lanes)}),
                 inv[v]));
-          SmallVector<Value> rows = transpose16(ib, cols);
-          for (int64_t l = 0; l < kLanes; ++l) {
-            Value i = idx(ib, v * kLanes + l);
+          SmallVector<Value> rows = transposeSquare(ib, cols);
+          for (int64_t l = 0; l < lanes; ++l) {
+            Value i = idx(ib, v * lanes + l);
             Value real = arith::CmpIOp::create(ib, arith::CmpIPredicate::ult, i,
                                                tileRowCount);
             scf::IfOp::create(ib, real, [&](OpBuilder &nb, Location loc) {
@@ -471,42 +468,51 @@ void AttentionKernel::emitBlock(ImplicitLocOpBuilder &b, Value keys,
                                 std::optional<int64_t> staticCount,
                                 bool masked) {
   Value zero = idx(b, 0);
-  // Scores, KR key rows at a time, then a smaller tile for the remainder.
   SmallVector<Value> blockMax(vecs, splat(b, -std::numeric_limits<float>::infinity()));
-  Value regRows = idx(b, keyRegRows);
-  Value chunkEnd =
-      staticCount
-          ? idx(b, *staticCount - *staticCount % keyRegRows)
-          : arith::SubIOp::create(b, count,
-                                  arith::RemUIOp::create(b, count, regRows));
-  blockMax = forLoop(b, zero, chunkEnd, regRows, blockMax,
-                     [&](ImplicitLocOpBuilder &ib, Value r0, ValueRange acc) {
-                       return emitScoreRows(ib, keys, j0, r0, keyRegRows,
-                                            masked, acc);
-                     });
-  // The last count % KR key rows: one smaller register tile, chosen by a
-  // switch when the count is only known at run time.
-  if (staticCount) {
-    if (int64_t rem = *staticCount % keyRegRows)
-      blockMax = emitScoreRows(b, keys, j0, chunkEnd, rem, masked, blockMax);
-  } else if (keyRegRows > 1) {
-    Value rem = arith::SubIOp::create(b, count, chunkEnd);
-    SmallVector<int64_t> cases;
-    for (int64_t r = 1; r < keyRegRows; ++r)
-      cases.push_back(r);
-    SmallVector<Type> types(vecs, vecType(b));
-    auto sw = scf::IndexSwitchOp::create(b, types, rem, cases, cases.size());
-    {
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(&sw.getDefaultRegion().emplaceBlock());
-      scf::YieldOp::create(b, blockMax);
-      for (auto [i, rows] : llvm::enumerate(cases)) {
-        b.setInsertionPointToStart(&sw.getCaseRegions()[i].emplaceBlock());
-        scf::YieldOp::create(
-            b, emitScoreRows(b, keys, j0, chunkEnd, rows, masked, blockMax));
+  // Scores, one chunk of query vectors at a time: KR key rows at a time,
+  // then a smaller tile for the remainder.
+  for (auto [first, size] : chunkVectors(0, vecs, scoreTile.vectors)) {
+    int64_t v0 = first, nv = size;
+    int64_t keyRegRows = rowsForVectors(target, nv, keyBlock);
+    SmallVector<Value> chunkMax(blockMax.begin() + v0,
+                                blockMax.begin() + v0 + nv);
+    Value regRows = idx(b, keyRegRows);
+    Value chunkEnd =
+        staticCount
+            ? idx(b, *staticCount - *staticCount % keyRegRows)
+            : arith::SubIOp::create(b, count,
+                                    arith::RemUIOp::create(b, count, regRows));
+    chunkMax = forLoop(b, zero, chunkEnd, regRows, chunkMax,
+                       [&](ImplicitLocOpBuilder &ib, Value r0, ValueRange acc) {
+                         return emitScoreRows(ib, keys, j0, r0, keyRegRows,
+                                              masked, acc, v0, nv);
+                       });
+    // The last count % KR key rows: one smaller register tile, chosen by a
+    // switch when the count is only known at run time.
+    if (staticCount) {
+      if (int64_t rem = *staticCount % keyRegRows)
+        chunkMax = emitScoreRows(b, keys, j0, chunkEnd, rem, masked, chunkMax,
+                                 v0, nv);
+    } else if (keyRegRows > 1) {
+      Value rem = arith::SubIOp::create(b, count, chunkEnd);
+      SmallVector<int64_t> cases;
+      for (int64_t r = 1; r < keyRegRows; ++r)
+        cases.push_back(r);
+      SmallVector<Type> types(nv, vecType(b));
+      auto sw = scf::IndexSwitchOp::create(b, types, rem, cases, cases.size());
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(&sw.getDefaultRegion().emplaceBlock());
+        scf::YieldOp::create(b, chunkMax);
+        for (auto [i, rows] : llvm::enumerate(cases)) {
+          b.setInsertionPointToStart(&sw.getCaseRegions()[i].emplaceBlock());
+          scf::YieldOp::create(b, emitScoreRows(b, keys, j0, chunkEnd, rows,
+                                                masked, chunkMax, v0, nv));
+        }
       }
+      chunkMax = SmallVector<Value>(sw.getResults());
     }
-    blockMax = SmallVector<Value>(sw.getResults());
+    llvm::copy(chunkMax, blockMax.begin() + v0);
   }
 
   SmallVector<Value> alpha =
@@ -514,21 +520,27 @@ void AttentionKernel::emitBlock(ImplicitLocOpBuilder &b, Value keys,
   emitValueUpdate(b, values, j0, count, alpha, /*diagonal=*/false);
 }
 
-/// The tile's own 16*vecs keys when the tile is full and starts a key
-/// block: key row 16c + r is seen by lane vectors c (masked) and above
+/// The tile's own lanes*vecs keys when the tile is full and starts a key
+/// block: key row lanes*c + r is seen by lane vectors c (masked) and above
 /// (unmasked) only, so lower vectors are neither scored nor updated.
 void AttentionKernel::emitDiagonalBlock(ImplicitLocOpBuilder &b, Value keys,
                                         Value values) {
   SmallVector<Value> blockMax(
       vecs, splat(b, -std::numeric_limits<float>::infinity()));
   for (int64_t c = 0; c < vecs; ++c) {
-    int64_t regRows =
-        std::min<int64_t>(kLanes, std::max<int64_t>(1, kAccumulators / (vecs - c)));
-    for (int64_t r = c * kLanes; r < (c + 1) * kLanes; r += regRows) {
-      int64_t rows = std::min(regRows, (c + 1) * kLanes - r);
-      blockMax = emitScoreRows(b, keys, firstRow, idx(b, r), rows,
-                               /*masked=*/true, blockMax, /*firstVec=*/c,
-                               /*maskedVec=*/c);
+    for (auto [first, size] : chunkVectors(c, vecs - c, scoreTile.vectors)) {
+      int64_t v0 = first, nv = size;
+      int64_t regRows = rowsForVectors(target, nv, lanes);
+      for (int64_t r = c * lanes; r < (c + 1) * lanes; r += regRows) {
+        int64_t rows = std::min(regRows, (c + 1) * lanes - r);
+        SmallVector<Value> chunkMax(blockMax.begin() + v0,
+                                    blockMax.begin() + v0 + nv);
+        chunkMax = emitScoreRows(b, keys, firstRow, idx(b, r), rows,
+                                 /*masked=*/true, chunkMax, v0, nv,
+                                 /*negInfBelow=*/v0 == c ? c : 0,
+                                 /*maskedVec=*/c);
+        llvm::copy(chunkMax, blockMax.begin() + v0);
+      }
     }
   }
   Value count = idx(b, tileRows);
@@ -546,7 +558,7 @@ SmallVector<Value> AttentionKernel::emitSoftmaxUpdate(
   Value zero = idx(b, 0), one = idx(b, 1);
   SmallVector<Value> newMax, alpha;
   for (int64_t v = 0; v < vecs; ++v) {
-    Value off = idx(b, v * kLanes);
+    Value off = idx(b, v * lanes);
     Value old = loadVec(b, runMax, off);
     newMax.push_back(maxOf(b, old, blockMax[v]));
     alpha.push_back(exp(b, arith::SubFOp::create(b, old, newMax[v])));
@@ -557,86 +569,97 @@ SmallVector<Value> AttentionKernel::emitSoftmaxUpdate(
   // prefetcher alone leaves much of that latency exposed.
   int64_t keyRowsTotal = cast<MemRefType>(keys.getType()).getDimSize(2);
   Value nextBlock = arith::AddIOp::create(b, j0, count);
-  SmallVector<Value> zeros(vecs, splat(b, 0.0f));
-  SmallVector<Value> blockSum = forLoop(
-      b, zero, count, one, zeros,
-      [&](ImplicitLocOpBuilder &ib, Value r, ValueRange acc) {
-        Value ahead = arith::MinUIOp::create(
-            ib, arith::AddIOp::create(ib, nextBlock, r),
-            idx(ib, keyRowsTotal - 1));
-        for (auto [buf, width] : {std::pair(keys, s.width),
-                                  std::pair(values, s.valueWidth)})
-          for (int64_t c = 0; c < width; c += kLanes)
-            memref::PrefetchOp::create(
-                ib, buf, ValueRange{batchIdx, headIdx, ahead, idx(ib, c)},
-                /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
-        SmallVector<Value> next;
-        for (int64_t v = 0; v < vecs; ++v) {
-          SmallVector<Value> at{r, idx(ib, v * kLanes)};
-          Value p = exp(ib, arith::SubFOp::create(
-                                ib, loadVec(ib, scores, at), newMax[v]));
-          vector::StoreOp::create(ib, p, scores, at);
-          next.push_back(arith::AddFOp::create(ib, acc[v], p));
-        }
-        return next;
-      });
-  for (int64_t v = 0; v < vecs; ++v) {
-    Value off = idx(b, v * kLanes);
-    Value sum = vector::FMAOp::create(b, loadVec(b, runSum, off), alpha[v],
-                                      blockSum[v]);
-    vector::StoreOp::create(b, sum, runSum, off);
+  // A few lane vectors at a time, so that their max and sum stay in
+  // registers next to the exp's temporaries.
+  for (auto [first, size] : chunkVectors(0, vecs, softmaxVecs)) {
+    int64_t v0 = first, nv = size;
+    SmallVector<Value> zeros(nv, splat(b, 0.0f));
+    SmallVector<Value> blockSum = forLoop(
+        b, zero, count, one, zeros,
+        [&](ImplicitLocOpBuilder &ib, Value r, ValueRange acc) {
+          if (v0 == 0) {
+            Value ahead = arith::MinUIOp::create(
+                ib, arith::AddIOp::create(ib, nextBlock, r),
+                idx(ib, keyRowsTotal - 1));
+            for (auto [buf, width] : {std::pair(keys, s.width),
+                                      std::pair(values, s.valueWidth)})
+              for (int64_t c = 0; c < width; c += kFloatsPerLine)
+                memref::PrefetchOp::create(
+                    ib, buf, ValueRange{batchIdx, headIdx, ahead, idx(ib, c)},
+                    /*isWrite=*/false, /*localityHint=*/3,
+                    /*isDataCache=*/true);
+          }
+          SmallVector<Value> next;
+          for (int64_t v = v0; v < v0 + nv; ++v) {
+            SmallVector<Value> at{r, idx(ib, v * lanes)};
+            Value p = exp(ib, arith::SubFOp::create(
+                                  ib, loadVec(ib, scores, at), newMax[v]));
+            vector::StoreOp::create(ib, p, scores, at);
+            next.push_back(arith::AddFOp::create(ib, acc[v - v0], p));
+          }
+          return next;
+        });
+    for (int64_t v = v0; v < v0 + nv; ++v) {
+      Value off = idx(b, v * lanes);
+      Value sum = vector::FMAOp::create(b, loadVec(b, runSum, off), alpha[v],
+                                        blockSum[v - v0]);
+      vector::StoreOp::create(b, sum, runSum, off);
+    }
   }
 
   return alpha;
 }
 
-/// OT = alpha * OT + V^T . P, ER value columns at a time.
+/// OT = alpha * OT + V^T . P, one chunk of query vectors at a time, ER value
+/// columns at a time.
 void AttentionKernel::emitValueUpdate(ImplicitLocOpBuilder &b, Value values,
                                       Value j0, Value count,
                                       ArrayRef<Value> alpha, bool diagonal) {
-  int64_t fullCols = s.valueWidth - s.valueWidth % valueRegRows;
-  forLoop(b, idx(b, 0), idx(b, fullCols), idx(b, valueRegRows), {},
-          [&](ImplicitLocOpBuilder &ib, Value e0, ValueRange) {
-            emitValueColumns(ib, values, j0, count, e0, valueRegRows, alpha,
-                             diagonal);
-            return SmallVector<Value>{};
-          });
-  if (fullCols != s.valueWidth)
-    emitValueColumns(b, values, j0, count, idx(b, fullCols),
-                     s.valueWidth - fullCols, alpha, diagonal);
+  for (auto [first, size] : chunkVectors(0, vecs, valueTile.vectors)) {
+    int64_t v0 = first, nv = size;
+    int64_t valueRegRows = rowsForVectors(target, nv, s.valueWidth);
+    int64_t fullCols = s.valueWidth - s.valueWidth % valueRegRows;
+    forLoop(b, idx(b, 0), idx(b, fullCols), idx(b, valueRegRows), {},
+            [&](ImplicitLocOpBuilder &ib, Value e0, ValueRange) {
+              emitValueColumns(ib, values, j0, count, e0, valueRegRows, alpha,
+                               diagonal, v0, nv);
+              return SmallVector<Value>{};
+            });
+    if (fullCols != s.valueWidth)
+      emitValueColumns(b, values, j0, count, idx(b, fullCols),
+                       s.valueWidth - fullCols, alpha, diagonal, v0, nv);
+  }
 }
 
-/// Scores of key rows j0+r0 .. j0+r0+rows-1 against the whole query tile,
-/// stored to ST; returns the updated per-lane block max.
-SmallVector<Value> AttentionKernel::emitScoreRows(ImplicitLocOpBuilder &b,
-                                                  Value keys, Value j0,
-                                                  Value r0, int64_t rows,
-                                                  bool masked,
-                                                  ValueRange blockMax,
-                                                  int64_t firstVec,
-                                                  int64_t maskedVec) {
+/// Scores of key rows j0+r0 .. j0+r0+rows-1 against lane vectors
+/// [firstVec, firstVec + numVecs) of the query tile, stored to ST; vectors
+/// below negInfBelow get -inf (the causal diagonal: they cannot see these
+/// keys), only vector maskedVec (every vector when it is -1) is masked
+/// lane by lane. Returns the chunk's updated per-lane block max.
+SmallVector<Value> AttentionKernel::emitScoreRows(
+    ImplicitLocOpBuilder &b, Value keys, Value j0, Value r0, int64_t rows,
+    bool masked, ValueRange chunkMax, int64_t firstVec, int64_t numVecs,
+    int64_t negInfBelow, int64_t maskedVec) {
   Value firstKey = arith::AddIOp::create(b, j0, r0);
   SmallVector<Value> keyRows;
   for (int64_t rr = 0; rr < rows; ++rr)
     keyRows.push_back(arith::AddIOp::create(b, firstKey, idx(b, rr)));
-  // Lane vectors [firstVec, vecs) are computed; the others cannot see
-  // these keys (the causal diagonal) and get -inf.
-  int64_t nv = vecs - firstVec;
+  int64_t nv = numVecs;
   SmallVector<Value> zeros(rows * nv, splat(b, 0.0f));
   // Per d: query vectors of QT[d] times broadcast k[key][d].
   SmallVector<Value> acc = emitBroadcastFmaLoop(
       b, idx(b, 0), idx(b, s.width), zeros, rows, nv,
       [&](ImplicitLocOpBuilder &ib, Value d, int64_t v) {
-        return loadVec(ib, qT, ValueRange{d, idx(ib, (firstVec + v) * kLanes)});
+        return loadVec(ib, qT, ValueRange{d, idx(ib, (firstVec + v) * lanes)});
       },
       [&](ImplicitLocOpBuilder &ib, Value d, int64_t rr) -> Value {
         return memref::LoadOp::create(
             ib, keys, ValueRange{batchIdx, headIdx, keyRows[rr], d});
       });
 
-  SmallVector<Value> newMax(blockMax.begin(), blockMax.end());
+  SmallVector<Value> newMax(chunkMax.begin(), chunkMax.end());
   Value negInf = splat(b, -std::numeric_limits<float>::infinity());
-  auto i32Vec = VectorType::get({kLanes}, b.getI32Type());
+  auto i32Vec = VectorType::get({lanes}, b.getI32Type());
   for (int64_t rr = 0; rr < rows; ++rr) {
     Value keyLane;
     if (masked)
@@ -644,10 +667,10 @@ SmallVector<Value> AttentionKernel::emitScoreRows(ImplicitLocOpBuilder &b,
           b, i32Vec,
           arith::IndexCastOp::create(b, b.getI32Type(), keyRows[rr]));
     Value row = arith::AddIOp::create(b, r0, idx(b, rr));
-    for (int64_t v = 0; v < firstVec; ++v)
+    for (int64_t v = 0; v < negInfBelow; ++v)
       vector::StoreOp::create(b, negInf, scores,
-                              ValueRange{row, idx(b, v * kLanes)});
-    for (int64_t v = firstVec; v < vecs; ++v) {
+                              ValueRange{row, idx(b, v * lanes)});
+    for (int64_t v = firstVec; v < firstVec + nv; ++v) {
       Value score = acc[rr * nv + v - firstVec];
       if (masked && (maskedVec < 0 || v == maskedVec)) {
         // Causal: query row i sees key j only when j <= i.
@@ -656,41 +679,45 @@ SmallVector<Value> AttentionKernel::emitScoreRows(ImplicitLocOpBuilder &b,
         score = arith::SelectOp::create(b, visible, score, negInf);
       }
       vector::StoreOp::create(b, score, scores,
-                              ValueRange{row, idx(b, v * kLanes)});
-      newMax[v] = maxOf(b, newMax[v], score);
+                              ValueRange{row, idx(b, v * lanes)});
+      newMax[v - firstVec] = maxOf(b, newMax[v - firstVec], score);
     }
   }
   return newMax;
 }
 
-/// OT[e0 .. e0+cols-1][:] = alpha * OT + sum over the block of v[j][e] * P[j].
+/// OT[e0 .. e0+cols-1][lane vectors firstVec .. firstVec+numVecs-1] =
+/// alpha * OT + sum over the block of v[j][e] * P[j].
 void AttentionKernel::emitValueColumns(ImplicitLocOpBuilder &b, Value values,
                                        Value j0, Value count, Value e0,
                                        int64_t cols, ArrayRef<Value> alpha,
-                                       bool diagonal) {
+                                       bool diagonal, int64_t firstVec,
+                                       int64_t numVecs) {
+  int64_t endVec = firstVec + numVecs;
   SmallVector<Value> cols_;
   for (int64_t c = 0; c < cols; ++c)
     cols_.push_back(arith::AddIOp::create(b, e0, idx(b, c)));
+  // acc[c * numVecs + (v - firstVec)] for column c, lane vector v.
   SmallVector<Value> init;
   for (int64_t c = 0; c < cols; ++c)
-    for (int64_t v = 0; v < vecs; ++v)
+    for (int64_t v = firstVec; v < endVec; ++v)
       init.push_back(arith::MulFOp::create(
-          b, loadVec(b, accT, ValueRange{cols_[c], idx(b, v * kLanes)}),
+          b, loadVec(b, accT, ValueRange{cols_[c], idx(b, v * lanes)}),
           alpha[v]));
-  // Key rows [lo, hi) update lane vectors [firstVec, vecs): per key, its
+  // Key rows [lo, hi) update lane vectors [from, endVec): per key, its
   // probability vectors times broadcast v[key][e].
-  auto keyLoop = [&](Value lo, Value hi, int64_t firstVec,
+  auto keyLoop = [&](Value lo, Value hi, int64_t from,
                      SmallVector<Value> acc) {
-    int64_t nv = vecs - firstVec;
+    int64_t nv = endVec - from;
     SmallVector<Value> live;
     for (int64_t c = 0; c < cols; ++c)
-      for (int64_t v = firstVec; v < vecs; ++v)
-        live.push_back(acc[c * vecs + v]);
+      for (int64_t v = from; v < endVec; ++v)
+        live.push_back(acc[c * numVecs + v - firstVec]);
     live = emitBroadcastFmaLoop(
         b, lo, hi, live, cols, nv,
         [&](ImplicitLocOpBuilder &ib, Value r, int64_t v) {
           return loadVec(ib, scores,
-                         ValueRange{r, idx(ib, (firstVec + v) * kLanes)});
+                         ValueRange{r, idx(ib, (from + v) * lanes)});
         },
         [&](ImplicitLocOpBuilder &ib, Value r, int64_t c) -> Value {
           return memref::LoadOp::create(
@@ -699,21 +726,24 @@ void AttentionKernel::emitValueColumns(ImplicitLocOpBuilder &b, Value values,
                          cols_[c]});
         });
     for (int64_t c = 0; c < cols; ++c)
-      for (int64_t v = firstVec; v < vecs; ++v)
-        acc[c * vecs + v] = live[c * nv + v - firstVec];
+      for (int64_t v = from; v < endVec; ++v)
+        acc[c * numVecs + v - firstVec] = live[c * nv + v - from];
     return acc;
   };
   SmallVector<Value> acc = init;
   if (diagonal) {
-    for (int64_t c = 0; c < vecs; ++c)
-      acc = keyLoop(idx(b, c * kLanes), idx(b, (c + 1) * kLanes), c, acc);
+    // Key rows lanes*c .. lanes*c + lanes - 1 reach lane vectors c and up:
+    // those of every c <= firstVec reach the whole chunk.
+    acc = keyLoop(idx(b, 0), idx(b, (firstVec + 1) * lanes), firstVec, acc);
+    for (int64_t c = firstVec + 1; c < endVec; ++c)
+      acc = keyLoop(idx(b, c * lanes), idx(b, (c + 1) * lanes), c, acc);
   } else {
-    acc = keyLoop(idx(b, 0), count, 0, acc);
+    acc = keyLoop(idx(b, 0), count, firstVec, acc);
   }
   for (int64_t c = 0; c < cols; ++c)
-    for (int64_t v = 0; v < vecs; ++v)
-      vector::StoreOp::create(b, acc[c * vecs + v], accT,
-                              ValueRange{cols_[c], idx(b, v * kLanes)});
+    for (int64_t v = firstVec; v < endVec; ++v)
+      vector::StoreOp::create(b, acc[c * numVecs + v - firstVec], accT,
+                              ValueRange{cols_[c], idx(b, v * lanes)});
 }
 
 /// The shape fields both ops share, from q and the result.
@@ -731,7 +761,9 @@ AttentionShape commonShape(Value q, RankedTensorType resultType,
 
 /// Replaces `op` by the kernel for `s` over its q, k, v (and `memory`).
 void replaceWithKernel(PatternRewriter &rewriter, Operation *op,
-                       const AttentionShape &s, const AttentionTileSizes &sizes,
+                       const AttentionShape &s,
+                       const CpuTargetDescription &target,
+                       const AttentionTileSizes &sizes,
                        ValueRange qkv, ValueRange memory) {
   ImplicitLocOpBuilder b(op->getLoc(), rewriter);
   Buffers bufs;
@@ -742,14 +774,15 @@ void replaceWithKernel(PatternRewriter &rewriter, Operation *op,
     bufs.memK = toReadOnlyBuffer(b, b.getLoc(), memory[0]);
     bufs.memV = toReadOnlyBuffer(b, b.getLoc(), memory[1]);
   }
-  AttentionKernel kernel(s, sizes);
+  AttentionKernel kernel(s, target, sizes);
   rewriter.replaceOp(
       op, kernel.emit(b, bufs, cast<RankedTensorType>(op->getResult(0).getType())));
 }
 
 struct GroupedAttentionToVector : OpRewritePattern<GroupedAttentionOp> {
-  GroupedAttentionToVector(MLIRContext *ctx, AttentionTileSizes sizes)
-      : OpRewritePattern(ctx), sizes(sizes) {}
+  GroupedAttentionToVector(MLIRContext *ctx, const CpuTargetDescription &target,
+                  AttentionTileSizes sizes)
+      : OpRewritePattern(ctx), target(target), sizes(sizes) {}
 
   LogicalResult matchAndRewrite(GroupedAttentionOp op,
                                 PatternRewriter &rewriter) const override {
@@ -761,17 +794,19 @@ struct GroupedAttentionToVector : OpRewritePattern<GroupedAttentionOp> {
     s.causal = op.getCausal();
     if (!op.getMemory().empty())
       s.memoryRows = op.getMemoryRowsPerGroup();
-    replaceWithKernel(rewriter, op, s, sizes,
+    replaceWithKernel(rewriter, op, s, target, sizes,
                       {op.getQ(), op.getK(), op.getV()}, op.getMemory());
     return success();
   }
 
+  CpuTargetDescription target;
   AttentionTileSizes sizes;
 };
 
 struct LatentRouteToVector : OpRewritePattern<LatentRouteOp> {
-  LatentRouteToVector(MLIRContext *ctx, AttentionTileSizes sizes)
-      : OpRewritePattern(ctx), sizes(sizes) {}
+  LatentRouteToVector(MLIRContext *ctx, const CpuTargetDescription &target,
+                  AttentionTileSizes sizes)
+      : OpRewritePattern(ctx), target(target), sizes(sizes) {}
 
   LogicalResult matchAndRewrite(LatentRouteOp op,
                                 PatternRewriter &rewriter) const override {
@@ -781,20 +816,20 @@ struct LatentRouteToVector : OpRewritePattern<LatentRouteOp> {
     s.queriesPerGroup = op.getQ().getType().getDimSize(2) / s.groups;
     s.keysPerGroup = op.getK().getType().getDimSize(2) / s.groups;
     s.shift = op.getShiftAttr().getInt();
-    replaceWithKernel(rewriter, op, s, sizes,
+    replaceWithKernel(rewriter, op, s, target, sizes,
                       {op.getQ(), op.getK(), op.getV()}, {});
     return success();
   }
 
+  CpuTargetDescription target;
   AttentionTileSizes sizes;
 };
 
 } // namespace
 
 void mlir::loom::populateAttentionToVectorPatterns(
-    RewritePatternSet &patterns,
-    [[maybe_unused]] const CpuTargetDescription &target,
+    RewritePatternSet &patterns, const CpuTargetDescription &target,
     const AttentionTileSizes &sizes) {
   patterns.add<GroupedAttentionToVector, LatentRouteToVector>(
-      patterns.getContext(), sizes);
+      patterns.getContext(), target, sizes);
 }
