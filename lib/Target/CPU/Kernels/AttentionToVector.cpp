@@ -42,10 +42,6 @@ using kernel::idx;
 
 namespace {
 
-/// The running max starts here rather than at -inf, so that exp(old - new)
-/// is never exp(-inf + inf).
-constexpr float kInitialMax = -1e30f;
-
 /// What one attention op computes, in the terms the kernel needs.
 struct AttentionShape {
   int64_t batch = 0, heads = 0;
@@ -59,6 +55,19 @@ struct AttentionShape {
   int64_t shift = 0;    // route only
   int64_t memoryRows = 0;
   float scale = 1.0f;
+};
+
+/// The keys a query tile (rows [firstRow, firstRow + tileRowCount) of one
+/// group) sees: the visibility rule of both ops, in one place. Memory rows
+/// [memoryLo, memoryHi) of the memory operands (null without memory), and
+/// keys [lo, hi) of k/v, of which [lo, unmaskedEnd) are seen by every row
+/// of the tile and [unmaskedEnd, hi) only on and below the causal diagonal
+/// (key <= query row). `empty` is an i1 that is true when the tile sees no
+/// key at all (null when no tile of the op can be empty).
+struct KeyWindow {
+  Value memoryLo, memoryHi;
+  Value lo, unmaskedEnd, hi;
+  Value empty;
 };
 
 /// Buffers a work item reads and writes, all [B, H, rows, cols].
@@ -117,9 +126,10 @@ private:
   Value loadVec(ImplicitLocOpBuilder &b, Value buf, ValueRange indices) {
     return vector::LoadOp::create(b, vecType(b), buf, indices);
   }
+  /// A NaN score may be dropped from the max: exp(NaN - max) still makes
+  /// its row NaN.
   Value maxOf(ImplicitLocOpBuilder &b, Value x, Value y) {
-    // No operand is ever NaN here, which lets LLVM use a plain vmaxps.
-    return arith::MaxNumFOp::create(b, x, y, arith::FastMathFlags::nnan);
+    return emitMax(b, x, y);
   }
   Value exp(ImplicitLocOpBuilder &b, Value x) {
     return emitExpOfNonPositive(b, x);
@@ -127,9 +137,14 @@ private:
 
   // --- the work item -------------------------------------------------------
   void emitWorkItem(ImplicitLocOpBuilder &b, const Buffers &bufs, Value item);
+  /// The keys the current tile (of group `group`) sees.
+  KeyWindow tileKeyWindow(ImplicitLocOpBuilder &b, Value group);
+  /// Whether rows [lo, hi) of `values` are all finite.
+  Value emitAllFinite(ImplicitLocOpBuilder &b, Value values, Value lo,
+                      Value hi);
   void emitPackQueries(ImplicitLocOpBuilder &b, Value q);
   void emitPrefetchNextTile(ImplicitLocOpBuilder &b, Value q, Value out);
-  void emitStoreOutput(ImplicitLocOpBuilder &b, Value out);
+  void emitStoreOutput(ImplicitLocOpBuilder &b, Value out, Value empty);
   void emitKeyRange(ImplicitLocOpBuilder &b, Value keys, Value values,
                     Value lo, Value hi, bool masked);
   void emitBlock(ImplicitLocOpBuilder &b, Value keys, Value values, Value j0,
@@ -139,7 +154,8 @@ private:
                                        Value values, Value j0, Value count,
                                        ArrayRef<Value> blockMax);
   void emitValueUpdate(ImplicitLocOpBuilder &b, Value values, Value j0,
-                       Value count, ArrayRef<Value> alpha, bool diagonal);
+                       Value count, ArrayRef<Value> alpha, bool diagonal,
+                       bool masked);
   SmallVector<Value> emitScoreRows(ImplicitLocOpBuilder &b, Value keys,
                                    Value j0, Value r0, int64_t rows,
                                    bool masked, ValueRange chunkMax,
@@ -148,7 +164,7 @@ private:
                                    int64_t maskedVec = -1);
   void emitValueColumns(ImplicitLocOpBuilder &b, Value values, Value j0,
                         Value count, Value e0, int64_t cols,
-                        ArrayRef<Value> alpha, bool diagonal,
+                        ArrayRef<Value> alpha, bool diagonal, bool masked,
                         int64_t firstVec, int64_t numVecs);
 
   const AttentionShape &s;
@@ -161,6 +177,9 @@ private:
   Value batchIdx, headIdx, firstRow, tileRowCount;
   Value qT, scores, accT, runMax, runSum; // stack scratch
   SmallVector<Value> laneRows;           // i32 query row of every lane
+  /// While set, the P.V update of masked blocks selects the visible lanes'
+  /// sums rather than adding 0 * v (see emitAllFinite).
+  bool selectMaskedValues = false;
 };
 
 Value AttentionKernel::emit(ImplicitLocOpBuilder &b, Buffers bufs,
@@ -233,7 +252,7 @@ void AttentionKernel::emitWorkItem(ImplicitLocOpBuilder &b,
   Value firstRow32 = arith::IndexCastOp::create(b, b.getI32Type(), firstRow);
   laneRows.clear();
   for (int64_t v = 0; v < vecs; ++v) {
-    vector::StoreOp::create(b, splat(b, kInitialMax), runMax,
+    vector::StoreOp::create(b, splat(b, -std::numeric_limits<float>::infinity()), runMax,
                             ValueRange{idx(b, v * lanes)});
     vector::StoreOp::create(b, splat(b, 0.0f), runSum,
                             ValueRange{idx(b, v * lanes)});
@@ -244,47 +263,15 @@ void AttentionKernel::emitWorkItem(ImplicitLocOpBuilder &b,
         b, vector::BroadcastOp::create(b, i32Vec, base), iotaVec));
   }
 
+  KeyWindow window = tileKeyWindow(b, group);
   // Memory rows of the group, always fully visible.
-  if (s.memoryRows > 0) {
-    Value lo = arith::MulIOp::create(b, group, idx(b, s.memoryRows));
-    Value hi = arith::AddIOp::create(b, lo, idx(b, s.memoryRows));
-    emitKeyRange(b, bufs.memK, bufs.memV, lo, hi, /*masked=*/false);
-  }
-
-  // The visible keys of the group: [lo, unmaskedEnd) seen by every lane,
-  // [unmaskedEnd, hi) only below the causal diagonal.
-  Value lo, unmaskedEnd, hi;
-  if (s.isRoute) {
-    Value shift = idx(b, s.shift);
-    Value sees =
-        arith::CmpIOp::create(b, arith::CmpIPredicate::uge, group, shift);
-    Value source = arith::SubIOp::create(
-        b, arith::MaxUIOp::create(b, group, shift), shift);
-    lo = arith::MulIOp::create(b, source, idx(b, s.keysPerGroup));
-    hi = arith::SelectOp::create(
-        b, sees, arith::AddIOp::create(b, lo, idx(b, s.keysPerGroup)), lo);
-    unmaskedEnd = hi;
-  } else {
-    lo = zero;
-    if (s.lookback >= 0) {
-      Value lb = idx(b, s.lookback);
-      Value first =
-          arith::SubIOp::create(b, arith::MaxUIOp::create(b, group, lb), lb);
-      lo = arith::MulIOp::create(b, first, idx(b, s.keysPerGroup));
-    }
-    if (s.causal) {
-      // Keys up to the tile's first row are visible to every lane.
-      unmaskedEnd = arith::AddIOp::create(b, firstRow, one);
-      hi = arith::AddIOp::create(b, firstRow, tileRowCount);
-    } else {
-      hi = arith::MulIOp::create(
-          b, arith::AddIOp::create(b, group, one), idx(b, s.keysPerGroup));
-      unmaskedEnd = hi;
-    }
-  }
+  if (window.memoryLo)
+    emitKeyRange(b, bufs.memK, bufs.memV, window.memoryLo, window.memoryHi,
+                 /*masked=*/false);
+  Value lo = window.lo, hi = window.hi;
   Value blockC = idx(b, keyBlock);
   Value fullBlocks = arith::DivUIOp::create(
-      b, arith::SubIOp::create(b, unmaskedEnd, lo), blockC);
+      b, arith::SubIOp::create(b, window.unmaskedEnd, lo), blockC);
   Value fullEnd = arith::AddIOp::create(
       b, lo, arith::MulIOp::create(b, fullBlocks, blockC));
   forLoop(b, lo, fullEnd, blockC, {},
@@ -293,19 +280,21 @@ void AttentionKernel::emitWorkItem(ImplicitLocOpBuilder &b,
                       /*masked=*/false);
             return SmallVector<Value>{};
           });
-  if (!s.causal || tileRows > keyBlock) {
-    emitKeyRange(b, bufs.k, bufs.v, fullEnd, hi, /*masked=*/s.causal);
-  } else {
+  auto emitMaskedKeys = [&](ImplicitLocOpBuilder &mb) {
+    if (!s.causal || tileRows > keyBlock) {
+      emitKeyRange(mb, bufs.k, bufs.v, fullEnd, hi, /*masked=*/s.causal);
+      return;
+    }
     // A full tile whose diagonal starts a key block (the common case: the
     // group size a multiple of the key block) skips the masked-out half of
     // it; any other tile masks its last blocks lane by lane.
     Value aligned = arith::AndIOp::create(
-        b,
-        arith::CmpIOp::create(b, arith::CmpIPredicate::eq, fullEnd, firstRow),
-        arith::CmpIOp::create(b, arith::CmpIPredicate::eq, tileRowCount,
-                              idx(b, tileRows)));
+        mb,
+        arith::CmpIOp::create(mb, arith::CmpIPredicate::eq, fullEnd, firstRow),
+        arith::CmpIOp::create(mb, arith::CmpIPredicate::eq, tileRowCount,
+                              idx(mb, tileRows)));
     scf::IfOp::create(
-        b, aligned,
+        mb, aligned,
         [&](OpBuilder &nb, Location loc) {
           ImplicitLocOpBuilder ib(loc, nb);
           emitDiagonalBlock(ib, bufs.k, bufs.v);
@@ -316,10 +305,109 @@ void AttentionKernel::emitWorkItem(ImplicitLocOpBuilder &b,
           emitKeyRange(ib, bufs.k, bufs.v, fullEnd, hi, /*masked=*/true);
           scf::YieldOp::create(ib);
         });
+  };
+  if (!s.causal) {
+    emitMaskedKeys(b);
+  } else {
+    // A masked key's probability is 0, and 0 * v is NaN for an infinite v:
+    // when a value row of the masked range is not finite (never in
+    // practice), the P.V update selects instead of multiplying by 0.
+    scf::IfOp::create(
+        b, emitAllFinite(b, bufs.v, fullEnd, hi),
+        [&](OpBuilder &nb, Location loc) {
+          ImplicitLocOpBuilder ib(loc, nb);
+          emitMaskedKeys(ib);
+          scf::YieldOp::create(ib);
+        },
+        [&](OpBuilder &nb, Location loc) {
+          ImplicitLocOpBuilder ib(loc, nb);
+          selectMaskedValues = true;
+          emitMaskedKeys(ib);
+          selectMaskedValues = false;
+          scf::YieldOp::create(ib);
+        });
   }
 
-  emitStoreOutput(b, bufs.out);
+  emitStoreOutput(b, bufs.out, window.empty);
 }
+
+KeyWindow AttentionKernel::tileKeyWindow(ImplicitLocOpBuilder &b,
+                                         Value group) {
+  KeyWindow w;
+  Value one = idx(b, 1);
+  if (s.memoryRows > 0) {
+    w.memoryLo = arith::MulIOp::create(b, group, idx(b, s.memoryRows));
+    w.memoryHi = arith::AddIOp::create(b, w.memoryLo, idx(b, s.memoryRows));
+  }
+  if (s.isRoute) {
+    // Query group g sees the keys of group g - shift, if any.
+    Value shift = idx(b, s.shift);
+    Value sees =
+        arith::CmpIOp::create(b, arith::CmpIPredicate::uge, group, shift);
+    Value source = arith::SubIOp::create(
+        b, arith::MaxUIOp::create(b, group, shift), shift);
+    w.lo = arith::MulIOp::create(b, source, idx(b, s.keysPerGroup));
+    w.hi = arith::SelectOp::create(
+        b, sees, arith::AddIOp::create(b, w.lo, idx(b, s.keysPerGroup)),
+        w.lo);
+    w.unmaskedEnd = w.hi;
+    if (s.shift > 0)
+      w.empty = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, group,
+                                      shift);
+    return w;
+  }
+  // grouped_attention: groups g - lookback .. g (every earlier one for
+  // lookback -1), up to the row itself when causal. Every row sees at
+  // least itself.
+  w.lo = idx(b, 0);
+  if (s.lookback >= 0) {
+    Value lb = idx(b, s.lookback);
+    Value first =
+        arith::SubIOp::create(b, arith::MaxUIOp::create(b, group, lb), lb);
+    w.lo = arith::MulIOp::create(b, first, idx(b, s.keysPerGroup));
+  }
+  if (s.causal) {
+    // Keys up to the tile's first row are visible to every lane.
+    w.unmaskedEnd = arith::AddIOp::create(b, firstRow, one);
+    w.hi = arith::AddIOp::create(b, firstRow, tileRowCount);
+  } else {
+    w.hi = arith::MulIOp::create(b, arith::AddIOp::create(b, group, one),
+                                 idx(b, s.keysPerGroup));
+    w.unmaskedEnd = w.hi;
+  }
+  return w;
+}
+
+Value AttentionKernel::emitAllFinite(ImplicitLocOpBuilder &b, Value values,
+                                     Value lo, Value hi) {
+  // x * 0 is 0 for a finite x and NaN otherwise; one FMA per vector.
+  int64_t width = s.valueWidth, full = width - width % lanes;
+  Value zeros = splat(b, 0.0f);
+  SmallVector<Value> acc = forLoop(
+      b, lo, hi, idx(b, 1), {zeros},
+      [&](ImplicitLocOpBuilder &ib, Value r, ValueRange acc) {
+        Value sum = acc[0];
+        for (int64_t e = 0; e < full; e += lanes)
+          sum = vector::FMAOp::create(
+              ib,
+              loadVec(ib, values,
+                      ValueRange{batchIdx, headIdx, r, idx(ib, e)}),
+              zeros, sum);
+        for (int64_t e = full; e < width; ++e) {
+          Value x = memref::LoadOp::create(
+              ib, values, ValueRange{batchIdx, headIdx, r, idx(ib, e)});
+          sum = arith::AddFOp::create(
+              ib, sum,
+              vector::BroadcastOp::create(
+                  ib, vecType(ib), arith::MulFOp::create(ib, x, f32(ib, 0))));
+        }
+        return SmallVector<Value>{sum};
+      });
+  Value total =
+      vector::ReductionOp::create(b, vector::CombiningKind::ADD, acc[0]);
+  return arith::CmpFOp::create(b, arith::CmpFPredicate::ORD, total, total);
+}
+
 
 /// QT[d][i] = scale * q[row0 + i][d], 16 x 16 blocks at a time through a
 /// register transpose. Padding lanes repeat the tile's last row: finite
@@ -388,18 +476,20 @@ void AttentionKernel::emitPrefetchNextTile(ImplicitLocOpBuilder &b, Value q,
           });
 }
 
-/// out[row0 + i][e] = OT[e][i] / sum[i] for the tile's real rows; a row that
-/// saw no key gets zeros. Transposed back 16 x 16 blocks at a time.
-void AttentionKernel::emitStoreOutput(ImplicitLocOpBuilder &b, Value out) {
+/// out[row0 + i][e] = OT[e][i] / sum[i] for the tile's real rows; a tile
+/// that saw no key (`empty`) gets zeros. A row whose scores were all -inf
+/// (an infinite q) has sum 0 and gets 0 * inf = NaN, as its softmax is.
+/// Transposed back lanes x lanes blocks at a time.
+void AttentionKernel::emitStoreOutput(ImplicitLocOpBuilder &b, Value out,
+                                      Value empty) {
   SmallVector<Value> inv;
   for (int64_t v = 0; v < vecs; ++v) {
     Value off = idx(b, v * lanes);
     Value sum = loadVec(b, runSum, off);
-    Value positive = arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, sum,
-                                           splat(b, 0.0f));
-    inv.push_back(arith::SelectOp::create(
-        b, positive, arith::DivFOp::create(b, splat(b, 1.0f), sum),
-        splat(b, 0.0f)));
+    inv.push_back(arith::DivFOp::create(b, splat(b, 1.0f), sum));
+    if (empty)
+      inv.back() =
+          arith::SelectOp::create(b, empty, splat(b, 0.0f), inv.back());
     // Kept for the scalar tail below.
     vector::StoreOp::create(b, inv.back(), runSum, off);
   }
@@ -517,7 +607,7 @@ void AttentionKernel::emitBlock(ImplicitLocOpBuilder &b, Value keys,
 
   SmallVector<Value> alpha =
       emitSoftmaxUpdate(b, keys, values, j0, count, blockMax);
-  emitValueUpdate(b, values, j0, count, alpha, /*diagonal=*/false);
+  emitValueUpdate(b, values, j0, count, alpha, /*diagonal=*/false, masked);
 }
 
 /// The tile's own lanes*vecs keys when the tile is full and starts a key
@@ -546,7 +636,8 @@ void AttentionKernel::emitDiagonalBlock(ImplicitLocOpBuilder &b, Value keys,
   Value count = idx(b, tileRows);
   SmallVector<Value> alpha =
       emitSoftmaxUpdate(b, keys, values, firstRow, count, blockMax);
-  emitValueUpdate(b, values, firstRow, count, alpha, /*diagonal=*/true);
+  emitValueUpdate(b, values, firstRow, count, alpha, /*diagonal=*/true,
+                  /*masked=*/true);
 }
 
 /// Online softmax over the block's scores: the new running max, the factor
@@ -557,12 +648,19 @@ SmallVector<Value> AttentionKernel::emitSoftmaxUpdate(
     ArrayRef<Value> blockMax) {
   Value zero = idx(b, 0), one = idx(b, 1);
   SmallVector<Value> newMax, alpha;
+  Value negInf = splat(b, -std::numeric_limits<float>::infinity());
   for (int64_t v = 0; v < vecs; ++v) {
     Value off = idx(b, v * lanes);
     Value old = loadVec(b, runMax, off);
-    newMax.push_back(maxOf(b, old, blockMax[v]));
+    Value max = maxOf(b, old, blockMax[v]);
+    vector::StoreOp::create(b, max, runMax, off);
+    // A lane that has seen only -inf scores so far (masked, or an infinite
+    // q) subtracts 0 instead: exp(-inf - 0) = 0 where -inf - -inf is NaN.
+    Value none = arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, max,
+                                       negInf);
+    newMax.push_back(
+        arith::SelectOp::create(b, none, splat(b, 0.0f), max));
     alpha.push_back(exp(b, arith::SubFOp::create(b, old, newMax[v])));
-    vector::StoreOp::create(b, newMax[v], runMax, off);
   }
   // While exponentiating key row r, ask for row r of the next block of k
   // and v: K/V stream from memory once per tile, and the hardware
@@ -614,7 +712,8 @@ SmallVector<Value> AttentionKernel::emitSoftmaxUpdate(
 /// columns at a time.
 void AttentionKernel::emitValueUpdate(ImplicitLocOpBuilder &b, Value values,
                                       Value j0, Value count,
-                                      ArrayRef<Value> alpha, bool diagonal) {
+                                      ArrayRef<Value> alpha, bool diagonal,
+                                      bool masked) {
   for (auto [first, size] : chunkVectors(0, vecs, valueTile.vectors)) {
     int64_t v0 = first, nv = size;
     int64_t valueRegRows = rowsForVectors(target, nv, s.valueWidth);
@@ -622,12 +721,13 @@ void AttentionKernel::emitValueUpdate(ImplicitLocOpBuilder &b, Value values,
     forLoop(b, idx(b, 0), idx(b, fullCols), idx(b, valueRegRows), {},
             [&](ImplicitLocOpBuilder &ib, Value e0, ValueRange) {
               emitValueColumns(ib, values, j0, count, e0, valueRegRows, alpha,
-                               diagonal, v0, nv);
+                               diagonal, masked, v0, nv);
               return SmallVector<Value>{};
             });
     if (fullCols != s.valueWidth)
       emitValueColumns(b, values, j0, count, idx(b, fullCols),
-                       s.valueWidth - fullCols, alpha, diagonal, v0, nv);
+                       s.valueWidth - fullCols, alpha, diagonal, masked, v0,
+                       nv);
   }
 }
 
@@ -691,8 +791,8 @@ SmallVector<Value> AttentionKernel::emitScoreRows(
 void AttentionKernel::emitValueColumns(ImplicitLocOpBuilder &b, Value values,
                                        Value j0, Value count, Value e0,
                                        int64_t cols, ArrayRef<Value> alpha,
-                                       bool diagonal, int64_t firstVec,
-                                       int64_t numVecs) {
+                                       bool diagonal, bool masked,
+                                       int64_t firstVec, int64_t numVecs) {
   int64_t endVec = firstVec + numVecs;
   SmallVector<Value> cols_;
   for (int64_t c = 0; c < cols; ++c)
@@ -724,7 +824,20 @@ void AttentionKernel::emitValueColumns(ImplicitLocOpBuilder &b, Value values,
               ib, values,
               ValueRange{batchIdx, headIdx, arith::AddIOp::create(ib, j0, r),
                          cols_[c]});
-        });
+        },
+        selectMaskedValues && masked
+            ? TileMask([&](ImplicitLocOpBuilder &ib, Value r,
+                           int64_t v) -> Value {
+                // Query row i sees key j0 + r only when j0 + r <= i.
+                Value key = arith::IndexCastOp::create(
+                    ib, ib.getI32Type(), arith::AddIOp::create(ib, j0, r));
+                return arith::CmpIOp::create(
+                    ib, arith::CmpIPredicate::sle,
+                    vector::BroadcastOp::create(
+                        ib, VectorType::get({lanes}, ib.getI32Type()), key),
+                    laneRows[from + v]);
+              })
+            : TileMask());
     for (int64_t c = 0; c < cols; ++c)
       for (int64_t v = from; v < endVec; ++v)
         acc[c * numVecs + v - firstVec] = live[c * nv + v - from];

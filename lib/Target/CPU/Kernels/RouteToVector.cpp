@@ -260,18 +260,19 @@ void FewKeysRouteKernel::emitScores(ImplicitLocOpBuilder &b, Value r0,
         b, maskType, DenseElementsAttr::get(maskType, ArrayRef<bool>(real)));
   }
   Value negInf = splat(b, -std::numeric_limits<float>::infinity());
-  auto nnan = arith::FastMathFlags::nnan;
   auto reassoc = arith::FastMathFlags::reassoc;
   for (int64_t rr = 0; rr < rows; ++rr) {
     SmallVector<Value> s(acc.begin() + rr * keyVecs,
                          acc.begin() + (rr + 1) * keyVecs);
     if (padMask)
       s.back() = arith::SelectOp::create(b, padMask, s.back(), negInf);
+    // A NaN score may be dropped from the max (maxnum): exp(NaN - max)
+    // still makes its row NaN. No fast-math flag: NaNs are defined here.
     Value m = s[0];
     for (int64_t c = 1; c < keyVecs; ++c)
-      m = arith::MaxNumFOp::create(b, m, s[c], nnan);
+      m = emitMax(b, m, s[c]);
     Value rowMax =
-        vector::ReductionOp::create(b, vector::CombiningKind::MAXNUMF, m, nnan);
+        vector::ReductionOp::create(b, vector::CombiningKind::MAXNUMF, m);
     Value maxVec = broadcast(b, rowMax);
     Value row = arith::AddIOp::create(b, r0, idx(b, rr));
     Value sum;

@@ -69,7 +69,10 @@ Value mlir::loom::splatF32(ImplicitLocOpBuilder &b, VectorType type,
 
 /// Cody-Waite reduction x = n ln2 + r, |r| <= ln2/2, a degree-7 Taylor
 /// polynomial (relative error < 1e-8 before rounding) and 2^n built in the
-/// exponent bits.
+/// exponent bits. No clamp of x: a NaN lane carries NaN through the
+/// polynomial, and lanes below -87 (whose n and r are meaningless) are
+/// replaced by 0 at the end; n is clamped before its conversion to an
+/// integer, which is undefined for NaN and out-of-range values.
 Value mlir::loom::emitExpOfNonPositive(ImplicitLocOpBuilder &b, Value x) {
   auto type = cast<VectorType>(x.getType());
   auto i32Vec = VectorType::get(type.getShape(), b.getI32Type());
@@ -80,12 +83,10 @@ Value mlir::loom::emitExpOfNonPositive(ImplicitLocOpBuilder &b, Value x) {
   };
   Value tooSmall =
       arith::CmpFOp::create(b, arith::CmpFPredicate::OLT, x, splat(-87.0f));
-  Value xc = arith::MaxNumFOp::create(b, x, splat(-87.0f),
-                                      arith::FastMathFlags::nnan);
   Value n = math::FloorOp::create(
-      b, vector::FMAOp::create(b, xc, splat(1.44269504088896341f),
+      b, vector::FMAOp::create(b, x, splat(1.44269504088896341f),
                                splat(0.5f)));
-  Value r = vector::FMAOp::create(b, n, splat(-0.693359375f), xc);
+  Value r = vector::FMAOp::create(b, n, splat(-0.693359375f), x);
   r = vector::FMAOp::create(b, n, splat(2.12194440e-4f), r);
   static const float kTaylor[] = {1.0f / 5040, 1.0f / 720, 1.0f / 120,
                                   1.0f / 24,   1.0f / 6,   0.5f,
@@ -93,7 +94,7 @@ Value mlir::loom::emitExpOfNonPositive(ImplicitLocOpBuilder &b, Value x) {
   Value p = splat(kTaylor[0]);
   for (float c : ArrayRef<float>(kTaylor).drop_front())
     p = vector::FMAOp::create(b, p, r, splat(c));
-  Value ni = arith::FPToSIOp::create(b, i32Vec, n);
+  Value ni = arith::FPToSIOp::create(b, i32Vec, emitMax(b, n, splat(-127.0f)));
   Value bits = arith::ShLIOp::create(
       b, arith::AddIOp::create(b, ni, splatI32(127)), splatI32(23));
   Value pow2 = arith::BitcastOp::create(b, type, bits);
@@ -163,7 +164,8 @@ SmallVector<Value> mlir::loom::transposeSquare(ImplicitLocOpBuilder &b,
 
 SmallVector<Value> mlir::loom::emitBroadcastFmaLoop(
     ImplicitLocOpBuilder &b, Value lo, Value hi, ValueRange init, int64_t rows,
-    int64_t cols, TileOperand vectorAt, TileOperand scalarAt) {
+    int64_t cols, TileOperand vectorAt, TileOperand scalarAt,
+    TileMask maskAt) {
   auto loop = scf::ForOp::create(
       b, lo, hi, arith::ConstantIndexOp::create(b, 1), init,
       [&](OpBuilder &nb, Location loc, Value k, ValueRange acc) {
@@ -172,11 +174,18 @@ SmallVector<Value> mlir::loom::emitBroadcastFmaLoop(
         for (int64_t c = 0; c < cols; ++c)
           vecs.push_back(vectorAt(ib, k, c));
         auto vecType = cast<VectorType>(vecs.front().getType());
+        SmallVector<Value> masks;
+        if (maskAt)
+          for (int64_t c = 0; c < cols; ++c)
+            masks.push_back(maskAt(ib, k, c));
         for (int64_t r = 0; r < rows; ++r) {
           Value s = vector::BroadcastOp::create(ib, vecType, scalarAt(ib, k, r));
-          for (int64_t c = 0; c < cols; ++c)
-            next[r * cols + c] =
-                vector::FMAOp::create(ib, s, vecs[c], next[r * cols + c]);
+          for (int64_t c = 0; c < cols; ++c) {
+            Value &acc = next[r * cols + c];
+            Value sum = vector::FMAOp::create(ib, s, vecs[c], acc);
+            acc = maskAt ? arith::SelectOp::create(ib, masks[c], sum, acc)
+                         : sum;
+          }
         }
         scf::YieldOp::create(ib, next);
       });

@@ -78,17 +78,21 @@ SmallVector<Value> transposeSquare(ImplicitLocOpBuilder &b,
 
 using TileOperand =
     function_ref<Value(ImplicitLocOpBuilder &, Value /*k*/, int64_t)>;
+using TileMask = TileOperand;
 
 /// The register tile of the loom kernels: for k in [lo, hi),
 ///   acc[r * cols + c] += broadcast(scalarAt(k, r)) * vectorAt(k, c)
 /// for r < rows, c < cols, the accumulators (`init`, row-major) carried by
 /// one scf.for. Per k: `cols` vector operands, `rows` broadcast scalars and
-/// rows * cols vector.fma. Returns the final accumulators.
+/// rows * cols vector.fma. With `maskAt`, lanes where maskAt(k, c) (an i1
+/// vector) is false keep their accumulator (a select, so a non-finite
+/// operand there never reaches it). Returns the final accumulators.
 SmallVector<Value> emitBroadcastFmaLoop(ImplicitLocOpBuilder &b, Value lo,
                                         Value hi, ValueRange init,
                                         int64_t rows, int64_t cols,
                                         TileOperand vectorAt,
-                                        TileOperand scalarAt);
+                                        TileOperand scalarAt,
+                                        TileMask maskAt = TileMask());
 
 } // namespace mlir::loom
 
