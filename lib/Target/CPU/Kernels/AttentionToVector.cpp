@@ -75,6 +75,19 @@ struct Buffers {
   Value q, k, v, memK, memV, out;
 };
 
+/// Query rows of a tile, or keys of a key block, that the target's L1
+/// bounds: the tile's transposed queries and accumulator (4 (D + E) bytes
+/// per query row), and a key block's rows of k and v (4 (D + E) bytes per
+/// key), each within two L1s (a step streams them through L1 from L2). A
+/// power of two; at least 64 for heads with D + E <= 256 on every preset,
+/// so the options (64) decide there.
+int64_t l1Rows(const CpuTargetDescription &target, int64_t width,
+               int64_t valueWidth) {
+  int64_t rows = 2 * target.l1Bytes / (4 * std::max<int64_t>(
+                                               1, width + valueWidth));
+  return int64_t(llvm::bit_floor(uint64_t(std::max<int64_t>(1, rows))));
+}
+
 using LoopBody =
     function_ref<SmallVector<Value>(ImplicitLocOpBuilder &, Value, ValueRange)>;
 
@@ -95,11 +108,16 @@ public:
                   const CpuTargetDescription &target,
                   const AttentionTileSizes &sizes)
       : s(shape), target(target), lanes(target.lanes()) {
-    // A tile never spans groups, so it is no taller than a group needs.
+    // A tile never spans groups, so it is no taller than a group needs; the
+    // options bound the tile and the key block, the target's L1 bounds them
+    // for wide heads.
     int64_t groupRows = llvm::alignTo(s.queriesPerGroup, lanes);
-    tileRows = std::max(lanes, std::min(sizes.queryTile, groupRows));
+    int64_t cacheRows = l1Rows(target, s.width, s.valueWidth);
+    tileRows = std::max(
+        lanes, std::min({sizes.queryTile, groupRows,
+                         cacheRows - cacheRows % lanes}));
     vecs = tileRows / lanes;
-    keyBlock = sizes.keyBlock;
+    keyBlock = std::min(sizes.keyBlock, cacheRows);
     // Register tiles: KR key rows (S = Q.K^T) or ER value columns (P.V)
     // times a chunk of the query tile's lane vectors.
     scoreTile = chooseRegisterTile(target, vecs, keyBlock);
@@ -130,6 +148,25 @@ private:
   /// its row NaN.
   Value maxOf(ImplicitLocOpBuilder &b, Value x, Value y) {
     return emitMax(b, x, y);
+  }
+  /// Causal: which lanes of lane vector v (query rows firstRow + lanes v +
+  /// l) see key `key` (key <= row, i.e. key - firstRow - lanes v <= l).
+  /// Compared against the constant lane numbers, so no per-lane row vector
+  /// stays live in a register.
+  Value laneSees(ImplicitLocOpBuilder &b, Value key, int64_t v) {
+    auto i32Vec = VectorType::get({lanes}, b.getI32Type());
+    Value offset = arith::IndexCastOp::create(
+        b, b.getI32Type(),
+        arith::SubIOp::create(b, key, arith::AddIOp::create(
+                                          b, firstRow, idx(b, v * lanes))));
+    SmallVector<int32_t> iota(lanes);
+    for (int64_t l = 0; l < lanes; ++l)
+      iota[l] = int32_t(l);
+    Value laneNumbers = arith::ConstantOp::create(
+        b, i32Vec, DenseElementsAttr::get(i32Vec, ArrayRef<int32_t>(iota)));
+    return arith::CmpIOp::create(b, arith::CmpIPredicate::sle,
+                                 vector::BroadcastOp::create(b, i32Vec, offset),
+                                 laneNumbers);
   }
   Value exp(ImplicitLocOpBuilder &b, Value x) {
     return emitExpOfNonPositive(b, x);
@@ -176,7 +213,6 @@ private:
   // Per work item.
   Value batchIdx, headIdx, firstRow, tileRowCount;
   Value qT, scores, accT, runMax, runSum; // stack scratch
-  SmallVector<Value> laneRows;           // i32 query row of every lane
   /// While set, the P.V update of masked blocks selects the visible lanes'
   /// sums rather than adding 0 * v (see emitAllFinite).
   bool selectMaskedValues = false;
@@ -243,24 +279,11 @@ void AttentionKernel::emitWorkItem(ImplicitLocOpBuilder &b,
                                       ValueRange{e, idx(ib, v * lanes)});
             return SmallVector<Value>{};
           });
-  auto i32Vec = VectorType::get({lanes}, b.getI32Type());
-  SmallVector<int32_t> iota(lanes);
-  for (int64_t l = 0; l < lanes; ++l)
-    iota[l] = l;
-  Value iotaVec = arith::ConstantOp::create(
-      b, i32Vec, DenseElementsAttr::get(i32Vec, ArrayRef<int32_t>(iota)));
-  Value firstRow32 = arith::IndexCastOp::create(b, b.getI32Type(), firstRow);
-  laneRows.clear();
   for (int64_t v = 0; v < vecs; ++v) {
     vector::StoreOp::create(b, splat(b, -std::numeric_limits<float>::infinity()), runMax,
                             ValueRange{idx(b, v * lanes)});
     vector::StoreOp::create(b, splat(b, 0.0f), runSum,
                             ValueRange{idx(b, v * lanes)});
-    Value base = arith::AddIOp::create(
-        b, firstRow32,
-        arith::ConstantOp::create(b, b.getI32IntegerAttr(v * lanes)));
-    laneRows.push_back(arith::AddIOp::create(
-        b, vector::BroadcastOp::create(b, i32Vec, base), iotaVec));
   }
 
   KeyWindow window = tileKeyWindow(b, group);
@@ -615,25 +638,43 @@ void AttentionKernel::emitBlock(ImplicitLocOpBuilder &b, Value keys,
 /// (unmasked) only, so lower vectors are neither scored nor updated.
 void AttentionKernel::emitDiagonalBlock(ImplicitLocOpBuilder &b, Value keys,
                                         Value values) {
-  SmallVector<Value> blockMax(
-      vecs, splat(b, -std::numeric_limits<float>::infinity()));
+  Value negInf = splat(b, -std::numeric_limits<float>::infinity());
+  SmallVector<Value> blockMax(vecs, negInf);
+  // When the register tiles take the query tile a chunk at a time, the
+  // many small tiles of the triangle do not also carry a max per lane
+  // vector (more live vectors than registers): one pass over the stored
+  // scores finds it.
+  bool maxFromScores = scoreTile.vectors < vecs;
   for (int64_t c = 0; c < vecs; ++c) {
     for (auto [first, size] : chunkVectors(c, vecs - c, scoreTile.vectors)) {
       int64_t v0 = first, nv = size;
       int64_t regRows = rowsForVectors(target, nv, lanes);
       for (int64_t r = c * lanes; r < (c + 1) * lanes; r += regRows) {
         int64_t rows = std::min(regRows, (c + 1) * lanes - r);
-        SmallVector<Value> chunkMax(blockMax.begin() + v0,
-                                    blockMax.begin() + v0 + nv);
+        SmallVector<Value> chunkMax;
+        if (!maxFromScores)
+          chunkMax.assign(blockMax.begin() + v0, blockMax.begin() + v0 + nv);
         chunkMax = emitScoreRows(b, keys, firstRow, idx(b, r), rows,
                                  /*masked=*/true, chunkMax, v0, nv,
                                  /*negInfBelow=*/v0 == c ? c : 0,
                                  /*maskedVec=*/c);
-        llvm::copy(chunkMax, blockMax.begin() + v0);
+        if (!maxFromScores)
+          llvm::copy(chunkMax, blockMax.begin() + v0);
       }
     }
   }
   Value count = idx(b, tileRows);
+  if (maxFromScores)
+    blockMax = forLoop(
+        b, idx(b, 0), count, idx(b, 1), blockMax,
+        [&](ImplicitLocOpBuilder &ib, Value r, ValueRange acc) {
+          SmallVector<Value> next;
+          for (int64_t v = 0; v < vecs; ++v)
+            next.push_back(maxOf(
+                ib, acc[v],
+                loadVec(ib, scores, ValueRange{r, idx(ib, v * lanes)})));
+          return next;
+        });
   SmallVector<Value> alpha =
       emitSoftmaxUpdate(b, keys, values, firstRow, count, blockMax);
   emitValueUpdate(b, values, firstRow, count, alpha, /*diagonal=*/true,
@@ -735,7 +776,8 @@ void AttentionKernel::emitValueUpdate(ImplicitLocOpBuilder &b, Value values,
 /// [firstVec, firstVec + numVecs) of the query tile, stored to ST; vectors
 /// below negInfBelow get -inf (the causal diagonal: they cannot see these
 /// keys), only vector maskedVec (every vector when it is -1) is masked
-/// lane by lane. Returns the chunk's updated per-lane block max.
+/// lane by lane. Returns the chunk's updated per-lane block max (nothing
+/// when `chunkMax` is empty).
 SmallVector<Value> AttentionKernel::emitScoreRows(
     ImplicitLocOpBuilder &b, Value keys, Value j0, Value r0, int64_t rows,
     bool masked, ValueRange chunkMax, int64_t firstVec, int64_t numVecs,
@@ -759,28 +801,20 @@ SmallVector<Value> AttentionKernel::emitScoreRows(
 
   SmallVector<Value> newMax(chunkMax.begin(), chunkMax.end());
   Value negInf = splat(b, -std::numeric_limits<float>::infinity());
-  auto i32Vec = VectorType::get({lanes}, b.getI32Type());
   for (int64_t rr = 0; rr < rows; ++rr) {
-    Value keyLane;
-    if (masked)
-      keyLane = vector::BroadcastOp::create(
-          b, i32Vec,
-          arith::IndexCastOp::create(b, b.getI32Type(), keyRows[rr]));
     Value row = arith::AddIOp::create(b, r0, idx(b, rr));
     for (int64_t v = 0; v < negInfBelow; ++v)
       vector::StoreOp::create(b, negInf, scores,
                               ValueRange{row, idx(b, v * lanes)});
     for (int64_t v = firstVec; v < firstVec + nv; ++v) {
       Value score = acc[rr * nv + v - firstVec];
-      if (masked && (maskedVec < 0 || v == maskedVec)) {
-        // Causal: query row i sees key j only when j <= i.
-        Value visible = arith::CmpIOp::create(b, arith::CmpIPredicate::sle,
-                                              keyLane, laneRows[v]);
-        score = arith::SelectOp::create(b, visible, score, negInf);
-      }
+      if (masked && (maskedVec < 0 || v == maskedVec))
+        score = arith::SelectOp::create(b, laneSees(b, keyRows[rr], v), score,
+                                        negInf);
       vector::StoreOp::create(b, score, scores,
                               ValueRange{row, idx(b, v * lanes)});
-      newMax[v - firstVec] = maxOf(b, newMax[v - firstVec], score);
+      if (!newMax.empty())
+        newMax[v - firstVec] = maxOf(b, newMax[v - firstVec], score);
     }
   }
   return newMax;
@@ -828,14 +862,8 @@ void AttentionKernel::emitValueColumns(ImplicitLocOpBuilder &b, Value values,
         selectMaskedValues && masked
             ? TileMask([&](ImplicitLocOpBuilder &ib, Value r,
                            int64_t v) -> Value {
-                // Query row i sees key j0 + r only when j0 + r <= i.
-                Value key = arith::IndexCastOp::create(
-                    ib, ib.getI32Type(), arith::AddIOp::create(ib, j0, r));
-                return arith::CmpIOp::create(
-                    ib, arith::CmpIPredicate::sle,
-                    vector::BroadcastOp::create(
-                        ib, VectorType::get({lanes}, ib.getI32Type()), key),
-                    laneRows[from + v]);
+                return laneSees(ib, arith::AddIOp::create(ib, j0, r),
+                                from + v);
               })
             : TileMask());
     for (int64_t c = 0; c < cols; ++c)
@@ -844,7 +872,12 @@ void AttentionKernel::emitValueColumns(ImplicitLocOpBuilder &b, Value values,
     return acc;
   };
   SmallVector<Value> acc = init;
-  if (diagonal) {
+  if (diagonal && numVecs < vecs) {
+    // A chunk of the tile: its key rows in one loop. The few key rows a
+    // lane vector of the chunk cannot see have probability 0 (their scores
+    // are -inf), and their values are finite here or selected away.
+    acc = keyLoop(idx(b, 0), idx(b, endVec * lanes), firstVec, acc);
+  } else if (diagonal) {
     // Key rows lanes*c .. lanes*c + lanes - 1 reach lane vectors c and up:
     // those of every c <= firstVec reach the whole chunk.
     acc = keyLoop(idx(b, 0), idx(b, (firstVec + 1) * lanes), firstVec, acc);

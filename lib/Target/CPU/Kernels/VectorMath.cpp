@@ -16,8 +16,11 @@ int64_t mlir::loom::accumulatorBudget(const CpuTargetDescription &target) {
 
 int64_t mlir::loom::rowsForVectors(const CpuTargetDescription &target,
                                    int64_t vectors, int64_t maxRows) {
-  return std::max<int64_t>(
-      1, std::min(maxRows, accumulatorBudget(target) / vectors));
+  // The accumulators, and next to them the vector operands and one
+  // broadcast.
+  int64_t accumulators = std::min(accumulatorBudget(target),
+                                  target.vectorRegisters - 1 - vectors);
+  return std::max<int64_t>(1, std::min(maxRows, accumulators / vectors));
 }
 
 mlir::loom::RegisterTile
@@ -67,12 +70,14 @@ Value mlir::loom::splatF32(ImplicitLocOpBuilder &b, VectorType type,
       b, type, DenseElementsAttr::get(type, b.getF32FloatAttr(value)));
 }
 
-/// Cody-Waite reduction x = n ln2 + r, |r| <= ln2/2 (n = floor(x log2e +
-/// 1/2)), a degree-5 polynomial fitted for the least maximum relative error
-/// on that interval (1.1e-7; 1.6e-7 with float32 rounding), and 2^n built
-/// in the exponent bits: n + (1.5 * 2^23 + 127) is exact and holds n + 127
-/// in its low mantissa bits, which a shift by 23 moves into the exponent.
-/// 13 operations, 8 of them on the FMA pipes. No clamp of x: a NaN lane
+/// Range reduction x = n ln2 + r, |r| <= ln2/2 (n = floor(x log2e + 1/2)),
+/// with one FMA (the error of ln2 in float32, 1.9e-9, times n: at most
+/// 2.5e-7 relative, near x = -87); a degree-5 polynomial fitted for the
+/// least maximum relative error on that interval (1.1e-7); 2^n built in the exponent bits: n + (1.5 * 2^23 +
+/// 127) is exact and holds n + 127 in its low mantissa bits, which a shift
+/// by 23 moves into the exponent. In float32: relative error below 4e-7
+/// on [-87, 0], below 2.1e-7 on [-20, 0]. 13 operations, 7 of them on
+/// the FMA pipes. No clamp of x: a NaN lane
 /// carries NaN through the polynomial, and lanes below -87 (whose n and r
 /// are meaningless; no integer conversion is undefined for them) are
 /// replaced by 0 at the end.
@@ -85,14 +90,17 @@ Value mlir::loom::emitExpOfNonPositive(ImplicitLocOpBuilder &b, Value x) {
   Value n = math::FloorOp::create(
       b, vector::FMAOp::create(b, x, splat(1.44269504088896341f),
                                splat(0.5f)));
-  Value r = vector::FMAOp::create(b, n, splat(-0.693359375f), x);
-  r = vector::FMAOp::create(b, n, splat(2.12194440e-4f), r);
-  static const float kPoly[] = {8.312525227665901e-03f, 4.189011454582214e-02f,
-                                1.666711419820785e-01f, 4.999923110008240e-01f,
-                                1.0f, 1.0f};
-  Value p = splat(kPoly[0]);
-  for (float c : ArrayRef<float>(kPoly).drop_front())
-    p = vector::FMAOp::create(b, p, r, splat(c));
+  Value r = vector::FMAOp::create(b, n, splat(-0.693147182f), x);
+  // p(r) = 1 + r + c2 r^2 + ... + c5 r^5 in Estrin's form: the same five
+  // FMA-pipe operations as Horner's (and one add), half its latency.
+  Value r2 = arith::MulFOp::create(b, r, r);
+  Value lo = arith::AddFOp::create(b, r, splat(1.0f));
+  Value mid = vector::FMAOp::create(b, r, splat(1.666711419820785e-01f),
+                                    splat(4.999923110008240e-01f));
+  Value hi = vector::FMAOp::create(b, r, splat(8.312525227665901e-03f),
+                                   splat(4.189011454582214e-02f));
+  Value p = vector::FMAOp::create(
+      b, vector::FMAOp::create(b, hi, r2, mid), r2, lo);
   Value biased = arith::AddFOp::create(b, n, splat(12583039.0f));
   Value bits = arith::ShLIOp::create(
       b, arith::BitcastOp::create(b, i32Vec, biased),

@@ -42,8 +42,9 @@ struct RegisterTile {
 RegisterTile chooseRegisterTile(const CpuTargetDescription &target,
                                 int64_t vectors, int64_t maxRows);
 
-/// Rows of a register tile `vectors` wide: accumulatorBudget / vectors, in
-/// [1, maxRows].
+/// Rows of a register tile `vectors` wide: as many as accumulatorBudget
+/// allows, with the `vectors` operands and one broadcast also in registers;
+/// in [1, maxRows].
 int64_t rowsForVectors(const CpuTargetDescription &target, int64_t vectors,
                        int64_t maxRows);
 
