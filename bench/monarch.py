@@ -43,9 +43,6 @@ def square_root_blocks(n):
 
 
 def problem(op, n, rows):
-    if op.startswith("fft_conv"):
-        channels = 64
-        return [(rows // channels if rows >= channels else 1, channels, n), (channels, n)], 0
     b, c = square_root_blocks(n)   # n = b * c; k = b blocks of p = c
     if op == "blockdiag_matmul":
         return [(rows, n), (b, c, c)], 2 * rows * b * c * c
@@ -59,10 +56,8 @@ def loom_fn(op, shapes):
     args = [fb.arg(s) for s in shapes]
     if op == "monarch":
         fb.ret(fb.monarch(*args))
-    elif op == "blockdiag_matmul":
-        fb.ret(fb.blockdiag_matmul(*args))
     else:
-        fb.ret(fb.fft_conv(*args, causal=op == "fft_conv_causal"))
+        fb.ret(fb.blockdiag_matmul(*args))
     return attention.bound_runner(fb)
 
 
@@ -84,19 +79,10 @@ def torch_fn(op, shapes):
         k, q, p = w.shape
         return torch.bmm(x.view(M, k, p).transpose(0, 1), w.transpose(1, 2)).transpose(0, 1).reshape(M, k * q)
 
-    def fft_conv(u, kern):
-        n = u.shape[-1]
-        return torch.fft.irfft(torch.fft.rfft(u, 2 * n) * torch.fft.rfft(kern, 2 * n), 2 * n)[..., :n]
-
-    def fft_conv_circular(u, kern):
-        n = u.shape[-1]
-        return torch.fft.irfft(torch.fft.rfft(u) * torch.fft.rfft(kern), n)
-
     def dense(x, w):
         return torch.matmul(x, w)
 
-    fn = {"monarch": monarch, "blockdiag_matmul": blockdiag, "fft_conv_causal": fft_conv,
-          "fft_conv_circular": fft_conv_circular, "dense": dense}[op]
+    fn = {"monarch": monarch, "blockdiag_matmul": blockdiag, "dense": dense}[op]
 
     def run(*args):
         with torch.no_grad():
