@@ -9,6 +9,10 @@
 #include "loom/Dialect/Loom/Transforms/TilingInterfaceImpl.h"
 #include "loom/Pipelines/Pipelines.h"
 #include "loom/Target/CPU/Passes.h"
+#if LOOM_ENABLE_CUDA
+#include "loom/Target/CUDA/ExternalModels.h"
+#include "loom/Target/CUDA/Passes.h"
+#endif
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
@@ -24,6 +28,9 @@ inline void registerAllDialects(DialectRegistry &registry) {
   registry.insert<LoomDialect>();
   registerTilingInterfaceExternalModels(registry);
   registerAggregatedOpInterfaceExternalModels(registry);
+#if LOOM_ENABLE_CUDA
+  registerCudaExtensions(registry);
+#endif
 }
 
 /// Every upstream pass, Loom's passes and Loom's pipelines.
@@ -33,6 +40,10 @@ inline void registerAllPasses() {
   registerLoomTransformsPasses();
   registerLoomCpuPasses();
   registerLoomPipelines();
+#if LOOM_ENABLE_CUDA
+  registerLoomCudaPasses();
+  registerLoomCudaPipeline();
+#endif
 }
 
 } // namespace mlir::loom

@@ -34,7 +34,8 @@ static cl::opt<CompileTarget> targetKind(
     cl::values(clEnumValN(CompileTarget::Cpu, "cpu",
                           "the host CPU (default; see --mcpu)"),
                clEnumValN(CompileTarget::Cuda, "cuda",
-                          "NVIDIA GPUs (not implemented yet)")),
+                          "NVIDIA GPUs: kernels as PTX (+ cubin), see "
+                          "--cuda-target")),
     cl::cat(loomCategory));
 
 static cl::opt<EmitKind> emitKind(
@@ -60,6 +61,19 @@ static cl::opt<std::string> cpuTarget(
              ":key=value fields (vector-bits, registers, fma-latency, "
              "fma-pipes, l1, l2, l3)"),
     cl::value_desc("spec"), cl::cat(loomCategory));
+
+static cl::opt<std::string> cudaTarget(
+    "cuda-target",
+    cl::desc("With --target=cuda: the GPU to compile for, sm_80, sm_86, "
+             "sm_89, sm_90 (default) or sm_100, optionally followed by "
+             ":key=value fields (ptx, smem, smem-optin, registers, sms, ...)"),
+    cl::value_desc("spec"), cl::cat(loomCategory));
+
+static cl::opt<std::string> cudaPath(
+    "cuda-path",
+    cl::desc("With --target=cuda: the CUDA toolkit (libdevice, ptxas); "
+             "default $CUDA_PATH, $CUDA_HOME, ptxas on PATH, /usr/local/cuda"),
+    cl::value_desc("dir"), cl::cat(loomCategory));
 
 static cl::opt<bool> verbose("v", cl::desc("Print each stage and its time"),
                              cl::cat(loomCategory));
@@ -132,6 +146,8 @@ int main(int argc, char **argv) {
   options.emit = emitKind;
   options.mcpu = mcpu;
   options.cpuTarget = cpuTarget;
+  options.cudaTarget = cudaTarget;
+  options.cudaPath = cudaPath;
   options.output = output;
   options.verbose = verbose;
   return failed(compileModule(*module, options)) ? 1 : 0;
