@@ -43,7 +43,8 @@ using namespace mlir::loom;
 
 namespace {
 
-// kLoomCudaRuntimeHeader, kLoomCudaRuntimeSource: runtime/loom_cuda.{h,c}.
+// kLoomCudaRuntimeHeader, kLoomCudaRuntimeSource, kLoomCudaEmulatorSource:
+// runtime/loom_cuda.{h,c} and runtime/loom_cuda_emulator.c.
 #include "loom/Compiler/CudaRuntimeSource.inc"
 
 /// The thread-local variable behind loom_last_error() (RuntimeExports.cpp);
@@ -178,7 +179,7 @@ LogicalResult emitObject(ModuleOp module, llvm::Module &llvmModule,
 /// Links the host object and the runtime (compiled from its embedded
 /// source) into a shared object with `cc`.
 LogicalResult linkWithRuntime(ModuleOp module, StringRef objectPath,
-                              StringRef outputPath) {
+                              StringRef outputPath, bool emulate) {
   llvm::ErrorOr<std::string> cc = llvm::sys::findProgramByName("cc");
   if (!cc)
     return module.emitError()
@@ -194,7 +195,8 @@ LogicalResult linkWithRuntime(ModuleOp module, StringRef objectPath,
   llvm::sys::path::append(source, "loom_cuda.c");
   llvm::FileRemover removeHeader(header), removeSource(source);
   std::pair<StringRef, StringRef> files[] = {
-      {header, kLoomCudaRuntimeHeader}, {source, kLoomCudaRuntimeSource}};
+      {header, kLoomCudaRuntimeHeader},
+      {source, emulate ? kLoomCudaEmulatorSource : kLoomCudaRuntimeSource}};
   for (const auto &file : files)
     if (failed(writeFile(module, file.first,
                          [&](llvm::raw_ostream &os) { os << file.second; })))
@@ -227,8 +229,10 @@ LogicalResult mlir::loom::compileCudaModule(ModuleOp module,
       options.cudaTarget.empty() ? "sm_90" : options.cudaTarget, error);
   if (failed(gpu))
     return module.emitError() << error;
+  // The emulator needs no toolkit: its kernels are host code.
   FailureOr<Toolkit> toolkit =
-      findToolkit(module, options.cudaPath, options.verbose);
+      options.cudaEmulate ? FailureOr<Toolkit>(Toolkit{})
+                          : findToolkit(module, options.cudaPath, options.verbose);
   if (failed(toolkit))
     return failure();
   if (options.verbose)
@@ -241,6 +245,7 @@ LogicalResult mlir::loom::compileCudaModule(ModuleOp module,
   // Only a shared object runs: --emit=asm/mlir/llvm/obj need no cubin.
   if (options.emit == EmitKind::So)
     pipelineOptions.ptxas = toolkit->ptxas;
+  pipelineOptions.emulate = options.cudaEmulate;
   PassManager pm(module.getContext());
   buildLoomCudaPipeline(pm, pipelineOptions);
   if (failed(applyPassManagerCLOptions(pm)))
@@ -310,5 +315,6 @@ LogicalResult mlir::loom::compileCudaModule(ModuleOp module,
   if (failed(emitObject(module, *llvmModule, **machine, objectPath,
                         llvm::CodeGenFileType::ObjectFile)))
     return failure();
-  return linkWithRuntime(module, objectPath, options.output);
+  return linkWithRuntime(module, objectPath, options.output,
+                         options.cudaEmulate);
 }

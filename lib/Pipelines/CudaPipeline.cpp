@@ -14,6 +14,8 @@
 //      gpu-kernel-outlining), lowered to NVVM for the target's chip and PTX
 //      version, serialized to PTX with libdevice linked
 //      (gpu-module-to-binary).
+//      With `emulate`, the kernels become host functions instead
+//      (loom-gpu-emulate-kernels) for runtime/loom_cuda_emulator.c.
 //   5. The host to the LLVM dialect, buffers allocated through the
 //      runtime's device allocator (use-generic-functions), launches and
 //      call brackets through Loom's CUDA runtime (loom-gpu-to-runtime).
@@ -43,35 +45,43 @@ std::string pipelineText(const mlir::loom::CudaPipelineOptions &options) {
       options.toolkit.empty() ? "" : " toolkit=" + quoted(options.toolkit);
   std::string ptxas =
       options.ptxas.empty() ? "" : "ptxas=" + quoted(options.ptxas);
-  return "convert-loom-to-gpu{target=" + t.str() +
-         "},"
-         "func.func(convert-elementwise-to-linalg,loom-read-only-arguments),"
-         "canonicalize,cse,"
-         "one-shot-bufferize{bufferize-function-boundaries "
-         "function-boundary-type-conversion=identity-layout-map},"
-         "buffer-results-to-out-params{modify-public-functions "
-         "hoist-static-allocs},"
-         "buffer-deallocation-pipeline,"
-         "func.func(loom-gpu-map-linalg),"
-         "canonicalize,cse,"
-         "loom-gpu-name-kernels,"
-         "gpu-launch-sink-index-computations,gpu-kernel-outlining,"
-         "nvvm-attach-target{module=loom_kernels O=3 chip=" +
-         t.chip() + " features=" + t.features() +
-         "},"
-         "gpu.module(expand-strided-metadata,lower-affine,convert-scf-to-cf,"
-         "convert-gpu-to-nvvm,loom-gpu-extern-dynamic-shared,canonicalize,cse),"
-         "reconcile-unrealized-casts,"
-         "gpu-module-to-binary{format=isa" +
-         toolkit +
-         "},"
-         "func.func(llvm-request-c-wrappers),"
-         "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
-         "finalize-memref-to-llvm{use-generic-functions},"
-         "convert-arith-to-llvm,convert-index-to-llvm,convert-func-to-llvm,"
-         "convert-cf-to-llvm,gpu-to-llvm,reconcile-unrealized-casts,"
-         "loom-gpu-to-runtime{" +
-         ptxas + "},canonicalize";
+  std::string front =
+      "convert-loom-to-gpu{target=" + t.str() +
+      "},"
+      "func.func(convert-elementwise-to-linalg,loom-read-only-arguments),"
+      "canonicalize,cse,"
+      "one-shot-bufferize{bufferize-function-boundaries "
+      "function-boundary-type-conversion=identity-layout-map},"
+      "buffer-results-to-out-params{modify-public-functions "
+      "hoist-static-allocs},"
+      "buffer-deallocation-pipeline,"
+      "func.func(loom-gpu-map-linalg),"
+      "canonicalize,cse,"
+      "loom-gpu-name-kernels,"
+      "gpu-launch-sink-index-computations,gpu-kernel-outlining,";
+  std::string device =
+      options.emulate
+          ? "loom-gpu-emulate-kernels,"
+            "gpu.module(expand-strided-metadata,lower-affine,"
+            "convert-scf-to-cf,convert-to-llvm,reconcile-unrealized-casts),"
+          : "nvvm-attach-target{module=loom_kernels O=3 chip=" + t.chip() +
+                " features=" + t.features() +
+                "},"
+                "gpu.module(expand-strided-metadata,lower-affine,"
+                "convert-scf-to-cf,convert-gpu-to-nvvm,"
+                "loom-gpu-extern-dynamic-shared,canonicalize,cse),"
+                "reconcile-unrealized-casts,"
+                "gpu-module-to-binary{format=isa" +
+                toolkit + "},";
+  std::string host =
+      "func.func(llvm-request-c-wrappers),"
+      "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
+      "finalize-memref-to-llvm{use-generic-functions},"
+      "convert-arith-to-llvm,convert-index-to-llvm,convert-func-to-llvm,"
+      "convert-cf-to-llvm,gpu-to-llvm,reconcile-unrealized-casts,"
+      "loom-gpu-to-runtime{" +
+      ptxas + (options.emulate ? " emulate" : "") + "},canonicalize";
+  return front + device + host;
 }
 
 } // namespace
@@ -103,6 +113,10 @@ struct CudaPipelineCLOptions
       *this, "ptxas",
       llvm::cl::desc("ptxas to assemble a cubin embedded next to the PTX "
                      "(default: PTX only)")};
+  Option<bool> emulate{
+      *this, "emulate",
+      llvm::cl::desc("Compile the kernels for the CPU emulator (testing)"),
+      llvm::cl::init(false)};
 };
 } // namespace
 
@@ -127,6 +141,7 @@ void mlir::loom::registerLoomCudaPipeline() {
         options.target = *target;
         options.toolkit = cl.toolkit;
         options.ptxas = cl.ptxas;
+        options.emulate = cl.emulate;
         buildLoomCudaPipeline(pm, options);
         return success();
       },

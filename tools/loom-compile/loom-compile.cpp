@@ -75,6 +75,13 @@ static cl::opt<std::string> cudaPath(
              "default $CUDA_PATH, $CUDA_HOME, ptxas on PATH, /usr/local/cuda"),
     cl::value_desc("dir"), cl::cat(loomCategory));
 
+static cl::opt<bool> cudaEmulate(
+    "cuda-emulate",
+    cl::desc("With --target=cuda: run the GPU kernels on a CPU emulator "
+             "(one block at a time, threads as fibers) instead of a GPU; a "
+             "testing aid, slow, buffers in host memory"),
+    cl::cat(loomCategory));
+
 static cl::opt<bool> verbose("v", cl::desc("Print each stage and its time"),
                              cl::cat(loomCategory));
 
@@ -148,6 +155,7 @@ int main(int argc, char **argv) {
   options.cpuTarget = cpuTarget;
   options.cudaTarget = cudaTarget;
   options.cudaPath = cudaPath;
+  options.cudaEmulate = cudaEmulate;
   options.output = output;
   options.verbose = verbose;
   return failed(compileModule(*module, options)) ? 1 : 0;

@@ -36,6 +36,9 @@ struct CompileOptions {
   /// and the CUDA toolkit (default: searched, see CudaCompile.cpp).
   std::string cudaTarget;
   std::string cudaPath;
+  /// --target=cuda: run the kernels on the CPU emulator instead of a GPU
+  /// (a testing aid; see docs/cuda.md).
+  bool cudaEmulate = false;
   /// Where the artifact goes; "-" is stdout (not for obj/so).
   std::string output;
   /// Print each stage and its wall time to stderr.

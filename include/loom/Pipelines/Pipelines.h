@@ -39,6 +39,9 @@ struct CudaPipelineOptions {
   std::string toolkit;
   /// ptxas, to embed a cubin next to the PTX; empty: PTX only.
   std::string ptxas;
+  /// Compile the kernels for the CPU emulator instead of the GPU (a
+  /// testing aid: runtime/loom_cuda_emulator.c runs them).
+  bool emulate = false;
 };
 
 /// loom ops and linalg on tensors -> GPU kernels (PTX embedded as a
@@ -50,7 +53,8 @@ void buildLoomCudaPipeline(OpPassManager &pm,
 
 /// Registers `loom-cuda-pipeline`. Its options: `target` (a
 /// CudaTargetDescription in text form, default sm_90), `toolkit` (the CUDA
-/// toolkit) and `ptxas` (embed a cubin).
+/// toolkit), `ptxas` (embed a cubin) and `emulate` (kernels for the CPU
+/// emulator).
 void registerLoomCudaPipeline();
 
 /// Registers `loom-cpu-pipeline` with the pass registry. Its options:

@@ -99,6 +99,99 @@ struct LoomGpuToRuntimePass
     : loom::impl::LoomGpuToRuntimePassBase<LoomGpuToRuntimePass> {
   using Base::Base;
 
+  /// The PTX of the single gpu.binary (and its cubin when ptxas is set);
+  /// erases the binary.
+  LogicalResult serializedCode(ModuleOp module, std::string &ptx,
+                               std::string &cubin) {
+    SmallVector<gpu::BinaryOp> binaries(module.getOps<gpu::BinaryOp>());
+    if (binaries.size() > 1)
+      return module.emitError()
+             << "loom-gpu-to-runtime expects one gpu.binary (run "
+                "loom-gpu-name-kernels before outlining), found "
+             << binaries.size();
+    if (binaries.empty())
+      return success();
+    gpu::BinaryOp binary = binaries.front();
+    auto objects = binary.getObjects();
+    auto object = objects.size() == 1 ? dyn_cast<gpu::ObjectAttr>(objects[0])
+                                      : gpu::ObjectAttr();
+    auto nvvm = object ? dyn_cast<NVVM::NVVMTargetAttr>(object.getTarget())
+                       : NVVM::NVVMTargetAttr();
+    if (!nvvm || object.getFormat() != gpu::CompilationTarget::Assembly)
+      return binary.emitError()
+             << "loom-gpu-to-runtime expects one NVVM object in PTX form "
+                "(gpu-module-to-binary{format=isa})";
+    ptx = object.getObject().str();
+    if (!ptxas.empty()) {
+      FailureOr<std::string> assembled =
+          assemble(binary.getLoc(), ptxas, ptxasOptions, nvvm.getChip(), ptx);
+      if (failed(assembled))
+        return failure();
+      cubin = std::move(*assembled);
+    }
+    binary.erase();
+    return success();
+  }
+
+  /// Moves the kernels that loom-gpu-emulate-kernels made host functions
+  /// (and lowered) into the host module, each with a trampoline that loads
+  /// its arguments from a cuLaunchKernel-style array of pointers.
+  LogicalResult
+  moveEmulatedKernels(OpBuilder &b, ModuleOp module,
+                      llvm::StringMap<LLVM::LLVMFuncOp> &trampolines) {
+    MLIRContext *ctx = module.getContext();
+    Type ptr = LLVM::LLVMPointerType::get(ctx);
+    SmallVector<gpu::GPUModuleOp> kernelModules(
+        module.getOps<gpu::GPUModuleOp>());
+    for (gpu::GPUModuleOp kernels : kernelModules) {
+      for (Operation &op :
+           llvm::make_early_inc_range(kernels.getBody()->getOperations())) {
+        auto symbol = dyn_cast<SymbolOpInterface>(op);
+        if (!symbol)
+          return op.emitError("loom-gpu-to-runtime{emulate}: unexpected op in "
+                              "the kernel module");
+        auto func = dyn_cast<LLVM::LLVMFuncOp>(op);
+        bool kernel =
+            func && func->hasAttr(gpu::GPUDialect::getKernelFuncAttrName());
+        if (!kernel) {
+          // Runtime declarations and the shared-memory global, once.
+          if (module.lookupSymbol(symbol.getName()))
+            op.erase();
+          else
+            op.moveBefore(module.getBody(), module.getBody()->end());
+          continue;
+        }
+        std::string name = func.getName().str();
+        func.setName("loom_emu_k_" + name);
+        func->removeAttr(gpu::GPUDialect::getKernelFuncAttrName());
+        func.setLinkage(LLVM::Linkage::Internal);
+        op.moveBefore(module.getBody(), module.getBody()->end());
+        // void loom_emu_t_<name>(void **params)
+        b.setInsertionPointToEnd(module.getBody());
+        Location loc = func.getLoc();
+        auto trampoline = LLVM::LLVMFuncOp::create(
+            b, loc, "loom_emu_t_" + name,
+            LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(ctx), {ptr}),
+            LLVM::Linkage::Internal);
+        Block *entry = trampoline.addEntryBlock(b);
+        b.setInsertionPointToStart(entry);
+        SmallVector<Value> args;
+        for (auto [i, type] :
+             llvm::enumerate(func.getFunctionType().getParams())) {
+          Value at = LLVM::GEPOp::create(b, loc, ptr, ptr, entry->getArgument(0),
+                                         ArrayRef<LLVM::GEPArg>{int32_t(i)});
+          Value slot = LLVM::LoadOp::create(b, loc, ptr, at);
+          args.push_back(LLVM::LoadOp::create(b, loc, type, slot));
+        }
+        LLVM::CallOp::create(b, loc, func, args);
+        LLVM::ReturnOp::create(b, loc, ValueRange{});
+        trampolines[name] = trampoline;
+      }
+      kernels.erase();
+    }
+    return success();
+  }
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     MLIRContext *ctx = &getContext();
@@ -108,36 +201,13 @@ struct LoomGpuToRuntimePass
     Type voidType = LLVM::LLVMVoidType::get(ctx);
 
     // The device code.
-    SmallVector<gpu::BinaryOp> binaries(module.getOps<gpu::BinaryOp>());
-    if (binaries.size() > 1) {
-      module.emitError() << "loom-gpu-to-runtime expects one gpu.binary (run "
-                            "loom-gpu-name-kernels before outlining), found "
-                         << binaries.size();
-      return signalPassFailure();
-    }
     std::string ptx, cubin;
-    if (!binaries.empty()) {
-      gpu::BinaryOp binary = binaries.front();
-      auto objects = binary.getObjects();
-      auto object = objects.size() == 1
-                        ? dyn_cast<gpu::ObjectAttr>(objects[0])
-                        : gpu::ObjectAttr();
-      auto nvvm = object ? dyn_cast<NVVM::NVVMTargetAttr>(object.getTarget())
-                         : NVVM::NVVMTargetAttr();
-      if (!nvvm || object.getFormat() != gpu::CompilationTarget::Assembly) {
-        binary.emitError() << "loom-gpu-to-runtime expects one NVVM object "
-                              "in PTX form (gpu-module-to-binary{format=isa})";
+    llvm::StringMap<LLVM::LLVMFuncOp> trampolines;
+    if (emulate) {
+      if (failed(moveEmulatedKernels(b, module, trampolines)))
         return signalPassFailure();
-      }
-      ptx = object.getObject().str();
-      if (!ptxas.empty()) {
-        FailureOr<std::string> assembled =
-            assemble(binary.getLoc(), ptxas, ptxasOptions, nvvm.getChip(), ptx);
-        if (failed(assembled))
-          return signalPassFailure();
-        cubin = std::move(*assembled);
-      }
-      binary.erase();
+    } else if (failed(serializedCode(module, ptx, cubin))) {
+      return signalPassFailure();
     }
     LLVM::GlobalOp ptxGlobal =
         byteGlobal(b, module, "loom_cuda_ptx", ptx, /*cString=*/true);
@@ -146,6 +216,9 @@ struct LoomGpuToRuntimePass
 
     auto launchFn = declare(b, module, "loom_cuda_launch", voidType,
                             {ptr, i64, i64, i64, i64, i64, i64, i32, ptr});
+    auto emulateFn =
+        declare(b, module, "loom_emu_launch", voidType,
+                {ptr, ptr, i64, i64, i64, i64, i64, i64, i32, ptr});
     auto beginFn =
         declare(b, module, "loom_cuda_begin", i32, {ptr, ptr, i64});
     auto endFn = declare(b, module, "loom_cuda_end", voidType, {});
@@ -195,14 +268,34 @@ struct LoomGpuToRuntimePass
       if (!smem)
         smem = LLVM::ConstantOp::create(b, loc, i32, 0);
       Value nameAddr = LLVM::AddressOfOp::create(b, loc, name);
-      LLVM::CallOp::create(
-          b, loc, launchFn,
-          ValueRange{nameAddr, asI64(op.getGridSizeX()),
-                     asI64(op.getGridSizeY()), asI64(op.getGridSizeZ()),
-                     asI64(op.getBlockSizeX()), asI64(op.getBlockSizeY()),
-                     asI64(op.getBlockSizeZ()), smem, params});
+      SmallVector<Value> callArgs{nameAddr,
+                                  asI64(op.getGridSizeX()),
+                                  asI64(op.getGridSizeY()),
+                                  asI64(op.getGridSizeZ()),
+                                  asI64(op.getBlockSizeX()),
+                                  asI64(op.getBlockSizeY()),
+                                  asI64(op.getBlockSizeZ()),
+                                  smem,
+                                  params};
+      if (emulate) {
+        LLVM::LLVMFuncOp trampoline = trampolines.lookup(kernel);
+        if (!trampoline) {
+          op.emitError() << "no emulated kernel @" << kernel;
+          return signalPassFailure();
+        }
+        callArgs.insert(callArgs.begin(),
+                        LLVM::AddressOfOp::create(b, loc, trampoline));
+        LLVM::CallOp::create(b, loc, emulateFn, callArgs);
+      } else {
+        LLVM::CallOp::create(b, loc, launchFn, callArgs);
+      }
       op.erase();
     }
+
+    // Unused runtime entry points would only clutter the module.
+    for (LLVM::LLVMFuncOp f : {launchFn, emulateFn})
+      if (SymbolTable::symbolKnownUseEmpty(f, module))
+        f.erase();
 
     // No GPU op is left for the LLVM IR translation to see.
     module->removeAttr(gpu::GPUDialect::getContainerModuleAttrName());

@@ -113,6 +113,27 @@ def LoomGpuExternDynamicSharedPass
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+def LoomGpuEmulateKernelsPass
+    : Pass<"loom-gpu-emulate-kernels", "::mlir::ModuleOp"> {
+  let summary = "Turn the outlined GPU kernels into host functions for the "
+                "CPU emulator";
+  let description = [{
+    The first half of `--cuda-emulate` (a testing aid: the CUDA pipeline's
+    kernels run on the CPU, see runtime/loom_cuda_emulator.c). In the
+    kernel module, every `gpu.func` kernel becomes a `func.func` with the
+    same arguments (marked `gpu.kernel`) whose GPU operations call the
+    emulator: thread, block and grid ids and sizes, `gpu.barrier` and
+    `gpu.shuffle xor` on f32 become calls, and the dynamic shared memory is
+    the emulator's `loom_emu_shared_memory` buffer; workgroup address
+    spaces are dropped. The module can then be lowered with the host's
+    `convert-to-llvm`, and `loom-gpu-to-runtime{emulate}` moves it into the
+    host module.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 def LoomGpuToRuntimePass : Pass<"loom-gpu-to-runtime", "::mlir::ModuleOp"> {
   let summary = "Call Loom's CUDA runtime for kernel launches and embed the "
                 "device code";
@@ -135,6 +156,13 @@ def LoomGpuToRuntimePass : Pass<"loom-gpu-to-runtime", "::mlir::ModuleOp"> {
     Device buffers come from `_mlir_memref_to_llvm_alloc` / `_free`
     (`finalize-memref-to-llvm{use-generic-functions}`), which the runtime
     defines as device allocations.
+
+    With `emulate` (after `loom-gpu-emulate-kernels`), the kernel module
+    holds host LLVM functions instead of a binary: they move into the host
+    module (as `loom_emu_k_<kernel>`), each gets a trampoline
+    `loom_emu_t_<kernel>(params)` that loads its arguments, and a launch
+    calls `loom_emu_launch(trampoline, name, gx, gy, gz, bx, by, bz, smem,
+    params)` of the CPU emulator instead.
   }];
   let options = [
     Option<"ptxas", "ptxas", "std::string", /*default=*/"",
@@ -142,6 +170,9 @@ def LoomGpuToRuntimePass : Pass<"loom-gpu-to-runtime", "::mlir::ModuleOp"> {
            "compiled by the driver at first use)">,
     Option<"ptxasOptions", "ptxas-options", "std::string", /*default=*/"\"-O3\"",
            "Options for ptxas, space separated">,
+    Option<"emulate", "emulate", "bool", /*default=*/"false",
+           "Run the kernels with the CPU emulator (loom-gpu-emulate-kernels "
+           "ran before)">,
   ];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
