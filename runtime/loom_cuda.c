@@ -24,6 +24,7 @@ typedef unsigned long long CUdeviceptr;
 enum {
   CUDA_SUCCESS = 0,
   CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES = 8,
+  CU_POINTER_ATTRIBUTE_MEMORY_TYPE = 2,
   CU_JIT_INFO_LOG_BUFFER = 3,
   CU_JIT_INFO_LOG_BUFFER_SIZE_BYTES = 4,
   CU_JIT_ERROR_LOG_BUFFER = 5,
@@ -53,6 +54,7 @@ static struct {
                            void **);
   CUresult (*MemAlloc)(CUdeviceptr *, size_t);
   CUresult (*MemFree)(CUdeviceptr);
+  CUresult (*PointerGetAttribute)(void *, int, CUdeviceptr);
   CUresult (*GetErrorName)(CUresult, const char **);
   CUresult (*GetErrorString)(CUresult, const char **);
 } cu;
@@ -164,6 +166,7 @@ static void load_driver(void) {
   LOOM_SYMBOL(LaunchKernel, "cuLaunchKernel");
   LOOM_SYMBOL(MemAlloc, "cuMemAlloc_v2");
   LOOM_SYMBOL(MemFree, "cuMemFree_v2");
+  LOOM_SYMBOL(PointerGetAttribute, "cuPointerGetAttribute");
   LOOM_SYMBOL(GetErrorName, "cuGetErrorName");
   LOOM_SYMBOL(GetErrorString, "cuGetErrorString");
 #undef LOOM_SYMBOL
@@ -337,6 +340,19 @@ void loom_cuda_launch(const char *name, int64_t grid_x, int64_t grid_y,
          "of shared memory): %s",
          name, (long long)grid_x, (long long)grid_y, (long long)grid_z,
          (long long)block_x, shared_bytes, describe(r));
+}
+
+void loom_cuda_check_argument(int32_t index, const void *ptr) {
+  if (call_failed || !ptr)
+    return;
+  unsigned type = 0;
+  CUresult r = cu.PointerGetAttribute(&type, CU_POINTER_ATTRIBUTE_MEMORY_TYPE,
+                                      (CUdeviceptr)(uintptr_t)ptr);
+  if (r != CUDA_SUCCESS)
+    fail("argument %d (%p) is not memory the GPU can use: a --target=cuda "
+         "artifact takes device pointers in its descriptors "
+         "(cuPointerGetAttribute: %s)",
+         index, ptr, describe(r));
 }
 
 void loom_cuda_end(void) {

@@ -11,6 +11,7 @@
  * One call of an exported function _mlir_ciface_f runs
  *
  *   if (loom_cuda_begin(ptx, cubin, cubin_size)) {
+ *     loom_cuda_check_argument(i, descriptor_i->aligned)   for every argument
  *     ... _mlir_memref_to_llvm_alloc / loom_cuda_launch / _free ...
  *     loom_cuda_end();
  *   }
@@ -36,6 +37,12 @@ extern "C" {
  * are complete. Returns 0, with the error recorded, when the call cannot
  * proceed. */
 int loom_cuda_begin(const char *ptx, const void *cubin, int64_t cubin_size);
+
+/* Fails the call unless `ptr` (the data of argument `index`) is memory the
+ * GPU can address (device, managed or registered host memory): a host
+ * pointer passed by mistake is reported, not dereferenced by a kernel.
+ * NULL (an empty tensor) is accepted. */
+void loom_cuda_check_argument(int32_t index, const void *ptr);
 
 /* cuLaunchKernel of the module's kernel `name` on the default stream;
  * `params` points to one pointer per kernel argument. Kernels using more

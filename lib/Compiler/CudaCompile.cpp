@@ -28,6 +28,7 @@
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
+#include "llvm/Support/JSON.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/TargetSelect.h"
@@ -204,7 +205,7 @@ LogicalResult linkWithRuntime(ModuleOp module, StringRef objectPath,
   std::string ccPath = *cc;
   SmallVector<StringRef> args{ccPath, "-shared", "-fPIC", "-O2",
                               "-fvisibility=hidden", "-w", "-o", outputPath,
-                              objectPath, source, "-ldl", "-lpthread"};
+                              objectPath, source, "-lm", "-ldl", "-lpthread"};
   std::string error;
   int rc = llvm::sys::ExecuteAndWait(ccPath, args, std::nullopt, {}, 0, 0,
                                      &error);
@@ -216,11 +217,32 @@ LogicalResult linkWithRuntime(ModuleOp module, StringRef objectPath,
   return success();
 }
 
+/// The manifest with `"target": "cuda"` (or `"cuda-emulator"`), so that a
+/// caller knows the descriptors must hold device pointers.
+FailureOr<std::string> cudaManifest(ModuleOp module, bool emulate) {
+  FailureOr<std::string> manifest = buildManifest(module);
+  if (failed(manifest))
+    return failure();
+  llvm::Expected<llvm::json::Value> json = llvm::json::parse(*manifest);
+  llvm::json::Object *object = json ? json->getAsObject() : nullptr;
+  if (!object) {
+    if (!json)
+      llvm::consumeError(json.takeError());
+    return module.emitError() << "internal error: the manifest is not a JSON "
+                                 "object";
+  }
+  (*object)["target"] = emulate ? "cuda-emulator" : "cuda";
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << *json;
+  return text;
+}
+
 } // namespace
 
 LogicalResult mlir::loom::compileCudaModule(ModuleOp module,
                                             const CompileOptions &options) {
-  FailureOr<std::string> manifest = buildManifest(module);
+  FailureOr<std::string> manifest = cudaManifest(module, options.cudaEmulate);
   if (failed(manifest))
     return failure();
 

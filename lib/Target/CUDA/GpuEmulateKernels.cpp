@@ -7,7 +7,8 @@
 
 #include "loom/Target/CUDA/Passes.h"
 
-#include "mlir/IR/IRMapping.h"
+#include "mlir/Conversion/MathToLibm/MathToLibm.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 #define DEBUG_TYPE "loom-gpu-emulate-kernels"
 
@@ -152,6 +153,12 @@ struct LoomGpuEmulateKernelsPass
       for (gpu::GPUFuncOp kernel : kernels)
         if (failed(emulate(module, kernel)))
           return signalPassFailure();
+      // Math functions without an LLVM intrinsic (erf, ...) call libm, as
+      // libdevice provides them on the GPU.
+      RewritePatternSet patterns(&getContext());
+      populateMathToLibmConversionPatterns(patterns);
+      if (failed(applyPatternsGreedily(module, std::move(patterns))))
+        return signalPassFailure();
     }
   }
 };

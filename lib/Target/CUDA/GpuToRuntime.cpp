@@ -222,6 +222,8 @@ struct LoomGpuToRuntimePass
     auto beginFn =
         declare(b, module, "loom_cuda_begin", i32, {ptr, ptr, i64});
     auto endFn = declare(b, module, "loom_cuda_end", voidType, {});
+    auto checkFn = declare(b, module, "loom_cuda_check_argument", voidType,
+                           {i32, ptr});
 
     // Launches.
     llvm::StringMap<LLVM::GlobalOp> names;
@@ -324,6 +326,18 @@ struct LoomGpuToRuntimePass
       for (LLVM::ReturnOp r : returns) {
         b.setInsertionPoint(r);
         LLVM::CallOp::create(b, loc, endFn, ValueRange{});
+      }
+      // Every descriptor's aligned pointer (at byte 8) must be GPU memory.
+      b.setInsertionPointToStart(body);
+      for (auto [i, arg] : llvm::enumerate(entry->getArguments())) {
+        if (!isa<LLVM::LLVMPointerType>(arg.getType()))
+          continue;
+        Value field = LLVM::GEPOp::create(b, loc, ptr, b.getI8Type(), arg,
+                                          ArrayRef<LLVM::GEPArg>{8});
+        Value data = LLVM::LoadOp::create(b, loc, ptr, field);
+        LLVM::CallOp::create(
+            b, loc, checkFn,
+            ValueRange{LLVM::ConstantOp::create(b, loc, i32, int64_t(i)), data});
       }
       Block *skip = b.createBlock(&func.getBody(), func.getBody().end());
       LLVM::ReturnOp::create(b, loc, ValueRange{});

@@ -125,7 +125,8 @@ def LoomGpuEmulateKernelsPass
     emulator: thread, block and grid ids and sizes, `gpu.barrier` and
     `gpu.shuffle xor` on f32 become calls, and the dynamic shared memory is
     the emulator's `loom_emu_shared_memory` buffer; workgroup address
-    spaces are dropped. The module can then be lowered with the host's
+    spaces are dropped; math functions without an LLVM intrinsic (erf)
+    call libm, as they call libdevice on the GPU. The module can then be lowered with the host's
     `convert-to-llvm`, and `loom-gpu-to-runtime{emulate}` moves it into the
     host module.
   }];
@@ -151,8 +152,10 @@ def LoomGpuToRuntimePass : Pass<"loom-gpu-to-runtime", "::mlir::ModuleOp"> {
     - Every C-interface wrapper `_mlir_ciface_f` starts with
       `loom_cuda_begin(ptx, cubin, cubin_size)` (driver, context and module
       on first use; false when that failed, and the call then does
-      nothing) and ends with `loom_cuda_end()` (waits for the kernels and
-      records any error for `loom_last_error()`).
+      nothing), checks that every descriptor holds a pointer the GPU can
+      use (`loom_cuda_check_argument`), and ends with `loom_cuda_end()`
+      (waits for the kernels and records any error for
+      `loom_last_error()`).
     Device buffers come from `_mlir_memref_to_llvm_alloc` / `_free`
     (`finalize-memref-to-llvm{use-generic-functions}`), which the runtime
     defines as device allocations.
