@@ -55,6 +55,8 @@ static struct {
   CUresult (*MemAlloc)(CUdeviceptr *, size_t);
   CUresult (*MemFree)(CUdeviceptr);
   CUresult (*PointerGetAttribute)(void *, int, CUdeviceptr);
+  /* CUDA 12.4 and later; NULL before. */
+  CUresult (*FuncGetParamInfo)(CUfunction, size_t, size_t *, size_t *);
   CUresult (*GetErrorName)(CUresult, const char **);
   CUresult (*GetErrorString)(CUresult, const char **);
 } cu;
@@ -170,6 +172,7 @@ static void load_driver(void) {
   LOOM_SYMBOL(GetErrorName, "cuGetErrorName");
   LOOM_SYMBOL(GetErrorString, "cuGetErrorString");
 #undef LOOM_SYMBOL
+  *(void **)(&cu.FuncGetParamInfo) = dlsym(lib, "cuFuncGetParamInfo");
   CUresult r = cu.Init(0);
   if (r != CUDA_SUCCESS) {
     snprintf(driver_error, sizeof driver_error,
@@ -271,7 +274,23 @@ int loom_cuda_begin(const char *ptx, const void *cubin, int64_t cubin_size) {
   return 1;
 }
 
-static CUfunction function_for(const char *name, int shared_bytes) {
+/* Whether `function` takes exactly `count` parameters, where the driver
+ * can tell (cuFuncGetParamInfo): a mismatch between the host code and the
+ * kernel would otherwise pass garbage. */
+static int parameters_match(CUfunction function, int count) {
+  if (!cu.FuncGetParamInfo)
+    return 1;
+  size_t offset, size;
+  if (count > 0 &&
+      cu.FuncGetParamInfo(function, (size_t)count - 1, &offset, &size) !=
+          CUDA_SUCCESS)
+    return 0;
+  return cu.FuncGetParamInfo(function, (size_t)count, &offset, &size) !=
+         CUDA_SUCCESS;
+}
+
+static CUfunction function_for(const char *name, int shared_bytes,
+                               int param_count) {
   CUfunction function = NULL;
   int index = -1;
   pthread_mutex_lock(&table_lock);
@@ -286,6 +305,12 @@ static CUfunction function_for(const char *name, int shared_bytes) {
       pthread_mutex_unlock(&table_lock);
       fail("kernel %s is missing from the artifact's GPU code: %s", name,
            describe(r));
+      return NULL;
+    }
+    if (!parameters_match(function, param_count)) {
+      pthread_mutex_unlock(&table_lock);
+      fail("kernel %s does not take the %d parameters the host code passes",
+           name, param_count);
       return NULL;
     }
     if (function_count == LOOM_MAX_FUNCTIONS) {
@@ -318,7 +343,8 @@ static CUfunction function_for(const char *name, int shared_bytes) {
 
 void loom_cuda_launch(const char *name, int64_t grid_x, int64_t grid_y,
                       int64_t grid_z, int64_t block_x, int64_t block_y,
-                      int64_t block_z, int32_t shared_bytes, void **params) {
+                      int64_t block_z, int32_t shared_bytes, void **params,
+                      int32_t param_count) {
   if (call_failed)
     return;
   if (grid_x <= 0 || grid_y <= 0 || grid_z <= 0)
@@ -328,7 +354,7 @@ void loom_cuda_launch(const char *name, int64_t grid_x, int64_t grid_y,
          (long long)grid_x, (long long)grid_y, (long long)grid_z);
     return;
   }
-  CUfunction function = function_for(name, shared_bytes);
+  CUfunction function = function_for(name, shared_bytes, param_count);
   if (!function)
     return;
   CUresult r = cu.LaunchKernel(function, (unsigned)grid_x, (unsigned)grid_y,

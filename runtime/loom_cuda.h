@@ -45,11 +45,14 @@ int loom_cuda_begin(const char *ptx, const void *cubin, int64_t cubin_size);
 void loom_cuda_check_argument(int32_t index, const void *ptr);
 
 /* cuLaunchKernel of the module's kernel `name` on the default stream;
- * `params` points to one pointer per kernel argument. Kernels using more
- * than 48 KiB of dynamic shared memory are opted into it first. */
+ * `params` points to `param_count` pointers, one per kernel argument (the
+ * count is checked against the kernel once, where the driver can tell).
+ * Kernels using more than 48 KiB of dynamic shared memory are opted into
+ * it first. */
 void loom_cuda_launch(const char *name, int64_t grid_x, int64_t grid_y,
                       int64_t grid_z, int64_t block_x, int64_t block_y,
-                      int64_t block_z, int32_t shared_bytes, void **params);
+                      int64_t block_z, int32_t shared_bytes, void **params,
+                      int32_t param_count);
 
 /* Waits for the call's kernels and records any error they raised. */
 void loom_cuda_end(void);

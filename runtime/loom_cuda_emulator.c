@@ -138,7 +138,9 @@ void loom_cuda_end(void) {}
 
 void loom_emu_launch(void (*entry)(void **), const char *name, int64_t gx,
                      int64_t gy, int64_t gz, int64_t bx, int64_t by,
-                     int64_t bz, int32_t shared_bytes, void **params) {
+                     int64_t bz, int32_t shared_bytes, void **params,
+                     int32_t param_count) {
+  (void)param_count; /* the trampoline loads exactly the kernel's */
   if (call_failed || gx <= 0 || gy <= 0 || gz <= 0)
     return;
   if (by != 1 || bz != 1 || bx < 1 || bx > MAX_THREADS ||

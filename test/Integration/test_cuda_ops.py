@@ -130,14 +130,16 @@ def test_latent_route(case, backend, rng, cache_dir):
         assert (out[:, :, : min(shift, T) * nq] == 0).all()
 
 
-# (leading dims, (k, q, p)); SMALL_GPU makes 128-row, 128-column problems
-# take the 128 x 128 tile and 64 x 64 ones the 64 x 64 tile.
+# (leading dims, (k, q, p)); with SMALL_GPU (4 multiprocessors) each case
+# takes the GEMM tile it is named after.
 BLOCKDIAG = {
     "vector_square": ((), (4, 4, 4)),
     "rows_rectangular": ((5,), (3, 7, 2)),
     "batched_rank3": ((2, 3), (4, 3, 5)),
-    "tile_64": ((70,), (2, 66, 20)),
-    "tile_128_edges": ((130,), (1, 129, 17)),
+    "tile_128x64": ((70,), (2, 66, 20)),
+    "tile_128x128_edges": ((130,), (1, 129, 17)),
+    "tile_128x32": ((100,), (4, 20, 8)),
+    "tile_64x32": ((40,), (4, 24, 8)),
 }
 
 

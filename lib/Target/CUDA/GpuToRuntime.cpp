@@ -215,10 +215,10 @@ struct LoomGpuToRuntimePass
         byteGlobal(b, module, "loom_cuda_cubin", cubin, /*cString=*/false);
 
     auto launchFn = declare(b, module, "loom_cuda_launch", voidType,
-                            {ptr, i64, i64, i64, i64, i64, i64, i32, ptr});
+                            {ptr, i64, i64, i64, i64, i64, i64, i32, ptr, i32});
     auto emulateFn =
         declare(b, module, "loom_emu_launch", voidType,
-                {ptr, ptr, i64, i64, i64, i64, i64, i64, i32, ptr});
+                {ptr, ptr, i64, i64, i64, i64, i64, i64, i32, ptr, i32});
     auto beginFn =
         declare(b, module, "loom_cuda_begin", i32, {ptr, ptr, i64});
     auto endFn = declare(b, module, "loom_cuda_end", voidType, {});
@@ -278,7 +278,9 @@ struct LoomGpuToRuntimePass
                                   asI64(op.getBlockSizeY()),
                                   asI64(op.getBlockSizeZ()),
                                   smem,
-                                  params};
+                                  params,
+                                  LLVM::ConstantOp::create(
+                                      b, loc, i32, int64_t(args.size()))};
       if (emulate) {
         LLVM::LLVMFuncOp trampoline = trampolines.lookup(kernel);
         if (!trampoline) {

@@ -146,9 +146,9 @@ def LoomGpuToRuntimePass : Pass<"loom-gpu-to-runtime", "::mlir::ModuleOp"> {
       cubin `ptxas` assembles from it when the `ptxas` option names the
       tool; empty otherwise).
     - Every `gpu.launch_func` becomes a call
-      `loom_cuda_launch(name, gx, gy, gz, bx, by, bz, smem, params)` with
-      `params` an array of pointers to the kernel's arguments, as
-      `cuLaunchKernel` takes them.
+      `loom_cuda_launch(name, gx, gy, gz, bx, by, bz, smem, params, count)`
+      with `params` an array of `count` pointers to the kernel's arguments,
+      as `cuLaunchKernel` takes them.
     - Every C-interface wrapper `_mlir_ciface_f` starts with
       `loom_cuda_begin(ptx, cubin, cubin_size)` (driver, context and module
       on first use; false when that failed, and the call then does
@@ -165,7 +165,7 @@ def LoomGpuToRuntimePass : Pass<"loom-gpu-to-runtime", "::mlir::ModuleOp"> {
     module (as `loom_emu_k_<kernel>`), each gets a trampoline
     `loom_emu_t_<kernel>(params)` that loads its arguments, and a launch
     calls `loom_emu_launch(trampoline, name, gx, gy, gz, bx, by, bz, smem,
-    params)` of the CPU emulator instead.
+    params, count)` of the CPU emulator instead.
   }];
   let options = [
     Option<"ptxas", "ptxas", "std::string", /*default=*/"",

@@ -114,7 +114,7 @@ AttentionTile chooseTile(const AttentionProblem &p,
   t.width = (d % 4 == 0 && e % 4 == 0) ? 4 : (d % 2 == 0 && e % 2 == 0) ? 2 : 1;
   // A quarter of a thread's registers for q and the accumulator leaves
   // room for the chunk's scores, addresses and the loop state.
-  int64_t budget = target.registersPerThread / 4;
+  int64_t budget = (target.registersPerThread + 1) / 4;
   t.lanes = 1;
   for (int64_t lanes : {1, 2, 4, 8}) {
     if ((d / t.width) % lanes != 0 || (e / t.width) % lanes != 0)

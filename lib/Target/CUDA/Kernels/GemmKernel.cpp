@@ -101,17 +101,22 @@ GemmTile cuda::chooseGemmTile(const GemmProblem &p,
   int64_t batch = 1;
   for (int64_t s : p.batch)
     batch *= s;
-  GemmTile large{128, 128, 8, 8, 8}, medium{64, 64, 16, 4, 4},
-      small{32, 32, 32, 2, 2};
-  // The largest tile that still gives every multiprocessor a block.
+  // Largest first. Every tile loads its A and B tiles in whole rounds of
+  // its threads; the narrow ones serve Monarch factors (n = block size).
+  static const GemmTile tiles[] = {
+      {128, 128, 8, 8, 8}, {128, 64, 8, 8, 4}, {64, 64, 16, 4, 4},
+      {128, 32, 8, 8, 4},  {64, 32, 16, 4, 4}, {32, 32, 32, 2, 2},
+  };
   auto blocks = [&](const GemmTile &t) {
     return ceilDiv(p.m, t.bm) * ceilDiv(p.n, t.bn) * batch;
   };
-  if (p.m >= 128 && p.n >= 128 && blocks(large) >= target.multiprocessors)
-    return large;
-  if (p.m >= 64 && p.n >= 64 && blocks(medium) >= target.multiprocessors / 2)
-    return medium;
-  return small;
+  // The largest tile the problem fills (at least half its rows and
+  // columns used) that still gives every multiprocessor a block.
+  for (const GemmTile &t : tiles)
+    if (2 * p.m >= t.bm && 2 * p.n >= t.bn &&
+        blocks(t) >= target.multiprocessors)
+      return t;
+  return tiles[std::size(tiles) - 1];
 }
 
 void cuda::buildGemmKernel(ImplicitLocOpBuilder &b, const GemmProblem &p,
