@@ -28,6 +28,7 @@
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
@@ -37,6 +38,7 @@
 #include "llvm/Target/TargetOptions.h"
 #include "llvm/TargetParser/Host.h"
 
+#include <chrono>
 #include <cstdlib>
 
 using namespace mlir;
@@ -47,6 +49,27 @@ namespace {
 // kLoomCudaRuntimeHeader, kLoomCudaRuntimeSource, kLoomCudaEmulatorSource:
 // runtime/loom_cuda.{h,c} and runtime/loom_cuda_emulator.c.
 #include "loom/Compiler/CudaRuntimeSource.inc"
+
+/// Prints "loom-compile: <stage>: <ms> ms" when verbose (the form the
+/// Python frontend reads back).
+class StageClock {
+public:
+  explicit StageClock(bool verbose) : verbose(verbose) {}
+  void done(const llvm::Twine &stage) {
+    auto now = std::chrono::steady_clock::now();
+    if (verbose)
+      llvm::errs() << "loom-compile: " << stage << ": "
+                   << llvm::format("%.1f", std::chrono::duration<double, std::milli>(
+                                               now - last)
+                                               .count())
+                   << " ms\n";
+    last = now;
+  }
+
+private:
+  bool verbose;
+  std::chrono::steady_clock::time_point last = std::chrono::steady_clock::now();
+};
 
 /// The thread-local variable behind loom_last_error() (RuntimeExports.cpp);
 /// the runtime writes it.
@@ -242,6 +265,7 @@ FailureOr<std::string> cudaManifest(ModuleOp module, bool emulate) {
 
 LogicalResult mlir::loom::compileCudaModule(ModuleOp module,
                                             const CompileOptions &options) {
+  StageClock clock(options.verbose);
   FailureOr<std::string> manifest = cudaManifest(module, options.cudaEmulate);
   if (failed(manifest))
     return failure();
@@ -275,6 +299,7 @@ LogicalResult mlir::loom::compileCudaModule(ModuleOp module,
   applyDefaultTimingPassManagerCLOptions(pm);
   if (failed(pm.run(module)))
     return failure();
+  clock.done("loom-cuda-pipeline");
 
   if (options.emit == EmitKind::Mlir)
     return writeFile(module, options.output,
@@ -304,6 +329,7 @@ LogicalResult mlir::loom::compileCudaModule(ModuleOp module,
                               << " for the CUDA runtime to report errors in";
   lastError->setLinkage(llvm::GlobalValue::ExternalLinkage);
   lastError->setVisibility(llvm::GlobalValue::HiddenVisibility);
+  clock.done("translate to LLVM IR");
 
   FailureOr<std::unique_ptr<llvm::TargetMachine>> machine =
       hostMachine(module, options.mcpu);
@@ -312,6 +338,7 @@ LogicalResult mlir::loom::compileCudaModule(ModuleOp module,
   llvmModule->setDataLayout((*machine)->createDataLayout());
   llvmModule->setTargetTriple((*machine)->getTargetTriple());
   optimizeHost(*llvmModule, **machine);
+  clock.done("LLVM O2 (host)");
 
   switch (options.emit) {
   case EmitKind::Llvm:
@@ -337,6 +364,10 @@ LogicalResult mlir::loom::compileCudaModule(ModuleOp module,
   if (failed(emitObject(module, *llvmModule, **machine, objectPath,
                         llvm::CodeGenFileType::ObjectFile)))
     return failure();
-  return linkWithRuntime(module, objectPath, options.output,
-                         options.cudaEmulate);
+  clock.done("code generation (host)");
+  if (failed(linkWithRuntime(module, objectPath, options.output,
+                             options.cudaEmulate)))
+    return failure();
+  clock.done("link " + options.output + " with the CUDA runtime");
+  return success();
 }

@@ -4,9 +4,11 @@
 //   1. loom ops and dense contractions -> GPU kernels (convert-loom-to-gpu),
 //      sized by the options' CudaTargetDescription; tensor arithmetic a
 //      frontend emits (residual adds) -> linalg.
+//   0. Symbol names the artifact reserves are rejected (as on the CPU).
 //   2. Bufferization as on the CPU: read-only public inputs, one-shot
-//      bufferization with identity layouts at function boundaries, results
-//      as caller-allocated out-params, ownership-based deallocation.
+//      bufferization with identity layouts at function boundaries, each
+//      result its own buffer, results as caller-allocated out-params,
+//      ownership-based deallocation.
 //   3. Every linalg op and copy left on the host -> a GPU kernel
 //      (loom-gpu-map-linalg), which also rejects any host code that would
 //      touch a (device) buffer.
@@ -16,7 +18,8 @@
 //      (gpu-module-to-binary).
 //      With `emulate`, the kernels become host functions instead
 //      (loom-gpu-emulate-kernels) for runtime/loom_cuda_emulator.c.
-//   5. The host to the LLVM dialect, buffers allocated through the
+//   5. The host to the LLVM dialect (C wrappers that fold descriptor
+//      offsets into the pointer, as on the CPU), buffers allocated through the
 //      runtime's device allocator (use-generic-functions), launches and
 //      call brackets through Loom's CUDA runtime (loom-gpu-to-runtime).
 //
@@ -46,12 +49,14 @@ std::string pipelineText(const mlir::loom::CudaPipelineOptions &options) {
   std::string ptxas =
       options.ptxas.empty() ? "" : "ptxas=" + quoted(options.ptxas);
   std::string front =
+      "loom-verify-symbol-names,"
       "convert-loom-to-gpu{target=" + t.str() +
       "},"
       "func.func(convert-elementwise-to-linalg,loom-read-only-arguments),"
       "canonicalize,cse,"
       "one-shot-bufferize{bufferize-function-boundaries "
       "function-boundary-type-conversion=identity-layout-map},"
+      "func.func(loom-distinct-result-buffers),"
       "buffer-results-to-out-params{modify-public-functions "
       "hoist-static-allocs},"
       "buffer-deallocation-pipeline,"
@@ -74,8 +79,9 @@ std::string pipelineText(const mlir::loom::CudaPipelineOptions &options) {
                 "gpu-module-to-binary{format=isa" +
                 toolkit + "},";
   std::string host =
-      "func.func(llvm-request-c-wrappers),"
-      "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
+      "expand-strided-metadata,lower-affine,"
+      "func.func(llvm-request-c-wrappers),loom-emit-c-wrappers,"
+      "convert-scf-to-cf,"
       "finalize-memref-to-llvm{use-generic-functions},"
       "convert-arith-to-llvm,convert-index-to-llvm,convert-func-to-llvm,"
       "convert-cf-to-llvm,gpu-to-llvm,reconcile-unrealized-casts,"

@@ -11,9 +11,16 @@ Each case runs on two backends:
 A small `--cuda-target` (4 multiprocessors, little shared memory) makes the
 kernels pick every tile shape and the fft_conv fallback at sizes the
 emulator runs in seconds.
+
+A GPU machine may have no loom-compile (no MLIR there): scripts/gpu-check
+compiles the device artifacts here first (LOOM_CUDA_PREPARE=1 with
+LOOM_CUDA_ARTIFACTS=<dir>: every "device" case compiles into <dir>, keyed
+by its IR and options, and skips), and the device run then loads them from
+<dir> (LOOM_CUDA_ARTIFACTS alone).
 """
 
 import functools
+import hashlib
 import os
 
 import numpy as np
@@ -39,27 +46,68 @@ def device_available():
         return False
 
 
+ARTIFACTS = os.environ.get("LOOM_CUDA_ARTIFACTS")
+PREPARE = bool(os.environ.get("LOOM_CUDA_PREPARE"))
+
+
 @pytest.fixture(params=["emulator", "device"])
 def backend(request):
-    if request.param == "device" and not device_available():
+    if PREPARE:
+        if request.param == "emulator":
+            pytest.skip("preparing device artifacts only")
+    elif request.param == "device" and not device_available():
         pytest.skip("no CUDA driver or device (the emulator runs these kernels instead)")
     return request.param
 
 
-def run_cuda(backend, cache_dir, rng, shapes, build, reference_fn, target=None):
-    fb = ir.FunctionBuilder("f")
-    args = [fb.arg(s) for s in shapes]
-    fb.ret(build(fb, *args))
+def compile_cuda(text, backend, cache_dir, target=None):
     extra = ["--target=cuda"] + ([f"--cuda-target={target}"] if target else [])
     if backend == "emulator":
         extra.append("--cuda-emulate")
-    path = loom.compile(ir.module(fb), cache_dir=cache_dir, extra_args=extra)
-    inputs = [rng.standard_normal(s).astype(np.float32) for s in shapes]
-    if backend == "emulator":
-        out = loom.load(path).f(*inputs)
-    else:
-        out = loom.cuda.load(path).f.run_numpy(*inputs)
-    return out, reference_fn(*inputs)
+        return loom.load(loom.compile(text, cache_dir=cache_dir, extra_args=extra))
+    if ARTIFACTS:
+        key = hashlib.sha256((text + "\0" + " ".join(extra)).encode()).hexdigest()[:24]
+        path = os.path.join(ARTIFACTS, key + ".so")
+        if PREPARE:
+            os.makedirs(ARTIFACTS, exist_ok=True)
+            if not os.path.exists(path):
+                loom.compile(text, path, extra_args=extra)
+            pytest.skip("device artifact prepared")
+        if not os.path.exists(path):
+            pytest.fail(f"no prepared artifact {path}: run scripts/gpu-check prepare")
+        return loom.cuda.load(path)
+    return loom.cuda.load(loom.compile(text, cache_dir=cache_dir, extra_args=extra))
+
+
+def call(backend, function, *inputs):
+    return function(*inputs) if backend == "emulator" else function.run_numpy(*inputs)
+
+
+class Family:
+    """The cases of one op family as the functions of one module, compiled
+    once per backend (compiling dominates the cost of small cases)."""
+
+    def __init__(self, cases, shapes, build, target=None):
+        self.cases, self.shapes, self.build, self.target = cases, shapes, build, target
+        self.libraries = {}
+
+    def library(self, backend, cache_dir):
+        if backend not in self.libraries:
+            functions = []
+            for name, case in self.cases.items():
+                fb = ir.FunctionBuilder(name)
+                args = [fb.arg(s) for s in self.shapes(case)]
+                fb.ret(self.build(case, fb, *args))
+                functions.append(fb)
+            self.libraries[backend] = compile_cuda(ir.module(*functions), backend, cache_dir,
+                                                   self.target)
+        return self.libraries[backend]
+
+    def run(self, name, backend, cache_dir, rng, reference_fn):
+        case = self.cases[name]
+        function = getattr(self.library(backend, cache_dir), name)
+        inputs = [rng.standard_normal(s).astype(np.float32) for s in self.shapes(case)]
+        return call(backend, function, *inputs), reference_fn(case, *inputs)
 
 
 # (B, H, L, D, E, group_size, lookback, causal, memory rows per group, scale)
@@ -85,22 +133,32 @@ GROUPED = {
 }
 
 
-@pytest.mark.parametrize("case", list(GROUPED), ids=list(GROUPED))
-def test_grouped_attention(case, backend, rng, cache_dir):
-    B, H, L, D, E, n, lookback, causal, F, scale = GROUPED[case]
+def grouped_shapes(case):
+    B, H, L, D, E, n, lookback, causal, F, scale = case
     shapes = [(B, H, L, D), (B, H, L, D), (B, H, L, E)]
     if F:
         shapes += [(B, H, (L // n) * F, D), (B, H, (L // n) * F, E)]
+    return shapes
 
-    def build(fb, q, k, v, *mem):
-        return fb.grouped_attention(q, k, v, group_size=n, lookback=lookback, causal=causal,
-                                    scale=scale, memory=tuple(mem) if mem else None)
 
-    def ref(q, k, v, *mem):
-        mk, mv = mem if mem else (None, None)
-        return reference.grouped_attention(q, k, v, n, lookback, causal, scale, mk, mv)
+def grouped_build(case, fb, q, k, v, *mem):
+    B, H, L, D, E, n, lookback, causal, F, scale = case
+    return fb.grouped_attention(q, k, v, group_size=n, lookback=lookback, causal=causal,
+                                scale=scale, memory=tuple(mem) if mem else None)
 
-    out, expected = run_cuda(backend, cache_dir, rng, shapes, build, ref)
+
+def grouped_reference(case, q, k, v, *mem):
+    B, H, L, D, E, n, lookback, causal, F, scale = case
+    mk, mv = mem if mem else (None, None)
+    return reference.grouped_attention(q, k, v, n, lookback, causal, scale, mk, mv)
+
+
+GROUPED_FAMILY = Family(GROUPED, grouped_shapes, grouped_build)
+
+
+@pytest.mark.parametrize("case", list(GROUPED), ids=list(GROUPED))
+def test_grouped_attention(case, backend, rng, cache_dir):
+    out, expected = GROUPED_FAMILY.run(case, backend, cache_dir, rng, grouped_reference)
     assert_close(out, expected, ATTENTION_TOL)
 
 
@@ -117,14 +175,22 @@ ROUTE = {
 }
 
 
+def route_shapes(case):
+    B, H, T, nq, nk, D, E, shift = case
+    return [(B, H, T * nq, D), (B, H, T * nk, D), (B, H, T * nk, E)]
+
+
+ROUTE_FAMILY = Family(
+    ROUTE, route_shapes,
+    lambda case, fb, q, k, v: fb.latent_route(q, k, v, groups=case[2], shift=case[7]))
+
+
 @pytest.mark.parametrize("case", list(ROUTE), ids=list(ROUTE))
 def test_latent_route(case, backend, rng, cache_dir):
     B, H, T, nq, nk, D, E, shift = ROUTE[case]
-    shapes = [(B, H, T * nq, D), (B, H, T * nk, D), (B, H, T * nk, E)]
-    out, expected = run_cuda(
-        backend, cache_dir, rng, shapes,
-        lambda fb, q, k, v: fb.latent_route(q, k, v, groups=T, shift=shift),
-        lambda q, k, v: reference.latent_route(q, k, v, T, shift))
+    out, expected = ROUTE_FAMILY.run(
+        case, backend, cache_dir, rng,
+        lambda c, q, k, v: reference.latent_route(q, k, v, T, shift))
     assert_close(out, expected, ATTENTION_TOL)
     if shift:
         assert (out[:, :, : min(shift, T) * nq] == 0).all()
@@ -143,12 +209,15 @@ BLOCKDIAG = {
 }
 
 
+BLOCKDIAG_FAMILY = Family(
+    BLOCKDIAG, lambda c: [c[0] + (c[1][0] * c[1][2],), c[1]],
+    lambda case, fb, x, w: fb.blockdiag_matmul(x, w), target=SMALL_GPU)
+
+
 @pytest.mark.parametrize("case", list(BLOCKDIAG), ids=list(BLOCKDIAG))
 def test_blockdiag_matmul(case, backend, rng, cache_dir):
-    lead, (k, q, p) = BLOCKDIAG[case]
-    out, expected = run_cuda(backend, cache_dir, rng, [lead + (k * p,), (k, q, p)],
-                             lambda fb, x, w: fb.blockdiag_matmul(x, w),
-                             reference.blockdiag_matmul, target=SMALL_GPU)
+    out, expected = BLOCKDIAG_FAMILY.run(case, backend, cache_dir, rng,
+                                         lambda c, x, w: reference.blockdiag_matmul(x, w))
     assert_close(out, expected, ATTENTION_TOL)
 
 
@@ -162,12 +231,15 @@ MONARCH = {
 }
 
 
+MONARCH_FAMILY = Family(
+    MONARCH, lambda c: [c[0] + (c[1][0] * c[1][2],), c[1], c[2]],
+    lambda case, fb, x, w1, w2: fb.monarch(x, w1, w2), target=SMALL_GPU)
+
+
 @pytest.mark.parametrize("case", list(MONARCH), ids=list(MONARCH))
 def test_monarch(case, backend, rng, cache_dir):
-    lead, (k, q, p), (l, s, r) = MONARCH[case]
-    out, expected = run_cuda(backend, cache_dir, rng, [lead + (k * p,), (k, q, p), (l, s, r)],
-                             lambda fb, x, w1, w2: fb.monarch(x, w1, w2), reference.monarch,
-                             target=SMALL_GPU)
+    out, expected = MONARCH_FAMILY.run(case, backend, cache_dir, rng,
+                                       lambda c, x, w1, w2: reference.monarch(x, w1, w2))
     assert_close(out, expected, ATTENTION_TOL)
 
 
@@ -183,24 +255,29 @@ FFT = {
 }
 
 
-@pytest.mark.parametrize("causal", [True, False], ids=["causal", "circular"])
-@pytest.mark.parametrize("case", list(FFT), ids=list(FFT))
-def test_fft_conv(case, causal, backend, rng, cache_dir):
-    lead, C, N = FFT[case]
-    out, expected = run_cuda(backend, cache_dir, rng, [lead + (C, N), (C, N)],
-                             lambda fb, u, kern: fb.fft_conv(u, kern, causal=causal),
-                             lambda u, kern: reference.fft_conv(u, kern, causal),
-                             target=SMALL_GPU)
+FFT_CASES = {f"{name}_{kind}": (lead, C, N, kind == "causal")
+             for name, (lead, C, N) in FFT.items() for kind in ("causal", "circular")}
+FFT_FAMILY = Family(
+    FFT_CASES, lambda c: [c[0] + (c[1], c[2]), (c[1], c[2])],
+    lambda case, fb, u, kern: fb.fft_conv(u, kern, causal=case[3]), target=SMALL_GPU)
+
+
+@pytest.mark.parametrize("case", list(FFT_CASES), ids=list(FFT_CASES))
+def test_fft_conv(case, backend, rng, cache_dir):
+    out, expected = FFT_FAMILY.run(case, backend, cache_dir, rng,
+                                   lambda c, u, kern: reference.fft_conv(u, kern, c[3]))
     assert_close(out, expected, FFT_TOL)
 
 
 def test_fft_conv_default_target_large_n(backend, rng, cache_dir):
     """On sm_90 a causal N = 4096 runs as one shared-memory FFT of 8192
     points (96 KiB: dynamic shared memory beyond the 48 KiB default)."""
-    out, expected = run_cuda(backend, cache_dir, rng, [(1, 4096), (1, 4096)],
-                             lambda fb, u, kern: fb.fft_conv(u, kern),
-                             lambda u, kern: reference.fft_conv(u, kern, True))
-    assert_close(out, expected, FFT_TOL)
+    fb = ir.FunctionBuilder("f")
+    u, kern = fb.arg((1, 4096)), fb.arg((1, 4096))
+    fb.ret(fb.fft_conv(u, kern))
+    lib = compile_cuda(ir.module(fb), backend, cache_dir)
+    ui, ki = (rng.standard_normal((1, 4096)).astype(np.float32) for _ in range(2))
+    assert_close(call(backend, lib.f, ui, ki), reference.fft_conv(ui, ki, True), FFT_TOL)
 
 
 # Dense ops as the model frontend emits them: a Linear (matmul with the
@@ -265,13 +342,9 @@ def dense_reference(x, w, b):
 
 
 def test_dense_ops_of_the_frontend(backend, rng, cache_dir):
-    extra = ["--target=cuda"] + (["--cuda-emulate"] if backend == "emulator" else [])
-    path = loom.compile(DENSE_MODULE, cache_dir=cache_dir, extra_args=extra)
+    lib = compile_cuda(DENSE_MODULE, backend, cache_dir)
     inputs = [rng.standard_normal(s).astype(np.float32) for s in [(2, 24, 32), (48, 32), (48,)]]
-    if backend == "emulator":
-        outs = loom.load(path).f(*inputs)
-    else:
-        outs = loom.cuda.load(path).f.run_numpy(*inputs)
+    outs = call(backend, lib.f, *inputs)
     for got, want in zip(outs, dense_reference(*inputs)):
         assert_close(got, want, ATTENTION_TOL)
 
@@ -290,16 +363,14 @@ def test_two_functions_and_chained_ops(backend, rng, cache_dir):
     w1 = mon.arg((4, 4, 4))
     w2 = mon.arg((4, 4, 4))
     mon.ret(mon.monarch(u, w1, w2))
-    extra = ["--target=cuda"] + (["--cuda-emulate"] if backend == "emulator" else [])
-    path = loom.compile(ir.module(route, mon), cache_dir=cache_dir, extra_args=extra)
-    lib = loom.load(path) if backend == "emulator" else loom.cuda.load(path)
-    call = (lambda f, *a: f(*a)) if backend == "emulator" else (lambda f, *a: f.run_numpy(*a))
+    lib = compile_cuda(ir.module(route, mon), backend, cache_dir)
     zi = rng.standard_normal((1, 2, 4, 8)).astype(np.float32)
     xi = rng.standard_normal((1, 2, 16, 8)).astype(np.float32)
-    got_mixed, got_pushed = call(lib.push_and_mix, zi, xi)
+    got_mixed, got_pushed = call(backend, lib.push_and_mix, zi, xi)
     ref_pushed = reference.latent_route(zi, xi, xi, 4)
     assert_close(got_pushed, ref_pushed, ATTENTION_TOL)
     assert_close(got_mixed, reference.grouped_attention(ref_pushed, ref_pushed, ref_pushed, 4, -1),
                  ATTENTION_TOL)
     ui, w1i, w2i = (rng.standard_normal(s).astype(np.float32) for s in [(3, 16), (4, 4, 4), (4, 4, 4)])
-    assert_close(call(lib.mon, ui, w1i, w2i), reference.monarch(ui, w1i, w2i), ATTENTION_TOL)
+    assert_close(call(backend, lib.mon, ui, w1i, w2i), reference.monarch(ui, w1i, w2i),
+                 ATTENTION_TOL)
