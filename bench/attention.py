@@ -1,14 +1,25 @@
 #!/usr/bin/env python3
-"""Attention benchmark: Loom's compiled kernels against PyTorch eager.
+"""Attention benchmark: Loom's compiled kernels against the peers users pick.
 
-Every (case, implementation, thread count) runs in its own child process so
-that thread pools are bounded by OMP_NUM_THREADS/OPENBLAS_NUM_THREADS and
-peak RSS belongs to that case alone. PyTorch runs with its strongest
-settings (OpenBLAS pthreads, tcmalloc, passive OpenMP, OPENBLAS_CORETYPE /
-OPENBLAS_L2_SIZE unset). GF/s counts useful flops only: 4*D per visible
-(query, key) pair (QK^T and PV). Prints a table and one JSON line.
+Implementations (each measurement in its own child process, so thread
+pools are bounded and the peak RSS is that case's alone):
+  loom   the compiled function, under this interpreter (/usr/bin/python3);
+  sdpa   PyTorch 2.x scaled_dot_product_attention on the best formulation of
+         each pattern (bench/attention_peers.py, under the peers' venv);
+  flex   PyTorch 2.x torch.compile(flex_attention) with a block mask;
+  jax    JAX jax.jit(jax.nn.dot_product_attention) where the pattern has a
+         formulation that does not materialize huge score matrices;
+  torch  Debian's PyTorch 1.13 eager matmul/softmax (secondary, --torch113).
+Peers get the same thread count (torch.set_num_threads, OMP_NUM_THREADS,
+JAX: CPU affinity). The implementations of one (case, L, threads) run
+interleaved, --rounds times, and each reports its best of the rounds:
+the machine may be shared, and interleaving spreads the noise over all.
+GF/s counts useful flops only: 4*D per visible (query, key) pair (QK^T and
+PV); "% peak" is against bench/fma_peak.c measured in the same run; "ratio"
+is the fastest peer's time over Loom's. Prints a table and one JSON line.
 
-    /usr/bin/python3 bench/attention.py --lengths 4096 16384 --threads 1 2
+    /usr/bin/python3 bench/attention.py --lengths 16384 --threads 1 2
+    /usr/bin/python3 bench/attention.py --check          # peers vs Loom at L=1024
 """
 
 import argparse
@@ -106,6 +117,7 @@ def bound_runner(fb):
         if "call" not in bound:
             bound["call"] = lib.f.bind(*inputs)
         bound["call"]()
+    run.output = lambda: bound["call"].outputs[0]
     return run
 
 
@@ -180,18 +192,26 @@ def best_time(run, args, repeats, budget_s=20.0, min_s=1.0):
     seconds, so a millisecond call is the best of hundreds, not of a few
     that the noise of a shared machine can all spoil; timing stops early
     once the timed calls exceed `budget_s`."""
+    return best_times(run, args, repeats, budget_s, min_s)[0]
+
+
+def best_times(run, args, repeats, budget_s=20.0, min_s=1.0):
+    """best_time's wall-clock best, and the best process CPU time of a call
+    (for one thread, the time the call ran while it had the CPU: far less
+    sensitive than the wall clock to a machine shared with other work)."""
     run(*args)
-    times = []
+    times, cpu = [], []
     while len(times) < repeats or sum(times) < min_s:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         run(*args)
         times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
         if sum(times) > budget_s:
             break
-    return min(times)
+    return min(times), min(cpu)
 
 
-def child(impl, case, L, repeats):
+def child(impl, case, L, repeats, save=None):
     import numpy as np
     shapes, flops, params = shapes_and_flops(case, L)
     rng = np.random.default_rng(0)
@@ -199,23 +219,36 @@ def child(impl, case, L, repeats):
     # input size into the peak RSS that is reported as the kernel's.
     args = [rng.standard_normal(s, dtype=np.float32) for s in shapes]
     run = (loom_runner if impl == "loom" else torch_runner)(case, L, shapes, params)
-    best = best_time(run, args, repeats)
+    best, cpu = best_times(run, args, repeats)
+    if save:
+        np.save(save, run(*args) if impl != "loom" else run.output())
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     io_mb = (sum(np.prod(s) for s in shapes) + np.prod(shapes[0])) * 4 / 2**20  # inputs + output
-    print(json.dumps(dict(time_s=best, flops=flops, rss_mb=rss_mb, io_mb=float(io_mb))))
+    print(json.dumps(dict(time_s=best, cpu_s=cpu, flops=flops, rss_mb=rss_mb,
+                          io_mb=float(io_mb))))
 
 
-def spawn(impl, case, L, threads, repeats):
-    return spawn_argv([__file__, "--child", impl, case, str(L), str(repeats)], threads, impl)
+PEERS_PYTHON = os.environ.get("LOOM_PEERS_PYTHON", "/work/venv-peers/bin/python")
+PEER_IMPLS = ("sdpa", "flex", "jax")
 
 
-def spawn_argv(argv, threads, impl):
+def spawn(impl, case, L, threads, repeats, save=None):
+    extra = ["--save", save] if save else []
+    if impl in PEER_IMPLS:
+        argv = [os.path.join(ROOT, "bench", "attention_peers.py"), impl, case, str(L),
+                str(threads), str(repeats)] + extra
+        return spawn_argv(argv, threads, impl, python=PEERS_PYTHON)
+    return spawn_argv([__file__, "--child", impl, case, str(L), str(repeats)] + extra,
+                      threads, impl)
+
+
+def spawn_argv(argv, threads, impl, python=sys.executable):
     """Runs one measurement in a child with the thread and allocator settings."""
     env = dict(os.environ)
     env.pop("OPENBLAS_CORETYPE", None)
     env.pop("OPENBLAS_L2_SIZE", None)
     env.update(LOOM_BENCH_THREADS=str(threads), OMP_NUM_THREADS=str(threads),
-               OPENBLAS_NUM_THREADS=str(threads))
+               OPENBLAS_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
     if impl == "torch":
         # PyTorch at its best; "torch_default" is a default install (glibc
         # malloc, active OpenMP waiting), with the same thread bounds.
@@ -223,7 +256,10 @@ def spawn_argv(argv, threads, impl):
         tc = "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4"
         if os.path.exists(tc):
             env["LD_PRELOAD"] = tc
-    out = subprocess.run([sys.executable] + argv, env=env, capture_output=True, text=True)
+    if impl == "jax":
+        env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen="
+                            + ("false" if threads == 1 else "true")).strip()
+    out = subprocess.run([python] + argv, env=env, capture_output=True, text=True)
     if out.returncode != 0:
         return {"error": out.stderr.strip().splitlines()[-1] if out.stderr else "failed"}
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -238,53 +274,112 @@ def fma_peak(threads):
                                      check=True).stdout)["gflops"]
 
 
+def isa():
+    """The vector ISA the host's kernels use (what loom-compile picks)."""
+    flags = open("/proc/cpuinfo").read()
+    return "AVX-512" if " avx512f" in flags else "AVX2" if " avx2" in flags else "SSE"
+
+
+def check(cases, L):
+    """Every peer's output against Loom's on the same inputs (a peer whose
+    formulation were wrong would be timed doing something else)."""
+    import tempfile
+    import numpy as np
+    tmp = tempfile.mkdtemp()
+    for case in cases:
+        paths = {}
+        for impl in ("loom",) + PEER_IMPLS:
+            paths[impl] = os.path.join(tmp, f"{case}-{impl}.npy")
+            res = spawn(impl, case, L, 1, 1, save=paths[impl])
+            if "time_s" not in res:
+                paths.pop(impl)
+                print(f"{case:26} {impl:5} {res}")
+        ref = np.load(paths.pop("loom"))
+        for impl, path in paths.items():
+            out = np.load(path)
+            err = np.linalg.norm(out - ref) / np.linalg.norm(ref)
+            print(f"{case:26} {impl:5} relative difference to Loom {err:.2e}"
+                  + ("" if err < 1e-4 else "   <-- MISMATCH"), flush=True)
+
+
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        child(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
+        save = sys.argv[sys.argv.index("--save") + 1] if "--save" in sys.argv else None
+        child(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), save)
         return
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--cases", nargs="+", default=list(CASES), choices=list(CASES))
-    p.add_argument("--lengths", nargs="+", type=int, default=[4096, 16384])
+    p.add_argument("--lengths", nargs="+", type=int, default=[16384])
     p.add_argument("--threads", nargs="+", type=int, default=[1, 2])
+    p.add_argument("--peers", nargs="*", default=list(PEER_IMPLS), choices=list(PEER_IMPLS))
+    p.add_argument("--torch113", action="store_true",
+                   help="also time Debian's PyTorch 1.13 eager (secondary column)")
     p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--rounds", type=int, default=2,
+                   help="interleaved rounds over the implementations; best of them")
     p.add_argument("--max-seconds", type=float, default=30.0,
-                   help="skip a PyTorch measurement whose estimated time per call "
-                        "(at 20 GF/s per thread) exceeds this")
-    p.add_argument("--torch-default", action="store_true",
-                   help="also time PyTorch as a default install (no tcmalloc, "
-                        "active OpenMP waiting) and report Loom's speedup over it")
+                   help="skip a peer whose estimated time per call (at 20 GF/s per "
+                        "thread) exceeds this")
+    p.add_argument("--check", action="store_true",
+                   help="compare every peer's output with Loom's at L=1024 and exit")
     a = p.parse_args()
+    if a.check:
+        check(a.cases, 1024)
+        return
+    impls = ["loom"] + a.peers + (["torch"] if a.torch113 else [])
     peaks = {t: fma_peak(t) for t in a.threads}
     rows = []
-    hdr = (f"{'case':26} {'L':>6} {'thr':>3} {'loom ms':>10} {'GF/s':>7} {'%peak':>6} "
-           f"{'torch ms':>10} {'speedup':>7} {'vs dflt':>7} {'RSS MB':>7} {'io MB':>6}")
-    print(f"FMA peak (GF/s): {peaks}")
+    cols = "".join(f" {i + ' ms':>10}" for i in impls[1:])
+    hdr = (f"{'case':26} {'L':>6} {'thr':>3} {'loom ms':>10} {'GF/s':>6} {'%peak':>5}{cols}"
+           f" {'best peer':>9} {'ratio':>5} {'cpu ratio':>9} {'RSS MB':>6} {'peerRSS':>7}")
+    print(f"ISA: {isa()}  FMA peak (GF/s): {peaks}")
     print(hdr)
     for case in a.cases:
         for L in a.lengths:
             flops = shapes_and_flops(case, L)[1]
             for t in a.threads:
-                lo = spawn("loom", case, L, t, a.repeats)
-                torch_ok = flops / (20e9 * t) <= a.max_seconds
-                skipped = {"skipped": f"estimated over {a.max_seconds:g} s per call"}
-                to = spawn("torch", case, L, t, a.repeats) if torch_ok else skipped
-                row = dict(case=case, L=L, threads=t, peak_gflops=peaks[t], loom=lo, torch=to)
-                if a.torch_default:
-                    row["torch_default"] = (spawn("torch_default", case, L, t, a.repeats)
-                                            if torch_ok else skipped)
+                res = {i: {} for i in impls}
+                for _ in range(a.rounds):
+                    for impl in impls:
+                        if impl != "loom" and flops / (20e9 * t) > a.max_seconds:
+                            res[impl] = {"skipped": f"estimated over {a.max_seconds:g} s per call"}
+                            continue
+                        if "skipped" in res[impl] or "error" in res[impl]:
+                            continue
+                        r = spawn(impl, case, L, t, a.repeats)
+                        if "time_s" not in r or r["time_s"] < res[impl].get("time_s", float("inf")):
+                            res[impl] = dict(r, rss_mb=max(r.get("rss_mb", 0),
+                                                           res[impl].get("rss_mb", 0)))
+                lo = res["loom"]
+                row = dict(case=case, L=L, threads=t, isa=isa(), peak_gflops=peaks[t], **res)
+                peer_times = {i: res[i]["time_s"] for i in impls[1:]
+                              if i != "torch" and "time_s" in res[i]}
+                if peer_times:
+                    best = min(peer_times, key=peer_times.get)
+                    row.update(best_peer=best)
                 if "time_s" in lo:
                     gf = lo["flops"] / lo["time_s"] / 1e9
                     row.update(loom_gflops=gf, pct_peak=100 * gf / peaks[t])
-                    if "time_s" in to:
-                        row["speedup"] = to["time_s"] / lo["time_s"]
-                    if "time_s" in row.get("torch_default", {}):
-                        row["speedup_default"] = row["torch_default"]["time_s"] / lo["time_s"]
+                    if peer_times:
+                        row["ratio"] = peer_times[best] / lo["time_s"]
+                        if t == 1 and "cpu_s" in res[best]:
+                            # CPU time: the same ratio with the machine's other
+                            # work taken out (one thread only).
+                            row["cpu_ratio"] = res[best]["cpu_s"] / lo["cpu_s"]
                 rows.append(row)
-                fmt = lambda r, k: f"{r[k] * 1e3:10.2f}" if k in r else f"{'-':>10}"
-                print(f"{case:26} {L:6} {t:3} {fmt(lo, 'time_s')} {row.get('loom_gflops', 0):7.1f} "
-                      f"{row.get('pct_peak', 0):6.1f} {fmt(to, 'time_s')} {row.get('speedup', 0):7.2f} "
-                      f"{row.get('speedup_default', 0):7.2f} "
-                      f"{lo.get('rss_mb', 0):7.0f} {lo.get('io_mb', 0):6.0f}", flush=True)
+                fmt = lambda r: f"{r['time_s'] * 1e3:10.1f}" if "time_s" in r else f"{'-':>10}"
+                peer_cols = "".join(" " + fmt(res[i]) for i in impls[1:])
+                print(f"{case:26} {L:6} {t:3} {fmt(lo)} {row.get('loom_gflops', 0):6.1f} "
+                      f"{row.get('pct_peak', 0):5.1f}{peer_cols} {row.get('best_peer', '-'):>9} "
+                      f"{row.get('ratio', 0):5.2f} {row.get('cpu_ratio', 0):9.2f} "
+                      f"{lo.get('rss_mb', 0):6.0f} "
+                      f"{res[row['best_peer']].get('rss_mb', 0) if 'best_peer' in row else 0:7.0f}",
+                      flush=True)
+    for row in rows:
+        for impl in impls:
+            r = row[impl]
+            if "time_s" not in r:
+                print(f"# {row['case']} L={row['L']} threads={row['threads']} {impl}: {r}")
     print(json.dumps({"benchmark": "attention", "rows": rows}))
 
 

@@ -1,15 +1,14 @@
 #!/usr/bin/env python3
-"""Monarch benchmark: loom.monarch, loom.blockdiag_matmul and loom.fft_conv
-against PyTorch eager (the bmm-plus-permutations version of the M2 code, a
-dense matmul of the same size, and a torch.fft convolution).
+"""Monarch benchmark: loom.monarch and loom.blockdiag_matmul against PyTorch
+eager (the bmm-plus-permutations version of the M2 code and a dense matmul
+of the same size). fft_conv: bench/fft_conv.py.
 
 Same method as bench/attention.py: one child process per measurement, the
 strongest PyTorch settings, useful flops only (2*rows*(kqp + lsr) for
-monarch, 2*rows*kqp for blockdiag_matmul; fft_conv reports time only, its
-flop count depends on the algorithm). For monarch, "dense ms" is
+monarch, 2*rows*kqp for blockdiag_matmul). For monarch, "dense ms" is
 torch.matmul with a dense N x N weight (the layer Monarch replaces; up to
---dense-max) and "vs dense" its time over Loom's. fft_conv runs 64 channels
-x rows/64 rows. Prints a table and one JSON line.
+--dense-max) and "vs dense" its time over Loom's. Prints a table and one
+JSON line.
 
     /usr/bin/python3 bench/monarch.py --sizes 1024 4096 16384 65536 --rows 1024
 """
@@ -25,7 +24,7 @@ import attention  # noqa: E402  (child-process and peak helpers)
 ROOT = attention.ROOT
 sys.path.insert(0, os.path.join(ROOT, "python"))
 
-OPS = ["monarch", "blockdiag_matmul", "fft_conv_causal", "fft_conv_circular"]
+OPS = ["monarch", "blockdiag_matmul"]
 
 
 def square_root_blocks(n):
@@ -36,9 +35,6 @@ def square_root_blocks(n):
 
 
 def problem(op, n, rows):
-    if op.startswith("fft_conv"):
-        channels = 64
-        return [(rows // channels if rows >= channels else 1, channels, n), (channels, n)], 0
     b, c = square_root_blocks(n)   # n = b * c; k = b blocks of p = c
     if op == "blockdiag_matmul":
         return [(rows, n), (b, c, c)], 2 * rows * b * c * c
@@ -52,10 +48,8 @@ def loom_fn(op, shapes):
     args = [fb.arg(s) for s in shapes]
     if op == "monarch":
         fb.ret(fb.monarch(*args))
-    elif op == "blockdiag_matmul":
-        fb.ret(fb.blockdiag_matmul(*args))
     else:
-        fb.ret(fb.fft_conv(*args, causal=op == "fft_conv_causal"))
+        fb.ret(fb.blockdiag_matmul(*args))
     return attention.bound_runner(fb)
 
 
@@ -77,19 +71,10 @@ def torch_fn(op, shapes):
         k, q, p = w.shape
         return torch.bmm(x.view(M, k, p).transpose(0, 1), w.transpose(1, 2)).transpose(0, 1).reshape(M, k * q)
 
-    def fft_conv(u, kern):
-        n = u.shape[-1]
-        return torch.fft.irfft(torch.fft.rfft(u, 2 * n) * torch.fft.rfft(kern, 2 * n), 2 * n)[..., :n]
-
-    def fft_conv_circular(u, kern):
-        n = u.shape[-1]
-        return torch.fft.irfft(torch.fft.rfft(u) * torch.fft.rfft(kern), n)
-
     def dense(x, w):
         return torch.matmul(x, w)
 
-    fn = {"monarch": monarch, "blockdiag_matmul": blockdiag, "fft_conv_causal": fft_conv,
-          "fft_conv_circular": fft_conv_circular, "dense": dense}[op]
+    fn = {"monarch": monarch, "blockdiag_matmul": blockdiag, "dense": dense}[op]
 
     def run(*args):
         with torch.no_grad():

@@ -5,6 +5,7 @@
 #include "loom/Conversion/Passes.h"
 #include "loom/Dialect/Loom/IR/LoomDialect.h"
 #include "loom/Dialect/Loom/Transforms/AggregatedOpInterfaceImpl.h"
+#include "loom/Dialect/Loom/Transforms/BufferizableOpInterfaceImpl.h"
 #include "loom/Dialect/Loom/Transforms/Passes.h"
 #include "loom/Dialect/Loom/Transforms/TilingInterfaceImpl.h"
 #include "loom/Pipelines/Pipelines.h"
@@ -28,6 +29,7 @@ inline void registerAllDialects(DialectRegistry &registry) {
   registry.insert<LoomDialect>();
   registerTilingInterfaceExternalModels(registry);
   registerAggregatedOpInterfaceExternalModels(registry);
+  registerBufferizableOpInterfaceExternalModels(registry);
 #if LOOM_ENABLE_CUDA
   registerCudaExtensions(registry);
 #endif

@@ -29,6 +29,12 @@ static FailureOr<llvm::json::Array> describe(func::FuncOp func,
 }
 
 FailureOr<std::string> mlir::loom::buildManifest(ModuleOp module) {
+  // Only the top level is compiled; a function in a nested module would be
+  // left out of the library without a word.
+  for (auto nested : module.getOps<ModuleOp>())
+    return nested.emitError()
+           << "nested modules are not compiled: loom-compile compiles the "
+              "functions of the top-level module";
   llvm::json::Array functions;
   for (auto func : module.getOps<func::FuncOp>()) {
     if (!func.isPublic() || func.isExternal())

@@ -100,8 +100,9 @@ def test_m2_two_monarch_blocks_and_batch_one(rng, cache_dir):
 # ---- causality ------------------------------------------------------------------
 
 def test_fitar_is_causal(rng, cache_dir):
-    """Perturbing token t changes no logit before t, and changes logit t."""
-    model = fitar("(1)2(1)")
+    """Perturbing token t changes no logit before t, and changes logit t
+    (through local, push, block-causal global, shifted pull, local)."""
+    model = fitar("(1)1(1)")
     f, weights, x, out = check_model(model, rng, cache_dir)
     L = x.shape[1]
     for t in (0, 3, 4, 5, L - 1):   # group starts and ends, mid-group
@@ -125,7 +126,7 @@ def test_fam_is_causal(rng, cache_dir):
 
 def test_m2_causal_mixer_is_causal_and_bidirectional_is_not(rng, cache_dir):
     for bidirectional in (False, True):
-        model = m2(bidirectional=bidirectional, layers=1)
+        model = m2(bidirectional=bidirectional)
         f, weights, x, out = check_model(model, rng, cache_dir)
         y = x.copy()
         y[:, 20] += 1.0

@@ -2,6 +2,9 @@
 other dtype refused with an error naming the argument, never a silent cast;
 rank-0 functions are callable; a non-contiguous input is copied."""
 
+import os
+import re
+
 import numpy as np
 import pytest
 
@@ -79,3 +82,29 @@ def test_rank0_functions_are_callable(lib):
     a = np.arange(6, dtype=np.float32)
     total = lib.total(a)
     assert total.shape == () and float(total) == 15.0
+
+
+# ---- the compile cache and the progress line -------------------------------------
+
+def test_compile_cache_is_keyed_on_text_and_compiler(tmp_path, monkeypatch, capfd):
+    text = TWO_ARGS.replace("@axpy", "@axpy2").replace("@scalar", "@scalar2").replace("@total", "@total2")
+    first = loom.compile(text, cache_dir=str(tmp_path))
+    stamp = os.stat(first).st_mtime_ns
+    assert loom.compile(text, cache_dir=str(tmp_path)) == first     # a hit: not rebuilt
+    assert os.stat(first).st_mtime_ns == stamp
+    assert loom.compile(text + "\n", cache_dir=str(tmp_path)) != first
+    # Another compiler (here a wrapper at another path) never gets the
+    # artifact of the first.
+    wrapper = tmp_path / "loom-compile"
+    wrapper.write_text(f'#!/bin/sh\nexec {loom.find_loom_compile()} "$@"\n')
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("LOOM_COMPILE", str(wrapper))
+    capfd.readouterr()
+    other = loom.compile(text, cache_dir=str(tmp_path), verbose=True)
+    assert other != first and os.path.exists(other)
+    err = capfd.readouterr().err
+    assert "loom: compiling" in err
+    assert re.search(r"loom: compiled in [0-9.]+ s: loom-cpu-pipeline [0-9.]+ s, .*link [0-9.]+ s", err), err
+    capfd.readouterr()
+    loom.compile(text, cache_dir=str(tmp_path), verbose=True)          # a hit prints nothing
+    assert capfd.readouterr().err == ""

@@ -1,4 +1,4 @@
-"""blockdiag_matmul, monarch and fft_conv, compiled and run, against float64 numpy."""
+"""blockdiag_matmul and monarch, compiled and run, against float64 numpy."""
 
 import ctypes
 
@@ -6,8 +6,7 @@ import loom
 import numpy as np
 import pytest
 
-from helpers import (ATTENTION_TOL, FFT_TOL, assert_close, run_single_op,
-                     same_for_thread_counts)
+from helpers import ATTENTION_TOL, assert_close, run_single_op
 from loom import reference
 
 # (leading dims, (k, q, p))
@@ -132,78 +131,12 @@ def test_reference_monarch_is_p_bd_p_bd():
     np.testing.assert_allclose(reference.monarch(x, w1, w2), expected, rtol=1e-12)
 
 
-# (leading dims, C, N)
-FFT_CASES = {
-    "n16_no_leading": ((), 3, 16),
-    "n64": ((2,), 4, 64),
-    "n256_batched": ((2, 2), 2, 256),
-    "n1024": ((1,), 2, 1024),
-    # Odd row counts: the last row travels with the next channel's row
-    # (mirror-separated spectra); an odd channel count leaves the last
-    # channel without a partner. One row: kernels transformed per item.
-    "odd_rows_odd_channels": ((5,), 7, 128),
-    "three_rows_one_channel": ((3,), 1, 64),
-    "one_row_even_channels": ((1,), 4, 512),
-    "one_row_odd_channels": ((), 5, 32),
-}
-
-
-@pytest.mark.parametrize("causal", [True, False], ids=["causal", "circular"])
-@pytest.mark.parametrize("case", list(FFT_CASES), ids=list(FFT_CASES))
-def test_fft_conv(case, causal, rng, cache_dir):
-    lead, C, N = FFT_CASES[case]
-    out, expected = run_single_op(
-        cache_dir, rng, [lead + (C, N), (C, N)],
-        lambda fb, u, kern: fb.fft_conv(u, kern, causal=causal),
-        lambda u, kern: reference.fft_conv(u, kern, causal))
-    assert_close(out, expected, FFT_TOL)
-
-
-# Every power of two the suite affords: N = 16 ... 2^16, with odd row counts
-# (the last row pairs channels instead) and rank-0/1/2 leading dims; few rows at
-# large N to keep the suite fast.
-FFT_SWEEP = [2 ** e for e in range(4, 17)]
-
-
-def fft_sweep_shape(n):
-    if n <= 256:
-        return (3, 2), 3
-    if n <= 4096:
-        return (3,), 2
-    return (), 1
-
-
-@pytest.mark.parametrize("causal", [True, False], ids=["causal", "circular"])
-@pytest.mark.parametrize("n", FFT_SWEEP, ids=[f"n{n}" for n in FFT_SWEEP])
-def test_fft_conv_sizes(n, causal, rng, cache_dir):
-    lead, C = fft_sweep_shape(n)
-    out, expected = run_single_op(
-        cache_dir, rng, [lead + (C, n), (C, n)],
-        lambda fb, u, kern: fb.fft_conv(u, kern, causal=causal),
-        lambda u, kern: reference.fft_conv(u, kern, causal))
-    assert_close(out, expected, FFT_TOL)
-
-
-def test_reference_fft_conv_is_direct_sum():
-    rng = np.random.default_rng(2)
-    u, kern = rng.standard_normal((2, 16))
-    direct = [sum(kern[s] * u[t - s] for s in range(t + 1)) for t in range(16)]
-    circular = [sum(kern[s] * u[(t - s) % 16] for s in range(16)) for t in range(16)]
-    np.testing.assert_allclose(reference.fft_conv(u, kern, True), direct, atol=1e-12)
-    np.testing.assert_allclose(reference.fft_conv(u, kern, False), circular, atol=1e-12)
-
-
-# Scratch of 32 MiB or more (packed weights, h; fft_conv's kernel spectra)
-# is kept from one call to the next (loom-cache-scratch). Each case's
-# scratch crosses that size: monarch's packed w1 alone is 32 MiB,
-# blockdiag's packed w is 32 MiB, fft_conv's spectra of 64 channels at
-# L = 2^16 are 32 MiB.
+# Scratch of 32 MiB or more (packed weights, h) is kept from one call to
+# the next (loom-cache-scratch). Each case's scratch crosses that size:
+# monarch's packed w1 alone is 32 MiB, blockdiag's packed w is 32 MiB.
 CACHED_SCRATCH_CASES = {
     "monarch": ([(3, 32768), (128, 256, 256), (128, 128, 256)], *MONARCH_OP),
     "blockdiag_matmul": ([(5, 32768), (128, 256, 256)], *BLOCKDIAG_OP),
-    "fft_conv_causal": ([(2, 64, 32768), (64, 32768)],
-                        lambda fb, u, k: fb.fft_conv(u, k, causal=True),
-                        lambda u, k: reference.fft_conv(u, k, True)),
 }
 
 
@@ -223,9 +156,9 @@ def test_scratch_kept_across_calls(case, rng, cache_dir):
     sets = [[rng.standard_normal(s, dtype=np.float32) for s in shapes] for _ in range(3)]
     expected = [ref(*inputs) for inputs in sets]
     first = lib.f(*sets[0])
-    assert_close(first, expected[0], FFT_TOL if case.startswith("fft") else ATTENTION_TOL)
+    assert_close(first, expected[0], ATTENTION_TOL)
     second = lib.f(*sets[1])
-    assert_close(second, expected[1], FFT_TOL if case.startswith("fft") else ATTENTION_TOL)
+    assert_close(second, expected[1], ATTENTION_TOL)
     np.testing.assert_array_equal(lib.f(*sets[0]), first)
 
     results = {}
@@ -241,7 +174,7 @@ def test_scratch_kept_across_calls(case, rng, cache_dir):
     np.testing.assert_array_equal(results[1][0], second)
     np.testing.assert_array_equal(results[1][1], second)
     for out in results[2]:
-        assert_close(out, expected[2], FFT_TOL if case.startswith("fft") else ATTENTION_TOL)
+        assert_close(out, expected[2], ATTENTION_TOL)
     np.testing.assert_array_equal(results[2][0], results[2][1])
 
 
@@ -288,19 +221,3 @@ def test_unloading_frees_kept_scratch(cache_dir, tmp_path):
     freed = int(out.stdout.split()[-1])
     assert freed >= 48 << 20, f"dlclose returned only {freed >> 20} MiB"
 
-
-@pytest.mark.parametrize("causal", [True, False], ids=["causal", "circular"])
-def test_fft_conv_thread_count_does_not_change_results(causal, rng, cache_dir):
-    """Every work item is computed by one thread in one order, whatever the
-    schedule hands out: 1, 2, 3 and all threads give the same bits. L > 2048
-    (cache blocks), 3 rows (a row pair and a channel-paired last row) and 5
-    channels (one without a partner)."""
-    from loom import ir
-    shapes = [(3, 5, 4096), (5, 4096)]
-    fb = ir.FunctionBuilder("f")
-    u, kern = (fb.arg(s) for s in shapes)
-    fb.ret(fb.fft_conv(u, kern, causal=causal))
-    lib = loom.load(loom.compile(ir.module(fb), cache_dir=cache_dir))
-    inputs = [rng.standard_normal(s).astype(np.float32) for s in shapes]
-    out = same_for_thread_counts(lib, lib.f, inputs)
-    assert_close(out, reference.fft_conv(*inputs, causal), FFT_TOL)

@@ -1,6 +1,7 @@
 //===- loom-compile.cpp - .mlir to a shared object with a C ABI -----------===//
 
 #include "loom/Compiler/Compile.h"
+#include "loom/Compiler/InputLimits.h"
 #include "loom/InitAll.h"
 
 #include "mlir/IR/AsmState.h"
@@ -94,6 +95,40 @@ static std::string defaultOutput() {
   return (path + extensions[static_cast<int>(emitKind.getValue())]).str();
 }
 
+/// Parses the input and compiles it; the exit code of the tool.
+static int compileFile(DialectRegistry &registry, const std::string &output) {
+  MLIRContext context(registry);
+  // The located message is what a user needs; the op dump is noise here.
+  context.printOpOnDiagnostic(false);
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+
+  std::string error;
+  auto file = openInputFile(inputFilename, &error);
+  if (!file) {
+    llvm::errs() << "loom-compile: error: " << error << "\n";
+    return 1;
+  }
+  if (failed(checkNestingDepth(*file, llvm::errs())))
+    return 1;
+  sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  if (!module)
+    return 1;
+
+  CompileOptions options;
+  options.target = targetKind;
+  options.emit = emitKind;
+  options.mcpu = mcpu;
+  options.cpuTarget = cpuTarget;
+  options.cudaTarget = cudaTarget;
+  options.cudaPath = cudaPath;
+  options.cudaEmulate = cudaEmulate;
+  options.output = output;
+  options.verbose = verbose;
+  return failed(compileModule(*module, options)) ? 1 : 0;
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   registerAsmPrinterCLOptions();
@@ -131,32 +166,8 @@ int main(int argc, char **argv) {
   loom::registerAllDialects(registry);
   // The pipeline is partly spelled as text, so the passes must be known.
   loom::registerAllPasses();
-  MLIRContext context(registry);
-  // The located message is what a user needs; the op dump is noise here.
-  context.printOpOnDiagnostic(false);
-  llvm::SourceMgr sourceMgr;
-  SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
-
-  std::string error;
-  auto file = openInputFile(inputFilename, &error);
-  if (!file) {
-    llvm::errs() << "loom-compile: error: " << error << "\n";
-    return 1;
-  }
-  sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
-  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
-  if (!module)
-    return 1;
-
-  CompileOptions options;
-  options.target = targetKind;
-  options.emit = emitKind;
-  options.mcpu = mcpu;
-  options.cpuTarget = cpuTarget;
-  options.cudaTarget = cudaTarget;
-  options.cudaPath = cudaPath;
-  options.cudaEmulate = cudaEmulate;
-  options.output = output;
-  options.verbose = verbose;
-  return failed(compileModule(*module, options)) ? 1 : 0;
+  // Parsing and the passes recurse once per nesting level: they run on a
+  // thread with a large stack (see InputLimits.h).
+  return runWithLargeStack([&] { return compileFile(registry, output); });
 }
+

@@ -6,25 +6,35 @@
 include "mlir/Pass/PassBase.td"
 
 def ConvertLoomToLoopsPass : Pass<"convert-loom-to-loops", "ModuleOp"> {
-  let summary = "Lower the attention ops to simple scalar loop nests";
+  let summary = "The reference lowering: loom ops through their tiling and decomposition to linalg";
   let description = [{
-    The reference lowering of `grouped_attention` and `latent_route`, a
-    second implementation next to the CPU microkernels: per-query `scf.for`
-    nests that visit only the keys the group structure makes visible, in two
-    passes (row max, then exp-sum and the value accumulation) so no score
-    matrix is ever stored. The nests work on buffers wrapped by
-    `bufferization.to_buffer` / `to_tensor`, so the result is still tensor
-    IR for one-shot bufferization. Other loom ops are left alone.
+    A second lowering of every loom op, sharing nothing with the CPU
+    microkernels but the ops' own structure: `grouped_attention` and
+    `latent_route` are tiled through their TilingInterface into `scf.for`
+    loops over (batch row, head, `query-tile` query rows) of
+    `loom.attention_tile` (each on exactly the keys its rows see, so the
+    work is linear in the visible keys), then every loom op is decomposed
+    through AggregatedOpInterface: an attention tile into `key-block` loops
+    of `loom.attention_step` (online softmax) and a normalization, a step
+    into linalg ops; `blockdiag_matmul` and `monarch` into linalg
+    contractions with the Monarch permutations in their indexing maps.
+    `fft_conv` becomes a direct O(N^2) convolution (`linalg.generic`). The
+    result is `scf` + `linalg` on tensors: after bufferization,
+    `convert-linalg-to-loops` makes it scalar loops.
   }];
+  let options = [
+    Option<"queryTile", "query-tile", "int64_t", /*default=*/"32",
+           "Query rows per attention tile">,
+    Option<"keyBlock", "key-block", "int64_t", /*default=*/"64",
+           "Keys per online-softmax step">,
+  ];
   let dependentDialects = [
+    "::mlir::affine::AffineDialect",
     "::mlir::arith::ArithDialect",
-    "::mlir::bufferization::BufferizationDialect",
     "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect",
-    "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
-    "::mlir::vector::VectorDialect",
   ];
 }
 

@@ -142,10 +142,16 @@ class Model:
             library.set_num_threads(options["num_threads"])
         return CompiledModel(self, library, arrays)
 
-    def reference(self, weights, *inputs):
+    def reference(self, weights, *inputs, **named):
         """The same forward in float64 numpy (loom.models.reference), written
-        from SPEC section 4 independently of the IR."""
+        from SPEC section 4 independently of the IR. The input is x,
+        positional or by name."""
         arrays = self._check_weights(weights, np.float64)
+        for key in named:
+            if key != "x":
+                raise ValueError(f"{type(self).__name__}.reference: unknown input {key!r}; "
+                                 f"the input is x")
+        inputs = inputs + tuple(named.values())
         if len(inputs) != 1:
             raise ValueError(f"{type(self).__name__}.reference takes one input, x; "
                              f"got {len(inputs)}")
@@ -170,7 +176,10 @@ class Model:
                              + (f" (and {len(extra) - 1} more)" if len(extra) > 1 else ""))
         arrays = []
         for key, shape in expected.items():
-            a = _as_array(weights[key])
+            try:
+                a = _as_array(weights[key])
+            except (TypeError, RuntimeError) as e:   # e.g. a bfloat16 torch tensor
+                raise InputError(f"{name}: weight {key!r} cannot be read as an array: {e}") from None
             # float64 weights are rounded to float32 once, as torch's
             # load_state_dict does; other dtypes are a mistake.
             if a.dtype.kind != "f" or a.dtype.itemsize not in (4, 8):
@@ -225,8 +234,10 @@ class CompiledModel:
         self.library.set_num_threads(n)
 
     def __call__(self, x):
+        """The outputs for input x (float32, the model's input_shape): FIT a
+        tuple (x, z), the others one array."""
         x = self.model._check_input(x, np.float32)
-        return self._wrap(self.function(x, *self._weight_list))
+        return self.function(x, *self._weight_list)
 
     def bind(self, x):
         x = self.model._check_input(x, np.float32)
@@ -234,10 +245,6 @@ class CompiledModel:
 
         def call():
             run()
-            return self._wrap(tuple(run.outputs) if len(run.outputs) > 1 else run.outputs[0])
+            return tuple(run.outputs) if len(run.outputs) > 1 else run.outputs[0]
         call.outputs = run.outputs
         return call
-
-    @staticmethod
-    def _wrap(out):
-        return out

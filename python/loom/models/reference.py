@@ -34,12 +34,12 @@ def mlp(W, p, x):
 
 def softmax_attention(q, k, v, mask=None):
     """q [B, H, Lq, Dh], k/v [B, H, Lk, Dh], mask [Lq, Lk] (True = visible)."""
-    s = np.einsum("bhid,bhjd->bhij", q, k) / math.sqrt(q.shape[-1])
+    s = (q @ np.swapaxes(k, -1, -2)) / math.sqrt(q.shape[-1])
     if mask is not None:
         s = np.where(mask, s, -np.inf)
     s = s - s.max(axis=-1, keepdims=True)
     p = np.exp(s)
-    return np.einsum("bhij,bhjd->bhid", p / p.sum(axis=-1, keepdims=True), v)
+    return (p / p.sum(axis=-1, keepdims=True)) @ v
 
 
 def heads(x, h):

@@ -62,3 +62,43 @@ func.func @fft_conv(%u: tensor<2x3x16xf32>, %c: tensor<3x16xf32>) -> (tensor<2x3
   %1 = "loom.fft_conv"(%c, %c) {causal = false} : (tensor<3x16xf32>, tensor<3x16xf32>) -> tensor<3x16xf32>
   return %0, %1 : tensor<2x3x16xf32>, tensor<3x16xf32>
 }
+
+// -----
+
+// Tile-level ops: attention_tile with dynamic key windows and memory rows;
+// default visibility parameters are omitted when printing.
+// CHECK-LABEL: func.func @attention_tile
+// CHECK: loom.attention_tile ins(%{{.+}}, %{{.+}}, %{{.+}} : tensor<16x8xf32>, tensor<?x8xf32>, tensor<?x4xf32>) memory(%{{.+}}, %{{.+}} : tensor<?x8xf32>, tensor<?x4xf32>) outs(%{{.+}} : tensor<16x4xf32>) offsets(query = %[[I:.+]], key = %[[J:.+]], memory = %[[M:.+]]) visibility = <queries_per_group = 64, keys_per_group = 64, lookback = 1, causal = true> memory_visibility = <queries_per_group = 64, keys_per_group = 3> scale = 5.000000e-01 key_block = 32 -> tensor<16x4xf32>
+// CHECK: loom.attention_tile ins(%{{.+}}, %{{.+}}, %{{.+}} : tensor<2x16x8xf32>, tensor<2x?x8xf32>, tensor<2x?x4xf32>) outs(%{{.+}} : tensor<2x16x4xf32>) offsets(query = %[[I]], key = %[[J]]) visibility = <queries_per_group = 4, keys_per_group = 8, shift = 1> scale = 2.500000e-01 -> tensor<2x16x4xf32>
+func.func @attention_tile(%q: tensor<16x8xf32>, %k: tensor<?x8xf32>, %v: tensor<?x4xf32>, %o: tensor<16x4xf32>,
+                          %q2: tensor<2x16x8xf32>, %k2: tensor<2x?x8xf32>, %v2: tensor<2x?x4xf32>, %o2: tensor<2x16x4xf32>,
+                          %i: index, %j: index, %m: index) -> (tensor<16x4xf32>, tensor<2x16x4xf32>) {
+  %0 = loom.attention_tile ins(%q, %k, %v : tensor<16x8xf32>, tensor<?x8xf32>, tensor<?x4xf32>) memory(%k, %v : tensor<?x8xf32>, tensor<?x4xf32>) outs(%o : tensor<16x4xf32>) offsets(query = %i, key = %j, memory = %m) visibility = <queries_per_group = 64, keys_per_group = 64, lookback = 1, causal = true> memory_visibility = <queries_per_group = 64, keys_per_group = 3, lookback = 0> scale = 0.5 key_block = 32 -> tensor<16x4xf32>
+  %1 = "loom.attention_tile"(%q2, %k2, %v2, %o2, %i, %j) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 1, 1, 1, 0>, visibility = #loom.visibility<queries_per_group = 4, keys_per_group = 8, shift = 1>, scale = 0.25 : f32}> : (tensor<2x16x8xf32>, tensor<2x?x8xf32>, tensor<2x?x4xf32>, tensor<2x16x4xf32>, index, index) -> tensor<2x16x4xf32>
+  return %0, %1 : tensor<16x4xf32>, tensor<2x16x4xf32>
+}
+
+// -----
+
+// After bufferization the tile ops read strided views and have no results.
+// CHECK-LABEL: func.func @attention_tile_on_memrefs
+// CHECK: loom.attention_tile ins(%{{.+}}, %{{.+}}, %{{.+}} : memref<16x8xf32, strided<[64, 1], offset: ?>>, memref<?x8xf32, strided<[64, 1], offset: ?>>, memref<?x8xf32, strided<[64, 1], offset: ?>>) outs(%{{.+}} : memref<16x8xf32, strided<[64, 1], offset: ?>>) offsets(query = %{{.+}}, key = %{{.+}}) visibility = <queries_per_group = 16, keys_per_group = 16> scale = 1.250000e-01{{$}}
+// CHECK: loom.attention_step ins(%{{.+}}, %{{.+}}, %{{.+}} : memref<16x8xf32, strided<[64, 1], offset: ?>>, memref<?x8xf32, strided<[64, 1], offset: ?>>, memref<?x8xf32, strided<[64, 1], offset: ?>>) outs(%{{.+}}, %{{.+}}, %{{.+}} : memref<16x8xf32>, memref<16xf32>, memref<16xf32>) offsets(query = %{{.+}}, key = %{{.+}}) scale = 1.250000e-01{{$}}
+func.func @attention_tile_on_memrefs(%q: memref<16x8xf32, strided<[64, 1], offset: ?>>, %k: memref<?x8xf32, strided<[64, 1], offset: ?>>, %o: memref<16x8xf32, strided<[64, 1], offset: ?>>,
+                                     %acc: memref<16x8xf32>, %max: memref<16xf32>, %sum: memref<16xf32>, %i: index, %j: index) {
+  loom.attention_tile ins(%q, %k, %k : memref<16x8xf32, strided<[64, 1], offset: ?>>, memref<?x8xf32, strided<[64, 1], offset: ?>>, memref<?x8xf32, strided<[64, 1], offset: ?>>) outs(%o : memref<16x8xf32, strided<[64, 1], offset: ?>>) offsets(query = %i, key = %j) visibility = <queries_per_group = 16, keys_per_group = 16> scale = 0.125
+  loom.attention_step ins(%q, %k, %k : memref<16x8xf32, strided<[64, 1], offset: ?>>, memref<?x8xf32, strided<[64, 1], offset: ?>>, memref<?x8xf32, strided<[64, 1], offset: ?>>) outs(%acc, %max, %sum : memref<16x8xf32>, memref<16xf32>, memref<16xf32>) offsets(query = %i, key = %j) scale = 0.125
+  return
+}
+
+// -----
+
+// attention_step with and without a visibility (without: every key is seen).
+// CHECK-LABEL: func.func @attention_step
+// CHECK: loom.attention_step ins(%{{.+}}, %{{.+}}, %{{.+}} : tensor<16x8xf32>, tensor<64x8xf32>, tensor<64x4xf32>) outs(%{{.+}}, %{{.+}}, %{{.+}} : tensor<16x4xf32>, tensor<16xf32>, tensor<16xf32>) offsets(query = %{{.+}}, key = %{{.+}}) visibility = <queries_per_group = 16, keys_per_group = 16, lookback = -1> scale = 5.000000e-01 -> tensor<16x4xf32>, tensor<16xf32>, tensor<16xf32>
+// CHECK: loom.attention_step ins({{.+}}) outs({{.+}}) offsets(query = %{{.+}}, key = %{{.+}}) scale = 5.000000e-01 ->
+func.func @attention_step(%q: tensor<16x8xf32>, %k: tensor<64x8xf32>, %v: tensor<64x4xf32>, %acc: tensor<16x4xf32>, %max: tensor<16xf32>, %sum: tensor<16xf32>, %i: index, %j: index) -> tensor<16x4xf32> {
+  %0:3 = loom.attention_step ins(%q, %k, %v : tensor<16x8xf32>, tensor<64x8xf32>, tensor<64x4xf32>) outs(%acc, %max, %sum : tensor<16x4xf32>, tensor<16xf32>, tensor<16xf32>) offsets(query = %i, key = %j) visibility = <queries_per_group = 16, keys_per_group = 16, lookback = -1> scale = 0.5 -> tensor<16x4xf32>, tensor<16xf32>, tensor<16xf32>
+  %1:3 = "loom.attention_step"(%q, %k, %v, %0#0, %0#1, %0#2, %i, %j) {scale = 0.5 : f32} : (tensor<16x8xf32>, tensor<64x8xf32>, tensor<64x4xf32>, tensor<16x4xf32>, tensor<16xf32>, tensor<16xf32>, index, index) -> (tensor<16x4xf32>, tensor<16xf32>, tensor<16xf32>)
+  return %1#0 : tensor<16x4xf32>
+}

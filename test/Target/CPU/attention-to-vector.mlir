@@ -1,5 +1,7 @@
 // RUN: loom-opt %s --convert-loom-to-vector --cse | FileCheck %s
 // RUN: loom-opt %s --convert-loom-to-vector="query-tile=32 key-block=16" --cse | FileCheck %s --check-prefix=SMALL
+// RUN: loom-opt %s --convert-loom-to-vector="target=avx2" --cse | FileCheck %s --check-prefix=AVX2
+// RUN: loom-opt %s --convert-loom-to-vector --cse | FileCheck %s --check-prefix=NONFINITE
 // RUN: not loom-opt %s --convert-loom-to-vector="query-tile=24" 2>&1 | FileCheck %s --check-prefix=BADTILE
 // RUN: not loom-opt %s --convert-loom-to-vector="key-block=0" 2>&1 | FileCheck %s --check-prefix=BADBLOCK
 // RUN: not loom-opt %s --convert-loom-to-vector="target=avx3" 2>&1 | FileCheck %s --check-prefix=BADTARGET
@@ -93,3 +95,53 @@ func.func @route(%z: tensor<1x2x128x16xf32>, %x: tensor<1x2x512x16xf32>) -> tens
 // BADTARGET: error: convert-loom-to-vector: unknown CPU target 'avx3'
 // BADFIELD: error: convert-loom-to-vector: unknown CPU target field 'lanes'
 // BADVALUE: error: convert-loom-to-vector: vector-bits must be 128, 256 or 512, got 384
+
+// AVX2 (8 lanes, 16 registers): the same 64-row query tile is 8 lane
+// vectors, transposed 8 x 8 by shuffles (unpack, shufps, 128-bit lane
+// permutes); the register tiles take the query vectors a chunk at a time,
+// 3 vectors x 4 key rows (12 accumulators + 3 query vectors + 1 broadcast
+// = 16 registers), the last chunk 2 x 6.
+// AVX2-LABEL: func.func @grouped
+// AVX2:         memref.alloca() {alignment = 64 : i64} : memref<16x64xf32>
+// AVX2:         memref.alloca() {alignment = 64 : i64} : memref<64x64xf32>
+// AVX2-NOT:     vector.transpose
+// AVX2:         vector.shuffle %{{.+}}, %{{.+}} [0, 8, 1, 9, 4, 12, 5, 13] : vector<8xf32>, vector<8xf32>
+// AVX2:         vector.shuffle %{{.+}}, %{{.+}} [0, 1, 8, 9, 4, 5, 12, 13] : vector<8xf32>, vector<8xf32>
+// AVX2:         vector.shuffle %{{.+}}, %{{.+}} [0, 1, 2, 3, 8, 9, 10, 11] : vector<8xf32>, vector<8xf32>
+// AVX2:         scf.for %{{.+}} = %{{.+}} to %{{.+}} step %c4 iter_args(%{{.+}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// AVX2:           scf.for %{{.+}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>) {
+// AVX2-COUNT-3:     vector.load %{{.+}} : memref<16x64xf32>, vector<8xf32>
+// AVX2:             vector.broadcast %{{.+}} : f32 to vector<8xf32>
+// AVX2-COUNT-3:     vector.fma %{{.+}}, %{{.+}}, %{{.+}} : vector<8xf32>
+// AVX2:         scf.for %{{.+}} = %{{.+}} to %{{.+}} step %c6 iter_args(%{{.+}}) -> (vector<8xf32>, vector<8xf32>)
+// AVX2-NOT:     arith.cmpi sle
+// AVX2:         math.floor %{{.+}} : vector<8xf32>
+
+// Non-finite inputs (AVX-512 here, the same code on every target). The
+// running max starts at -inf; a lane whose max is still -inf subtracts 0
+// (exp(-inf - -inf) would be NaN); maxima are `x > y ? x : y` (one vmaxps,
+// no fast-math flag). A causal tile first checks that the values of its
+// masked keys are finite (v * 0 summed); if not, the masked P.V update
+// selects the visible lanes instead of adding 0 * v.
+// NONFINITE-LABEL: func.func @causal
+// NONFINITE:         %[[NEGINF:.+]] = arith.constant dense<0xFF800000> : vector<16xf32>
+// NONFINITE:         vector.store %[[NEGINF]], %{{.+}}[%c0] : memref<32xf32>, vector<16xf32>
+// NONFINITE-NOT:     arith.maxnumf
+// NONFINITE:         %[[OK:.+]] = arith.cmpf ord, %[[SUM:.+]], %[[SUM]] : f32
+// NONFINITE-NEXT:    scf.if %[[OK]] {
+// NONFINITE:           arith.cmpf ogt, %{{.+}}, %{{.+}} : vector<16xf32>
+// NONFINITE:           %[[NONE:.+]] = arith.cmpf oeq, %{{.+}}, %[[NEGINF]] : vector<16xf32>
+// NONFINITE-NEXT:      arith.select %[[NONE]], %{{.+}}, %{{.+}} : vector<16xi1>, vector<16xf32>
+// NONFINITE-NOT:       arith.select %{{.+}}, %{{.+}}, %arg{{[0-9]+}} : vector<16xi1>, vector<16xf32>
+// NONFINITE:         } else {
+// NONFINITE:             arith.select %{{.+}}, %{{.+}}, %arg{{[0-9]+}} : vector<16xi1>, vector<16xf32>
+// Only latent_route can see nothing (before the shift): its tiles select 0;
+// a grouped_attention row always sees itself, and 1/sum is stored as is.
+// NONFINITE-LABEL: func.func @memory
+// NONFINITE:         %[[INV:.+]] = arith.divf %{{.+}}, %{{.+}} : vector<16xf32>
+// NONFINITE-NEXT:    vector.store %[[INV]]
+// NONFINITE-LABEL: func.func @route
+// NONFINITE:         %[[EMPTY:.+]] = arith.cmpi ult, %{{.+}}, %c1 : index
+// NONFINITE:         %[[INV:.+]] = arith.divf %{{.+}}, %{{.+}} : vector<16xf32>
+// NONFINITE-NEXT:    %[[OUT:.+]] = arith.select %[[EMPTY]], %{{.+}}, %[[INV]] : vector<16xf32>
+// NONFINITE-NEXT:    vector.store %[[OUT]]

@@ -1,4 +1,5 @@
 // RUN: loom-opt %s --convert-loom-to-vector --cse | FileCheck %s
+// RUN: loom-opt %s --convert-loom-to-vector="target=avx2" --cse | FileCheck %s --check-prefix=AVX2
 
 // FIT pull: 64 queries per group over 20 latents. Keys along the lanes: one
 // work item per (batch, head, group), the group's keys packed transposed
@@ -40,3 +41,23 @@ func.func @narrow_values(%x: tensor<1x1x64x16xf32>, %z: tensor<1x1x16x16xf32>, %
   %o = loom.latent_route %x, %z, %zv groups = 2 : tensor<1x1x64x16xf32>, tensor<1x1x16x16xf32>, tensor<1x1x16x8xf32> -> tensor<1x1x64x8xf32>
   return %o : tensor<1x1x64x8xf32>
 }
+
+// With target=avx2, 8 lanes: 20 keys are 3 key vectors (the last with 4 real lanes),
+// scored 4 query rows at a time (12 accumulators + 3 key vectors + 1
+// broadcast); the 4 value vectors of E = 32 are written 2 at a time, 6
+// rows per register tile. No fast-math flag on the row max: a NaN score
+// reaches its row through exp(NaN - max).
+// AVX2-LABEL: func.func @pull
+// AVX2:         %[[OUT:.+]] = memref.alloc() {alignment = 64 : i64} : memref<1x2x256x32xf32>
+// AVX2:             memref.alloca() {alignment = 64 : i64} : memref<16x24xf32>
+// AVX2:             memref.alloca() {alignment = 64 : i64} : memref<64x24xf32>
+// AVX2:             scf.for %{{.+}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>) {
+// AVX2:             arith.constant dense<[true, true, true, true, false, false, false, false]> : vector<8xi1>
+// AVX2-NOT:         fastmath<nnan>
+// AVX2:             vector.reduction <maxnumf>, %{{.+}} : vector<8xf32> into f32
+// AVX2:             scf.for %{{.+}} step %c6 {
+// AVX2:               scf.for %{{.+}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>) {
+// AVX2:               vector.store %{{.+}}, %[[OUT]][%{{.+}}, %{{.+}}, %{{.+}}, %c8] : memref<1x2x256x32xf32>, vector<8xf32>
+// AVX2:             scf.for %{{.+}} step %c6 {
+// AVX2:               vector.store %{{.+}}, %[[OUT]][%{{.+}}, %{{.+}}, %{{.+}}, %c24] : memref<1x2x256x32xf32>, vector<8xf32>
+// AVX2:           } else {

@@ -1,7 +1,8 @@
 //===- LoomToLoops.h - reference lowering patterns --------------*- C++ -*-===//
 //
-// One populate function per op family; the pass in ConvertLoomToLoops.cpp
-// only collects them.
+// The reference lowering (convert-loom-to-loops) reuses the ops' tiling and
+// decomposition interfaces; the only pattern of its own is fft_conv as a
+// direct convolution.
 //
 //===----------------------------------------------------------------------===//
 #ifndef LOOM_CONVERSION_LOOMTOLOOPS_LOOMTOLOOPS_H
@@ -11,8 +12,9 @@
 
 namespace mlir::loom {
 
-/// grouped_attention and latent_route -> scf loop nests over buffers.
-void populateAttentionToLoopsPatterns(RewritePatternSet &patterns);
+/// fft_conv -> an O(N^2) linalg.generic convolution (a reference, not an
+/// FFT).
+void populateFftConvToLoopsPatterns(RewritePatternSet &patterns);
 
 } // namespace mlir::loom
 

@@ -38,8 +38,8 @@ void populateFewKeysRouteToVectorPatterns(RewritePatternSet &patterns,
 void populateMonarchToVectorPatterns(RewritePatternSet &patterns,
                                      const CpuTargetDescription &target);
 
-/// fft_conv -> spectra products through a vectorized FFT (radix-2 stages
-/// and 16-point DFT blocks), one scf.parallel over (row pair, channel).
+/// fft_conv -> spectra products through a vectorized FFT (radix-4 passes
+/// and one-vector DFT blocks), one scf.parallel over (channel, row).
 void populateFftConvToVectorPatterns(RewritePatternSet &patterns,
                                      const CpuTargetDescription &target);
 

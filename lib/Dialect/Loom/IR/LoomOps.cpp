@@ -14,6 +14,7 @@
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <cmath>
 
@@ -22,12 +23,44 @@ using namespace mlir::loom;
 
 namespace {
 
+// Limits no real model reaches. With every operand, result and intermediate
+// below kMaxElements (a dimension of 0 counted as 1), any product of two of
+// their dimensions fits in 63 bits, here and in the lowerings.
+constexpr int64_t kMaxElements = int64_t(1) << 48;
+/// D and E of the attention ops: the kernels keep rows of this width in
+/// registers and on the stack (2^20 compiled for minutes).
+constexpr int64_t kMaxHeadWidth = 4096;
+/// fft_conv's N: the transform has 2N points and each work item a buffer of
+/// 2 * 2N floats.
+constexpr int64_t kMaxFftLength = int64_t(1) << 24;
+
 std::string shapeToString(ArrayRef<int64_t> shape) {
   std::string s = "[";
   llvm::raw_string_ostream os(s);
   llvm::interleave(shape, os, ",");
   os << "]";
   return s;
+}
+
+/// Whether the product of the nonzero entries of `dims` is below
+/// kMaxElements; computed without overflow.
+bool isBounded(ArrayRef<int64_t> dims) {
+  int64_t volume = 1;
+  for (int64_t d : dims)
+    if (d != 0 && (d >= kMaxElements || llvm::MulOverflow(volume, d, volume) ||
+                   volume >= kMaxElements))
+      return false;
+  return true;
+}
+
+LogicalResult verifyBounded(Operation *op, StringRef name,
+                            ArrayRef<int64_t> dims) {
+  if (isBounded(dims))
+    return success();
+  return op->emitOpError() << "expects " << name
+                           << " to have fewer than 2^48 elements (a dimension "
+                              "of 0 counted as 1), got "
+                           << shapeToString(dims);
 }
 
 /// Checks that `value` is a statically shaped tensor of the given rank
@@ -44,7 +77,14 @@ LogicalResult verifyTensor(Operation *op, StringRef name, Value value,
   if (!type.hasStaticShape())
     return op->emitOpError() << "expects " << name
                              << " to be statically shaped, got " << type;
-  return success();
+  return verifyBounded(op, name, type.getShape());
+}
+
+LogicalResult verifyHeadWidth(Operation *op, StringRef what, int64_t width) {
+  if (width <= kMaxHeadWidth)
+    return success();
+  return op->emitOpError() << "expects the " << what << " to be at most "
+                           << kMaxHeadWidth << ", got " << width;
 }
 
 /// Compares one dimension of two operands with a message naming both.
@@ -57,10 +97,11 @@ LogicalResult verifyDimEq(Operation *op, StringRef what, StringRef lhsName,
                            << rhs << ")";
 }
 
+/// `expected` is computed from verified operands, so its entries fit.
 LogicalResult verifyResultShape(Operation *op, ArrayRef<int64_t> expected) {
   auto type = cast<RankedTensorType>(op->getResult(0).getType());
   if (type.getShape() == expected)
-    return success();
+    return verifyBounded(op, "the result", expected);
   return op->emitOpError() << "expects the result shape to be "
                            << shapeToString(expected) << ", got "
                            << shapeToString(type.getShape());
@@ -109,6 +150,10 @@ LogicalResult GroupedAttentionOp::verify() {
   for (int i = 0; i < 3; ++i)
     if (failed(verifyDimEq(op, dimNames[i], "v", v[i], "q", q[i])))
       return failure();
+
+  if (failed(verifyHeadWidth(op, "width D of q and k", q[3])) ||
+      failed(verifyHeadWidth(op, "width E of v", v[3])))
+    return failure();
 
   int64_t n = getGroupSizeAttr().getInt();
   if (n <= 0)
@@ -178,7 +223,9 @@ LogicalResult LatentRouteOp::verify() {
       failed(verifyDimEq(op, "heads (H)", "k", k[1], "q", q[1])) ||
       failed(verifyDimEq(op, "heads (H)", "v", v[1], "q", q[1])) ||
       failed(verifyDimEq(op, "width (D)", "k", k[3], "q", q[3])) ||
-      failed(verifyDimEq(op, "length", "v", v[2], "k", k[2])))
+      failed(verifyDimEq(op, "length", "v", v[2], "k", k[2])) ||
+      failed(verifyHeadWidth(op, "width D of q and k", q[3])) ||
+      failed(verifyHeadWidth(op, "width E of v", v[3])))
     return failure();
   int64_t t = getGroupsAttr().getInt();
   if (t <= 0)
@@ -262,6 +309,10 @@ LogicalResult MonarchOp::verify() {
                          << " = " << w2[0] * w2[2]
                          << ") to equal k*q of w1 (" << w1[0] << "*" << w1[1]
                          << " = " << w1[0] * w1[1] << ")";
+  SmallVector<int64_t> h(x);
+  h.back() = w1[0] * w1[1];
+  if (failed(verifyBounded(op, "the intermediate blockdiag_matmul(x, w1)", h)))
+    return failure();
   SmallVector<int64_t> expected(x);
   expected.back() = w2[1] * w2[0];
   return verifyResultShape(op, expected);
@@ -285,6 +336,9 @@ LogicalResult FftConvOp::verify() {
   if (n < 16 || !llvm::isPowerOf2_64(n))
     return emitOpError() << "expects the length N to be a power of two >= 16, "
                             "got "
+                         << n;
+  if (n > kMaxFftLength)
+    return emitOpError() << "expects the length N to be at most 2^24, got "
                          << n;
   return verifyResultShape(op, u);
 }

@@ -38,14 +38,18 @@ using kernel::idx;
 
 namespace {
 
-/// Most keys per group this kernel takes (4 key vectors).
-constexpr int64_t kMaxKeys = 64;
+/// Most key vectors per group this kernel takes (64 keys on AVX-512, 32 on
+/// AVX2): a row's scores stay in registers for its max and sum.
+constexpr int64_t kMaxKeyVectors = 4;
+/// No bound on a register tile's rows (forRowTiles cuts the last tile).
+constexpr int64_t kAnyRows = std::numeric_limits<int64_t>::max();
 /// Most query rows per work item.
 constexpr int64_t kMaxRows = 256;
 
 class FewKeysRouteKernel {
 public:
-  FewKeysRouteKernel(LatentRouteOp op) {
+  FewKeysRouteKernel(LatentRouteOp op, const CpuTargetDescription &target)
+      : target(target), lanes(target.lanes()) {
     auto qType = op.getQ().getType();
     batch = qType.getDimSize(0);
     heads = qType.getDimSize(1);
@@ -56,8 +60,8 @@ public:
     queries = qType.getDimSize(2) / groups;
     keys = op.getK().getType().getDimSize(2) / groups;
     scale = op.getEffectiveScale();
-    keyVecs = llvm::divideCeil(keys, kLanes);
-    valueVecs = valueWidth / kLanes;
+    keyVecs = llvm::divideCeil(keys, lanes);
+    valueVecs = valueWidth / lanes;
     // Work items hold whole row blocks of a group: the largest divisor of
     // the group's query count up to kMaxRows.
     rowsPerItem = 1;
@@ -66,23 +70,27 @@ public:
         rowsPerItem = r;
         break;
       }
-    scoreRows = std::max<int64_t>(1, kAccumulators / std::max<int64_t>(1, keyVecs));
-    valueRows =
-        std::max<int64_t>(1, kAccumulators / std::max<int64_t>(1, valueVecs));
+    // A row's scores are reduced whole: the score tile spans every key
+    // vector; the output tile takes the value vectors a chunk at a time.
+    scoreRows =
+        rowsForVectors(target, std::max<int64_t>(1, keyVecs), kAnyRows);
+    valueTile =
+        chooseRegisterTile(target, std::max<int64_t>(1, valueVecs), kAnyRows);
   }
 
   /// Whether the op is one this kernel is for (else: the flash kernel).
   bool applies() const {
-    return keys >= 1 && keys <= kMaxKeys && valueWidth % kLanes == 0 &&
-           valueWidth > 0 && rowsPerItem >= kLanes;
+    return keys >= 1 && keys <= kMaxKeyVectors * lanes &&
+           valueWidth % lanes == 0 && valueWidth > 0 && rowsPerItem >= lanes;
   }
 
   Value emit(ImplicitLocOpBuilder &b, Value q, Value k, Value v,
              RankedTensorType resultType);
 
 private:
-  VectorType vecType(ImplicitLocOpBuilder &b) {
-    return VectorType::get({kLanes}, b.getF32Type());
+  VectorType vecType(ImplicitLocOpBuilder &b) { return f32Vector(b, lanes); }
+  Value splat(ImplicitLocOpBuilder &b, float v) {
+    return splatF32(b, vecType(b), v);
   }
   Value loadVec(ImplicitLocOpBuilder &b, Value buf, ValueRange indices) {
     return vector::LoadOp::create(b, vecType(b), buf, indices);
@@ -103,7 +111,8 @@ private:
 
   void emitWorkItem(ImplicitLocOpBuilder &b, Value item);
   void emitScores(ImplicitLocOpBuilder &b, Value r0, int64_t rows);
-  void emitOutputs(ImplicitLocOpBuilder &b, Value r0, int64_t rows);
+  void emitOutputs(ImplicitLocOpBuilder &b, Value r0, int64_t rows,
+                   int64_t firstVec, int64_t numVecs);
   /// Calls `tile(r0, rows)` over [0, rowsPerItem) in steps of `step`, with
   /// one smaller tile for the remainder.
   template <typename Tile>
@@ -115,9 +124,12 @@ private:
       tile(b, idx(b, full), rowsPerItem - full);
   }
 
+  const CpuTargetDescription &target;
+  int64_t lanes;
   int64_t batch, heads, width, valueWidth, groups, shift, queries, keys;
   float scale;
-  int64_t keyVecs, valueVecs, rowsPerItem, scoreRows, valueRows;
+  int64_t keyVecs, valueVecs, rowsPerItem, scoreRows;
+  RegisterTile valueTile;
 
   // Per work item.
   Value qBuf, kBuf, vBuf, outBuf;
@@ -170,8 +182,8 @@ void FewKeysRouteKernel::emitWorkItem(ImplicitLocOpBuilder &b, Value item) {
               ib, MemRefType::get(shape, ib.getF32Type()),
               ib.getI64IntegerAttr(64));
         };
-        keysT = scratch({width, keyVecs * kLanes});
-        probs = scratch({rowsPerItem, keyVecs * kLanes});
+        keysT = scratch({width, keyVecs * lanes});
+        probs = scratch({rowsPerItem, keyVecs * lanes});
         invSums = scratch({rowsPerItem});
         // KT[d][j] = scale * k[key0 + j][d]; padding lanes are masked later.
         Value scaleC = arith::ConstantOp::create(ib, ib.getF32FloatAttr(scale));
@@ -191,23 +203,27 @@ void FewKeysRouteKernel::emitWorkItem(ImplicitLocOpBuilder &b, Value item) {
                     [&](ImplicitLocOpBuilder &tb, Value r0, int64_t rows) {
                       emitScores(tb, r0, rows);
                     });
-        forRowTiles(ib, valueRows,
-                    [&](ImplicitLocOpBuilder &tb, Value r0, int64_t rows) {
-                      emitOutputs(tb, r0, rows);
-                    });
+        for (auto [first, size] :
+             chunkVectors(0, valueVecs, valueTile.vectors)) {
+          int64_t v0 = first, nv = size;
+          forRowTiles(ib, rowsForVectors(target, nv, kAnyRows),
+                      [&](ImplicitLocOpBuilder &tb, Value r0, int64_t rows) {
+                        emitOutputs(tb, r0, rows, v0, nv);
+                      });
+        }
         scf::YieldOp::create(ib);
       },
       [&](OpBuilder &nb, Location loc) {
         // A query group before the shift sees nothing: zero rows.
         ImplicitLocOpBuilder ib(loc, nb);
-        Value zero = splatF32(ib, 0.0f);
+        Value zero = splat(ib, 0.0f);
         forEach(ib, idx(ib, 0), idx(ib, rowsPerItem), 1,
                 [&](ImplicitLocOpBuilder &rb, Value r) {
                   Value row = arith::AddIOp::create(rb, firstRow, r);
                   for (int64_t e = 0; e < valueVecs; ++e)
                     vector::StoreOp::create(
                         rb, zero, outBuf,
-                        ValueRange{batchIdx, headIdx, row, idx(rb, e * kLanes)});
+                        ValueRange{batchIdx, headIdx, row, idx(rb, e * lanes)});
                 });
         scf::YieldOp::create(ib);
       });
@@ -222,11 +238,11 @@ void FewKeysRouteKernel::emitScores(ImplicitLocOpBuilder &b, Value r0,
     queryRows.push_back(arith::AddIOp::create(
         b, firstRow, arith::AddIOp::create(b, r0, idx(b, rr))));
   // Per d: key vectors of KT[d] times broadcast q[row][d].
-  SmallVector<Value> init(rows * keyVecs, splatF32(b, 0.0f));
+  SmallVector<Value> init(rows * keyVecs, splat(b, 0.0f));
   SmallVector<Value> acc = emitBroadcastFmaLoop(
       b, idx(b, 0), idx(b, width), init, rows, keyVecs,
       [&](ImplicitLocOpBuilder &ib, Value d, int64_t c) {
-        return loadVec(ib, keysT, ValueRange{d, idx(ib, c * kLanes)});
+        return loadVec(ib, keysT, ValueRange{d, idx(ib, c * lanes)});
       },
       [&](ImplicitLocOpBuilder &ib, Value d, int64_t rr) -> Value {
         return memref::LoadOp::create(
@@ -235,33 +251,34 @@ void FewKeysRouteKernel::emitScores(ImplicitLocOpBuilder &b, Value r0,
 
   // Padding lanes of the last key vector do not exist.
   Value padMask;
-  if (int64_t tail = keys % kLanes) {
-    auto maskType = VectorType::get({kLanes}, b.getI1Type());
-    SmallVector<bool> lanes(kLanes, false);
+  if (int64_t tail = keys % lanes) {
+    auto maskType = VectorType::get({lanes}, b.getI1Type());
+    SmallVector<bool> real(lanes, false);
     for (int64_t l = 0; l < tail; ++l)
-      lanes[l] = true;
+      real[l] = true;
     padMask = arith::ConstantOp::create(
-        b, maskType, DenseElementsAttr::get(maskType, ArrayRef<bool>(lanes)));
+        b, maskType, DenseElementsAttr::get(maskType, ArrayRef<bool>(real)));
   }
-  Value negInf = splatF32(b, -std::numeric_limits<float>::infinity());
-  auto nnan = arith::FastMathFlags::nnan;
+  Value negInf = splat(b, -std::numeric_limits<float>::infinity());
   auto reassoc = arith::FastMathFlags::reassoc;
   for (int64_t rr = 0; rr < rows; ++rr) {
     SmallVector<Value> s(acc.begin() + rr * keyVecs,
                          acc.begin() + (rr + 1) * keyVecs);
     if (padMask)
       s.back() = arith::SelectOp::create(b, padMask, s.back(), negInf);
+    // A NaN score may be dropped from the max (maxnum): exp(NaN - max)
+    // still makes its row NaN. No fast-math flag: NaNs are defined here.
     Value m = s[0];
     for (int64_t c = 1; c < keyVecs; ++c)
-      m = arith::MaxNumFOp::create(b, m, s[c], nnan);
+      m = emitMax(b, m, s[c]);
     Value rowMax =
-        vector::ReductionOp::create(b, vector::CombiningKind::MAXNUMF, m, nnan);
+        vector::ReductionOp::create(b, vector::CombiningKind::MAXNUMF, m);
     Value maxVec = broadcast(b, rowMax);
     Value row = arith::AddIOp::create(b, r0, idx(b, rr));
     Value sum;
     for (int64_t c = 0; c < keyVecs; ++c) {
       Value p = emitExpOfNonPositive(b, arith::SubFOp::create(b, s[c], maxVec));
-      vector::StoreOp::create(b, p, probs, ValueRange{row, idx(b, c * kLanes)});
+      vector::StoreOp::create(b, p, probs, ValueRange{row, idx(b, c * lanes)});
       sum = sum ? arith::AddFOp::create(b, sum, p) : p;
     }
     Value total =
@@ -272,22 +289,24 @@ void FewKeysRouteKernel::emitScores(ImplicitLocOpBuilder &b, Value r0,
   }
 }
 
-/// out[row][:] = invSum[row] * sum_j P[row][j] v[key0 + j][:] for `rows`
-/// query rows.
+/// out[row][e] = invSum[row] * sum_j P[row][j] v[key0 + j][e] for `rows`
+/// query rows and the value columns of vectors [firstVec, firstVec +
+/// numVecs).
 void FewKeysRouteKernel::emitOutputs(ImplicitLocOpBuilder &b, Value r0,
-                                     int64_t rows) {
+                                     int64_t rows, int64_t firstVec,
+                                     int64_t numVecs) {
   SmallVector<Value> localRows;
   for (int64_t rr = 0; rr < rows; ++rr)
     localRows.push_back(arith::AddIOp::create(b, r0, idx(b, rr)));
   // Per key j: the rows of v[key0 + j] times broadcast P[row][j].
-  SmallVector<Value> init(rows * valueVecs, splatF32(b, 0.0f));
+  SmallVector<Value> init(rows * numVecs, splat(b, 0.0f));
   SmallVector<Value> acc = emitBroadcastFmaLoop(
-      b, idx(b, 0), idx(b, keys), init, rows, valueVecs,
+      b, idx(b, 0), idx(b, keys), init, rows, numVecs,
       [&](ImplicitLocOpBuilder &ib, Value j, int64_t e) {
         return loadVec(ib, vBuf,
                        ValueRange{batchIdx, headIdx,
                                   arith::AddIOp::create(ib, firstKey, j),
-                                  idx(ib, e * kLanes)});
+                                  idx(ib, (firstVec + e) * lanes)});
       },
       [&](ImplicitLocOpBuilder &ib, Value j, int64_t rr) -> Value {
         return memref::LoadOp::create(ib, probs, ValueRange{localRows[rr], j});
@@ -296,20 +315,20 @@ void FewKeysRouteKernel::emitOutputs(ImplicitLocOpBuilder &b, Value r0,
     Value inv = broadcast(
         b, memref::LoadOp::create(b, invSums, ValueRange{localRows[rr]}));
     Value row = arith::AddIOp::create(b, firstRow, localRows[rr]);
-    for (int64_t e = 0; e < valueVecs; ++e)
+    for (int64_t e = 0; e < numVecs; ++e)
       vector::StoreOp::create(
-          b, arith::MulFOp::create(b, acc[rr * valueVecs + e], inv),
-          outBuf, ValueRange{batchIdx, headIdx, row, idx(b, e * kLanes)});
+          b, arith::MulFOp::create(b, acc[rr * numVecs + e], inv), outBuf,
+          ValueRange{batchIdx, headIdx, row, idx(b, (firstVec + e) * lanes)});
   }
 }
 
 struct FewKeysRouteToVector : OpRewritePattern<LatentRouteOp> {
-  FewKeysRouteToVector(MLIRContext *ctx)
-      : OpRewritePattern(ctx, /*benefit=*/2) {}
+  FewKeysRouteToVector(MLIRContext *ctx, const CpuTargetDescription &target)
+      : OpRewritePattern(ctx, /*benefit=*/2), target(target) {}
 
   LogicalResult matchAndRewrite(LatentRouteOp op,
                                 PatternRewriter &rewriter) const override {
-    FewKeysRouteKernel kernel(op);
+    FewKeysRouteKernel kernel(op, target);
     if (!kernel.applies())
       return rewriter.notifyMatchFailure(op, "not a few-keys latent_route");
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
@@ -320,12 +339,13 @@ struct FewKeysRouteToVector : OpRewritePattern<LatentRouteOp> {
                                        cast<RankedTensorType>(op.getType())));
     return success();
   }
+
+  CpuTargetDescription target;
 };
 
 } // namespace
 
 void mlir::loom::populateFewKeysRouteToVectorPatterns(
-    RewritePatternSet &patterns,
-    [[maybe_unused]] const CpuTargetDescription &target) {
-  patterns.add<FewKeysRouteToVector>(patterns.getContext());
+    RewritePatternSet &patterns, const CpuTargetDescription &target) {
+  patterns.add<FewKeysRouteToVector>(patterns.getContext(), target);
 }

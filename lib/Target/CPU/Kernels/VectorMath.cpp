@@ -1,57 +1,180 @@
-//===- VectorMath.cpp - vector helpers shared by the loom kernels ---------===//
+//===- VectorMath.cpp - vector helpers of the attention kernels -----------===//
 
 #include "VectorMath.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/UB/IR/UBOps.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 using namespace mlir;
 
-Value mlir::loom::splatF32(ImplicitLocOpBuilder &b, float value) {
-  auto type = VectorType::get({kLanes}, b.getF32Type());
+int64_t mlir::loom::accumulatorBudget(const CpuTargetDescription &target) {
+  return target.vectorRegisters - target.vectorRegisters / 4;
+}
+
+int64_t mlir::loom::rowsForVectors(const CpuTargetDescription &target,
+                                   int64_t vectors, int64_t maxRows) {
+  // The accumulators, and next to them the vector operands and one
+  // broadcast.
+  int64_t accumulators = std::min(accumulatorBudget(target),
+                                  target.vectorRegisters - 1 - vectors);
+  return std::max<int64_t>(1, std::min(maxRows, accumulators / vectors));
+}
+
+mlir::loom::RegisterTile
+mlir::loom::chooseRegisterTile(const CpuTargetDescription &target,
+                               int64_t vectors, int64_t maxRows) {
+  // The tile's vector operands and one broadcast live next to the
+  // accumulators.
+  int64_t widest = std::max<int64_t>(
+      1, std::min(vectors, target.vectorRegisters - 1 -
+                               accumulatorBudget(target)));
+  // Covering `vectors` with chunks of width w costs, per step of the loop
+  // and per row of the operand, sum over chunks of (1 + w_c / rows_c) loads
+  // (the w_c vectors are loaded once per rows_c broadcasts); a chunk with
+  // fewer accumulators than FMAs in flight also waits for its results.
+  auto cost = [&](int64_t w) {
+    double total = 0;
+    for (auto [first, width] : chunkVectors(0, vectors, w)) {
+      int64_t rows = rowsForVectors(target, width, maxRows);
+      double stall = std::max(
+          1.0, double(target.fmasInFlight()) / double(rows * width));
+      total += (1.0 + double(width) / double(rows)) * stall;
+    }
+    return total;
+  };
+  int64_t best = widest;
+  for (int64_t w = widest - 1; w >= 1; --w)
+    if (cost(w) < cost(best) - 1e-9)
+      best = w;
+  return {best, rowsForVectors(target, best, maxRows)};
+}
+
+SmallVector<std::pair<int64_t, int64_t>>
+mlir::loom::chunkVectors(int64_t first, int64_t count, int64_t width) {
+  SmallVector<std::pair<int64_t, int64_t>> chunks;
+  for (int64_t v = first; v < first + count; v += width)
+    chunks.push_back({v, std::min(width, first + count - v)});
+  return chunks;
+}
+
+VectorType mlir::loom::f32Vector(OpBuilder &b, int64_t lanes) {
+  return VectorType::get({lanes}, b.getF32Type());
+}
+
+Value mlir::loom::splatF32(ImplicitLocOpBuilder &b, VectorType type,
+                           float value) {
   return arith::ConstantOp::create(
       b, type, DenseElementsAttr::get(type, b.getF32FloatAttr(value)));
 }
 
-/// Cody-Waite reduction x = n ln2 + r, |r| <= ln2/2, a degree-7 Taylor
-/// polynomial (relative error < 1e-8 before rounding) and 2^n built in the
-/// exponent bits.
+/// Range reduction x = n ln2 + r, |r| <= ln2/2 (n = floor(x log2e + 1/2)),
+/// with one FMA (the error of ln2 in float32, 1.9e-9, times n: at most
+/// 2.5e-7 relative, near x = -87); a degree-5 polynomial fitted for the
+/// least maximum relative error on that interval (1.1e-7); 2^n built in the exponent bits: n + (1.5 * 2^23 +
+/// 127) is exact and holds n + 127 in its low mantissa bits, which a shift
+/// by 23 moves into the exponent. In float32: relative error below 4e-7
+/// on [-87, 0], below 2.1e-7 on [-20, 0]. 13 operations, 7 of them on
+/// the FMA pipes. No clamp of x: a NaN lane
+/// carries NaN through the polynomial, and lanes below -87 (whose n and r
+/// are meaningless; no integer conversion is undefined for them) are
+/// replaced by 0 at the end.
 Value mlir::loom::emitExpOfNonPositive(ImplicitLocOpBuilder &b, Value x) {
-  auto i32Vec = VectorType::get({kLanes}, b.getI32Type());
-  auto splatI32 = [&](int32_t v) -> Value {
-    return arith::ConstantOp::create(
-        b, i32Vec, DenseElementsAttr::get(i32Vec, b.getI32IntegerAttr(v)));
-  };
-  Value tooSmall = arith::CmpFOp::create(b, arith::CmpFPredicate::OLT, x,
-                                         splatF32(b, -87.0f));
-  Value xc = arith::MaxNumFOp::create(b, x, splatF32(b, -87.0f),
-                                      arith::FastMathFlags::nnan);
+  auto type = cast<VectorType>(x.getType());
+  auto i32Vec = VectorType::get(type.getShape(), b.getI32Type());
+  auto splat = [&](float v) { return splatF32(b, type, v); };
+  Value tooSmall =
+      arith::CmpFOp::create(b, arith::CmpFPredicate::OLT, x, splat(-87.0f));
   Value n = math::FloorOp::create(
-      b, vector::FMAOp::create(b, xc, splatF32(b, 1.44269504088896341f),
-                               splatF32(b, 0.5f)));
-  Value r = vector::FMAOp::create(b, n, splatF32(b, -0.693359375f), xc);
-  r = vector::FMAOp::create(b, n, splatF32(b, 2.12194440e-4f), r);
-  static const float kTaylor[] = {1.0f / 5040, 1.0f / 720, 1.0f / 120,
-                                  1.0f / 24,   1.0f / 6,   0.5f,
-                                  1.0f,        1.0f};
-  Value p = splatF32(b, kTaylor[0]);
-  for (float c : ArrayRef<float>(kTaylor).drop_front())
-    p = vector::FMAOp::create(b, p, r, splatF32(b, c));
-  Value ni = arith::FPToSIOp::create(b, i32Vec, n);
+      b, vector::FMAOp::create(b, x, splat(1.44269504088896341f),
+                               splat(0.5f)));
+  Value r = vector::FMAOp::create(b, n, splat(-0.693147182f), x);
+  // p(r) = 1 + r + c2 r^2 + ... + c5 r^5 in Estrin's form: the same five
+  // FMA-pipe operations as Horner's (and one add), half its latency.
+  Value r2 = arith::MulFOp::create(b, r, r);
+  Value lo = arith::AddFOp::create(b, r, splat(1.0f));
+  Value mid = vector::FMAOp::create(b, r, splat(1.666711419820785e-01f),
+                                    splat(4.999923110008240e-01f));
+  Value hi = vector::FMAOp::create(b, r, splat(8.312525227665901e-03f),
+                                   splat(4.189011454582214e-02f));
+  Value p = vector::FMAOp::create(
+      b, vector::FMAOp::create(b, hi, r2, mid), r2, lo);
+  Value biased = arith::AddFOp::create(b, n, splat(12583039.0f));
   Value bits = arith::ShLIOp::create(
-      b, arith::AddIOp::create(b, ni, splatI32(127)), splatI32(23));
-  Value pow2 =
-      arith::BitcastOp::create(b, VectorType::get({kLanes}, b.getF32Type()), bits);
+      b, arith::BitcastOp::create(b, i32Vec, biased),
+      arith::ConstantOp::create(
+          b, i32Vec, DenseElementsAttr::get(i32Vec, b.getI32IntegerAttr(23))));
+  Value pow2 = arith::BitcastOp::create(b, type, bits);
   Value result = arith::MulFOp::create(b, p, pow2);
-  return arith::SelectOp::create(b, tooSmall, splatF32(b, 0.0f), result);
+  return arith::SelectOp::create(b, tooSmall, splat(0.0f), result);
+}
+
+Value mlir::loom::emitMax(ImplicitLocOpBuilder &b, Value x, Value y) {
+  Value greater =
+      arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, x, y);
+  return arith::SelectOp::create(b, greater, x, y);
+}
+
+SmallVector<Value> mlir::loom::transposeSquare(ImplicitLocOpBuilder &b,
+                                               ArrayRef<Value> rows) {
+  auto type = cast<VectorType>(rows.front().getType());
+  int64_t lanes = type.getDimSize(0);
+  assert(int64_t(rows.size()) == lanes && "a square of vectors");
+  if (lanes == 16) {
+    auto square = VectorType::get({lanes, lanes}, type.getElementType());
+    Value m = ub::PoisonOp::create(b, square);
+    for (auto [i, row] : llvm::enumerate(rows))
+      m = vector::InsertOp::create(b, row, m, ArrayRef<int64_t>{int64_t(i)});
+    Value t = vector::TransposeOp::create(b, m, ArrayRef<int64_t>{1, 0});
+    SmallVector<Value> cols;
+    for (int64_t i = 0; i < lanes; ++i)
+      cols.push_back(vector::ExtractOp::create(b, t, ArrayRef<int64_t>{i}));
+    return cols;
+  }
+  auto shuffle = [&](Value x, Value y, ArrayRef<int64_t> mask) -> Value {
+    return vector::ShuffleOp::create(b, x, y, mask);
+  };
+  if (lanes == 8) {
+    // unpcklps/unpckhps of row pairs, shufps of pair pairs, vperm2f128 of
+    // the 128-bit halves.
+    SmallVector<Value> t(8), u(8), out(8);
+    for (int64_t i = 0; i < 8; i += 2) {
+      t[i] = shuffle(rows[i], rows[i + 1], {0, 8, 1, 9, 4, 12, 5, 13});
+      t[i + 1] = shuffle(rows[i], rows[i + 1], {2, 10, 3, 11, 6, 14, 7, 15});
+    }
+    for (int64_t i : {0, 4}) {
+      for (int64_t h : {0, 1}) {
+        u[i + 2 * h] =
+            shuffle(t[i + h], t[i + 2 + h], {0, 1, 8, 9, 4, 5, 12, 13});
+        u[i + 2 * h + 1] =
+            shuffle(t[i + h], t[i + 2 + h], {2, 3, 10, 11, 6, 7, 14, 15});
+      }
+    }
+    for (int64_t c = 0; c < 4; ++c) {
+      out[c] = shuffle(u[c], u[c + 4], {0, 1, 2, 3, 8, 9, 10, 11});
+      out[c + 4] = shuffle(u[c], u[c + 4], {4, 5, 6, 7, 12, 13, 14, 15});
+    }
+    return out;
+  }
+  assert(lanes == 4 && "vectors of 4, 8 or 16 lanes");
+  SmallVector<Value> t(4), out(4);
+  for (int64_t i = 0; i < 4; i += 2) {
+    t[i] = shuffle(rows[i], rows[i + 1], {0, 4, 1, 5});
+    t[i + 1] = shuffle(rows[i], rows[i + 1], {2, 6, 3, 7});
+  }
+  for (int64_t h : {0, 1}) {
+    out[2 * h] = shuffle(t[h], t[h + 2], {0, 1, 4, 5});
+    out[2 * h + 1] = shuffle(t[h], t[h + 2], {2, 3, 6, 7});
+  }
+  return out;
 }
 
 SmallVector<Value> mlir::loom::emitBroadcastFmaLoop(
     ImplicitLocOpBuilder &b, Value lo, Value hi, ValueRange init, int64_t rows,
-    int64_t cols, TileOperand vectorAt, TileOperand scalarAt) {
-  auto vecType = VectorType::get({kLanes}, b.getF32Type());
+    int64_t cols, TileOperand vectorAt, TileOperand scalarAt,
+    TileMask maskAt) {
   auto loop = scf::ForOp::create(
       b, lo, hi, arith::ConstantIndexOp::create(b, 1), init,
       [&](OpBuilder &nb, Location loc, Value k, ValueRange acc) {
@@ -59,11 +182,19 @@ SmallVector<Value> mlir::loom::emitBroadcastFmaLoop(
         SmallVector<Value> vecs, next(acc.begin(), acc.end());
         for (int64_t c = 0; c < cols; ++c)
           vecs.push_back(vectorAt(ib, k, c));
+        auto vecType = cast<VectorType>(vecs.front().getType());
+        SmallVector<Value> masks;
+        if (maskAt)
+          for (int64_t c = 0; c < cols; ++c)
+            masks.push_back(maskAt(ib, k, c));
         for (int64_t r = 0; r < rows; ++r) {
           Value s = vector::BroadcastOp::create(ib, vecType, scalarAt(ib, k, r));
-          for (int64_t c = 0; c < cols; ++c)
-            next[r * cols + c] =
-                vector::FMAOp::create(ib, s, vecs[c], next[r * cols + c]);
+          for (int64_t c = 0; c < cols; ++c) {
+            Value &acc = next[r * cols + c];
+            Value sum = vector::FMAOp::create(ib, s, vecs[c], acc);
+            acc = maskAt ? arith::SelectOp::create(ib, masks[c], sum, acc)
+                         : sum;
+          }
         }
         scf::YieldOp::create(ib, next);
       });

@@ -22,7 +22,19 @@ def Loom_Dialect : Dialect {
   }];
   let cppNamespace = "::mlir::loom";
   let hasConstantMaterializer = 0;
-  let useDefaultAttributePrinterParser = 0;
+  let useDefaultAttributePrinterParser = 1;
+  // The interface implementations (tiling, decomposition) build ops of these.
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+  let extraClassDeclaration = [{
+    void registerAttributes();
+  }];
 }
 
 class Loom_Op<string mnemonic, list<Trait> traits = []>

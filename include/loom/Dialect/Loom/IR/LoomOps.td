@@ -8,6 +8,7 @@
 #ifndef LOOM_DIALECT_LOOM_IR_LOOMOPS_TD
 #define LOOM_DIALECT_LOOM_IR_LOOMOPS_TD
 
+include "loom/Dialect/Loom/IR/LoomAttrs.td"
 include "loom/Dialect/Loom/IR/LoomDialect.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
@@ -65,6 +66,10 @@ def Loom_GroupedAttentionOp : Loom_Op<"grouped_attention", [Pure]> {
     float getEffectiveScale();
     /// Memory rows per group (F), or 0 without memory operands.
     int64_t getMemoryRowsPerGroup();
+    /// Which keys each query row sees (the rule every lowering uses).
+    VisibilityAttr getKeyVisibility();
+    /// Which memory rows each query row sees; null without memory operands.
+    VisibilityAttr getMemoryVisibility();
   }];
 }
 
@@ -108,6 +113,8 @@ def Loom_LatentRouteOp : Loom_Op<"latent_route", [Pure]> {
   let extraClassDeclaration = [{
     /// The scale applied to q.k: the attribute, or 1/sqrt(D).
     float getEffectiveScale();
+    /// Which keys each query row sees (the rule every lowering uses).
+    VisibilityAttr getKeyVisibility();
   }];
 }
 
@@ -198,5 +205,7 @@ def Loom_FftConvOp : Loom_Op<"fft_conv", [Pure]> {
   }];
   let hasVerifier = 1;
 }
+
+include "loom/Dialect/Loom/IR/LoomTileOps.td"
 
 #endif // LOOM_DIALECT_LOOM_IR_LOOMOPS_TD

@@ -1,4 +1,10 @@
-//===- AggregatedOpInterfaceImpl.h - attention ops as linalg ----*- C++ -*-===//
+//===- AggregatedOpInterfaceImpl.h - decompositions of loom ops -*- C++ -*-===//
+//
+// linalg's AggregatedOpInterface (decomposeOperation) for the loom ops, one
+// file per op family: AttentionDecomposition.cpp, MonarchDecomposition.cpp.
+// transform.structured.decompose_interface applies one level.
+//
+//===----------------------------------------------------------------------===//
 #ifndef LOOM_DIALECT_LOOM_TRANSFORMS_AGGREGATEDOPINTERFACEIMPL_H
 #define LOOM_DIALECT_LOOM_TRANSFORMS_AGGREGATEDOPINTERFACEIMPL_H
 
@@ -8,11 +14,21 @@ class DialectRegistry;
 
 namespace mlir::loom {
 
-/// Attaches linalg's AggregatedOpInterface to latent_route and to
-/// grouped_attention without lookback: decomposeOperation rewrites them as
-/// per-group linalg contractions around a linalg.softmax (with a causal
-/// mask where needed), for transform.structured.decompose_interface.
-void registerAggregatedOpInterfaceExternalModels(DialectRegistry &registry);
+/// grouped_attention / latent_route -> a loop over query groups of
+/// attention_tile; attention_tile -> key-block loops of attention_step and a
+/// normalization; attention_step -> linalg.
+void registerAttentionDecompositionExternalModels(DialectRegistry &registry);
+
+/// blockdiag_matmul and monarch -> linalg contractions on reshaped views,
+/// the Monarch permutations in the indexing maps.
+void registerMonarchDecompositionExternalModels(DialectRegistry &registry);
+
+/// All of the above.
+inline void registerAggregatedOpInterfaceExternalModels(
+    DialectRegistry &registry) {
+  registerAttentionDecompositionExternalModels(registry);
+  registerMonarchDecompositionExternalModels(registry);
+}
 
 } // namespace mlir::loom
 

@@ -80,4 +80,62 @@ def LoomEmitCWrappersPass
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+def LoomDecomposePass : Pass<"loom-decompose", "::mlir::func::FuncOp"> {
+  let summary = "Decompose loom ops level by level through AggregatedOpInterface";
+  let description = [{
+    Replaces every loom op by its decomposition
+    (`AggregatedOpInterface::decomposeOperation`) and repeats on what that
+    produces, until no loom op is left except those named in `keep`:
+    grouped_attention / latent_route become loops of `loom.attention_tile`,
+    an `attention_tile` becomes key-block loops of `loom.attention_step` and
+    a normalization, a step becomes linalg; blockdiag_matmul and monarch
+    become linalg contractions. A target whose microkernels take
+    `loom.attention_step` runs it with `keep=loom.attention_step`.
+    fft_conv has no decomposition and is left alone.
+
+    ```
+    loom-opt --loom-decompose='keep=loom.attention_step' in.mlir
+    ```
+  }];
+  let options = [
+    ListOption<"keep", "keep", "std::string",
+               "Names of the loom ops to leave as they are">,
+  ];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
+def LoomTileAttentionPass : Pass<"loom-tile-attention", "::mlir::func::FuncOp"> {
+  let summary = "Tile the attention ops into per-head query tiles and fold head transposes";
+  let description = [{
+    Tiles every `grouped_attention` and `latent_route` through its
+    TilingInterface into one `scf.forall` (or, with `forall=false`, an
+    `scf.for` nest) over (batch row, head, `query-tile` query rows) of
+    `loom.attention_tile`, each on exactly the
+    key window its rows see. Then folds the head split/merge transposes
+    (`linalg.transpose` between `[B, L, H, D]` and `[B, H, L, D]`) into the
+    tiles' slices: the tiles read and write `[rows, width]` slices of the
+    untransposed tensors, strided views after bufferization, and no
+    transpose is left between a projection and the attention.
+  }];
+  let options = [
+    Option<"queryTile", "query-tile", "int64_t", /*default=*/"64",
+           "Query rows per tile (clamped to the sequence length)">,
+    Option<"forall", "forall", "bool", /*default=*/"true",
+           "One scf.forall over the tiles (else an scf.for nest)">,
+  ];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 #endif // LOOM_DIALECT_LOOM_TRANSFORMS_PASSES_TD

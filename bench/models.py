@@ -1,0 +1,263 @@
+#!/usr/bin/env python3
+"""The seed models (SPEC 4) compiled by Loom against the same models in
+PyTorch (bench/torch_models.py), eager and torch.compile: same weights (SPEC
+5's distribution), same input, same thread count.
+
+Configs (issue 12), L = --length (default 16K), batch 1:
+  FIT    d = 256 (dx = dz), n = 256, m = 16, 4 heads, layers "(2)2(2)"
+  FITAR  as FIT, vocab 512
+  FAM    d = 256, 4 heads, --layers layers, S = 1024, M = 3, F = 64
+  M2     d = 256, d_ff = 1024, --layers layers, 4 Monarch blocks
+
+One child process per (model, implementation, threads): the peak RSS is
+that measurement's alone, and OMP_NUM_THREADS / torch.set_num_threads /
+loom_set_num_threads all get the same count. Loom and the reference run
+under this interpreter; PyTorch runs under --torch-python (PyTorch 2.x from
+PyPI in /work/venv-peers by default). Time is the best of --repeats calls
+after one warm-up call (which counts as one when it took over 10 s); "setup" is the compile time (loom-compile, or
+torch.compile's first call). Relative error is ||out − ref||₂/||ref||₂
+against model.reference() in float64 (worst output). Prints a table and
+writes JSON (--json).
+
+    /usr/bin/python3 bench/models.py --threads 1 2
+    /usr/bin/python3 bench/models.py --length 4096 --models M2 --impls loom torch
+"""
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(ROOT, "python"))
+sys.path.insert(0, HERE)
+
+IMPLS = ["loom", "torch", "torch_compile"]
+
+
+def configs(length, layers):
+    fit = dict(batch=1, groups=length // 256, group_len=256, latents=16, dx=256, dz=256,
+               heads_x=4, heads_z=4, layers="(2)2(2)")
+    return {
+        "FIT": ("FIT", fit),
+        "FITAR": ("FITAR", dict(fit, vocab=512)),
+        "FAM": ("TransformerFAM", dict(batch=1, length=length, d=256, heads=4, layers=layers,
+                                       block=1024, memory_segments=3, fam_len=64)),
+        "M2": ("M2", dict(batch=1, length=length, d=256, layers=layers, d_ff=1024,
+                          monarch_blocks=4)),
+    }
+
+
+def build(name, length, layers):
+    from loom import models
+    cls, cfg = configs(length, layers)[name]
+    model = getattr(models, cls)(**cfg)
+    import numpy as np
+    x = np.random.default_rng(1).standard_normal(model.input_shape, dtype=np.float32)
+    return cls, cfg, model, model.random_weights(0), x
+
+
+def best_time(run, repeats):
+    """Best of `repeats` calls after a warm-up call; a warm-up that took
+    over 10 s counts as one of them (first-call costs are noise then)."""
+    t0 = time.perf_counter()
+    run()
+    times = [time.perf_counter() - t0]
+    if times[0] < 10:
+        times = []
+    while len(times) < repeats:
+        t0 = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def rss_mb():
+    """This process's peak RSS: VmHWM, which starts afresh at exec. (Linux's
+    ru_maxrss does not: it starts at the parent's RSS at the fork, and the
+    parent here holds a float64 reference of the whole model's outputs.)"""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child(impl, name, length, layers, threads, repeats, out_path):
+    import numpy as np
+    cls, cfg, model, weights, x = build(name, length, layers)
+    setup_rss = rss_mb()
+    if impl == "loom":
+        t0 = time.perf_counter()
+        f = model.compile(weights, num_threads=threads, verbose=False)
+        setup_s = time.perf_counter() - t0
+        run = f.bind(x)
+        best = best_time(run, repeats)
+        outs = run()
+    else:
+        import torch
+        import torch_models
+        torch.set_num_threads(threads)
+        net = getattr(torch_models, cls)(**cfg).eval()
+        net.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()})
+        tx = torch.from_numpy(x)
+        setup_s = 0.0
+        with torch.no_grad():
+            if impl == "torch_compile":
+                net = torch.compile(net)
+                t0 = time.perf_counter()
+                net(tx)
+                setup_s = time.perf_counter() - t0
+            best = best_time(lambda: net(tx), repeats)
+            outs = net(tx)
+        outs = tuple(o.numpy() for o in outs) if isinstance(outs, tuple) else outs.numpy()
+    outs = outs if isinstance(outs, tuple) else (outs,)
+    np.savez(out_path, *outs)
+    print(json.dumps(dict(time_s=best, setup_s=setup_s, rss_mb=rss_mb(), setup_rss_mb=setup_rss)))
+
+
+def spawn(python, impl, name, args, threads, out_path):
+    env = dict(os.environ)
+    env.update(OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
+               MKL_NUM_THREADS=str(threads), OMP_WAIT_POLICY="PASSIVE")
+    argv = [python, __file__, "--child", impl, name, str(args.length), str(args.layers),
+            str(threads), str(args.repeats), out_path]
+    out = subprocess.run(argv, env=env, capture_output=True, text=True)
+    if out.returncode != 0:
+        lines = (out.stderr or "failed").strip().splitlines()
+        return {"error": lines[-1] if lines else "failed"}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def cpu_name():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def isa():
+    try:
+        flags = open("/proc/cpuinfo").read()
+    except OSError:
+        return "?"
+    return "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "SSE"
+
+
+def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        impl, name, length, layers, threads, repeats, out = sys.argv[2:9]
+        return child(impl, name, int(length), int(layers), int(threads), int(repeats), out)
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--models", nargs="+", default=["FIT", "FITAR", "FAM", "M2"])
+    ap.add_argument("--impls", nargs="+", default=IMPLS, choices=IMPLS)
+    ap.add_argument("--length", type=int, default=16384)
+    ap.add_argument("--layers", type=int, default=2, help="FAM and M2 layers")
+    ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--no-error", action="store_true",
+                    help="skip the float64 reference (minutes at 16K) and the errors")
+    ap.add_argument("--torch-python", default="/work/venv-peers/bin/python")
+    ap.add_argument("--json", default=os.path.join(ROOT, "build", "bench", "models.json"))
+    args = ap.parse_args()
+
+    import numpy as np
+    from loom.reference import relative_error
+    torch_python = args.torch_python if os.path.exists(args.torch_python) else sys.executable
+    torch_version = subprocess.run([torch_python, "-c", "import torch; print(torch.__version__)"],
+                                   capture_output=True, text=True).stdout.strip() or "absent"
+    host = dict(cpu=cpu_name(), isa=isa(), cores=os.cpu_count(), torch=torch_version,
+                torch_python=torch_python, length=args.length)
+    print(f"# {host['cpu']} ({host['isa']}), {host['cores']} CPUs; PyTorch {torch_version}; "
+          f"L = {args.length}", flush=True)
+    results = []
+    tmp = tempfile.mkdtemp(prefix="loom-bench-models-")
+    for name in args.models:
+        cls, cfg, model, weights, x = build(name, args.length, args.layers)
+        print(f"## {name}: {model}", flush=True)
+        ref = None
+        for threads in args.threads:
+            for impl in args.impls:
+                if impl != "loom" and torch_version == "absent":
+                    continue
+                out_path = os.path.join(tmp, f"{name}-{impl}-{threads}.npz")
+                python = sys.executable if impl == "loom" else torch_python
+                r = spawn(python, impl, name, args, threads, out_path)
+                r.update(model=name, impl=impl, threads=threads, config=cfg)
+                if "error" not in r and args.no_error:
+                    r["rel_error"], r["finite"] = float("nan"), None
+                    os.unlink(out_path)
+                elif "error" not in r:
+                    if ref is None:
+                        t0 = time.perf_counter()
+                        ref = model.reference(weights, x)
+                        ref = ref if isinstance(ref, tuple) else (ref,)
+                        print(f"   (float64 reference: {time.perf_counter() - t0:.1f} s)", flush=True)
+                    with np.load(out_path) as z:
+                        outs = [z[f"arr_{i}"] for i in range(len(ref))]
+                    r["rel_error"] = max(relative_error(o, q) for o, q in zip(outs, ref))
+                    r["finite"] = bool(all(np.isfinite(o).all() for o in outs))
+                    os.unlink(out_path)
+                results.append(r)
+                print("   " + row(r), flush=True)
+    print()
+    print(table(results))
+    os.makedirs(os.path.dirname(args.json), exist_ok=True)
+    with open(args.json, "w") as f:
+        json.dump(dict(host=host, results=results), f, indent=1)
+    print(f"\nJSON: {args.json}")
+
+
+def row(r):
+    if "error" in r:
+        return f"{r['model']:6s} {r['impl']:14s} {r['threads']}T  error: {r['error']}"
+    return (f"{r['model']:6s} {r['impl']:14s} {r['threads']}T  {r['time_s'] * 1e3:10.1f} ms  "
+            f"setup {r['setup_s']:6.1f} s  peak RSS {r['rss_mb']:7.0f} MB  "
+            f"rel err {r['rel_error']:.1e}")
+
+
+def table(results):
+    lines = ["| model | threads | loom ms | torch eager ms | torch.compile ms | loom vs eager | "
+             "loom vs compile | peak RSS MB (loom / eager / compile) | rel. error (loom / eager / compile) |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    keys = []
+    for r in results:
+        if (r["model"], r["threads"]) not in keys:
+            keys.append((r["model"], r["threads"]))
+    for model, threads in keys:
+        by = {r["impl"]: r for r in results if r["model"] == model and r["threads"] == threads}
+
+        def get(impl, key, fmt):
+            r = by.get(impl)
+            if r is None or "error" in r:
+                return "—" if r is None else "error"
+            v = r[key] * (1e3 if key == "time_s" else 1)
+            return format(v, fmt)
+
+        def speed(other):
+            a, b = by.get("loom"), by.get(other)
+            if not a or not b or "error" in a or "error" in b:
+                return "—"
+            return f"{b['time_s'] / a['time_s']:.2f}x"
+        lines.append(
+            f"| {model} | {threads} | {get('loom', 'time_s', '.1f')} | {get('torch', 'time_s', '.1f')} | "
+            f"{get('torch_compile', 'time_s', '.1f')} | {speed('torch')} | {speed('torch_compile')} | "
+            f"{get('loom', 'rss_mb', '.0f')} / {get('torch', 'rss_mb', '.0f')} / "
+            f"{get('torch_compile', 'rss_mb', '.0f')} | {get('loom', 'rel_error', '.1e')} / "
+            f"{get('torch', 'rel_error', '.1e')} / {get('torch_compile', 'rel_error', '.1e')} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

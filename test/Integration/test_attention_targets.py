@@ -1,0 +1,136 @@
+"""The attention kernels for each CPU target description, against float64.
+
+The host (an AVX2 machine, or an AVX-512 one) runs the avx2 and sse tiles,
+and the avx512 tiles compiled to AVX2 instructions (--cpu-target=avx512
+--mcpu=x86-64-v3: 16-lane vectors that LLVM splits), so every tile shape
+the kernels emit is checked numerically here; the native AVX-512 build
+(--mcpu=skylake-avx512) is compile-only where the host cannot run it.
+"""
+
+import numpy as np
+import pytest
+
+import loom
+from helpers import ATTENTION_TOL, assert_close
+from loom import ir, reference
+
+# (extra args of loom-compile, whether the host can run the result)
+TARGETS = {
+    "avx2": (["--cpu-target=avx2", "--mcpu=x86-64-v3"], True),
+    "sse": (["--cpu-target=sse", "--mcpu=x86-64-v2"], True),
+    "avx512_tiles_on_avx2": (["--cpu-target=avx512", "--mcpu=x86-64-v3"], True),
+}
+
+
+SHAPES = [(2, 2, 300, 40), (2, 2, 300, 40), (2, 2, 300, 24),   # q, k, v
+          (2, 2, 9, 40), (2, 2, 9, 24),                        # memory (T = 3, F = 3)
+          (2, 2, 60, 40), (2, 2, 60, 24)]                      # latents (T = 3, 20 each)
+
+
+def module():
+    fb = ir.FunctionBuilder("f")
+    q, k, v, mk, mv, z, zv = (fb.arg(s) for s in SHAPES)
+    outs = [
+        fb.grouped_attention(q, k, v, group_size=100, lookback=1, causal=True),
+        fb.grouped_attention(q, k, v, group_size=100, lookback=2, causal=True, memory=(mk, mv)),
+        fb.grouped_attention(q, k, v, group_size=300, causal=True),
+        fb.grouped_attention(q, k, v, group_size=20, lookback=-1),
+        fb.latent_route(q, z, zv, groups=3, shift=1),
+        fb.latent_route(z, k, v, groups=3, shift=1),
+    ]
+    fb.ret(*outs)
+    return ir.module(fb)
+
+
+def references(q, k, v, mk, mv, z, zv):
+    return [
+        reference.grouped_attention(q, k, v, 100, 1, True),
+        reference.grouped_attention(q, k, v, 100, 2, True, None, mk, mv),
+        reference.grouped_attention(q, k, v, 300, 0, True),
+        reference.grouped_attention(q, k, v, 20, -1, False),
+        reference.latent_route(q, z, zv, 3, 1),
+        reference.latent_route(z, k, v, 3, 1),
+    ]
+
+
+@pytest.mark.parametrize("target", list(TARGETS), ids=list(TARGETS))
+def test_every_tile_path_per_target(target, rng, tmp_path):
+    args, runs = TARGETS[target]
+    lib = loom.load(loom.compile(module(), str(tmp_path / "f.so"), extra_args=args))
+    inputs = [rng.standard_normal(s).astype(np.float32) for s in SHAPES]
+    for got, want in zip(lib.f(*inputs), references(*inputs)):
+        assert_close(got, want, ATTENTION_TOL)
+
+
+FIT_SHAPES = [(1, 2, 512, 64)] * 3 + [(1, 2, 64, 64)]
+
+
+def fit_module():
+    """FIT-sized ops (D = E = 64, groups of 256 or 128, m = 32): the aligned
+    causal diagonal, lookback, the flash push and the few-keys pull."""
+    fb = ir.FunctionBuilder("f")
+    x, k, v, z = (fb.arg(s) for s in FIT_SHAPES)
+    local = fb.grouped_attention(x, k, v, group_size=256, causal=True)
+    bswa = fb.grouped_attention(x, k, v, group_size=128, lookback=2, causal=True)
+    push = fb.latent_route(z, x, x, groups=2)
+    pull = fb.latent_route(x, z, z, groups=2)
+    fb.ret(local, bswa, push, pull)
+    return ir.module(fb)
+
+
+@pytest.mark.parametrize("target", list(TARGETS), ids=list(TARGETS))
+def test_fit_shapes_per_target(target, rng, tmp_path):
+    args, _ = TARGETS[target]
+    shapes = FIT_SHAPES
+    lib = loom.load(loom.compile(fit_module(), str(tmp_path / "f.so"), extra_args=args))
+    xs, ks, vs, zs = (rng.standard_normal(s).astype(np.float32) for s in shapes)
+    got = lib.f(xs, ks, vs, zs)
+    want = [reference.grouped_attention(xs, ks, vs, 256, 0, True),
+            reference.grouped_attention(xs, ks, vs, 128, 2, True),
+            reference.latent_route(zs, xs, xs, 2),
+            reference.latent_route(xs, zs, zs, 2)]
+    for g, w in zip(got, want):
+        assert_close(g, w, ATTENTION_TOL)
+
+
+def test_native_avx512_compiles(tmp_path):
+    """AVX-512 kernels for an AVX-512 CPU: 512-bit registers (zmm) in the
+    FMA loops. Compile-only: the host may not have AVX-512."""
+    asm = loom.compile(module(), str(tmp_path / "f.s"), mcpu="skylake-avx512", emit="asm")
+    text = open(asm).read()
+    assert "vfmadd231ps\t%zmm" in text or "vfmadd231ps\t(%" in text and "zmm" in text
+    assert "zmm" in text
+
+
+def test_avx2_build_has_no_zmm_and_no_spills_in_fma_loops(tmp_path):
+    """The AVX2 tiles of FIT-sized ops fit 16 ymm registers: no 512-bit
+    register anywhere, and no store inside an innermost broadcast-FMA loop
+    (the register tiles only load and multiply-add there; a store is a
+    spilled accumulator). The path that selects around non-finite masked
+    values (vblendvps) is not register-tight and not checked."""
+    import re
+    asm = loom.compile(fit_module(), str(tmp_path / "f.s"), mcpu="x86-64-v3", emit="asm")
+    lines = open(asm).read().split("\n")
+    assert not any("zmm" in l for l in lines)
+    labels = {m.group(1): i for i, l in enumerate(lines)
+              if (m := re.match(r"^(\.LBB\w+):", l))}
+    checked = 0
+    for i, l in enumerate(lines):
+        m = re.match(r"\s+j\w+\s+(\.LBB\w+)", l)
+        if not m or m.group(1) not in labels or labels[m.group(1)] >= i:
+            continue
+        body = lines[labels[m.group(1)]:i + 1]
+        # Innermost loops only: no other back edge inside.
+        inner = [b for b in body[1:-1] if re.match(r"\s+j\w+\s+\.LBB", b)
+                 and b.split()[-1] in labels and labels[b.split()[-1]] < i
+                 and labels[b.split()[-1]] >= labels[m.group(1)]]
+        # Register tiles: broadcast-FMA loops (the softmax loops, with the
+        # exp's vroundps, store their probabilities).
+        if (inner or sum("vfmadd" in b for b in body) < 12
+                or not any("vbroadcastss" in b for b in body)
+                or any("vround" in b or "vblendv" in b for b in body)):
+            continue
+        checked += 1
+        stores = [b for b in body if re.match(r"\s+vmov\w+\s+%[xy]mm\d+, .*\(", b)]
+        assert not stores, f"a store in an FMA loop: {stores[:3]}"
+    assert checked >= 4
