@@ -22,3 +22,18 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(
     ["loom-opt", "loom-compile"], [config.loom_tools_dir])
+
+# The CUDA target (LOOM_ENABLE_CUDA), and the CUDA toolkit pieces some of
+# its tests need: libdevice to compile (cuda-toolkit), ptxas to check the
+# PTX's resources (ptxas, substituted as %ptxas). Tests say REQUIRES: so
+# that they are reported unsupported, not failed, where a piece is missing.
+if config.loom_enable_cuda.upper() in ("ON", "1", "TRUE", "YES"):
+    config.available_features.add("cuda-target")
+    for root in (os.environ.get("CUDA_PATH"), os.environ.get("CUDA_HOME"), "/usr/local/cuda"):
+        if root and os.path.isfile(os.path.join(root, "nvvm", "libdevice", "libdevice.10.bc")):
+            config.available_features.add("cuda-toolkit")
+            ptxas = os.path.join(root, "bin", "ptxas")
+            if os.access(ptxas, os.X_OK):
+                config.available_features.add("ptxas")
+                config.substitutions.append(("%ptxas", ptxas))
+            break

@@ -10,6 +10,10 @@
 #include "loom/Dialect/Loom/Transforms/TilingInterfaceImpl.h"
 #include "loom/Pipelines/Pipelines.h"
 #include "loom/Target/CPU/Passes.h"
+#if LOOM_ENABLE_CUDA
+#include "loom/Target/CUDA/ExternalModels.h"
+#include "loom/Target/CUDA/Passes.h"
+#endif
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
@@ -26,6 +30,9 @@ inline void registerAllDialects(DialectRegistry &registry) {
   registerTilingInterfaceExternalModels(registry);
   registerAggregatedOpInterfaceExternalModels(registry);
   registerBufferizableOpInterfaceExternalModels(registry);
+#if LOOM_ENABLE_CUDA
+  registerCudaExtensions(registry);
+#endif
 }
 
 /// Every upstream pass, Loom's passes and Loom's pipelines.
@@ -35,6 +42,10 @@ inline void registerAllPasses() {
   registerLoomTransformsPasses();
   registerLoomCpuPasses();
   registerLoomPipelines();
+#if LOOM_ENABLE_CUDA
+  registerLoomCudaPasses();
+  registerLoomCudaPipeline();
+#endif
 }
 
 } // namespace mlir::loom

@@ -152,10 +152,14 @@ LogicalResult linkSharedObject(ModuleOp module, StringRef objectPath,
 LogicalResult mlir::loom::compileModule(ModuleOp module,
                                         const CompileOptions &options) {
   StageClock clock(options.verbose);
-  if (options.target == CompileTarget::Cuda)
-    return module.emitError()
-           << "--target=cuda is not implemented yet in this version of Loom; "
-              "use --target=cpu";
+  if (options.target == CompileTarget::Cuda) {
+#if LOOM_ENABLE_CUDA
+    return compileCudaModule(module, options);
+#else
+    return module.emitError() << "this loom-compile was built without the "
+                                 "CUDA target (LOOM_ENABLE_CUDA=OFF)";
+#endif
+  }
 
   FailureOr<std::string> manifest = buildManifest(module);
   if (failed(manifest))

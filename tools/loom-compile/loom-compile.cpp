@@ -35,7 +35,8 @@ static cl::opt<CompileTarget> targetKind(
     cl::values(clEnumValN(CompileTarget::Cpu, "cpu",
                           "the host CPU (default; see --mcpu)"),
                clEnumValN(CompileTarget::Cuda, "cuda",
-                          "NVIDIA GPUs (not implemented yet)")),
+                          "NVIDIA GPUs: kernels as PTX (+ cubin), see "
+                          "--cuda-target")),
     cl::cat(loomCategory));
 
 static cl::opt<EmitKind> emitKind(
@@ -61,6 +62,26 @@ static cl::opt<std::string> cpuTarget(
              ":key=value fields (vector-bits, registers, fma-latency, "
              "fma-pipes, l1, l2, l3)"),
     cl::value_desc("spec"), cl::cat(loomCategory));
+
+static cl::opt<std::string> cudaTarget(
+    "cuda-target",
+    cl::desc("With --target=cuda: the GPU to compile for, sm_80, sm_86, "
+             "sm_89, sm_90 (default) or sm_100, optionally followed by "
+             ":key=value fields (ptx, smem, smem-optin, registers, sms, ...)"),
+    cl::value_desc("spec"), cl::cat(loomCategory));
+
+static cl::opt<std::string> cudaPath(
+    "cuda-path",
+    cl::desc("With --target=cuda: the CUDA toolkit (libdevice, ptxas); "
+             "default $CUDA_PATH, $CUDA_HOME, ptxas on PATH, /usr/local/cuda"),
+    cl::value_desc("dir"), cl::cat(loomCategory));
+
+static cl::opt<bool> cudaEmulate(
+    "cuda-emulate",
+    cl::desc("With --target=cuda: run the GPU kernels on a CPU emulator "
+             "(one block at a time, threads as fibers) instead of a GPU; a "
+             "testing aid, slow, buffers in host memory"),
+    cl::cat(loomCategory));
 
 static cl::opt<bool> verbose("v", cl::desc("Print each stage and its time"),
                              cl::cat(loomCategory));
@@ -100,6 +121,9 @@ static int compileFile(DialectRegistry &registry, const std::string &output) {
   options.emit = emitKind;
   options.mcpu = mcpu;
   options.cpuTarget = cpuTarget;
+  options.cudaTarget = cudaTarget;
+  options.cudaPath = cudaPath;
+  options.cudaEmulate = cudaEmulate;
   options.output = output;
   options.verbose = verbose;
   return failed(compileModule(*module, options)) ? 1 : 0;

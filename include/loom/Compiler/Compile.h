@@ -32,6 +32,13 @@ struct CompileOptions {
   /// A CpuTargetDescription in text form that sizes the kernels instead of
   /// the one derived from `mcpu` (for experiments and benchmarks).
   std::string cpuTarget;
+  /// --target=cuda: the CudaTargetDescription in text form (default sm_90)
+  /// and the CUDA toolkit (default: searched, see CudaCompile.cpp).
+  std::string cudaTarget;
+  std::string cudaPath;
+  /// --target=cuda: run the kernels on the CPU emulator instead of a GPU
+  /// (a testing aid; see docs/cuda.md).
+  bool cudaEmulate = false;
   /// Where the artifact goes; "-" is stdout (not for obj/so).
   std::string output;
   /// Print each stage and its wall time to stderr.
@@ -47,6 +54,9 @@ FailureOr<std::string> buildManifest(ModuleOp module);
 /// Adds loom_manifest(), loom_set_num_threads() and loom_last_error() to a
 /// translated module.
 void addRuntimeExports(llvm::Module &module, StringRef manifestJson);
+
+/// The --target=cuda half of compileModule (lib/Compiler/CudaCompile.cpp).
+LogicalResult compileCudaModule(ModuleOp module, const CompileOptions &options);
 
 /// Compiles `module` in place and writes the artifact. Diagnostics go to the
 /// context's handler; the result says whether everything succeeded.

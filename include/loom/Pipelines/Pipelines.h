@@ -9,6 +9,7 @@
 
 #include "loom/Target/CPU/Kernels.h"
 #include "loom/Target/CPU/TargetDescription.h"
+#include "loom/Target/CUDA/TargetDescription.h"
 
 #include "mlir/Pass/PassManager.h"
 
@@ -28,6 +29,33 @@ struct CpuPipelineOptions {
 /// loom ops on tensors -> LLVM dialect with a `_mlir_ciface_` wrapper per
 /// public function whose results have become caller-allocated out-params.
 void buildLoomCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &options);
+
+/// Everything that shapes the CUDA pipeline's code.
+struct CudaPipelineOptions {
+  /// The GPU the kernels are sized for and the PTX is generated for.
+  CudaTargetDescription target = CudaTargetDescription::sm90();
+  /// The CUDA toolkit whose libdevice is linked into the device code (math
+  /// functions); empty: MLIR's default search.
+  std::string toolkit;
+  /// ptxas, to embed a cubin next to the PTX; empty: PTX only.
+  std::string ptxas;
+  /// Compile the kernels for the CPU emulator instead of the GPU (a
+  /// testing aid: runtime/loom_cuda_emulator.c runs them).
+  bool emulate = false;
+};
+
+/// loom ops and linalg on tensors -> GPU kernels (PTX embedded as a
+/// global) and host code in the LLVM dialect that calls Loom's CUDA
+/// runtime, with a `_mlir_ciface_` wrapper per public function whose
+/// results have become caller-allocated out-params (device pointers).
+void buildLoomCudaPipeline(OpPassManager &pm,
+                           const CudaPipelineOptions &options);
+
+/// Registers `loom-cuda-pipeline`. Its options: `target` (a
+/// CudaTargetDescription in text form, default sm_90), `toolkit` (the CUDA
+/// toolkit), `ptxas` (embed a cubin) and `emulate` (kernels for the CPU
+/// emulator).
+void registerLoomCudaPipeline();
 
 /// Registers `loom-cpu-pipeline` with the pass registry. Its options:
 /// `mcpu` (an LLVM CPU name, default the host) or `target` (a

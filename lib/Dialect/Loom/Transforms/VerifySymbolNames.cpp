@@ -48,6 +48,10 @@ constexpr StringLiteral kCRuntimeNames[] = {
     "memcmp",  "bcmp",    "sysconf", "abort",   "exit",
     "atexit",  "_init",   "_fini",   "_end",    "_edata",
     "_etext",  "memrefCopy",
+    // runtime/loom_cuda.c and loom_cuda_emulator.c (--target=cuda).
+    "dlopen",  "dlsym",   "dlerror", "pthread_once", "pthread_mutex_lock",
+    "pthread_mutex_unlock", "snprintf", "vsnprintf", "getcontext",
+    "makecontext", "swapcontext",
 };
 
 /// Math library functions (each also with an `f` and an `l` suffix) that
