@@ -8,9 +8,29 @@
 
 using namespace mlir;
 
+static constexpr llvm::StringLiteral kLoomNameAttr = "loom.name";
+
+/// The `loom.name` of argument or result `i`: the manifest's `name` of that
+/// input or output (SPEC section 2); empty where the module sets none.
+static FailureOr<StringRef> nameOf(func::FuncOp func, unsigned i,
+                                   bool isResult) {
+  Attribute attr = isResult ? func.getResultAttr(i, kLoomNameAttr)
+                            : func.getArgAttr(i, kLoomNameAttr);
+  if (!attr)
+    return StringRef();
+  auto name = dyn_cast<StringAttr>(attr);
+  if (!name || name.getValue().empty())
+    return func.emitError() << "public function @" << func.getSymName()
+                            << ": " << kLoomNameAttr << " of "
+                            << (isResult ? "result" : "argument") << " #" << i
+                            << " must be a non-empty string, got " << attr;
+  return name.getValue();
+}
+
 static FailureOr<llvm::json::Array> describe(func::FuncOp func,
                                              TypeRange types, StringRef role) {
   llvm::json::Array list;
+  bool isResult = role == "result";
   for (auto [i, type] : llvm::enumerate(types)) {
     auto tensor = dyn_cast<RankedTensorType>(type);
     if (!tensor || !tensor.hasStaticShape() || !tensor.getElementType().isF32())
@@ -22,8 +42,13 @@ static FailureOr<llvm::json::Array> describe(func::FuncOp func,
     llvm::json::Array shape;
     for (int64_t d : tensor.getShape())
       shape.push_back(d);
-    list.push_back(llvm::json::Object{{"shape", std::move(shape)},
-                                      {"dtype", "f32"}});
+    FailureOr<StringRef> name = nameOf(func, i, isResult);
+    if (failed(name))
+      return failure();
+    llvm::json::Object entry{{"shape", std::move(shape)}, {"dtype", "f32"}};
+    if (!name->empty())
+      entry["name"] = name->str();
+    list.push_back(std::move(entry));
   }
   return list;
 }
@@ -49,6 +74,14 @@ FailureOr<std::string> mlir::loom::buildManifest(ModuleOp module) {
     functions.push_back(llvm::json::Object{{"name", func.getSymName()},
                                            {"inputs", std::move(*inputs)},
                                            {"outputs", std::move(*outputs)}});
+  }
+  // The names now live in the manifest; the lowering has no use for them
+  // (and LLVM's translation would warn about an unknown argument attribute).
+  for (auto func : module.getOps<func::FuncOp>()) {
+    for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i)
+      func.removeArgAttr(i, kLoomNameAttr);
+    for (unsigned i = 0, e = func.getNumResults(); i < e; ++i)
+      func.removeResultAttr(i, StringAttr::get(func.getContext(), kLoomNameAttr));
   }
   std::string text;
   llvm::raw_string_ostream os(text);

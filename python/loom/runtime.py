@@ -93,18 +93,8 @@ _STAGE = re.compile(r"^loom-compile: (.+): ([0-9.]+) ms$")
 
 
 def _diagnostics(stderr):
-    """loom-compile's messages without the -v stage lines and without the
-    LLVM translation's warning about the `loom.name` argument attributes
-    (three lines each: the warning, the source line, the caret)."""
-    lines, out, skip = stderr.splitlines(), [], 0
-    for line in lines:
-        if skip:
-            skip -= 1
-        elif "warning: Unhandled parameter attribute 'loom.name'" in line:
-            skip = 2
-        elif not _STAGE.match(line):
-            out.append(line)
-    return "\n".join(out)
+    """loom-compile's messages without the -v stage lines."""
+    return "\n".join(line for line in stderr.splitlines() if not _STAGE.match(line))
 
 
 def _run_compiler(command, verbose, label):

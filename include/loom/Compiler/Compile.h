@@ -47,8 +47,11 @@ struct CompileOptions {
 
 /// JSON description of every public function of `module` (which must still
 /// be at the tensor level): {"functions":[{"name", "inputs", "outputs"}]}.
-/// Fails, with a diagnostic on the function, on a signature the ABI cannot
-/// express (anything but statically shaped f32 tensors).
+/// An input or output carries a "name" where its argument or result has a
+/// `loom.name` string attribute; those attributes are then removed from the
+/// module (nothing after the manifest reads them). Fails, with a diagnostic
+/// on the function, on a signature the ABI cannot express (anything but
+/// statically shaped f32 tensors) or a `loom.name` that is not a string.
 FailureOr<std::string> buildManifest(ModuleOp module);
 
 /// Adds loom_manifest(), loom_set_num_threads() and loom_last_error() to a
