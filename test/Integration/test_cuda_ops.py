@@ -130,6 +130,13 @@ GROUPED = {
     "d128_four_lanes": (1, 1, 70, 128, 128, 35, 1, True, 0, None),
     "group_100_lookback_1": (1, 2, 300, 16, 16, 100, 1, True, 0, None),
     "memory_spans_key_tiles": (1, 1, 256, 16, 16, 64, 2, True, 70, None),
+    # Blocks of 128 rows spanning groups: the block's window starts at its
+    # first row's lookback (not clamped, then clamped at 0 for block 0),
+    # several key tiles per block, rows of one block with different begins.
+    "lookback_2_blocks_span_groups": (1, 1, 512, 8, 8, 64, 2, False, 0, None),
+    "every_earlier_group_long": (1, 1, 256, 8, 8, 16, -1, False, 0, None),
+    "every_earlier_group_with_memory": (1, 2, 24, 8, 8, 4, -1, False, 3, None),
+    "causal_one_group_tiles": (1, 1, 300, 8, 8, 300, 0, True, 0, None),
 }
 
 
@@ -172,6 +179,9 @@ ROUTE = {
     "state_update_one_group": (1, 2, 1, 6, 20, 8, 8, 0),
     "push_partial_key_tile_d64": (1, 2, 4, 32, 100, 64, 64, 0),
     "pull_partial_query_tile": (1, 2, 3, 130, 32, 40, 24, 1),
+    # Blocks of 64 rows over groups of 48: a block sees two key groups, the
+    # first two query groups none (shift 2), the last key group none.
+    "shift_2_blocks_span_groups": (1, 1, 4, 48, 40, 8, 8, 2),
 }
 
 

@@ -42,6 +42,7 @@ def ConvertLoomToGpuPass : Pass<"convert-loom-to-gpu", "ModuleOp"> {
            "optionally followed by :key=value fields">,
   ];
   let dependentDialects = [
+    "::mlir::affine::AffineDialect",
     "::mlir::arith::ArithDialect",
     "::mlir::bufferization::BufferizationDialect",
     "::mlir::gpu::GPUDialect",

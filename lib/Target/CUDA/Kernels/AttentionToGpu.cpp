@@ -2,18 +2,24 @@
 //
 // One flash-attention kernel serves both ops:
 //
-//   grid   (query tiles, H, B); block = rows x lanes threads (128 or fewer).
+//   grid   one block per tile of the ops' TilingInterface iteration domain
+//          (B, H, query rows) with tile sizes (1, 1, rows), innermost first:
+//          (query tiles, H, B); block = rows x lanes threads (128 or fewer).
 //   row    `lanes` consecutive threads hold one query row: lane l keeps the
 //          chunks d = w*(l + lanes*c) .. +w of q (pre-scaled by
 //          scale*log2(e)) and of the output accumulator in registers, so
 //          each thread holds (D + E) / lanes floats; a score is the lanes'
 //          partial dot products summed by butterfly shuffles.
-//   keys   the block walks only the key tiles its rows can see
-//          ([lo(first row), hi(last row)), from the visibility rule) and
+//   keys   which keys a row sees is the op's #loom.visibility rule
+//          (getKeyVisibility / getMemoryVisibility), never spelled here:
+//          the block walks only the key tiles of its rows' window
+//          [begin, end) (VisibilityAttr::getWindow of the query tile) and
 //          then, for grouped_attention with memory, the memory rows of its
-//          groups. Each tile of `keyTile` keys is staged in shared memory
-//          (K and V, zero-filled past the source) and read by every row:
-//          all rows of a warp read the same key at once (a broadcast).
+//          groups (the memory rule's window). Each tile of `keyTile` keys
+//          is staged in shared memory (K and V, zero-filled past the
+//          source) and read by every row: all rows of a warp read the same
+//          key at once (a broadcast). Each key is masked with the row's
+//          own [keyBegin(i), keyEnd(i)) from the same rule.
 //   softmax online, in registers, `chunk` keys at a time: running max m,
 //          running sum s and the accumulator are rescaled by
 //          exp2(m_old - m_new) once per chunk; scores outside a row's own
@@ -30,7 +36,9 @@
 #include "Kernels/Kernels.h"
 #include "loom/Dialect/Loom/IR/LoomOps.h"
 
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Interfaces/TilingInterface.h"
 
 #include <cmath>
 #include <limits>
@@ -41,56 +49,35 @@ using namespace mlir::loom::cuda;
 
 namespace {
 
-/// The attention problem both ops reduce to. `memory*` describe
-/// grouped_attention's optional memory rows (F per group).
+/// The attention problem both ops reduce to: shapes, and which keys (and,
+/// for grouped_attention, which memory rows) a query row sees, as the ops'
+/// own #loom.visibility rules.
 struct AttentionProblem {
   int64_t batch, heads, queries, keys, width, valueWidth;
   float scale;
-  bool isRoute;
-  // grouped_attention
-  int64_t groupSize = 1, lookback = 0;
-  bool causal = false;
-  int64_t memoryPerGroup = 0, memoryRows = 0;
-  // latent_route
-  int64_t queriesPerGroup = 1, keysPerGroup = 0, shift = 0;
+  VisibilityAttr keyVisibility;
+  VisibilityAttr memoryVisibility; // null without memory rows
+  int64_t memoryRows = 0;
 };
 
-/// The key window [lo, hi) of query row `i`.
-struct Window {
-  Value lo, hi;
-};
-
-// The visibility rule of SPEC 1.1 / 1.2, for one query row. Both bounds are
-// non-decreasing in i, so a block's window is [lo(first), hi(last)).
-// TODO: once the structured core lands its visibility rule on the attention
-// ops (branch `struct`), call it here instead of re-deriving it.
-Window visibleKeys(ImplicitLocOpBuilder &b, const AttentionProblem &p,
-                   Value i) {
-  if (p.isRoute) {
-    // Query group g sees key group g - shift; groups before `shift` see
-    // nothing (an empty window at 0 keeps the bounds monotone).
-    Value g = divu(b, i, p.queriesPerGroup);
-    Value sees = ge(b, g, idx(b, p.shift));
-    Value lo = mul(b, sub(b, maxIdx(b, g, idx(b, p.shift)), idx(b, p.shift)),
-                   p.keysPerGroup);
-    Value zero = idx(b, 0);
-    return {select(b, sees, lo, zero),
-            select(b, sees, add(b, lo, p.keysPerGroup), zero)};
-  }
-  Value g = divu(b, i, p.groupSize);
-  Value lo = idx(b, 0);
-  if (p.lookback >= 0)
-    lo = mul(b, sub(b, maxIdx(b, g, idx(b, p.lookback)), idx(b, p.lookback)),
-             p.groupSize);
-  Value hi = p.causal ? add(b, i, 1) : mul(b, add(b, g, 1), p.groupSize);
-  return {lo, hi};
+Value indexValue(ImplicitLocOpBuilder &b, OpFoldResult v) {
+  return getValueOrCreateConstantIndexOp(b, b.getLoc(), v);
 }
 
-/// The memory rows [g*F, g*F + F) of query row `i`.
-Window memoryRows(ImplicitLocOpBuilder &b, const AttentionProblem &p,
-                  Value i) {
-  Value lo = mul(b, divu(b, i, p.groupSize), p.memoryPerGroup);
-  return {lo, add(b, lo, p.memoryPerGroup)};
+/// The keys [begin, end) that some row of [firstRow, firstRow + rowCount)
+/// sees under `rule` (its fullBegin/fullEnd are not used: see walkSource).
+std::pair<Value, Value> blockWindow(ImplicitLocOpBuilder &b,
+                                    VisibilityAttr rule, Value firstRow,
+                                    Value rowCount) {
+  KeyWindowValues w = rule.getWindow(b, b.getLoc(), firstRow, rowCount);
+  return {indexValue(b, w.begin), indexValue(b, w.end)};
+}
+
+/// The keys [begin, end) query row `row` sees under `rule`.
+std::pair<Value, Value> rowWindow(ImplicitLocOpBuilder &b, VisibilityAttr rule,
+                                  Value row) {
+  return {indexValue(b, rule.getKeyBegin(b, b.getLoc(), row)),
+          indexValue(b, rule.getKeyEnd(b, b.getLoc(), row))};
 }
 
 /// How the kernel is cut: vector width w of a chunk, lanes per row, rows
@@ -126,8 +113,9 @@ AttentionTile chooseTile(const AttentionProblem &p,
   t.rows = 128 / t.lanes;
   // Groups shorter than the tile: a block of whole groups wastes less of
   // its key window on rows that cannot see it (at least one warp).
-  bool local = p.isRoute || p.lookback == 0;
-  int64_t perGroup = p.isRoute ? p.queriesPerGroup : p.groupSize;
+  bool local = !p.keyVisibility || p.keyVisibility.getLookback() == 0;
+  int64_t perGroup =
+      p.keyVisibility ? p.keyVisibility.getQueriesPerGroup() : p.queries;
   if (local && perGroup < t.rows)
     t.rows = std::max(nextPowerOfTwo(perGroup), target.warpSize / t.lanes);
   t.keyTile = 16;
@@ -166,11 +154,12 @@ public:
   AttentionKernel(const AttentionProblem &p, const AttentionTile &t)
       : p(p), t(t) {}
 
-  void build(ImplicitLocOpBuilder &b, Value q, KeySource main,
-             std::optional<KeySource> memory, Value out, StringRef name) {
+  void build(ImplicitLocOpBuilder &b, std::array<int64_t, 3> grid, Value q,
+             KeySource main, std::optional<KeySource> memory, Value out,
+             StringRef name) {
     KernelShape shape;
     shape.name = name.str();
-    shape.grid = {(p.queries + t.rows - 1) / t.rows, p.heads, p.batch};
+    shape.grid = grid;
     shape.threads = t.threads();
     shape.sharedRegions = {t.keyTile * p.width, t.keyTile * p.valueWidth};
     buildKernel(b, shape, [&](ImplicitLocOpBuilder &kb, const KernelIds &ids) {
@@ -217,22 +206,25 @@ private:
     state.sum = f32(b, 0.0f);
     state.acc.assign(vChunks(), zeros(b, t.width));
 
-    // An invalid row (past the end) gets an empty window; it still takes
-    // part in staging and barriers.
-    auto rowWindow = [&](Window w) {
+    // The block's rows [first, first + rowCount) and each row's own window
+    // come from the op's visibility rule. An invalid row (past the end)
+    // gets an empty window; it still takes part in staging and barriers.
+    Value rowCount = add(b, sub(b, last, first), 1);
+    auto ownWindow = [&](VisibilityAttr rule) {
+      auto [begin, end] = rowWindow(b, rule, iSafe);
       Value zero = idx(b, 0);
-      return Window{select(b, rowValid, w.lo, zero),
-                    select(b, rowValid, w.hi, zero)};
+      return std::make_pair(select(b, rowValid, begin, zero),
+                            select(b, rowValid, end, zero));
     };
-    Window own = rowWindow(visibleKeys(b, p, iSafe));
-    Window block{visibleKeys(b, p, first).lo, visibleKeys(b, p, last).hi};
-    state = walkSource(b, ids, head, main, own, block, qv, lane, state);
-    if (memory) {
-      Window memOwn = rowWindow(memoryRows(b, p, iSafe));
-      Window memBlock{memoryRows(b, p, first).lo, memoryRows(b, p, last).hi};
-      state = walkSource(b, ids, head, *memory, memOwn, memBlock, qv, lane,
-                         state);
-    }
+    if (p.keyVisibility)
+      state = walkSource(b, ids, head, main, ownWindow(p.keyVisibility),
+                         blockWindow(b, p.keyVisibility, first, rowCount),
+                         qv, lane, state);
+    if (memory && p.memoryVisibility)
+      state = walkSource(b, ids, head, *memory,
+                         ownWindow(p.memoryVisibility),
+                         blockWindow(b, p.memoryVisibility, first, rowCount),
+                         qv, lane, state);
 
     // out = acc / sum, or zeros for a row that saw nothing.
     Value positive = arith::CmpFOp::create(b, arith::CmpFPredicate::OGT,
@@ -285,17 +277,22 @@ private:
     copy(src.values, ids.shared[1], p.valueWidth);
   }
 
-  /// Runs the online softmax of every row over the key tiles of `block`
-  /// from `src`; `own` is the row's window.
+  /// Runs the online softmax of every row over the key tiles of the
+  /// block's window [begin, end) from `src`; each key is masked with the row's
+  /// own [begin, end) `own`. (Skipping the mask on the tiles inside
+  /// [fullBegin, fullEnd), by a branch or a loop of its own, costs 7 to 27
+  /// registers with ptxas 13.0 for ~5% fewer instructions: not taken until
+  /// a GPU shows that it pays; see docs/cuda.md.)
   RowState walkSource(ImplicitLocOpBuilder &b, const KernelIds &ids,
-                      Value head, KeySource src, Window own, Window block,
-                      ArrayRef<Value> qv, Value lane, RowState state) {
+                      Value head, KeySource src, std::pair<Value, Value> own,
+                      std::pair<Value, Value> block, ArrayRef<Value> qv, Value lane,
+                      RowState state) {
     if (src.rows == 0)
       return state;
     SmallVector<Value> carried = forLoop(
-        b, block.lo, block.hi, idx(b, t.keyTile), state.flatten(),
+        b, block.first, block.second, idx(b, t.keyTile), state.flatten(),
         [&](ImplicitLocOpBuilder &lb, Value k0, ValueRange values) {
-          stage(lb, ids, head, src, k0, block.hi);
+          stage(lb, ids, head, src, k0, block.second);
           barrier(lb);
           SmallVector<Value> next = forLoop(
               lb, idx(lb, 0), idx(lb, t.keyTile), idx(lb, t.chunk), values,
@@ -311,9 +308,10 @@ private:
   }
 
   /// One online-softmax step over keys key0 .. key0 + chunk (tile rows
-  /// j0 ..).
+  /// j0 ..), masked to the row's [begin, end) `own`.
   RowState update(ImplicitLocOpBuilder &b, const KernelIds &ids,
-                  RowState s, Window own, Value key0, Value j0,
+                  RowState s, std::pair<Value, Value> own, Value key0,
+                  Value j0,
                   ArrayRef<Value> qv, Value lane) {
     Value kTile = ids.shared[0], vTile = ids.shared[1];
     Value negInf = f32(b, -std::numeric_limits<float>::infinity());
@@ -336,7 +334,7 @@ private:
                             .getResult();
       dot = laneSum(b, dot, t.lanes);
       Value key = add(b, key0, j);
-      Value visible = andI(b, ge(b, key, own.lo), lt(b, key, own.hi));
+      Value visible = andI(b, ge(b, key, own.first), lt(b, key, own.second));
       Value score = select(b, visible, dot, negInf);
       scores.push_back(score);
       chunkMax = arith::MaximumFOp::create(b, chunkMax, score);
@@ -369,16 +367,48 @@ private:
   }
 };
 
+/// One thread block per tile of the op's TilingInterface iteration domain
+/// (B, H, query rows), all parallel, with tile sizes (1, 1, rows): the
+/// tiles loom-tile-attention makes, in the grid innermost first (x = query
+/// tile, y = head, z = batch row). The kernel's block (bz, by, bx) works on
+/// the domain tile at offsets (bz, by, bx * rows).
+FailureOr<std::array<int64_t, 3>> gridOfTiles(PatternRewriter &rewriter,
+                                              Operation *op, int64_t rows) {
+  auto tiling = dyn_cast<TilingInterface>(op);
+  if (!tiling)
+    return rewriter.notifyMatchFailure(
+        op, "no TilingInterface (the loom external models are not registered)");
+  SmallVector<Range> domain = tiling.getIterationDomain(rewriter);
+  SmallVector<int64_t> tileSizes{1, 1, rows};
+  if (domain.size() != tileSizes.size())
+    return rewriter.notifyMatchFailure(op, "expects a (B, H, rows) domain");
+  std::array<int64_t, 3> grid;
+  for (auto [d, range] : llvm::enumerate(domain)) {
+    std::optional<int64_t> size = getConstantIntValue(range.size);
+    if (!size)
+      return rewriter.notifyMatchFailure(op, "expects a static domain");
+    int64_t tile = tileSizes[d];
+    grid[domain.size() - 1 - d] = (*size + tile - 1) / tile;
+  }
+  return grid;
+}
+
 /// Allocates the result, runs the kernel, replaces `op`.
 LogicalResult lower(PatternRewriter &rewriter, Operation *op,
                     const AttentionProblem &p,
                     const CudaTargetDescription &target, Value qT, Value kT,
                     Value vT, Value mkT, Value mvT, StringRef name) {
-  ImplicitLocOpBuilder b(op->getLoc(), rewriter);
   auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
+  bool launch = resultType.getNumElements() > 0;
+  AttentionTile tile = chooseTile(p, target);
+  FailureOr<std::array<int64_t, 3>> grid = std::array<int64_t, 3>{};
+  if (launch)
+    grid = gridOfTiles(rewriter, op, tile.rows);
+  if (failed(grid))
+    return failure();
+  ImplicitLocOpBuilder b(op->getLoc(), rewriter);
   Value out = allocBuffer(b, resultType.getShape());
-  if (resultType.getNumElements() > 0) {
-    AttentionTile tile = chooseTile(p, target);
+  if (launch) {
     AttentionKernel kernel(p, tile);
     Value q = flatView(b, tensorAsBuffer(b, qT));
     KeySource main{flatView(b, tensorAsBuffer(b, kT)),
@@ -387,7 +417,7 @@ LogicalResult lower(PatternRewriter &rewriter, Operation *op,
     if (mkT)
       memory = KeySource{flatView(b, tensorAsBuffer(b, mkT)),
                          flatView(b, tensorAsBuffer(b, mvT)), p.memoryRows};
-    kernel.build(b, q, main, memory, flatView(b, out), name);
+    kernel.build(b, *grid, q, main, memory, flatView(b, out), name);
   }
   rewriter.replaceOp(op, bufferAsTensor(b, out));
   return success();
@@ -408,11 +438,8 @@ struct GroupedAttentionToGpu : OpRewritePattern<GroupedAttentionOp> {
     p.width = qType.getDimSize(3);
     p.valueWidth = vType.getDimSize(3);
     p.scale = op.getEffectiveScale();
-    p.isRoute = false;
-    p.groupSize = op.getGroupSizeAttr().getInt();
-    p.lookback = op.getLookbackAttr().getInt();
-    p.causal = op.getCausal();
-    p.memoryPerGroup = op.getMemoryRowsPerGroup();
+    p.keyVisibility = op.getKeyVisibility();
+    p.memoryVisibility = op.getMemoryVisibility();
     Value mk, mv;
     if (!op.getMemory().empty()) {
       mk = op.getMemory()[0];
@@ -436,7 +463,6 @@ struct LatentRouteToGpu : OpRewritePattern<LatentRouteOp> {
     auto qType = op.getQ().getType();
     auto kType = op.getK().getType();
     auto vType = op.getV().getType();
-    int64_t groups = op.getGroupsAttr().getInt();
     AttentionProblem p;
     p.batch = qType.getDimSize(0);
     p.heads = qType.getDimSize(1);
@@ -445,10 +471,10 @@ struct LatentRouteToGpu : OpRewritePattern<LatentRouteOp> {
     p.width = qType.getDimSize(3);
     p.valueWidth = vType.getDimSize(3);
     p.scale = op.getEffectiveScale();
-    p.isRoute = true;
-    p.queriesPerGroup = std::max<int64_t>(p.queries / groups, 1);
-    p.keysPerGroup = p.keys / groups;
-    p.shift = op.getShiftAttr().getInt();
+    // Without queries nothing is launched; without keys every row sees
+    // nothing (and the rule, with no keys per group, does not exist).
+    if (p.queries > 0 && p.keys > 0)
+      p.keyVisibility = op.getKeyVisibility();
     return lower(rewriter, op, p, target, op.getQ(), op.getK(), op.getV(),
                  Value(), Value(), "latent_route");
   }
