@@ -1,12 +1,18 @@
 //===- ConvertLinalgToVector.cpp - the convert-linalg-to-vector pass ------===//
 
 #include "Kernels/ElementwiseKernels.h"
+#include "loom/Target/CPU/CachedScratch.h"
 #include "loom/Target/CPU/Kernels.h"
 #include "loom/Target/CPU/Passes.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/CallInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/Support/DebugLog.h"
 
 #define DEBUG_TYPE "convert-linalg-to-vector"
 
@@ -40,6 +46,129 @@ void approximateMath(func::FuncOp func, SmallVectorImpl<Operation *> &mathOps) {
   (void)applyOpPatternsGreedily(mathOps, std::move(patterns), config);
 }
 
+/// A temporary of the function and the top-level ops (by position in the
+/// function's block) from its first to its last use.
+struct Temporary {
+  memref::AllocOp alloc;
+  int64_t bytes = 0, first = 0, last = 0, offset = 0;
+};
+
+/// The live range of `alloc` over the ops of `body`, through every view of
+/// it, or std::nullopt when the buffer may outlive them or be aliased by
+/// something that is not a view: a return, a yield, a call, a dealloc, or
+/// any op with memref results that is not a view of it.
+std::optional<std::pair<int64_t, int64_t>>
+liveRange(memref::AllocOp alloc, Block &body,
+          const DenseMap<Operation *, int64_t> &position) {
+  int64_t first = std::numeric_limits<int64_t>::max(), last = -1;
+  SmallVector<Value> worklist{alloc.getResult()};
+  while (!worklist.empty()) {
+    Value v = worklist.pop_back_val();
+    for (OpOperand &use : v.getUses()) {
+      Operation *user = use.getOwner();
+      Operation *top = body.findAncestorOpInBlock(*user);
+      if (!top)
+        return std::nullopt;
+      int64_t p = position.lookup(top);
+      first = std::min(first, p);
+      last = std::max(last, p);
+      auto view = dyn_cast<ViewLikeOpInterface>(user);
+      if (view && view.getViewSource() == v) {
+        llvm::append_range(worklist, user->getResults());
+        continue;
+      }
+      if (user->hasTrait<OpTrait::IsTerminator>() ||
+          isa<memref::DeallocOp, CallOpInterface>(user) ||
+          llvm::any_of(user->getResultTypes(),
+                       llvm::IsaPred<BaseMemRefType>))
+        return std::nullopt;
+    }
+  }
+  if (last < 0)
+    return std::nullopt;
+  return std::make_pair(first, last);
+}
+
+/// The temporaries of `func` as views of one arena (docs/dense.md): each
+/// gets the lowest offset whose bytes no temporary live at the same time
+/// uses, largest first. The arena is kept across calls by
+/// loom-cache-scratch.
+void planTemporaries(func::FuncOp func, int64_t minBytes) {
+  constexpr int64_t kAlign = 64;
+  if (minBytes <= 0 || !func.getBody().hasOneBlock())
+    return;
+  Block &body = func.getBody().front();
+  DenseMap<Operation *, int64_t> position;
+  for (Operation &op : body)
+    position[&op] = position.size();
+  SmallVector<Temporary> temps;
+  for (auto alloc : body.getOps<memref::AllocOp>()) {
+    MemRefType type = alloc.getType();
+    if (!type.hasStaticShape() || !type.getLayout().isIdentity() ||
+        type.getMemorySpace() || alloc->hasAttr(kCachedScratchAttr) ||
+        !type.getElementType().isIntOrFloat() ||
+        alloc.getAlignment().value_or(1) > kAlign)
+      continue;
+    int64_t bytes =
+        type.getNumElements() *
+        llvm::divideCeil(type.getElementType().getIntOrFloatBitWidth(), 8);
+    if (bytes < minBytes)
+      continue;
+    std::optional<std::pair<int64_t, int64_t>> range =
+        liveRange(alloc, body, position);
+    if (!range)
+      continue;
+    Temporary t;
+    t.alloc = alloc;
+    t.bytes = llvm::alignTo(bytes, kAlign);
+    std::tie(t.first, t.last) = *range;
+    temps.push_back(t);
+  }
+  if (temps.size() < 2)
+    return;
+  // Largest first, each at the lowest offset clear of the temporaries
+  // placed so far that are live at the same time.
+  llvm::stable_sort(temps, [](const Temporary &a, const Temporary &b) {
+    return a.bytes > b.bytes;
+  });
+  int64_t total = 0;
+  for (size_t i = 0; i < temps.size(); ++i) {
+    SmallVector<std::pair<int64_t, int64_t>> taken;
+    for (size_t j = 0; j < i; ++j)
+      if (temps[j].first <= temps[i].last && temps[i].first <= temps[j].last)
+        taken.push_back({temps[j].offset, temps[j].offset + temps[j].bytes});
+    llvm::sort(taken);
+    int64_t offset = 0;
+    for (auto [lo, hi] : taken) {
+      if (offset + temps[i].bytes <= lo)
+        break;
+      offset = std::max(offset, hi);
+    }
+    temps[i].offset = offset;
+    total = std::max(total, offset + temps[i].bytes);
+  }
+  int64_t sum = 0;
+  for (const Temporary &t : temps)
+    sum += t.bytes;
+  LDBG() << "@" << func.getName() << ": " << temps.size()
+         << " temporaries of " << sum << " bytes in an arena of " << total;
+  OpBuilder b(func.getContext());
+  b.setInsertionPointToStart(&body);
+  Location loc = func.getLoc();
+  auto arena = memref::AllocOp::create(
+      b, loc, MemRefType::get({total}, b.getI8Type()),
+      b.getI64IntegerAttr(4096));
+  arena->setAttr(kCachedScratchAttr, b.getUnitAttr());
+  for (Temporary &t : temps) {
+    b.setInsertionPoint(t.alloc);
+    Value offset = arith::ConstantIndexOp::create(b, t.alloc.getLoc(), t.offset);
+    Value view = memref::ViewOp::create(b, t.alloc.getLoc(), t.alloc.getType(),
+                                        arena, offset, ValueRange{});
+    t.alloc.getResult().replaceAllUsesWith(view);
+    t.alloc.erase();
+  }
+}
+
 struct ConvertLinalgToVectorPass
     : loom::impl::ConvertLinalgToVectorPassBase<ConvertLinalgToVectorPass> {
   using Base::Base;
@@ -65,6 +194,7 @@ struct ConvertLinalgToVectorPass
         failed(vectorizeElementwiseOps(rewriter, func, *cpu, mathOps)))
       return signalPassFailure();
     approximateMath(func, mathOps);
+    planTemporaries(func, arenaMinBytes);
   }
 };
 

@@ -88,7 +88,15 @@ def ConvertLinalgToVectorPass
       four independent accumulators);
     - the math ops these create (erf, exp, tanh, ...) become polynomial
       approximations, and copies of a buffer onto itself (left by
-      bufferizing `scf.forall`) are erased.
+      bufferizing `scf.forall`) are erased;
+    - the function's temporaries (static function-level `memref.alloc`s of
+      at least `arena-min-bytes` that do not escape: not returned, not
+      passed to a call, not yielded) become views of one arena at offsets
+      planned from their live ranges, so that two temporaries share memory
+      when one is dead before the other is first used. The arena is marked
+      `loom.cached_scratch`: loom-cache-scratch keeps it across calls, so
+      its pages fault in once, not on every call (glibc maps every block
+      above its mmap threshold afresh).
 
     What does not match (dynamic shapes, gathers, `linalg.index`) is left
     for `convert-linalg-to-loops`.
@@ -97,6 +105,9 @@ def ConvertLinalgToVectorPass
     Option<"target", "target", "std::string", /*default=*/"\"avx512\"",
            "CPU target description: avx512, avx2 or sse, optionally "
            "followed by :key=value fields">,
+    Option<"arenaMinBytes", "arena-min-bytes", "int64_t",
+           /*default=*/"131072",
+           "Smallest temporary placed in the function's arena (0: no arena)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
