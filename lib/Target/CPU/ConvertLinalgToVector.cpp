@@ -46,6 +46,47 @@ void approximateMath(func::FuncOp func, SmallVectorImpl<Operation *> &mathOps) {
   (void)applyOpPatternsGreedily(mathOps, std::move(patterns), config);
 }
 
+/// A buffer the function returns through a reshape of its own shape (a
+/// Linear's [B·L, N] result expanded back to [B, L, N]) is allocated in the
+/// returned shape instead, and the function writes it through the inverse
+/// reshape: the result is then the allocation itself, which
+/// buffer-results-to-out-params turns into the caller's buffer, where
+/// otherwise the result would be copied there at the end of every call.
+void allocateReturnedShapes(func::FuncOp func) {
+  func.walk([](func::ReturnOp ret) {
+    for (OpOperand &operand : ret->getOpOperands()) {
+      Operation *reshape = operand.get().getDefiningOp();
+      if (!isa_and_nonnull<memref::ExpandShapeOp, memref::CollapseShapeOp>(
+              reshape))
+        continue;
+      auto alloc = reshape->getOperand(0).getDefiningOp<memref::AllocOp>();
+      auto returned = cast<MemRefType>(operand.get().getType());
+      if (!alloc || alloc->getBlock() != ret->getBlock() ||
+          !alloc.getDynamicSizes().empty() || !returned.hasStaticShape() ||
+          !returned.getLayout().isIdentity() ||
+          !alloc.getType().getLayout().isIdentity())
+        continue;
+      OpBuilder b(alloc);
+      auto whole = memref::AllocOp::create(b, alloc.getLoc(), returned,
+                                           alloc.getAlignmentAttr());
+      Value view;
+      if (auto expand = dyn_cast<memref::ExpandShapeOp>(reshape))
+        view = memref::CollapseShapeOp::create(
+            b, alloc.getLoc(), alloc.getType(), whole,
+            expand.getReassociationIndices());
+      else
+        view = memref::ExpandShapeOp::create(
+            b, alloc.getLoc(), alloc.getType(), whole,
+            cast<memref::CollapseShapeOp>(reshape).getReassociationIndices());
+      alloc.getResult().replaceAllUsesWith(view);
+      alloc.erase();
+      operand.set(whole);
+      if (reshape->use_empty())
+        reshape->erase();
+    }
+  });
+}
+
 /// A temporary of the function and the top-level ops (by position in the
 /// function's block) from its first to its last use.
 struct Temporary {
@@ -189,6 +230,7 @@ struct ConvertLinalgToVectorPass
       if (kernel::sameBuffer(copy.getSource(), copy.getTarget()))
         rewriter.eraseOp(copy);
     });
+    allocateReturnedShapes(func);
     SmallVector<Operation *> mathOps;
     if (failed(lowerContractionsToVector(rewriter, func, *cpu, mathOps)) ||
         failed(vectorizeElementwiseOps(rewriter, func, *cpu, mathOps)))

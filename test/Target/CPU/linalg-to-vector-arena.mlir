@@ -66,3 +66,28 @@ func.func @arena(%x: memref<512x512xf32>) -> memref<512x512xf32> {
   }
   return %out : memref<512x512xf32>
 }
+
+// -----
+
+// A result returned through a reshape of its buffer (a Linear's [B·L, N]
+// expanded back to [B, L, N]) is allocated in the returned shape and
+// written through the inverse reshape, so that the caller's buffer can be
+// the allocation itself (no copy at the end of the call).
+// CHECK-LABEL: func.func @returned_reshape
+// CHECK: %[[WHOLE:.+]] = memref.alloc() {alignment = 64 : i64} : memref<1x64x32xf32>
+// CHECK: %[[FLAT:.+]] = memref.collapse_shape %[[WHOLE]] {{\[}}[0, 1], [2]] : memref<1x64x32xf32> into memref<64x32xf32>
+// CHECK: vector.store %{{.+}}, %[[FLAT]]
+// CHECK-NOT: memref.expand_shape
+// CHECK: return %[[WHOLE]] : memref<1x64x32xf32>
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+func.func @returned_reshape(%x: memref<64x32xf32>) -> memref<1x64x32xf32> {
+  %a = memref.alloc() {alignment = 64 : i64} : memref<64x32xf32>
+  linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%x : memref<64x32xf32>) outs(%a : memref<64x32xf32>) {
+  ^bb0(%i: f32, %o: f32):
+    %s = arith.addf %i, %i : f32
+    linalg.yield %s : f32
+  }
+  %e = memref.expand_shape %a [[0, 1], [2]] output_shape [1, 64, 32] : memref<64x32xf32> into memref<1x64x32xf32>
+  return %e : memref<1x64x32xf32>
+}
