@@ -345,6 +345,11 @@ struct FewKeysRouteToVector : OpRewritePattern<LatentRouteOp> {
 
 } // namespace
 
+bool mlir::loom::isFewKeysRoute(LatentRouteOp op,
+                                const CpuTargetDescription &target) {
+  return FewKeysRouteKernel(op, target).applies();
+}
+
 void mlir::loom::populateFewKeysRouteToVectorPatterns(
     RewritePatternSet &patterns, const CpuTargetDescription &target) {
   patterns.add<FewKeysRouteToVector>(patterns.getContext(), target);

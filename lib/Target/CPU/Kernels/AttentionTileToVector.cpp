@@ -1,22 +1,29 @@
-//===- AttentionToVector.cpp - flash-style attention kernels --------------===//
+//===- AttentionTileToVector.cpp - the CPU microkernel of attention_tile --===//
 //
-// grouped_attention and latent_route become one scf.parallel over work items
-// (batch, head, query tile of BM rows inside one group), heaviest first so a
-// dynamic schedule ends evenly. A work item:
-//   1. packs its query tile transposed and pre-scaled, QT[d][i], so that the
-//      16 vector lanes run over queries;
-//   2. walks the key blocks (BN keys) its group can see: memory rows first,
-//      then full unmasked blocks, then the few blocks that straddle the
-//      causal diagonal, which alone are masked;
+// A loom.attention_tile on memrefs (one batch row and head: q [M, D], k/v
+// [K, D/E] and the optional memory rows, strided rows with a unit innermost
+// stride, as tiling and bufferization leave them) becomes flash-style
+// vector code. Per query tile of at most BM rows (a longer q is walked in
+// such tiles):
+//   1. the query tile is packed transposed and pre-scaled, QT[d][i], so that
+//      the vector lanes run over queries;
+//   2. each source (memory rows first, then keys) is walked in key blocks of
+//      BN over the window the op's #loom.visibility gives the tile's rows
+//      (`getWindow`): full blocks of the middle every row sees unmasked,
+//      the masked head and tail lane by lane (`emitKeyEnd` /
+//      `emitIsVisible` on the lanes' rows), the causal diagonal of a full
+//      aligned tile as a triangle;
 //   3. per block: ST[j][i] = QT . K^T by a register tile of KR keys x BM
 //      queries (a broadcast key element times a query vector), the running
 //      max and sum of an online softmax (all per lane, so no horizontal
 //      reductions), P = exp(ST - max) with a polynomial exp, and
 //      OT[e][i] = alpha * OT + V^T . P by a register tile of ER value columns
 //      x BM queries;
-//   4. writes out[i][e] = OT[e][i] / sum[i] (zero where nothing was seen).
-// Scratch (QT, ST, OT, max, sum) lives on the stack, a few tens of KB, so
-// nothing grows with L beyond the inputs and the output.
+//   4. writes out[i][e] = OT[e][i] / sum[i] (zero for a row that sees
+//      nothing) through the out view.
+// Scratch (QT, ST, OT, max, sum) lives on the stack, in an alloca_scope, a
+// few tens of KB. The work split (one tile per scf.forall iteration over
+// batch, head and query tile, heaviest first) is the tiling's.
 //
 //===----------------------------------------------------------------------===//
 
@@ -26,13 +33,12 @@
 #include "loom/Dialect/Loom/IR/LoomOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
-#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/Dialect/UB/IR/UBOps.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "mlir/Interfaces/ValueBoundsOpInterface.h"
 
 #include <limits>
 
@@ -42,38 +48,11 @@ using kernel::idx;
 
 namespace {
 
-/// What one attention op computes, in the terms the kernel needs.
-struct AttentionShape {
-  int64_t batch = 0, heads = 0;
-  int64_t width = 0, valueWidth = 0; // D, E
-  int64_t groups = 0;                // T
-  int64_t queriesPerGroup = 0;       // n (grouped) or Nq (route)
-  int64_t keysPerGroup = 0;          // n (grouped) or Nk (route)
-  bool isRoute = false;
-  int64_t lookback = 0; // grouped: -1 means every earlier group
-  bool causal = false;  // grouped only
-  int64_t shift = 0;    // route only
-  int64_t memoryRows = 0;
-  float scale = 1.0f;
-};
-
-/// The keys a query tile (rows [firstRow, firstRow + tileRowCount) of one
-/// group) sees: the visibility rule of both ops, in one place. Memory rows
-/// [memoryLo, memoryHi) of the memory operands (null without memory), and
-/// keys [lo, hi) of k/v, of which [lo, unmaskedEnd) are seen by every row
-/// of the tile and [unmaskedEnd, hi) only on and below the causal diagonal
-/// (key <= query row). `empty` is an i1 that is true when the tile sees no
-/// key at all (null when no tile of the op can be empty).
-struct KeyWindow {
-  Value memoryLo, memoryHi;
-  Value lo, unmaskedEnd, hi;
-  Value empty;
-};
-
-/// Buffers a work item reads and writes, all [B, H, rows, cols].
-struct Buffers {
-  Value q, k, v, memK, memV, out;
-};
+/// Which lanes of a key block a score or P.V update masks: none (every row
+/// of the tile sees every key), only the end bound (every key is past the
+/// largest keyBegin of the tile: the tail of a window, the causal
+/// diagonal), or both bounds (the head of a window that cuts groups).
+enum class Mask { None, Tail, Window };
 
 /// Query rows of a tile, or keys of a key block, that the target's L1
 /// bounds: the tile's transposed queries and accumulator (4 (D + E) bytes
@@ -102,34 +81,43 @@ SmallVector<Value> forLoop(ImplicitLocOpBuilder &b, Value lo, Value hi,
   return SmallVector<Value>(loop.getResults());
 }
 
-class AttentionKernel {
+/// One source of keys of a tile: k/v rows [0, rows) are absolute key rows
+/// offset + 0 .. offset + rows - 1, seen as `visibility` says.
+struct KeySource {
+  Value keys, values;
+  VisibilityAttr visibility;
+  Value offset, rows;
+};
+
+class AttentionTileKernel {
 public:
-  AttentionKernel(const AttentionShape &shape,
-                  const CpuTargetDescription &target,
-                  const AttentionTileSizes &sizes)
-      : s(shape), target(target), lanes(target.lanes()) {
-    // A tile never spans groups, so it is no taller than a group needs; the
-    // options bound the tile and the key block, the target's L1 bounds them
-    // for wide heads.
-    int64_t groupRows = llvm::alignTo(s.queriesPerGroup, lanes);
-    int64_t cacheRows = l1Rows(target, s.width, s.valueWidth);
+  AttentionTileKernel(AttentionTileOp op, const CpuTargetDescription &target,
+                      const AttentionTileSizes &sizes, int64_t rowBound)
+      : target(target), lanes(target.lanes()) {
+    width = cast<MemRefType>(op.getQ().getType()).getDimSize(1);
+    valueWidth = cast<MemRefType>(op.getV().getType()).getDimSize(1);
+    scale = op.getScale().convertToFloat();
+    // The options and the target's L1 bound the tile and the key block;
+    // a tile is no taller than the op's rows need.
+    int64_t cacheRows = l1Rows(target, width, valueWidth);
     tileRows = std::max(
-        lanes, std::min({sizes.queryTile, groupRows,
+        lanes, std::min({sizes.queryTile, int64_t(llvm::alignTo(rowBound, lanes)),
                          cacheRows - cacheRows % lanes}));
     vecs = tileRows / lanes;
-    keyBlock = std::min(sizes.keyBlock, cacheRows);
+    int64_t block = op.getKeyBlock() ? int64_t(*op.getKeyBlock())
+                                     : sizes.keyBlock;
+    keyBlock = std::max<int64_t>(1, std::min(block, cacheRows));
     // Register tiles: KR key rows (S = Q.K^T) or ER value columns (P.V)
     // times a chunk of the query tile's lane vectors.
     scoreTile = chooseRegisterTile(target, vecs, keyBlock);
-    valueTile = chooseRegisterTile(target, vecs, s.valueWidth);
+    valueTile = chooseRegisterTile(target, vecs, valueWidth);
     // The softmax keeps a running max and sum per lane vector, next to the
     // exp's temporaries.
     softmaxVecs = std::max<int64_t>(1, target.vectorRegisters / 8);
-    tilesPerGroup = llvm::divideCeil(s.queriesPerGroup, tileRows);
   }
 
-  /// Emits the whole kernel; returns the result tensor.
-  Value emit(ImplicitLocOpBuilder &b, Buffers bufs, RankedTensorType resultType);
+  /// Emits the tile's code in place of `op`.
+  void emit(ImplicitLocOpBuilder &b, AttentionTileOp op);
 
 private:
   // --- constants -----------------------------------------------------------
@@ -149,130 +137,161 @@ private:
   Value maxOf(ImplicitLocOpBuilder &b, Value x, Value y) {
     return emitMax(b, x, y);
   }
-  /// Causal: which lanes of lane vector v (query rows firstRow + lanes v +
-  /// l) see key `key` (key <= row, i.e. key - firstRow - lanes v <= l).
-  /// Compared against the constant lane numbers, so no per-lane row vector
-  /// stays live in a register.
-  Value laneSees(ImplicitLocOpBuilder &b, Value key, int64_t v) {
-    auto i32Vec = VectorType::get({lanes}, b.getI32Type());
-    Value offset = arith::IndexCastOp::create(
-        b, b.getI32Type(),
-        arith::SubIOp::create(b, key, arith::AddIOp::create(
-                                          b, firstRow, idx(b, v * lanes))));
-    SmallVector<int32_t> iota(lanes);
-    for (int64_t l = 0; l < lanes; ++l)
-      iota[l] = int32_t(l);
-    Value laneNumbers = arith::ConstantOp::create(
-        b, i32Vec, DenseElementsAttr::get(i32Vec, ArrayRef<int32_t>(iota)));
-    return arith::CmpIOp::create(b, arith::CmpIPredicate::sle,
-                                 vector::BroadcastOp::create(b, i32Vec, offset),
-                                 laneNumbers);
-  }
   Value exp(ImplicitLocOpBuilder &b, Value x) {
     return emitExpOfNonPositive(b, x);
   }
+  /// The absolute rows of lane vector v of the tile, as i32 lanes.
+  Value laneRows(ImplicitLocOpBuilder &b, int64_t v);
+  /// Which lanes of lane vector v see local key row `key` of the current
+  /// source, by the source's visibility.
+  Value laneSees(ImplicitLocOpBuilder &b, Value key, int64_t v, Mask mask);
 
-  // --- the work item -------------------------------------------------------
-  void emitWorkItem(ImplicitLocOpBuilder &b, const Buffers &bufs, Value item);
-  /// The keys the current tile (of group `group`) sees.
-  KeyWindow tileKeyWindow(ImplicitLocOpBuilder &b, Value group);
+  // --- a query tile --------------------------------------------------------
+  void emitTile(ImplicitLocOpBuilder &b, ArrayRef<KeySource> sources);
+  void emitSource(ImplicitLocOpBuilder &b, const KeySource &src);
   /// Whether rows [lo, hi) of `values` are all finite.
   Value emitAllFinite(ImplicitLocOpBuilder &b, Value values, Value lo,
                       Value hi);
-  void emitPackQueries(ImplicitLocOpBuilder &b, Value q);
-  void emitPrefetchNextTile(ImplicitLocOpBuilder &b, Value q, Value out);
-  void emitStoreOutput(ImplicitLocOpBuilder &b, Value out, Value empty);
+  void emitPackQueries(ImplicitLocOpBuilder &b);
+  void emitPrefetchRowsBefore(ImplicitLocOpBuilder &b, Value buf,
+                              int64_t cols, bool isWrite);
+  void emitStoreOutput(ImplicitLocOpBuilder &b, ArrayRef<KeySource> sources);
   void emitKeyRange(ImplicitLocOpBuilder &b, Value keys, Value values,
-                    Value lo, Value hi, bool masked);
+                    Value lo, Value hi, Mask mask);
   void emitBlock(ImplicitLocOpBuilder &b, Value keys, Value values, Value j0,
-                 Value count, std::optional<int64_t> staticCount, bool masked);
-  void emitDiagonalBlock(ImplicitLocOpBuilder &b, Value keys, Value values);
+                 Value count, std::optional<int64_t> staticCount, Mask mask);
+  void emitDiagonalBlock(ImplicitLocOpBuilder &b, Value keys, Value values,
+                         Value j0);
   SmallVector<Value> emitSoftmaxUpdate(ImplicitLocOpBuilder &b, Value keys,
                                        Value values, Value j0, Value count,
                                        ArrayRef<Value> blockMax);
   void emitValueUpdate(ImplicitLocOpBuilder &b, Value values, Value j0,
                        Value count, ArrayRef<Value> alpha, bool diagonal,
-                       bool masked);
+                       Mask mask);
   SmallVector<Value> emitScoreRows(ImplicitLocOpBuilder &b, Value keys,
                                    Value j0, Value r0, int64_t rows,
-                                   bool masked, ValueRange chunkMax,
+                                   Mask mask, ValueRange chunkMax,
                                    int64_t firstVec, int64_t numVecs,
                                    int64_t negInfBelow = 0,
                                    int64_t maskedVec = -1);
   void emitValueColumns(ImplicitLocOpBuilder &b, Value values, Value j0,
                         Value count, Value e0, int64_t cols,
-                        ArrayRef<Value> alpha, bool diagonal, bool masked,
+                        ArrayRef<Value> alpha, bool diagonal, Mask mask,
                         int64_t firstVec, int64_t numVecs);
 
-  const AttentionShape &s;
   const CpuTargetDescription &target;
   int64_t lanes;
-  int64_t tileRows, vecs, keyBlock, tilesPerGroup, softmaxVecs;
+  int64_t width = 0, valueWidth = 0; // D, E
+  float scale = 1.0f;
+  int64_t tileRows, vecs, keyBlock, softmaxVecs;
   RegisterTile scoreTile, valueTile;
 
-  // Per work item.
-  Value batchIdx, headIdx, firstRow, tileRowCount;
+  // The op's query rows and output.
+  Value q, out;
+  // Per query tile: its first local row of q/out, its first absolute row,
+  // its row count (at most tileRows).
+  Value rowBase, firstRow, tileRowCount;
   Value qT, scores, accT, runMax, runSum; // stack scratch
+  // Per source: its visibility, the absolute row of its local key 0 and
+  // its last local key row.
+  VisibilityAttr visibility;
+  Value keyOffset, lastKey;
   /// While set, the P.V update of masked blocks selects the visible lanes'
   /// sums rather than adding 0 * v (see emitAllFinite).
   bool selectMaskedValues = false;
 };
 
-Value AttentionKernel::emit(ImplicitLocOpBuilder &b, Buffers bufs,
-                            RankedTensorType resultType) {
-  auto outType = MemRefType::get(resultType.getShape(), b.getF32Type());
-  bufs.out = memref::AllocOp::create(b, outType, b.getI64IntegerAttr(64));
-  int64_t items = s.batch * s.heads * s.groups * tilesPerGroup;
-  scf::ParallelOp::create(
-      b, ValueRange{idx(b, 0)}, ValueRange{idx(b, items)},
-      ValueRange{idx(b, 1)},
-      [&](OpBuilder &nb, Location loc, ValueRange ivs) {
-        // scf.parallel is an automatic allocation scope: the stack scratch
-        // of a work item is released when it ends.
-        ImplicitLocOpBuilder ib(loc, nb);
-        emitWorkItem(ib, bufs, ivs[0]);
-      });
-  return bufferization::ToTensorOp::create(b, resultType, bufs.out,
-                                           /*restrict=*/b.getUnitAttr(),
-                                           /*writable=*/b.getUnitAttr());
+Value AttentionTileKernel::laneRows(ImplicitLocOpBuilder &b, int64_t v) {
+  auto i32Vec = VectorType::get({lanes}, b.getI32Type());
+  SmallVector<int32_t> iota(lanes);
+  for (int64_t l = 0; l < lanes; ++l)
+    iota[l] = int32_t(l);
+  Value laneNumbers = arith::ConstantOp::create(
+      b, i32Vec, DenseElementsAttr::get(i32Vec, ArrayRef<int32_t>(iota)));
+  Value row = arith::IndexCastOp::create(
+      b, b.getI32Type(), arith::AddIOp::create(b, firstRow, idx(b, v * lanes)));
+  return arith::AddIOp::create(
+      b, vector::BroadcastOp::create(b, i32Vec, row), laneNumbers);
 }
 
-void AttentionKernel::emitWorkItem(ImplicitLocOpBuilder &b,
-                                   const Buffers &bufs, Value item) {
-  Type f32Type = b.getF32Type();
-  int64_t items = s.batch * s.heads * s.groups * tilesPerGroup;
-  // Later groups and later tiles see more keys: hand them out first.
-  Value rev = arith::SubIOp::create(b, idx(b, items - 1), item);
-  Value tile = arith::RemUIOp::create(b, rev, idx(b, tilesPerGroup));
-  Value rest = arith::DivUIOp::create(b, rev, idx(b, tilesPerGroup));
-  Value group = arith::RemUIOp::create(b, rest, idx(b, s.groups));
-  Value bh = arith::DivUIOp::create(b, rest, idx(b, s.groups));
-  batchIdx = arith::DivUIOp::create(b, bh, idx(b, s.heads));
-  headIdx = arith::RemUIOp::create(b, bh, idx(b, s.heads));
-  Value tileStart = arith::MulIOp::create(b, tile, idx(b, tileRows));
-  firstRow = arith::AddIOp::create(
-      b, arith::MulIOp::create(b, group, idx(b, s.queriesPerGroup)),
-      tileStart);
-  tileRowCount = arith::MinUIOp::create(
-      b, idx(b, tileRows),
-      arith::SubIOp::create(b, idx(b, s.queriesPerGroup), tileStart));
+Value AttentionTileKernel::laneSees(ImplicitLocOpBuilder &b, Value key,
+                                    int64_t v, Mask mask) {
+  auto i32Vec = VectorType::get({lanes}, b.getI32Type());
+  Value absolute = arith::IndexCastOp::create(
+      b, b.getI32Type(), arith::AddIOp::create(b, key, keyOffset));
+  Value keys = vector::BroadcastOp::create(b, i32Vec, absolute);
+  Value rows = laneRows(b, v);
+  if (mask == Mask::Window)
+    return visibility.emitIsVisible(b, b.getLoc(), rows, keys);
+  return arith::CmpIOp::create(b, arith::CmpIPredicate::slt, keys,
+                               visibility.emitKeyEnd(b, b.getLoc(), rows));
+}
 
+void AttentionTileKernel::emit(ImplicitLocOpBuilder &b, AttentionTileOp op) {
+  q = op.getQ();
+  out = op.getOut();
+  SmallVector<KeySource> sources;
+  auto rowsOf = [&](Value buf) -> Value {
+    return memref::DimOp::create(b, buf, 0);
+  };
+  if (!op.getMemory().empty())
+    sources.push_back({op.getMemory()[0], op.getMemory()[1],
+                       op.getMemoryVisibilityAttr(), op.getMemoryOffset(),
+                       rowsOf(op.getMemory()[0])});
+  sources.push_back({op.getK(), op.getV(), op.getVisibility(),
+                     op.getKeyOffset(), rowsOf(op.getK())});
+  Value rows = rowsOf(q);
+
+  // The stack scratch of the tile, released when the op's code ends (the
+  // op may sit in a loop).
+  auto scope = memref::AllocaScopeOp::create(b, TypeRange{});
+  Block *body = b.createBlock(&scope.getBodyRegion());
+  b.setInsertionPointToStart(body);
+  memref::AllocaScopeReturnOp::create(b);
+  b.setInsertionPointToStart(body);
+  Type f32Type = b.getF32Type();
   auto scratch = [&](ArrayRef<int64_t> shape) {
     return memref::AllocaOp::create(b, MemRefType::get(shape, f32Type),
                                     b.getI64IntegerAttr(64));
   };
-  qT = scratch({s.width, tileRows});
+  qT = scratch({width, tileRows});
   scores = scratch({keyBlock, tileRows});
-  accT = scratch({s.valueWidth, tileRows});
+  accT = scratch({valueWidth, tileRows});
   runMax = scratch({tileRows});
   runSum = scratch({tileRows});
-  Value zero = idx(b, 0), one = idx(b, 1);
 
-  emitPackQueries(b, bufs.q);
-  emitPrefetchNextTile(b, bufs.q, bufs.out);
+  auto emitAt = [&](ImplicitLocOpBuilder &ib, Value start) {
+    rowBase = start;
+    firstRow = arith::AddIOp::create(ib, op.getQueryOffset(), start);
+    tileRowCount = arith::MinUIOp::create(
+        ib, idx(ib, tileRows), arith::SubIOp::create(ib, rows, start));
+    emitTile(ib, sources);
+  };
+  std::optional<int64_t> staticRows = getConstantIntValue(rows);
+  if (staticRows && *staticRows <= tileRows) {
+    emitAt(b, idx(b, 0));
+  } else {
+    forLoop(b, idx(b, 0), rows, idx(b, tileRows), {},
+            [&](ImplicitLocOpBuilder &ib, Value start, ValueRange) {
+              emitAt(ib, start);
+              return SmallVector<Value>{};
+            });
+  }
+}
+
+void AttentionTileKernel::emitTile(ImplicitLocOpBuilder &b,
+                                   ArrayRef<KeySource> sources) {
+  emitPackQueries(b);
+  // The tiling hands tiles out last to first: the next tile of this thread
+  // most likely holds the rows just before this one. Ask for its queries
+  // and output lines (into L2) now; each output store would otherwise wait
+  // for its line to be read for ownership.
+  emitPrefetchRowsBefore(b, q, width, /*isWrite=*/false);
+  emitPrefetchRowsBefore(b, out, valueWidth, /*isWrite=*/true);
 
   // Accumulator, running max and running sum.
-  forLoop(b, zero, idx(b, s.valueWidth), one, {},
+  Value zero = idx(b, 0), one = idx(b, 1);
+  forLoop(b, zero, idx(b, valueWidth), one, {},
           [&](ImplicitLocOpBuilder &ib, Value e, ValueRange) {
             for (int64_t v = 0; v < vecs; ++v)
               vector::StoreOp::create(ib, splat(ib, 0.0f), accT,
@@ -280,131 +299,126 @@ void AttentionKernel::emitWorkItem(ImplicitLocOpBuilder &b,
             return SmallVector<Value>{};
           });
   for (int64_t v = 0; v < vecs; ++v) {
-    vector::StoreOp::create(b, splat(b, -std::numeric_limits<float>::infinity()), runMax,
-                            ValueRange{idx(b, v * lanes)});
+    vector::StoreOp::create(
+        b, splat(b, -std::numeric_limits<float>::infinity()), runMax,
+        ValueRange{idx(b, v * lanes)});
     vector::StoreOp::create(b, splat(b, 0.0f), runSum,
                             ValueRange{idx(b, v * lanes)});
   }
+  // Memory rows first, then the keys: one softmax over both.
+  for (const KeySource &src : sources)
+    emitSource(b, src);
+  emitStoreOutput(b, sources);
+}
 
-  KeyWindow window = tileKeyWindow(b, group);
-  // Memory rows of the group, always fully visible.
-  if (window.memoryLo)
-    emitKeyRange(b, bufs.memK, bufs.memV, window.memoryLo, window.memoryHi,
-                 /*masked=*/false);
-  Value lo = window.lo, hi = window.hi;
+/// `x` clamped to the source's rows [offset, offset + rows), made local.
+static Value localKey(ImplicitLocOpBuilder &b, OpFoldResult x,
+                      const KeySource &src) {
+  Value v = getValueOrCreateConstantIndexOp(b, b.getLoc(), x);
+  Value end = arith::AddIOp::create(b, src.offset, src.rows);
+  v = arith::MinSIOp::create(b, arith::MaxSIOp::create(b, v, src.offset), end);
+  return arith::SubIOp::create(b, v, src.offset);
+}
+
+void AttentionTileKernel::emitSource(ImplicitLocOpBuilder &b,
+                                     const KeySource &src) {
+  visibility = src.visibility;
+  keyOffset = src.offset;
+  lastKey = arith::SubIOp::create(
+      b, arith::MaxSIOp::create(b, src.rows, idx(b, 1)), idx(b, 1));
+  // The window the rule gives the tile's rows, in local key rows:
+  // [begin, fullBegin) masked head, [fullBegin, fullEnd) seen by every row,
+  // [fullEnd, end) masked tail (only the end bound can exclude a key there).
+  KeyWindowValues w =
+      visibility.getWindow(b, b.getLoc(), firstRow, tileRowCount);
+  Value begin = localKey(b, w.begin, src);
+  Value fullBegin = localKey(b, w.fullBegin, src);
+  Value fullEnd = localKey(b, w.fullEnd, src);
+  Value end = localKey(b, w.end, src);
+  bool causal = visibility.getCausal();
+  // Without a lookback bound every row's window starts at 0: no head.
+  bool hasHead = visibility.getLookback() >= 0;
+
+  // Full unmasked blocks of the middle.
   Value blockC = idx(b, keyBlock);
   Value fullBlocks = arith::DivUIOp::create(
-      b, arith::SubIOp::create(b, window.unmaskedEnd, lo), blockC);
-  Value fullEnd = arith::AddIOp::create(
-      b, lo, arith::MulIOp::create(b, fullBlocks, blockC));
-  forLoop(b, lo, fullEnd, blockC, {},
+      b, arith::SubIOp::create(b, fullEnd, fullBegin), blockC);
+  Value blocksEnd = arith::AddIOp::create(
+      b, fullBegin, arith::MulIOp::create(b, fullBlocks, blockC));
+  forLoop(b, fullBegin, blocksEnd, blockC, {},
           [&](ImplicitLocOpBuilder &ib, Value j0, ValueRange) {
-            emitBlock(ib, bufs.k, bufs.v, j0, idx(ib, keyBlock), keyBlock,
-                      /*masked=*/false);
+            emitBlock(ib, src.keys, src.values, j0, idx(ib, keyBlock),
+                      keyBlock, Mask::None);
             return SmallVector<Value>{};
           });
+  // Causal: the rest of the middle joins the diagonal's masked blocks;
+  // otherwise it is one more unmasked block.
+  Value tailStart = causal ? blocksEnd : fullEnd;
+  if (!causal)
+    emitKeyRange(b, src.keys, src.values, blocksEnd, fullEnd, Mask::None);
+
   auto emitMaskedKeys = [&](ImplicitLocOpBuilder &mb) {
-    if (!s.causal || tileRows > keyBlock) {
-      emitKeyRange(mb, bufs.k, bufs.v, fullEnd, hi, /*masked=*/s.causal);
+    if (hasHead)
+      emitKeyRange(mb, src.keys, src.values, begin, fullBegin, Mask::Window);
+    if (!causal || tileRows > keyBlock) {
+      emitKeyRange(mb, src.keys, src.values, tailStart, end, Mask::Tail);
       return;
     }
     // A full tile whose diagonal starts a key block (the common case: the
     // group size a multiple of the key block) skips the masked-out half of
     // it; any other tile masks its last blocks lane by lane.
+    Value diagonal = arith::SubIOp::create(mb, firstRow, keyOffset);
     Value aligned = arith::AndIOp::create(
         mb,
-        arith::CmpIOp::create(mb, arith::CmpIPredicate::eq, fullEnd, firstRow),
-        arith::CmpIOp::create(mb, arith::CmpIPredicate::eq, tileRowCount,
-                              idx(mb, tileRows)));
+        arith::AndIOp::create(
+            mb,
+            arith::CmpIOp::create(mb, arith::CmpIPredicate::eq, tailStart,
+                                  diagonal),
+            arith::CmpIOp::create(mb, arith::CmpIPredicate::eq, tileRowCount,
+                                  idx(mb, tileRows))),
+        arith::CmpIOp::create(
+            mb, arith::CmpIPredicate::eq, end,
+            arith::AddIOp::create(mb, diagonal, idx(mb, tileRows))));
     scf::IfOp::create(
         mb, aligned,
         [&](OpBuilder &nb, Location loc) {
           ImplicitLocOpBuilder ib(loc, nb);
-          emitDiagonalBlock(ib, bufs.k, bufs.v);
+          emitDiagonalBlock(ib, src.keys, src.values, diagonal);
           scf::YieldOp::create(ib);
         },
         [&](OpBuilder &nb, Location loc) {
           ImplicitLocOpBuilder ib(loc, nb);
-          emitKeyRange(ib, bufs.k, bufs.v, fullEnd, hi, /*masked=*/true);
+          emitKeyRange(ib, src.keys, src.values, tailStart, end, Mask::Tail);
           scf::YieldOp::create(ib);
         });
   };
-  if (!s.causal) {
-    emitMaskedKeys(b);
-  } else {
-    // A masked key's probability is 0, and 0 * v is NaN for an infinite v:
-    // when a value row of the masked range is not finite (never in
-    // practice), the P.V update selects instead of multiplying by 0.
-    scf::IfOp::create(
-        b, emitAllFinite(b, bufs.v, fullEnd, hi),
-        [&](OpBuilder &nb, Location loc) {
-          ImplicitLocOpBuilder ib(loc, nb);
-          emitMaskedKeys(ib);
-          scf::YieldOp::create(ib);
-        },
-        [&](OpBuilder &nb, Location loc) {
-          ImplicitLocOpBuilder ib(loc, nb);
-          selectMaskedValues = true;
-          emitMaskedKeys(ib);
-          selectMaskedValues = false;
-          scf::YieldOp::create(ib);
-        });
-  }
-
-  emitStoreOutput(b, bufs.out, window.empty);
+  // A masked key's probability is 0, and 0 * v is NaN for an infinite v:
+  // when a value row of a masked range is not finite (never in practice),
+  // the P.V update selects instead of multiplying by 0.
+  Value finite = emitAllFinite(b, src.values, tailStart, end);
+  if (hasHead)
+    finite = arith::AndIOp::create(
+        b, finite, emitAllFinite(b, src.values, begin, fullBegin));
+  scf::IfOp::create(
+      b, finite,
+      [&](OpBuilder &nb, Location loc) {
+        ImplicitLocOpBuilder ib(loc, nb);
+        emitMaskedKeys(ib);
+        scf::YieldOp::create(ib);
+      },
+      [&](OpBuilder &nb, Location loc) {
+        ImplicitLocOpBuilder ib(loc, nb);
+        selectMaskedValues = true;
+        emitMaskedKeys(ib);
+        selectMaskedValues = false;
+        scf::YieldOp::create(ib);
+      });
 }
 
-KeyWindow AttentionKernel::tileKeyWindow(ImplicitLocOpBuilder &b,
-                                         Value group) {
-  KeyWindow w;
-  Value one = idx(b, 1);
-  if (s.memoryRows > 0) {
-    w.memoryLo = arith::MulIOp::create(b, group, idx(b, s.memoryRows));
-    w.memoryHi = arith::AddIOp::create(b, w.memoryLo, idx(b, s.memoryRows));
-  }
-  if (s.isRoute) {
-    // Query group g sees the keys of group g - shift, if any.
-    Value shift = idx(b, s.shift);
-    Value sees =
-        arith::CmpIOp::create(b, arith::CmpIPredicate::uge, group, shift);
-    Value source = arith::SubIOp::create(
-        b, arith::MaxUIOp::create(b, group, shift), shift);
-    w.lo = arith::MulIOp::create(b, source, idx(b, s.keysPerGroup));
-    w.hi = arith::SelectOp::create(
-        b, sees, arith::AddIOp::create(b, w.lo, idx(b, s.keysPerGroup)),
-        w.lo);
-    w.unmaskedEnd = w.hi;
-    if (s.shift > 0)
-      w.empty = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, group,
-                                      shift);
-    return w;
-  }
-  // grouped_attention: groups g - lookback .. g (every earlier one for
-  // lookback -1), up to the row itself when causal. Every row sees at
-  // least itself.
-  w.lo = idx(b, 0);
-  if (s.lookback >= 0) {
-    Value lb = idx(b, s.lookback);
-    Value first =
-        arith::SubIOp::create(b, arith::MaxUIOp::create(b, group, lb), lb);
-    w.lo = arith::MulIOp::create(b, first, idx(b, s.keysPerGroup));
-  }
-  if (s.causal) {
-    // Keys up to the tile's first row are visible to every lane.
-    w.unmaskedEnd = arith::AddIOp::create(b, firstRow, one);
-    w.hi = arith::AddIOp::create(b, firstRow, tileRowCount);
-  } else {
-    w.hi = arith::MulIOp::create(b, arith::AddIOp::create(b, group, one),
-                                 idx(b, s.keysPerGroup));
-    w.unmaskedEnd = w.hi;
-  }
-  return w;
-}
-
-Value AttentionKernel::emitAllFinite(ImplicitLocOpBuilder &b, Value values,
+Value AttentionTileKernel::emitAllFinite(ImplicitLocOpBuilder &b, Value values,
                                      Value lo, Value hi) {
   // x * 0 is 0 for a finite x and NaN otherwise; one FMA per vector.
-  int64_t width = s.valueWidth, full = width - width % lanes;
+  int64_t width = valueWidth, full = width - width % lanes;
   Value zeros = splat(b, 0.0f);
   SmallVector<Value> acc = forLoop(
       b, lo, hi, idx(b, 1), {zeros},
@@ -413,12 +427,11 @@ Value AttentionKernel::emitAllFinite(ImplicitLocOpBuilder &b, Value values,
         for (int64_t e = 0; e < full; e += lanes)
           sum = vector::FMAOp::create(
               ib,
-              loadVec(ib, values,
-                      ValueRange{batchIdx, headIdx, r, idx(ib, e)}),
+              loadVec(ib, values, ValueRange{r, idx(ib, e)}),
               zeros, sum);
         for (int64_t e = full; e < width; ++e) {
-          Value x = memref::LoadOp::create(
-              ib, values, ValueRange{batchIdx, headIdx, r, idx(ib, e)});
+          Value x =
+              memref::LoadOp::create(ib, values, ValueRange{r, idx(ib, e)});
           sum = arith::AddFOp::create(
               ib, sum,
               vector::BroadcastOp::create(
@@ -432,29 +445,27 @@ Value AttentionKernel::emitAllFinite(ImplicitLocOpBuilder &b, Value values,
 }
 
 
-/// QT[d][i] = scale * q[row0 + i][d], 16 x 16 blocks at a time through a
-/// register transpose. Padding lanes repeat the tile's last row: finite
-/// values whose results are never stored, and no read past the buffer.
-void AttentionKernel::emitPackQueries(ImplicitLocOpBuilder &b, Value q) {
+/// QT[d][i] = scale * q[row0 + i][d], lanes x lanes blocks at a time
+/// through a register transpose. Padding lanes repeat the tile's last row:
+/// finite values whose results are never stored, and no read past the
+/// buffer.
+void AttentionTileKernel::emitPackQueries(ImplicitLocOpBuilder &b) {
   Value lastRow = arith::SubIOp::create(
-      b, arith::AddIOp::create(b, firstRow, tileRowCount), idx(b, 1));
+      b, arith::AddIOp::create(b, rowBase, tileRowCount), idx(b, 1));
   SmallVector<Value> rowOf;
   for (int64_t i = 0; i < tileRows; ++i)
     rowOf.push_back(arith::MinUIOp::create(
-        b, arith::AddIOp::create(b, firstRow, idx(b, i)), lastRow));
-  Value scale = splat(b, s.scale);
-  int64_t fullCols = s.width - s.width % lanes;
+        b, arith::AddIOp::create(b, rowBase, idx(b, i)), lastRow));
+  Value scaleVec = splat(b, scale);
+  int64_t fullCols = width - width % lanes;
   forLoop(b, idx(b, 0), idx(b, fullCols), idx(b, lanes), {},
           [&](ImplicitLocOpBuilder &ib, Value d0, ValueRange) {
             for (int64_t v = 0; v < vecs; ++v) {
               SmallVector<Value> rows;
               for (int64_t l = 0; l < lanes; ++l)
                 rows.push_back(arith::MulFOp::create(
-                    ib,
-                    loadVec(ib, q,
-                            ValueRange{batchIdx, headIdx, rowOf[v * lanes + l],
-                                       d0}),
-                    scale));
+                    ib, loadVec(ib, q, ValueRange{rowOf[v * lanes + l], d0}),
+                    scaleVec));
               SmallVector<Value> cols = transposeSquare(ib, rows);
               for (int64_t c = 0; c < lanes; ++c)
                 vector::StoreOp::create(
@@ -464,59 +475,86 @@ void AttentionKernel::emitPackQueries(ImplicitLocOpBuilder &b, Value q) {
             }
             return SmallVector<Value>{};
           });
-  // The last D % 16 columns one element at a time.
-  Value scalarScale = f32(b, s.scale);
-  for (int64_t d = fullCols; d < s.width; ++d)
+  // The last D % lanes columns one element at a time.
+  Value scalarScale = f32(b, scale);
+  for (int64_t d = fullCols; d < width; ++d)
     for (int64_t i = 0; i < tileRows; ++i) {
-      Value x = memref::LoadOp::create(
-          b, q, ValueRange{batchIdx, headIdx, rowOf[i], idx(b, d)});
+      Value x = memref::LoadOp::create(b, q, ValueRange{rowOf[i], idx(b, d)});
       memref::StoreOp::create(b, arith::MulFOp::create(b, x, scalarScale), qT,
                               ValueRange{idx(b, d), idx(b, i)});
     }
 }
 
-/// Work items go out in reverse order, so the next one of this thread most
-/// likely holds the rows just before this tile: ask for its queries and
-/// output lines (into L2) now, while this tile computes.
-void AttentionKernel::emitPrefetchNextTile(ImplicitLocOpBuilder &b, Value q,
-                                           Value out) {
-  Value start = arith::SubIOp::create(
-      b, arith::MaxUIOp::create(b, firstRow, idx(b, tileRows)),
-      idx(b, tileRows));
-  forLoop(b, start, firstRow, idx(b, 1), {},
-          [&](ImplicitLocOpBuilder &ib, Value row, ValueRange) {
-            for (int64_t c = 0; c < s.width; c += kFloatsPerLine)
+/// Prefetches the tileRows rows of `buf` (q or out, whose local row
+/// rowBase is the tile's first) just before the tile, where they exist in
+/// the op's rows' sequence (absolute rows >= 0): through the buffer's base,
+/// since they lie before the view. A prefetch never faults.
+void AttentionTileKernel::emitPrefetchRowsBefore(ImplicitLocOpBuilder &b,
+                                                 Value buf, int64_t cols,
+                                                 bool isWrite) {
+  auto meta = memref::ExtractStridedMetadataOp::create(b, buf);
+  Value stride = meta.getStrides()[0];
+  Value viewStart = arith::AddIOp::create(
+      b, meta.getOffset(), arith::MulIOp::create(b, rowBase, stride));
+  Value extent = arith::AddIOp::create(
+      b, meta.getOffset(),
+      arith::MulIOp::create(b, meta.getSizes()[0], stride));
+  auto flatType = MemRefType::get({ShapedType::kDynamic}, b.getF32Type());
+  Value flat = memref::ReinterpretCastOp::create(
+      b, flatType, meta.getBaseBuffer(), OpFoldResult(b.getIndexAttr(0)),
+      ArrayRef<OpFoldResult>{extent},
+      ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
+  // Rows [firstRow - before, firstRow), before = min(firstRow, tileRows).
+  Value before = arith::MinUIOp::create(b, firstRow, idx(b, tileRows));
+  forLoop(b, idx(b, 1), arith::AddIOp::create(b, before, idx(b, 1)),
+          idx(b, 1), {},
+          [&](ImplicitLocOpBuilder &ib, Value back, ValueRange) {
+            Value rowStart = arith::SubIOp::create(
+                ib, viewStart, arith::MulIOp::create(ib, back, stride));
+            for (int64_t c = 0; c < cols; c += kFloatsPerLine)
               memref::PrefetchOp::create(
-                  ib, q, ValueRange{batchIdx, headIdx, row, idx(ib, c)},
-                  /*isWrite=*/false, /*localityHint=*/2, /*isDataCache=*/true);
-            // The output rows too: each store would otherwise wait for its
-            // line to be read for ownership.
-            for (int64_t c = 0; c < s.valueWidth; c += kFloatsPerLine)
-              memref::PrefetchOp::create(
-                  ib, out, ValueRange{batchIdx, headIdx, row, idx(ib, c)},
-                  /*isWrite=*/true, /*localityHint=*/2, /*isDataCache=*/true);
+                  ib, flat,
+                  ValueRange{arith::AddIOp::create(ib, rowStart, idx(ib, c))},
+                  isWrite, /*localityHint=*/2, /*isDataCache=*/true);
             return SmallVector<Value>{};
           });
 }
 
-/// out[row0 + i][e] = OT[e][i] / sum[i] for the tile's real rows; a tile
-/// that saw no key (`empty`) gets zeros. A row whose scores were all -inf
-/// (an infinite q) has sum 0 and gets 0 * inf = NaN, as its softmax is.
-/// Transposed back lanes x lanes blocks at a time.
-void AttentionKernel::emitStoreOutput(ImplicitLocOpBuilder &b, Value out,
-                                      Value empty) {
+/// out[row0 + i][e] = OT[e][i] / sum[i] for the tile's real rows; a row
+/// that sees no key of any source gets zeros. A row whose scores were all
+/// -inf (an infinite q) has sum 0 and gets 0 * inf = NaN, as its softmax
+/// is. Transposed back lanes x lanes blocks at a time.
+void AttentionTileKernel::emitStoreOutput(ImplicitLocOpBuilder &b,
+                                          ArrayRef<KeySource> sources) {
   SmallVector<Value> inv;
+  auto i32Vec = VectorType::get({lanes}, b.getI32Type());
+  auto i32 = [&](Value x) -> Value {
+    return vector::BroadcastOp::create(
+        b, i32Vec, arith::IndexCastOp::create(b, b.getI32Type(), x));
+  };
   for (int64_t v = 0; v < vecs; ++v) {
     Value off = idx(b, v * lanes);
     Value sum = loadVec(b, runSum, off);
     inv.push_back(arith::DivFOp::create(b, splat(b, 1.0f), sum));
-    if (empty)
-      inv.back() =
-          arith::SelectOp::create(b, empty, splat(b, 0.0f), inv.back());
+    // Lanes whose rows see no key of any source (by the rule, within the
+    // rows each source holds).
+    Value rows = laneRows(b, v);
+    Value empty;
+    for (const KeySource &src : sources) {
+      Value lo = arith::MaxSIOp::create(
+          b, src.visibility.emitKeyBegin(b, b.getLoc(), rows), i32(src.offset));
+      Value hi = arith::MinSIOp::create(
+          b, src.visibility.emitKeyEnd(b, b.getLoc(), rows),
+          i32(arith::AddIOp::create(b, src.offset, src.rows)));
+      Value none = arith::CmpIOp::create(b, arith::CmpIPredicate::sle, hi, lo);
+      empty = empty ? arith::AndIOp::create(b, empty, none).getResult() : none;
+    }
+    inv.back() =
+        arith::SelectOp::create(b, empty, splat(b, 0.0f), inv.back());
     // Kept for the scalar tail below.
     vector::StoreOp::create(b, inv.back(), runSum, off);
   }
-  int64_t fullCols = s.valueWidth - s.valueWidth % lanes;
+  int64_t fullCols = valueWidth - valueWidth % lanes;
   forLoop(
       b, idx(b, 0), idx(b, fullCols), idx(b, lanes), {},
       [&](ImplicitLocOpBuilder &ib, Value e0, ValueRange) {
@@ -538,48 +576,46 @@ void AttentionKernel::emitStoreOutput(ImplicitLocOpBuilder &b, Value out,
               ImplicitLocOpBuilder tb(loc, nb);
               vector::StoreOp::create(
                   tb, rows[l], out,
-                  ValueRange{batchIdx, headIdx,
-                             arith::AddIOp::create(tb, firstRow, i), e0});
+                  ValueRange{arith::AddIOp::create(tb, rowBase, i), e0});
               scf::YieldOp::create(tb);
             });
           }
         }
         return SmallVector<Value>{};
       });
-  if (fullCols == s.valueWidth)
+  if (fullCols == valueWidth)
     return;
   forLoop(b, idx(b, 0), tileRowCount, idx(b, 1), {},
           [&](ImplicitLocOpBuilder &ib, Value i, ValueRange) {
-            Value scale = memref::LoadOp::create(ib, runSum, ValueRange{i});
-            Value row = arith::AddIOp::create(ib, firstRow, i);
-            for (int64_t e = fullCols; e < s.valueWidth; ++e) {
+            Value rowScale = memref::LoadOp::create(ib, runSum, ValueRange{i});
+            Value row = arith::AddIOp::create(ib, rowBase, i);
+            for (int64_t e = fullCols; e < valueWidth; ++e) {
               Value o = memref::LoadOp::create(ib, accT,
                                                ValueRange{idx(ib, e), i});
-              memref::StoreOp::create(
-                  ib, arith::MulFOp::create(ib, o, scale), out,
-                  ValueRange{batchIdx, headIdx, row, idx(ib, e)});
+              memref::StoreOp::create(ib, arith::MulFOp::create(ib, o, rowScale),
+                                      out, ValueRange{row, idx(ib, e)});
             }
             return SmallVector<Value>{};
           });
 }
 
 /// Keys [lo, hi) in blocks of at most keyBlock.
-void AttentionKernel::emitKeyRange(ImplicitLocOpBuilder &b, Value keys,
+void AttentionTileKernel::emitKeyRange(ImplicitLocOpBuilder &b, Value keys,
                                    Value values, Value lo, Value hi,
-                                   bool masked) {
+                                   Mask mask) {
   forLoop(b, lo, hi, idx(b, keyBlock), {},
           [&](ImplicitLocOpBuilder &ib, Value j0, ValueRange) {
             Value count = arith::MinUIOp::create(
                 ib, idx(ib, keyBlock), arith::SubIOp::create(ib, hi, j0));
-            emitBlock(ib, keys, values, j0, count, std::nullopt, masked);
+            emitBlock(ib, keys, values, j0, count, std::nullopt, mask);
             return SmallVector<Value>{};
           });
 }
 
-void AttentionKernel::emitBlock(ImplicitLocOpBuilder &b, Value keys,
+void AttentionTileKernel::emitBlock(ImplicitLocOpBuilder &b, Value keys,
                                 Value values, Value j0, Value count,
                                 std::optional<int64_t> staticCount,
-                                bool masked) {
+                                Mask mask) {
   Value zero = idx(b, 0);
   SmallVector<Value> blockMax(vecs, splat(b, -std::numeric_limits<float>::infinity()));
   // Scores, one chunk of query vectors at a time: KR key rows at a time,
@@ -598,13 +634,13 @@ void AttentionKernel::emitBlock(ImplicitLocOpBuilder &b, Value keys,
     chunkMax = forLoop(b, zero, chunkEnd, regRows, chunkMax,
                        [&](ImplicitLocOpBuilder &ib, Value r0, ValueRange acc) {
                          return emitScoreRows(ib, keys, j0, r0, keyRegRows,
-                                              masked, acc, v0, nv);
+                                              mask, acc, v0, nv);
                        });
     // The last count % KR key rows: one smaller register tile, chosen by a
     // switch when the count is only known at run time.
     if (staticCount) {
       if (int64_t rem = *staticCount % keyRegRows)
-        chunkMax = emitScoreRows(b, keys, j0, chunkEnd, rem, masked, chunkMax,
+        chunkMax = emitScoreRows(b, keys, j0, chunkEnd, rem, mask, chunkMax,
                                  v0, nv);
     } else if (keyRegRows > 1) {
       Value rem = arith::SubIOp::create(b, count, chunkEnd);
@@ -620,7 +656,7 @@ void AttentionKernel::emitBlock(ImplicitLocOpBuilder &b, Value keys,
         for (auto [i, rows] : llvm::enumerate(cases)) {
           b.setInsertionPointToStart(&sw.getCaseRegions()[i].emplaceBlock());
           scf::YieldOp::create(b, emitScoreRows(b, keys, j0, chunkEnd, rows,
-                                                masked, chunkMax, v0, nv));
+                                                mask, chunkMax, v0, nv));
         }
       }
       chunkMax = SmallVector<Value>(sw.getResults());
@@ -630,14 +666,15 @@ void AttentionKernel::emitBlock(ImplicitLocOpBuilder &b, Value keys,
 
   SmallVector<Value> alpha =
       emitSoftmaxUpdate(b, keys, values, j0, count, blockMax);
-  emitValueUpdate(b, values, j0, count, alpha, /*diagonal=*/false, masked);
+  emitValueUpdate(b, values, j0, count, alpha, /*diagonal=*/false, mask);
 }
 
 /// The tile's own lanes*vecs keys when the tile is full and starts a key
 /// block: key row lanes*c + r is seen by lane vectors c (masked) and above
 /// (unmasked) only, so lower vectors are neither scored nor updated.
-void AttentionKernel::emitDiagonalBlock(ImplicitLocOpBuilder &b, Value keys,
-                                        Value values) {
+void AttentionTileKernel::emitDiagonalBlock(ImplicitLocOpBuilder &b,
+                                            Value keys, Value values,
+                                            Value j0) {
   Value negInf = splat(b, -std::numeric_limits<float>::infinity());
   SmallVector<Value> blockMax(vecs, negInf);
   // When the register tiles take the query tile a chunk at a time, the
@@ -654,8 +691,8 @@ void AttentionKernel::emitDiagonalBlock(ImplicitLocOpBuilder &b, Value keys,
         SmallVector<Value> chunkMax;
         if (!maxFromScores)
           chunkMax.assign(blockMax.begin() + v0, blockMax.begin() + v0 + nv);
-        chunkMax = emitScoreRows(b, keys, firstRow, idx(b, r), rows,
-                                 /*masked=*/true, chunkMax, v0, nv,
+        chunkMax = emitScoreRows(b, keys, j0, idx(b, r), rows, Mask::Tail,
+                                 chunkMax, v0, nv,
                                  /*negInfBelow=*/v0 == c ? c : 0,
                                  /*maskedVec=*/c);
         if (!maxFromScores)
@@ -676,15 +713,15 @@ void AttentionKernel::emitDiagonalBlock(ImplicitLocOpBuilder &b, Value keys,
           return next;
         });
   SmallVector<Value> alpha =
-      emitSoftmaxUpdate(b, keys, values, firstRow, count, blockMax);
-  emitValueUpdate(b, values, firstRow, count, alpha, /*diagonal=*/true,
-                  /*masked=*/true);
+      emitSoftmaxUpdate(b, keys, values, j0, count, blockMax);
+  emitValueUpdate(b, values, j0, count, alpha, /*diagonal=*/true,
+                  Mask::Tail);
 }
 
 /// Online softmax over the block's scores: the new running max, the factor
 /// alpha that rescales what came before, P = exp(S - max) in place of S,
 /// and the running sum. Returns alpha.
-SmallVector<Value> AttentionKernel::emitSoftmaxUpdate(
+SmallVector<Value> AttentionTileKernel::emitSoftmaxUpdate(
     ImplicitLocOpBuilder &b, Value keys, Value values, Value j0, Value count,
     ArrayRef<Value> blockMax) {
   Value zero = idx(b, 0), one = idx(b, 1);
@@ -706,7 +743,6 @@ SmallVector<Value> AttentionKernel::emitSoftmaxUpdate(
   // While exponentiating key row r, ask for row r of the next block of k
   // and v: K/V stream from memory once per tile, and the hardware
   // prefetcher alone leaves much of that latency exposed.
-  int64_t keyRowsTotal = cast<MemRefType>(keys.getType()).getDimSize(2);
   Value nextBlock = arith::AddIOp::create(b, j0, count);
   // A few lane vectors at a time, so that their max and sum stay in
   // registers next to the exp's temporaries.
@@ -718,13 +754,12 @@ SmallVector<Value> AttentionKernel::emitSoftmaxUpdate(
         [&](ImplicitLocOpBuilder &ib, Value r, ValueRange acc) {
           if (v0 == 0) {
             Value ahead = arith::MinUIOp::create(
-                ib, arith::AddIOp::create(ib, nextBlock, r),
-                idx(ib, keyRowsTotal - 1));
-            for (auto [buf, width] : {std::pair(keys, s.width),
-                                      std::pair(values, s.valueWidth)})
-              for (int64_t c = 0; c < width; c += kFloatsPerLine)
+                ib, arith::AddIOp::create(ib, nextBlock, r), lastKey);
+            for (auto [buf, cols] : {std::pair(keys, width),
+                                     std::pair(values, valueWidth)})
+              for (int64_t c = 0; c < cols; c += kFloatsPerLine)
                 memref::PrefetchOp::create(
-                    ib, buf, ValueRange{batchIdx, headIdx, ahead, idx(ib, c)},
+                    ib, buf, ValueRange{ahead, idx(ib, c)},
                     /*isWrite=*/false, /*localityHint=*/3,
                     /*isDataCache=*/true);
           }
@@ -751,24 +786,23 @@ SmallVector<Value> AttentionKernel::emitSoftmaxUpdate(
 
 /// OT = alpha * OT + V^T . P, one chunk of query vectors at a time, ER value
 /// columns at a time.
-void AttentionKernel::emitValueUpdate(ImplicitLocOpBuilder &b, Value values,
+void AttentionTileKernel::emitValueUpdate(ImplicitLocOpBuilder &b, Value values,
                                       Value j0, Value count,
                                       ArrayRef<Value> alpha, bool diagonal,
-                                      bool masked) {
+                                      Mask mask) {
   for (auto [first, size] : chunkVectors(0, vecs, valueTile.vectors)) {
     int64_t v0 = first, nv = size;
-    int64_t valueRegRows = rowsForVectors(target, nv, s.valueWidth);
-    int64_t fullCols = s.valueWidth - s.valueWidth % valueRegRows;
+    int64_t valueRegRows = rowsForVectors(target, nv, valueWidth);
+    int64_t fullCols = valueWidth - valueWidth % valueRegRows;
     forLoop(b, idx(b, 0), idx(b, fullCols), idx(b, valueRegRows), {},
             [&](ImplicitLocOpBuilder &ib, Value e0, ValueRange) {
               emitValueColumns(ib, values, j0, count, e0, valueRegRows, alpha,
-                               diagonal, masked, v0, nv);
+                               diagonal, mask, v0, nv);
               return SmallVector<Value>{};
             });
-    if (fullCols != s.valueWidth)
+    if (fullCols != valueWidth)
       emitValueColumns(b, values, j0, count, idx(b, fullCols),
-                       s.valueWidth - fullCols, alpha, diagonal, masked, v0,
-                       nv);
+                       valueWidth - fullCols, alpha, diagonal, mask, v0, nv);
   }
 }
 
@@ -778,9 +812,9 @@ void AttentionKernel::emitValueUpdate(ImplicitLocOpBuilder &b, Value values,
 /// keys), only vector maskedVec (every vector when it is -1) is masked
 /// lane by lane. Returns the chunk's updated per-lane block max (nothing
 /// when `chunkMax` is empty).
-SmallVector<Value> AttentionKernel::emitScoreRows(
+SmallVector<Value> AttentionTileKernel::emitScoreRows(
     ImplicitLocOpBuilder &b, Value keys, Value j0, Value r0, int64_t rows,
-    bool masked, ValueRange chunkMax, int64_t firstVec, int64_t numVecs,
+    Mask mask, ValueRange chunkMax, int64_t firstVec, int64_t numVecs,
     int64_t negInfBelow, int64_t maskedVec) {
   Value firstKey = arith::AddIOp::create(b, j0, r0);
   SmallVector<Value> keyRows;
@@ -790,13 +824,12 @@ SmallVector<Value> AttentionKernel::emitScoreRows(
   SmallVector<Value> zeros(rows * nv, splat(b, 0.0f));
   // Per d: query vectors of QT[d] times broadcast k[key][d].
   SmallVector<Value> acc = emitBroadcastFmaLoop(
-      b, idx(b, 0), idx(b, s.width), zeros, rows, nv,
+      b, idx(b, 0), idx(b, width), zeros, rows, nv,
       [&](ImplicitLocOpBuilder &ib, Value d, int64_t v) {
         return loadVec(ib, qT, ValueRange{d, idx(ib, (firstVec + v) * lanes)});
       },
       [&](ImplicitLocOpBuilder &ib, Value d, int64_t rr) -> Value {
-        return memref::LoadOp::create(
-            ib, keys, ValueRange{batchIdx, headIdx, keyRows[rr], d});
+        return memref::LoadOp::create(ib, keys, ValueRange{keyRows[rr], d});
       });
 
   SmallVector<Value> newMax(chunkMax.begin(), chunkMax.end());
@@ -808,9 +841,9 @@ SmallVector<Value> AttentionKernel::emitScoreRows(
                               ValueRange{row, idx(b, v * lanes)});
     for (int64_t v = firstVec; v < firstVec + nv; ++v) {
       Value score = acc[rr * nv + v - firstVec];
-      if (masked && (maskedVec < 0 || v == maskedVec))
-        score = arith::SelectOp::create(b, laneSees(b, keyRows[rr], v), score,
-                                        negInf);
+      if (mask != Mask::None && (maskedVec < 0 || v == maskedVec))
+        score = arith::SelectOp::create(
+            b, laneSees(b, keyRows[rr], v, mask), score, negInf);
       vector::StoreOp::create(b, score, scores,
                               ValueRange{row, idx(b, v * lanes)});
       if (!newMax.empty())
@@ -822,10 +855,10 @@ SmallVector<Value> AttentionKernel::emitScoreRows(
 
 /// OT[e0 .. e0+cols-1][lane vectors firstVec .. firstVec+numVecs-1] =
 /// alpha * OT + sum over the block of v[j][e] * P[j].
-void AttentionKernel::emitValueColumns(ImplicitLocOpBuilder &b, Value values,
+void AttentionTileKernel::emitValueColumns(ImplicitLocOpBuilder &b, Value values,
                                        Value j0, Value count, Value e0,
                                        int64_t cols, ArrayRef<Value> alpha,
-                                       bool diagonal, bool masked,
+                                       bool diagonal, Mask mask,
                                        int64_t firstVec, int64_t numVecs) {
   int64_t endVec = firstVec + numVecs;
   SmallVector<Value> cols_;
@@ -856,14 +889,13 @@ void AttentionKernel::emitValueColumns(ImplicitLocOpBuilder &b, Value values,
         [&](ImplicitLocOpBuilder &ib, Value r, int64_t c) -> Value {
           return memref::LoadOp::create(
               ib, values,
-              ValueRange{batchIdx, headIdx, arith::AddIOp::create(ib, j0, r),
-                         cols_[c]});
+              ValueRange{arith::AddIOp::create(ib, j0, r), cols_[c]});
         },
-        selectMaskedValues && masked
+        selectMaskedValues && mask != Mask::None
             ? TileMask([&](ImplicitLocOpBuilder &ib, Value r,
                            int64_t v) -> Value {
                 return laneSees(ib, arith::AddIOp::create(ib, j0, r),
-                                from + v);
+                                from + v, mask);
               })
             : TileMask());
     for (int64_t c = 0; c < cols; ++c)
@@ -892,90 +924,52 @@ void AttentionKernel::emitValueColumns(ImplicitLocOpBuilder &b, Value values,
                               ValueRange{cols_[c], idx(b, v * lanes)});
 }
 
-/// The shape fields both ops share, from q and the result.
-AttentionShape commonShape(Value q, RankedTensorType resultType,
-                           float scale) {
-  auto qType = cast<RankedTensorType>(q.getType());
-  AttentionShape s;
-  s.batch = qType.getDimSize(0);
-  s.heads = qType.getDimSize(1);
-  s.width = qType.getDimSize(3);
-  s.valueWidth = resultType.getDimSize(3);
-  s.scale = scale;
-  return s;
+/// Why the kernel cannot take `op`, or "" when it can.
+std::string unsupportedReason(AttentionTileOp op) {
+  if (op.getNumResults() != 0)
+    return "expects the op on memrefs (after bufferization)";
+  if (op.getBatchRank() != 0)
+    return "expects a tile of one batch row and head (no batch dims)";
+  SmallVector<Value> operands{op.getQ(), op.getK(), op.getV(), op.getOut()};
+  llvm::append_range(operands, op.getMemory());
+  for (Value operand : operands) {
+    auto type = cast<MemRefType>(operand.getType());
+    if (type.isDynamicDim(1))
+      return "expects static widths D and E";
+    if (!type.isLastDimUnitStride())
+      return "expects rows with a unit innermost stride";
+  }
+  return "";
 }
 
-/// Replaces `op` by the kernel for `s` over its q, k, v (and `memory`).
-void replaceWithKernel(PatternRewriter &rewriter, Operation *op,
-                       const AttentionShape &s,
-                       const CpuTargetDescription &target,
-                       const AttentionTileSizes &sizes,
-                       ValueRange qkv, ValueRange memory) {
-  ImplicitLocOpBuilder b(op->getLoc(), rewriter);
-  Buffers bufs;
-  bufs.q = toReadOnlyBuffer(b, b.getLoc(), qkv[0]);
-  bufs.k = toReadOnlyBuffer(b, b.getLoc(), qkv[1]);
-  bufs.v = toReadOnlyBuffer(b, b.getLoc(), qkv[2]);
-  if (s.memoryRows > 0) {
-    bufs.memK = toReadOnlyBuffer(b, b.getLoc(), memory[0]);
-    bufs.memV = toReadOnlyBuffer(b, b.getLoc(), memory[1]);
-  }
-  AttentionKernel kernel(s, target, sizes);
-  rewriter.replaceOp(
-      op, kernel.emit(b, bufs, cast<RankedTensorType>(op->getResult(0).getType())));
+/// Static upper bound of the op's query rows, if any.
+std::optional<int64_t> rowBound(AttentionTileOp op) {
+  int64_t rows = cast<MemRefType>(op.getQ().getType()).getDimSize(0);
+  if (!ShapedType::isDynamic(rows))
+    return rows;
+  FailureOr<int64_t> bound = ValueBoundsConstraintSet::computeConstantBound(
+      presburger::BoundType::UB,
+      ValueBoundsConstraintSet::Variable(op.getQ(), 0), nullptr,
+      /*closedUB=*/true);
+  if (failed(bound))
+    return std::nullopt;
+  return *bound;
 }
-
-struct GroupedAttentionToVector : OpRewritePattern<GroupedAttentionOp> {
-  GroupedAttentionToVector(MLIRContext *ctx, const CpuTargetDescription &target,
-                  AttentionTileSizes sizes)
-      : OpRewritePattern(ctx), target(target), sizes(sizes) {}
-
-  LogicalResult matchAndRewrite(GroupedAttentionOp op,
-                                PatternRewriter &rewriter) const override {
-    AttentionShape s = commonShape(op.getQ(), op.getType(), op.getEffectiveScale());
-    int64_t n = op.getGroupSizeAttr().getInt();
-    s.groups = op.getQ().getType().getDimSize(2) / n;
-    s.queriesPerGroup = s.keysPerGroup = n;
-    s.lookback = op.getLookbackAttr().getInt();
-    s.causal = op.getCausal();
-    if (!op.getMemory().empty())
-      s.memoryRows = op.getMemoryRowsPerGroup();
-    replaceWithKernel(rewriter, op, s, target, sizes,
-                      {op.getQ(), op.getK(), op.getV()}, op.getMemory());
-    return success();
-  }
-
-  CpuTargetDescription target;
-  AttentionTileSizes sizes;
-};
-
-struct LatentRouteToVector : OpRewritePattern<LatentRouteOp> {
-  LatentRouteToVector(MLIRContext *ctx, const CpuTargetDescription &target,
-                  AttentionTileSizes sizes)
-      : OpRewritePattern(ctx), target(target), sizes(sizes) {}
-
-  LogicalResult matchAndRewrite(LatentRouteOp op,
-                                PatternRewriter &rewriter) const override {
-    AttentionShape s = commonShape(op.getQ(), op.getType(), op.getEffectiveScale());
-    s.isRoute = true;
-    s.groups = op.getGroupsAttr().getInt();
-    s.queriesPerGroup = op.getQ().getType().getDimSize(2) / s.groups;
-    s.keysPerGroup = op.getK().getType().getDimSize(2) / s.groups;
-    s.shift = op.getShiftAttr().getInt();
-    replaceWithKernel(rewriter, op, s, target, sizes,
-                      {op.getQ(), op.getK(), op.getV()}, {});
-    return success();
-  }
-
-  CpuTargetDescription target;
-  AttentionTileSizes sizes;
-};
 
 } // namespace
 
-void mlir::loom::populateAttentionToVectorPatterns(
-    RewritePatternSet &patterns, const CpuTargetDescription &target,
-    const AttentionTileSizes &sizes) {
-  patterns.add<GroupedAttentionToVector, LatentRouteToVector>(
-      patterns.getContext(), target, sizes);
+LogicalResult mlir::loom::lowerAttentionTileToVector(
+    RewriterBase &rewriter, AttentionTileOp op,
+    const CpuTargetDescription &target, const AttentionTileSizes &sizes) {
+  std::string reason = unsupportedReason(op);
+  if (!reason.empty())
+    return op.emitOpError() << "cannot be lowered to the CPU kernel: "
+                            << reason;
+  AttentionTileKernel kernel(op, target, sizes,
+                             rowBound(op).value_or(sizes.queryTile));
+  rewriter.setInsertionPoint(op);
+  ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+  kernel.emit(b, op);
+  rewriter.eraseOp(op);
+  return success();
 }
