@@ -50,6 +50,12 @@ struct ConvertAttentionTilesToVectorPass
           << int64_t(keyBlock);
       return signalPassFailure();
     }
+    // A bufferized parallel_insert_slice of a tile written in place leaves
+    // a copy of the tile's out view onto itself.
+    getOperation().walk([&](memref::CopyOp copy) {
+      if (copy.getSource() == copy.getTarget())
+        copy.erase();
+    });
     SmallVector<AttentionTileOp> tiles;
     getOperation().walk([&](AttentionTileOp op) { tiles.push_back(op); });
     IRRewriter rewriter(&getContext());

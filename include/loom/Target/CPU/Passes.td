@@ -74,7 +74,9 @@ def ConvertAttentionTilesToVectorPass
     runs an online softmax with a polynomial `exp` and a register-tiled
     P.V update, and writes the result through the `out` view. Every
     register tile, query tile and key block derives from the `target`
-    description; a longer `q` is walked a query tile at a time.
+    description; a longer `q` is walked a query tile at a time. Copies of
+    a buffer onto itself (what a bufferized `parallel_insert_slice` of a
+    tile written in place leaves) are erased.
   }];
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"avx512\"",

@@ -232,6 +232,9 @@ void AttentionTileKernel::emit(ImplicitLocOpBuilder &b, AttentionTileOp op) {
   out = op.getOut();
   SmallVector<KeySource> sources;
   auto rowsOf = [&](Value buf) -> Value {
+    int64_t size = cast<MemRefType>(buf.getType()).getDimSize(0);
+    if (!ShapedType::isDynamic(size))
+      return idx(b, size);
     return memref::DimOp::create(b, buf, 0);
   };
   if (!op.getMemory().empty())
