@@ -151,6 +151,6 @@ func.func @long_tile(%q: memref<100x16xf32>, %k: memref<?x16xf32>, %v: memref<?x
 // written as zeros: 1/sum is selected away lane by lane.
 // NONFINITE-LABEL: func.func @route
 // NONFINITE:         %[[INV:.+]] = arith.divf %{{.+}}, %{{.+}} : vector<16xf32>
-// NONFINITE:         %[[EMPTY:.+]] = arith.cmpi sle, %{{.+}}, %{{.+}} : vector<16xi32>
+// NONFINITE:         %[[EMPTY:.+]] = arith.cmpi sle, %{{.+}}, %{{.+}} : vector<16xi64>
 // NONFINITE-NEXT:    %[[OUT:.+]] = arith.select %[[EMPTY]], %{{.+}}, %[[INV]] : vector<16xi1>, vector<16xf32>
 // NONFINITE-NEXT:    vector.store %[[OUT]]

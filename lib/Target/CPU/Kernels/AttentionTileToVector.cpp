@@ -530,25 +530,33 @@ void AttentionTileKernel::emitPrefetchRowsBefore(ImplicitLocOpBuilder &b,
 void AttentionTileKernel::emitStoreOutput(ImplicitLocOpBuilder &b,
                                           ArrayRef<KeySource> sources) {
   SmallVector<Value> inv;
-  auto i32Vec = VectorType::get({lanes}, b.getI32Type());
-  auto i32 = [&](Value x) -> Value {
+  // 64-bit lanes: a rule's shift or lookback may be near the i32 range.
+  auto i64Vec = VectorType::get({lanes}, b.getI64Type());
+  auto i64 = [&](Value x) -> Value {
     return vector::BroadcastOp::create(
-        b, i32Vec, arith::IndexCastOp::create(b, b.getI32Type(), x));
+        b, i64Vec, arith::IndexCastOp::create(b, b.getI64Type(), x));
   };
+  SmallVector<int64_t> iota(lanes);
+  for (int64_t l = 0; l < lanes; ++l)
+    iota[l] = l;
+  Value laneNumbers = arith::ConstantOp::create(
+      b, i64Vec, DenseElementsAttr::get(i64Vec, ArrayRef<int64_t>(iota)));
   for (int64_t v = 0; v < vecs; ++v) {
     Value off = idx(b, v * lanes);
     Value sum = loadVec(b, runSum, off);
     inv.push_back(arith::DivFOp::create(b, splat(b, 1.0f), sum));
     // Lanes whose rows see no key of any source (by the rule, within the
     // rows each source holds).
-    Value rows = laneRows(b, v);
+    Value rows = arith::AddIOp::create(
+        b, i64(arith::AddIOp::create(b, firstRow, idx(b, v * lanes))),
+        laneNumbers);
     Value empty;
     for (const KeySource &src : sources) {
       Value lo = arith::MaxSIOp::create(
-          b, src.visibility.emitKeyBegin(b, b.getLoc(), rows), i32(src.offset));
+          b, src.visibility.emitKeyBegin(b, b.getLoc(), rows), i64(src.offset));
       Value hi = arith::MinSIOp::create(
           b, src.visibility.emitKeyEnd(b, b.getLoc(), rows),
-          i32(arith::AddIOp::create(b, src.offset, src.rows)));
+          i64(arith::AddIOp::create(b, src.offset, src.rows)));
       Value none = arith::CmpIOp::create(b, arith::CmpIPredicate::sle, hi, lo);
       empty = empty ? arith::AndIOp::create(b, empty, none).getResult() : none;
     }

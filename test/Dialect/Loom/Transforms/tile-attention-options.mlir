@@ -46,3 +46,16 @@ func.func @reversed(%q: tensor<2x3x48x8xf32>) -> tensor<2x3x48x8xf32> {
   %o = loom.grouped_attention %q, %q, %q group_size = 16 causal = true : tensor<2x3x48x8xf32>, tensor<2x3x48x8xf32>, tensor<2x3x48x8xf32> -> tensor<2x3x48x8xf32>
   return %o : tensor<2x3x48x8xf32>
 }
+
+// -----
+
+// Memory operands with no rows per group add nothing: the tiles have no
+// memory operands (and tiling does not ask for a window of none).
+// FIT-LABEL: func.func @no_memory_rows
+// FIT:         loom.attention_tile
+// FIT-NOT:       memory(
+// FIT-SAME:      visibility
+func.func @no_memory_rows(%q: tensor<1x1x32x8xf32>, %m: tensor<1x1x0x8xf32>) -> tensor<1x1x32x8xf32> {
+  %o = loom.grouped_attention %q, %q, %q memory(%m, %m : tensor<1x1x0x8xf32>, tensor<1x1x0x8xf32>) group_size = 16 causal = true : tensor<1x1x32x8xf32>, tensor<1x1x32x8xf32>, tensor<1x1x32x8xf32> -> tensor<1x1x32x8xf32>
+  return %o : tensor<1x1x32x8xf32>
+}
