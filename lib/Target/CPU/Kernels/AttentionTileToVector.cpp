@@ -143,7 +143,8 @@ private:
   /// The absolute rows of lane vector v of the tile, as i32 lanes.
   Value laneRows(ImplicitLocOpBuilder &b, int64_t v);
   /// Which lanes of lane vector v see local key row `key` of the current
-  /// source, by the source's visibility.
+  /// source, by the source's visibility (the lanes' bounds computed once
+  /// per tile).
   Value laneSees(ImplicitLocOpBuilder &b, Value key, int64_t v, Mask mask);
 
   // --- a query tile --------------------------------------------------------
@@ -196,6 +197,10 @@ private:
   // its last local key row.
   VisibilityAttr visibility;
   Value keyOffset, lastKey;
+  // Per source: keyBegin and keyEnd of each lane's row (i32, tileRows),
+  // computed once per tile so that a lane mask is a compare.
+  SmallVector<Value> laneBegins, laneEnds;
+  Value laneBegin, laneEnd;
   /// While set, the P.V update of masked blocks selects the visible lanes'
   /// sums rather than adding 0 * v (see emitAllFinite).
   bool selectMaskedValues = false;
@@ -220,11 +225,17 @@ Value AttentionTileKernel::laneSees(ImplicitLocOpBuilder &b, Value key,
   Value absolute = arith::IndexCastOp::create(
       b, b.getI32Type(), arith::AddIOp::create(b, key, keyOffset));
   Value keys = vector::BroadcastOp::create(b, i32Vec, absolute);
-  Value rows = laneRows(b, v);
-  if (mask == Mask::Window)
-    return visibility.emitIsVisible(b, b.getLoc(), rows, keys);
-  return arith::CmpIOp::create(b, arith::CmpIPredicate::slt, keys,
-                               visibility.emitKeyEnd(b, b.getLoc(), rows));
+  Value at = idx(b, v * lanes);
+  Value sees = arith::CmpIOp::create(
+      b, arith::CmpIPredicate::slt, keys,
+      vector::LoadOp::create(b, i32Vec, laneEnd, ValueRange{at}));
+  if (mask != Mask::Window)
+    return sees;
+  return arith::AndIOp::create(
+      b, sees,
+      arith::CmpIOp::create(
+          b, arith::CmpIPredicate::sge, keys,
+          vector::LoadOp::create(b, i32Vec, laneBegin, ValueRange{at})));
 }
 
 void AttentionTileKernel::emit(ImplicitLocOpBuilder &b, AttentionTileOp op) {
@@ -262,6 +273,13 @@ void AttentionTileKernel::emit(ImplicitLocOpBuilder &b, AttentionTileOp op) {
   accT = scratch({valueWidth, tileRows});
   runMax = scratch({tileRows});
   runSum = scratch({tileRows});
+  for (size_t i = 0; i < sources.size(); ++i) {
+    auto boundsType = MemRefType::get({tileRows}, b.getI32Type());
+    laneBegins.push_back(
+        memref::AllocaOp::create(b, boundsType, b.getI64IntegerAttr(64)));
+    laneEnds.push_back(
+        memref::AllocaOp::create(b, boundsType, b.getI64IntegerAttr(64)));
+  }
 
   auto emitAt = [&](ImplicitLocOpBuilder &ib, Value start) {
     rowBase = start;
@@ -309,8 +327,21 @@ void AttentionTileKernel::emitTile(ImplicitLocOpBuilder &b,
                             ValueRange{idx(b, v * lanes)});
   }
   // Memory rows first, then the keys: one softmax over both.
-  for (const KeySource &src : sources)
+  for (auto [i, src] : llvm::enumerate(sources)) {
+    // Each lane's key bounds by the rule, for the lane masks.
+    laneBegin = laneBegins[i];
+    laneEnd = laneEnds[i];
+    for (int64_t v = 0; v < vecs; ++v) {
+      Value rows = laneRows(b, v);
+      vector::StoreOp::create(
+          b, src.visibility.emitKeyBegin(b, b.getLoc(), rows), laneBegin,
+          ValueRange{idx(b, v * lanes)});
+      vector::StoreOp::create(
+          b, src.visibility.emitKeyEnd(b, b.getLoc(), rows), laneEnd,
+          ValueRange{idx(b, v * lanes)});
+    }
     emitSource(b, src);
+  }
   emitStoreOutput(b, sources);
 }
 
@@ -360,10 +391,39 @@ void AttentionTileKernel::emitSource(ImplicitLocOpBuilder &b,
   if (!causal)
     emitKeyRange(b, src.keys, src.values, blocksEnd, fullEnd, Mask::None);
 
+  // The masked head (a tile that cuts groups under a lookback) and, without
+  // causality, the masked tail (a tile that cuts groups) are empty for
+  // tiles that hold whole groups or parts of one, as loom-tile-attention
+  // cuts them: they take the P.V update that selects the visible lanes
+  // (see emitAllFinite), in one loop over both ranges, and add little code.
+  auto emitRare = [&](ImplicitLocOpBuilder &rb, bool withTail) {
+    selectMaskedValues = true;
+    if (hasHead && withTail) {
+      forLoop(rb, idx(rb, 0), idx(rb, 2), idx(rb, 1), {},
+              [&](ImplicitLocOpBuilder &ib, Value part, ValueRange) {
+                Value head = arith::CmpIOp::create(
+                    ib, arith::CmpIPredicate::eq, part, idx(ib, 0));
+                Value lo = arith::SelectOp::create(ib, head, begin, tailStart);
+                Value hi = arith::SelectOp::create(ib, head, fullBegin, end);
+                emitKeyRange(ib, src.keys, src.values, lo, hi, Mask::Window);
+                return SmallVector<Value>{};
+              });
+    } else if (hasHead) {
+      emitKeyRange(rb, src.keys, src.values, begin, fullBegin, Mask::Window);
+    } else if (withTail) {
+      emitKeyRange(rb, src.keys, src.values, tailStart, end, Mask::Tail);
+    }
+    selectMaskedValues = false;
+  };
+  if (!causal) {
+    emitRare(b, /*withTail=*/true);
+    return;
+  }
+  emitRare(b, /*withTail=*/false);
+
+  // Causal: the diagonal's masked blocks, every tile has them.
   auto emitMaskedKeys = [&](ImplicitLocOpBuilder &mb) {
-    if (hasHead)
-      emitKeyRange(mb, src.keys, src.values, begin, fullBegin, Mask::Window);
-    if (!causal || tileRows > keyBlock) {
+    if (tileRows > keyBlock) {
       emitKeyRange(mb, src.keys, src.values, tailStart, end, Mask::Tail);
       return;
     }
@@ -396,14 +456,10 @@ void AttentionTileKernel::emitSource(ImplicitLocOpBuilder &b,
         });
   };
   // A masked key's probability is 0, and 0 * v is NaN for an infinite v:
-  // when a value row of a masked range is not finite (never in practice),
-  // the P.V update selects instead of multiplying by 0.
-  Value finite = emitAllFinite(b, src.values, tailStart, end);
-  if (hasHead)
-    finite = arith::AndIOp::create(
-        b, finite, emitAllFinite(b, src.values, begin, fullBegin));
+  // when a value row of the masked range is not finite (never in
+  // practice), the P.V update selects instead of multiplying by 0.
   scf::IfOp::create(
-      b, finite,
+      b, emitAllFinite(b, src.values, tailStart, end),
       [&](OpBuilder &nb, Location loc) {
         ImplicitLocOpBuilder ib(loc, nb);
         emitMaskedKeys(ib);
