@@ -3,12 +3,17 @@
 // Stages, in order:
 //   0. Symbol names the compiled library reserves are rejected.
 //   1. Tensor arithmetic a frontend emits (residual adds) -> linalg; the
-//      dense linalg ops tiled into parallel tiles with their producers and
-//      epilogues fused (loom-tile-and-fuse, tiles from the options'
-//      CpuTargetDescription); loom ops -> the CPU's vector microkernels
-//      (convert-loom-to-vector).
+//      loom ops lowered whole (few-keys routes, Monarch, fft_conv) -> the
+//      CPU's vector microkernels (convert-loom-to-vector); the attention
+//      ops tiled per (batch row, head, query tile) into attention_tile ops
+//      with the head transposes folded into their slices
+//      (loom-tile-attention); the dense linalg ops tiled into parallel
+//      tiles with their producers and epilogues fused (loom-tile-and-fuse,
+//      tiles from the options' CpuTargetDescription).
 //   2. Public inputs marked read-only (the caller's buffers), one-shot
-//      bufferization with identity layouts at function boundaries; the
+//      bufferization with identity layouts at function boundaries (the
+//      attention tiles in place on strided views); the attention tiles ->
+//      the flash microkernel (convert-attention-tiles-to-vector); the
 //      tiles' linalg ops -> GEMM microkernels with fused epilogues and
 //      vector loops (convert-linalg-to-vector); results turned into
 //      caller-allocated out-params (the result allocation is hoisted into
@@ -32,11 +37,14 @@ using namespace mlir;
 static constexpr const char *kToLinalg =
     "func.func(convert-elementwise-to-linalg)";
 
+// eliminate-empty-tensors makes each attention tile write the result's own
+// slice; cse after bufferization folds the copy of a subview onto itself
+// that a bufferized parallel_insert_slice leaves.
 static constexpr const char *kBufferize =
     "func.func(convert-elementwise-to-linalg,loom-read-only-arguments),"
-    "canonicalize,cse,"
+    "canonicalize,cse,eliminate-empty-tensors,"
     "one-shot-bufferize{bufferize-function-boundaries "
-    "function-boundary-type-conversion=identity-layout-map}";
+    "function-boundary-type-conversion=identity-layout-map},cse";
 
 static constexpr const char *kLower =
     "func.func(loom-distinct-result-buffers),"
@@ -72,18 +80,32 @@ void mlir::loom::buildLoomCpuPipeline(OpPassManager &pm,
           llvm::Twine("loom-cpu-pipeline is malformed: ") + error);
   };
   addText(kToLinalg);
+  // The loom ops the CPU still lowers whole (few-keys routes, Monarch,
+  // fft_conv).
+  ConvertLoomToVectorPassOptions kernels;
+  kernels.target = options.target.str();
+  pm.addPass(createConvertLoomToVectorPass(kernels));
+  // Attention: per (batch row, head, query tile) attention_tile ops, the
+  // head transposes folded into their slices, heaviest tiles first. Before
+  // the dense tiling, which would otherwise cut the transposes as copies.
+  LoomTileAttentionPassOptions attention;
+  attention.queryTile = options.attentionTiles.queryTile;
+  attention.forall = true;
+  attention.fitGroups = true;
+  attention.heaviestFirst = true;
+  pm.addNestedPass<func::FuncOp>(createLoomTileAttentionPass(attention));
   DenseTileSizes tiles = denseTileSizes(options.target);
   LoomTileAndFusePassOptions tileAndFuse;
   tileAndFuse.matmulTileM = tiles.matmulTileM;
   tileAndFuse.matmulTileN = tiles.matmulTileN;
   tileAndFuse.tileBytes = tiles.tileBytes;
   pm.addNestedPass<func::FuncOp>(createLoomTileAndFusePass(tileAndFuse));
-  ConvertLoomToVectorPassOptions kernels;
-  kernels.target = options.target.str();
-  kernels.queryTile = options.attentionTiles.queryTile;
-  kernels.keyBlock = options.attentionTiles.keyBlock;
-  pm.addPass(createConvertLoomToVectorPass(kernels));
   addText(kBufferize);
+  ConvertAttentionTilesToVectorPassOptions attentionKernels;
+  attentionKernels.target = options.target.str();
+  attentionKernels.queryTile = options.attentionTiles.queryTile;
+  attentionKernels.keyBlock = options.attentionTiles.keyBlock;
+  pm.addPass(createConvertAttentionTilesToVectorPass(attentionKernels));
   ConvertLinalgToVectorPassOptions dense;
   dense.target = options.target.str();
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToVectorPass(dense));

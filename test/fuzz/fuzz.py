@@ -62,9 +62,12 @@ CRASH_MARKERS = ["Stack dump:", "LLVM ERROR", "PLEASE submit a bug report",
 # mutation makes, bufferization and out-params every return pattern.
 FRONT_PIPELINE = (
     "builtin.module(loom-verify-symbol-names,convert-loom-to-vector,"
+    "func.func(loom-tile-attention{fit-groups heaviest-first}),"
     "func.func(convert-elementwise-to-linalg,loom-read-only-arguments),"
-    "canonicalize,cse,one-shot-bufferize{bufferize-function-boundaries "
-    "function-boundary-type-conversion=identity-layout-map},"
+    "canonicalize,cse,eliminate-empty-tensors,"
+    "one-shot-bufferize{bufferize-function-boundaries "
+    "function-boundary-type-conversion=identity-layout-map},cse,"
+    "convert-attention-tiles-to-vector,"
     "func.func(loom-distinct-result-buffers),"
     "buffer-results-to-out-params{modify-public-functions hoist-static-allocs},"
     "buffer-deallocation-pipeline)")

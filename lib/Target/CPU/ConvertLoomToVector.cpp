@@ -29,27 +29,18 @@ struct ConvertLoomToVectorPass
       getOperation().emitError() << "convert-loom-to-vector: " << error;
       return signalPassFailure();
     }
-    if (queryTile < 16 || queryTile > 256 || queryTile % 16 != 0) {
-      getOperation().emitError()
-          << "convert-loom-to-vector: query-tile must be a multiple of 16 "
-             "between 16 and 256, got "
-          << int64_t(queryTile);
-      return signalPassFailure();
-    }
-    if (keyBlock < 1 || keyBlock > 1024) {
-      getOperation().emitError()
-          << "convert-loom-to-vector: key-block must be between 1 and 1024, "
-             "got "
-          << int64_t(keyBlock);
-      return signalPassFailure();
-    }
     RewritePatternSet patterns(&getContext());
-    populateAttentionToVectorPatterns(patterns, *cpu, {queryTile, keyBlock});
     populateFewKeysRouteToVectorPatterns(patterns, *cpu);
     populateMonarchToVectorPatterns(patterns, *cpu);
     populateFftConvToVectorPatterns(patterns, *cpu);
     ConversionTarget conversionTarget(getContext());
     conversionTarget.addIllegalDialect<LoomDialect>();
+    // Attention goes through loom-tile-attention and
+    // convert-attention-tiles-to-vector (the few-keys route aside).
+    conversionTarget.addLegalOp<GroupedAttentionOp, AttentionTileOp,
+                                AttentionStepOp>();
+    conversionTarget.addDynamicallyLegalOp<LatentRouteOp>(
+        [&](LatentRouteOp op) { return !isFewKeysRoute(op, *cpu); });
     conversionTarget.markUnknownOpDynamicallyLegal(
         [](Operation *) { return true; });
     if (failed(applyPartialConversion(getOperation(), conversionTarget,

@@ -26,13 +26,14 @@ func.func @pull(%x: tensor<1x2x256x16xf32>, %z: tensor<1x2x80x16xf32>, %zv: tens
   return %o : tensor<1x2x256x32xf32>
 }
 
-// More than 64 keys per group, or E not a multiple of 16: the flash kernel.
+// More than 64 keys per group, or E not a multiple of 16: left for
+// loom-tile-attention and the flash kernel of attention tiles.
 // CHECK-LABEL: func.func @push
-// CHECK:         vector.transpose
-// CHECK-NOT:     vector.reduction
+// CHECK-NOT:     scf.parallel
+// CHECK:         loom.latent_route
 // CHECK-LABEL: func.func @narrow_values
-// CHECK:         vector.transpose
-// CHECK-NOT:     vector.reduction
+// CHECK-NOT:     scf.parallel
+// CHECK:         loom.latent_route
 func.func @push(%z: tensor<1x2x64x16xf32>, %x: tensor<1x2x512x16xf32>) -> tensor<1x2x64x16xf32> {
   %o = loom.latent_route %z, %x, %x groups = 4 : tensor<1x2x64x16xf32>, tensor<1x2x512x16xf32>, tensor<1x2x512x16xf32> -> tensor<1x2x64x16xf32>
   return %o : tensor<1x2x64x16xf32>

@@ -15,23 +15,33 @@ namespace mlir::loom {
 
 /// Tile sizes of the flash-style attention kernel.
 struct AttentionTileSizes {
-  /// Query rows per work item; a multiple of the 16-lane vector width.
+  /// Most query rows a kernel holds at once; a multiple of 16.
   int64_t queryTile = 64;
   /// Keys whose scores are held at once before the online-softmax update.
   int64_t keyBlock = 64;
 };
 
-/// grouped_attention and latent_route -> one scf.parallel over (batch, head,
-/// query tile) work items whose bodies are register-tiled vector code.
-void populateAttentionToVectorPatterns(RewritePatternSet &patterns,
-                                       const CpuTargetDescription &target,
-                                       const AttentionTileSizes &sizes);
+class AttentionTileOp;
+
+/// One loom.attention_tile on memrefs (no batch dims, static widths, unit
+/// innermost strides) -> the flash attention microkernel: register-tiled
+/// vector code over the key window its #loom.visibility gives it, writing
+/// through its out view. Emits an error on the op (and fails) for tiles it
+/// cannot take.
+LogicalResult lowerAttentionTileToVector(RewriterBase &rewriter,
+                                         AttentionTileOp op,
+                                         const CpuTargetDescription &target,
+                                         const AttentionTileSizes &sizes);
 
 /// latent_route with at most 64 keys per group and E a multiple of 16 (FIT's
 /// pull): keys and value columns along the lanes, no transposes; benefit 2,
 /// so it wins over the flash kernel where it applies.
 void populateFewKeysRouteToVectorPatterns(RewritePatternSet &patterns,
                                           const CpuTargetDescription &target);
+class LatentRouteOp;
+/// Whether the few-keys kernel takes `op` (else it is tiled and takes the
+/// flash kernel of lowerAttentionTileToVector).
+bool isFewKeysRoute(LatentRouteOp op, const CpuTargetDescription &target);
 
 /// blockdiag_matmul and monarch -> register-tiled scf + vector kernels on
 /// buffers, one scf.parallel over (row tile, block) per factor.

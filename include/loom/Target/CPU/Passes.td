@@ -14,22 +14,19 @@
 include "mlir/Pass/PassBase.td"
 
 def ConvertLoomToVectorPass : Pass<"convert-loom-to-vector", "ModuleOp"> {
-  let summary = "Lower every loom op to the CPU's vector microkernels";
+  let summary = "Lower the whole loom ops the CPU still lowers whole to its "
+                "vector microkernels";
   let description = [{
-    The CPU lowering of the five loom ops, sized for the CPU that the
+    The CPU lowering of the loom ops that are not tiled first, sized for the CPU that the
     `target` option describes (a CpuTargetDescription in its text form:
     `avx512`, `avx2`, `sse`, optionally with `:key=value` fields; see
     `loom/Target/CPU/TargetDescription.h`).
 
-    - `grouped_attention`, `latent_route`: one `scf.parallel` over
-      (batch, head, query tile) work items, heaviest first. A work item
-      keeps its query tile transposed in a stack buffer (queries along the
-      vector lanes), walks only the key blocks the group structure makes
-      visible, and runs flash attention on them: a register-tiled score
-      block, an online softmax (running max, running sum, rescaled
-      accumulator) with a polynomial `exp`, and a register-tiled P.V
-      update. Only blocks that straddle the causal diagonal are masked; no
-      score matrix larger than `query-tile` x `key-block` ever exists.
+    - `latent_route` with few keys per group (FIT's pull): keys and value
+      columns along the lanes, one `scf.parallel` over (batch, head, row
+      block). Other `grouped_attention` / `latent_route` ops are left
+      alone: they go through `loom-tile-attention` and
+      `convert-attention-tiles-to-vector`.
     - `blockdiag_matmul`, `monarch`: register-tiled factors, one
       `scf.parallel` over (row tile, block) per factor, whose index algebra
       carries the permutations (no copies).
@@ -46,10 +43,6 @@ def ConvertLoomToVectorPass : Pass<"convert-loom-to-vector", "ModuleOp"> {
            "CPU target description: avx512, avx2 or sse, optionally "
            "followed by :key=value fields (vector-bits, registers, "
            "fma-latency, fma-pipes, l1, l2, l3)">,
-    Option<"queryTile", "query-tile", "int64_t", /*default=*/"64",
-           "Query rows per work item (a multiple of 16, at most 256)">,
-    Option<"keyBlock", "key-block", "int64_t", /*default=*/"64",
-           "Keys scored per online-softmax step (1 to 1024)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
@@ -60,6 +53,45 @@ def ConvertLoomToVectorPass : Pass<"convert-loom-to-vector", "ModuleOp"> {
     "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
     "::mlir::ub::UBDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
+def ConvertAttentionTilesToVectorPass
+    : Pass<"convert-attention-tiles-to-vector", "::mlir::ModuleOp"> {
+  let summary = "Lower loom.attention_tile on memrefs to the CPU's flash "
+                "attention microkernel";
+  let description = [{
+    Each `loom.attention_tile` on memrefs (one batch row and head: `q [M,
+    D]`, `k`/`v` `[K, D/E]`, the optional memory rows and `out [M, E]`,
+    strided rows with a unit innermost stride, as `loom-tile-attention` and
+    bufferization leave them) becomes register-tiled vector code that keeps
+    a query tile of at most `query-tile` rows transposed on the stack
+    (queries along the lanes), walks the window of keys (and memory rows)
+    the op's `#loom.visibility` gives the tile's rows in key blocks of
+    `key-block` (full blocks of the middle unmasked, the masked head and
+    tail lane by lane, the causal diagonal of a full tile as a triangle),
+    runs an online softmax with a polynomial `exp` and a register-tiled
+    P.V update, and writes the result through the `out` view. Every
+    register tile, query tile and key block derives from the `target`
+    description; a longer `q` is walked a query tile at a time. Copies of
+    a buffer onto itself (what a bufferized `parallel_insert_slice` of a
+    tile written in place leaves) are erased.
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"avx512\"",
+           "CPU target description: avx512, avx2 or sse, optionally "
+           "followed by :key=value fields">,
+    Option<"queryTile", "query-tile", "int64_t", /*default=*/"64",
+           "Most query rows held at once (a multiple of 16, at most 256)">,
+    Option<"keyBlock", "key-block", "int64_t", /*default=*/"64",
+           "Keys scored per online-softmax step (1 to 1024) when the op "
+           "has no key_block">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
     "::mlir::vector::VectorDialect",
   ];
 }

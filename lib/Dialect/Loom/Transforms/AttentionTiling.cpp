@@ -51,7 +51,8 @@ AttentionSource sourceOf(OpBuilder &b, GroupedAttentionOp op) {
   s.q = op.getQ();
   s.k = op.getK();
   s.v = op.getV();
-  if (!op.getMemory().empty()) {
+  // Memory operands with no rows (F = 0) add nothing to the tile.
+  if (!op.getMemory().empty() && op.getMemoryVisibility()) {
     s.memK = op.getMemory()[0];
     s.memV = op.getMemory()[1];
     s.memoryVisibility = op.getMemoryVisibility();

@@ -324,9 +324,11 @@ mlir::loom::rootTileSizes(TilingInterface root,
                           const TileAndFuseOptions &options,
                           Operation **adoptedContraction) {
   *adoptedContraction = nullptr;
-  // Loom ops are not roots yet: their tiled forms are lowered whole by
-  // convert-loom-to-vector. A loom op with a tile-level form returns its
-  // tile sizes here.
+  // Loom ops are not roots: in the CPU pipeline loom-tile-attention has
+  // already tiled the attention ops (their head transposes folded into the
+  // tiles' slices, which tiling them here as roots would cut as copies),
+  // and the other loom ops are lowered whole. A loom op with a tile-level
+  // form would return its tile sizes here.
   if (!isStaticTensorLinalgOp(root))
     return std::nullopt;
   auto linalgOp = cast<linalg::LinalgOp>(root.getOperation());

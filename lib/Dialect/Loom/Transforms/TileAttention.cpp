@@ -3,7 +3,8 @@
 // Tiles every grouped_attention and latent_route into an scf.forall over
 // (batch row, head, query tile) of loom.attention_tile through the ops'
 // TilingInterface, then folds the head split/merge transposes around them
-// into the tiles' slices.
+// into the tiles' slices. For the CPU pipeline, tiles may fit the query
+// groups and the forall may visit its tiles heaviest (last) first.
 //
 //===----------------------------------------------------------------------===//
 
@@ -11,7 +12,9 @@
 #include "loom/Dialect/Loom/Transforms/Passes.h"
 #include "loom/Dialect/Loom/Transforms/Transforms.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 #define DEBUG_TYPE "loom-tile-attention"
@@ -24,27 +27,81 @@ namespace mlir::loom {
 using namespace mlir;
 using namespace mlir::loom;
 
-LogicalResult mlir::loom::tileAttentionOps(RewriterBase &rewriter,
-                                           Operation *root, int64_t queryTile,
-                                           bool forall) {
+namespace {
+
+/// The query rows of one tile of `op` (queries_per_group from its key
+/// visibility) under `options`.
+int64_t queryTileOf(Operation *op, const AttentionTilingOptions &options) {
+  int64_t rows =
+      cast<RankedTensorType>(op->getResult(0).getType()).getDimSize(2);
+  int64_t tile = std::min(options.queryTile, rows);
+  if (!options.fitGroups)
+    return tile;
+  VisibilityAttr visibility =
+      isa<GroupedAttentionOp>(op)
+          ? cast<GroupedAttentionOp>(op).getKeyVisibility()
+          : cast<LatentRouteOp>(op).getKeyVisibility();
+  int64_t group = visibility.getQueriesPerGroup();
+  if (group <= tile)
+    return group;
+  for (int64_t t = tile; 2 * t >= tile; --t)
+    if (group % t == 0)
+      return t;
+  return tile;
+}
+
+/// Makes `forall` visit its iterations last to first: every induction
+/// variable iv of a static range becomes last - iv (+ lb), where `last` is
+/// the range's last value.
+void reverseIterations(RewriterBase &rewriter, scf::ForallOp forall) {
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPointToStart(forall.getBody());
+  for (auto [iv, lbOfr, ubOfr, stepOfr] :
+       llvm::zip(forall.getInductionVars(), forall.getMixedLowerBound(),
+                 forall.getMixedUpperBound(), forall.getMixedStep())) {
+    std::optional<int64_t> lbC = getConstantIntValue(lbOfr),
+                           ubC = getConstantIntValue(ubOfr),
+                           stepC = getConstantIntValue(stepOfr);
+    if (!lbC || !ubC || !stepC || *ubC <= *lbC || *stepC <= 0)
+      continue;
+    int64_t lb = *lbC, ub = *ubC, step = *stepC;
+    int64_t last = lb + (ub - lb - 1) / step * step;
+    AffineExpr d0 = rewriter.getAffineDimExpr(0);
+    auto reversed = affine::AffineApplyOp::create(
+        rewriter, forall.getLoc(), AffineMap::get(1, 0, last + lb - d0),
+        ValueRange{iv});
+    rewriter.replaceAllUsesExcept(iv, reversed, reversed);
+  }
+}
+
+} // namespace
+
+LogicalResult
+mlir::loom::tileAttentionOps(RewriterBase &rewriter, Operation *root,
+                             const AttentionTilingOptions &tiling,
+                             function_ref<bool(Operation *)> filter) {
   SmallVector<TilingInterface> ops;
   root->walk([&](Operation *op) {
-    if (isa<GroupedAttentionOp, LatentRouteOp>(op))
+    if (isa<GroupedAttentionOp, LatentRouteOp>(op) && (!filter || filter(op)))
       ops.push_back(cast<TilingInterface>(op));
   });
   for (TilingInterface op : ops) {
-    int64_t rows = cast<RankedTensorType>(op->getResult(0).getType()).getDimSize(2);
     scf::SCFTilingOptions options;
     options.setTileSizes({rewriter.getIndexAttr(1), rewriter.getIndexAttr(1),
-                          rewriter.getIndexAttr(std::min(queryTile, rows))});
-    options.setLoopType(forall ? scf::SCFTilingOptions::LoopType::ForallOp
-                               : scf::SCFTilingOptions::LoopType::ForOp);
+                          rewriter.getIndexAttr(queryTileOf(op, tiling))});
+    options.setLoopType(tiling.forall
+                            ? scf::SCFTilingOptions::LoopType::ForallOp
+                            : scf::SCFTilingOptions::LoopType::ForOp);
     rewriter.setInsertionPoint(op);
     FailureOr<scf::SCFTilingResult> tiled =
         scf::tileUsingSCF(rewriter, op, options);
     if (failed(tiled))
       return failure();
     rewriter.replaceOp(op, tiled->replacements);
+    if (tiling.forall && tiling.heaviestFirst)
+      for (LoopLikeOpInterface loop : tiled->loops)
+        if (auto forall = dyn_cast<scf::ForallOp>(loop.getOperation()))
+          reverseIterations(rewriter, forall);
   }
   return success();
 }
@@ -61,7 +118,12 @@ struct LoomTileAttentionPass
       return signalPassFailure();
     }
     IRRewriter rewriter(&getContext());
-    if (failed(tileAttentionOps(rewriter, getOperation(), queryTile, forall)))
+    AttentionTilingOptions options;
+    options.queryTile = queryTile;
+    options.forall = forall;
+    options.fitGroups = fitGroups;
+    options.heaviestFirst = heaviestFirst;
+    if (failed(tileAttentionOps(rewriter, getOperation(), options)))
       return signalPassFailure();
     RewritePatternSet patterns(&getContext());
     populateFoldHeadTransposesPatterns(patterns);

@@ -1,7 +1,7 @@
 //===- RouteToVector.cpp - latent_route over a few keys per group ---------===//
 //
 // FIT's pull (n data queries per group over m latents) has many queries and
-// few keys. The flash kernel of AttentionToVector.cpp puts queries along the
+// few keys. The flash kernel of AttentionTileToVector.cpp puts queries along the
 // vector lanes, which costs two register transposes per query tile, more
 // than the tile's work when a group has only 32 keys. Here the lanes run
 // over keys and over value columns instead, in row-major order throughout:
@@ -344,6 +344,11 @@ struct FewKeysRouteToVector : OpRewritePattern<LatentRouteOp> {
 };
 
 } // namespace
+
+bool mlir::loom::isFewKeysRoute(LatentRouteOp op,
+                                const CpuTargetDescription &target) {
+  return FewKeysRouteKernel(op, target).applies();
+}
 
 void mlir::loom::populateFewKeysRouteToVectorPatterns(
     RewritePatternSet &patterns, const CpuTargetDescription &target) {

@@ -1,6 +1,6 @@
 //===- VectorMath.h - vector helpers of the attention kernels ---*- C++ -*-===//
 //
-// What the attention microkernels (AttentionToVector.cpp, RouteToVector.cpp)
+// What the attention microkernels (AttentionTileToVector.cpp, RouteToVector.cpp)
 // share: register tiles sized from the CpuTargetDescription, a polynomial
 // exp, in-register transposes and the broadcast-FMA loop every register
 // tile runs. Vectors have target.lanes() f32 lanes (16 on AVX-512, 8 on

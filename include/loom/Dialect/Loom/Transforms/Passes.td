@@ -174,12 +174,22 @@ def LoomTileAttentionPass : Pass<"loom-tile-attention", "::mlir::func::FuncOp"> 
     tiles' slices: the tiles read and write `[rows, width]` slices of the
     untransposed tensors, strided views after bufferization, and no
     transpose is left between a projection and the attention.
+    `fit-groups` and `heaviest-first` are what the CPU pipeline asks for.
   }];
   let options = [
     Option<"queryTile", "query-tile", "int64_t", /*default=*/"64",
            "Query rows per tile (clamped to the sequence length)">,
     Option<"forall", "forall", "bool", /*default=*/"true",
            "One scf.forall over the tiles (else an scf.for nest)">,
+    Option<"fitGroups", "fit-groups", "bool", /*default=*/"false",
+           "Tiles do not cut query groups where they need not: a group of "
+           "at most query-tile rows is one tile, a larger group is cut into "
+           "equal tiles of at least half query-tile rows when its size "
+           "allows">,
+    Option<"heaviestFirst", "heaviest-first", "bool", /*default=*/"false",
+           "The scf.forall visits its tiles in reverse order: later rows "
+           "see more keys, so a dynamic schedule starts the heaviest tiles "
+           "first">,
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",

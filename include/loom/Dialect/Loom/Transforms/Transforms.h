@@ -17,11 +17,35 @@ namespace mlir::loom {
 LogicalResult decomposeLoomOps(RewriterBase &rewriter, Operation *root,
                                ArrayRef<std::string> keep = {});
 
+/// How tileAttentionOps cuts the attention ops.
+struct AttentionTilingOptions {
+  /// Query rows per tile (at most; clamped to the sequence length).
+  int64_t queryTile = 64;
+  /// One scf.forall (else an scf.for nest).
+  bool forall = true;
+  /// Tiles do not cut a query group where they need not: a group of at
+  /// most queryTile rows is one tile, a larger one is cut into equal tiles
+  /// of at least queryTile / 2 rows when one divides it (else queryTile).
+  bool fitGroups = false;
+  /// The scf.forall visits its tiles last to first (each induction
+  /// variable reversed): later rows see more keys (causal, lookback -1),
+  /// so a dynamic schedule hands out the heaviest tiles first.
+  bool heaviestFirst = false;
+};
+
 /// Tiles every grouped_attention and latent_route under `root` into loops
-/// over (batch row, head, `queryTile` query rows) of loom.attention_tile:
-/// one scf.forall when `forall`, else an scf.for nest.
+/// over (batch row, head, query tile) of loom.attention_tile. Ops for
+/// which `filter` (if given) returns false are left alone.
 LogicalResult tileAttentionOps(RewriterBase &rewriter, Operation *root,
-                               int64_t queryTile, bool forall);
+                               const AttentionTilingOptions &options,
+                               function_ref<bool(Operation *)> filter = {});
+inline LogicalResult tileAttentionOps(RewriterBase &rewriter, Operation *root,
+                                      int64_t queryTile, bool forall) {
+  AttentionTilingOptions options;
+  options.queryTile = queryTile;
+  options.forall = forall;
+  return tileAttentionOps(rewriter, root, options);
+}
 
 /// extract_slice(linalg.transpose(X)) -> extract_slice(X), and
 /// linalg.transpose(scf.forall result) -> the forall writing the transposed

@@ -1,0 +1,157 @@
+// RUN: loom-opt %s --loom-tile-attention="query-tile=64 fit-groups heaviest-first" --canonicalize --eliminate-empty-tensors --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" --cse --convert-attention-tiles-to-vector --cse | FileCheck %s
+// RUN: loom-opt %s --loom-tile-attention="query-tile=64 fit-groups heaviest-first" --canonicalize --eliminate-empty-tensors --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" --cse --convert-attention-tiles-to-vector="target=avx2" --cse | FileCheck %s --check-prefix=AVX2
+// RUN: loom-opt %s --loom-tile-attention="query-tile=64 fit-groups heaviest-first" --canonicalize --eliminate-empty-tensors --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" --cse --convert-attention-tiles-to-vector --cse | FileCheck %s --check-prefix=NONFINITE
+// RUN: loom-opt %s --convert-attention-tiles-to-vector="query-tile=32 key-block=16" --cse | FileCheck %s --check-prefix=SMALL
+// RUN: not loom-opt %s --convert-attention-tiles-to-vector="query-tile=24" 2>&1 | FileCheck %s --check-prefix=BADTILE
+// RUN: not loom-opt %s --convert-attention-tiles-to-vector="key-block=0" 2>&1 | FileCheck %s --check-prefix=BADBLOCK
+// RUN: not loom-opt %s --convert-attention-tiles-to-vector="target=avx3" 2>&1 | FileCheck %s --check-prefix=BADTARGET
+// RUN: not loom-opt %s --convert-attention-tiles-to-vector="target=avx2:lanes=8" 2>&1 | FileCheck %s --check-prefix=BADFIELD
+// RUN: not loom-opt %s --convert-attention-tiles-to-vector="target=avx2:vector-bits=384" 2>&1 | FileCheck %s --check-prefix=BADVALUE
+
+// The attention ops are tiled per (batch row, head, query tile) by
+// loom-tile-attention (heaviest tile first: the induction variables run
+// backwards), bufferized in place, and each loom.attention_tile on its
+// strided views becomes the flash microkernel: stack scratch in an
+// alloca_scope for the transposed query tile (D x 64), the score block (64
+// keys x 64 queries), the transposed accumulator (E x 64), the running max
+// and the running sum; the result is written through the out view, with no
+// copy and no allocation per tile.
+// CHECK-LABEL: func.func @grouped
+// CHECK:         %[[OUT:.+]] = memref.alloc() {{.+}} : memref<1x2x128x16xf32>
+// CHECK:         scf.forall (%[[H:.+]], %[[R:.+]]) = (0, 0) to (2, 128) step (1, 64)
+// CHECK-DAG:       affine.apply #{{.+}}(%[[H]])
+// CHECK-DAG:       affine.apply #{{.+}}(%[[R]])
+// CHECK:           %[[O:.+]] = memref.subview %[[OUT]]{{.+}} to memref<64x16xf32, strided<[16, 1], offset: ?>>
+// CHECK-NOT:       memref.copy
+// CHECK-NOT:       memref.alloc(
+// CHECK:           memref.alloca_scope
+// CHECK-DAG:         memref.alloca() {alignment = 64 : i64} : memref<16x64xf32>
+// CHECK-DAG:         memref.alloca() {alignment = 64 : i64} : memref<64x64xf32>
+// CHECK-DAG:         memref.alloca() {alignment = 64 : i64} : memref<64xf32>
+// The query tile is transposed 16 x 16 at a time in registers.
+// CHECK:             vector.transpose %{{.+}}, [1, 0] : vector<16x16xf32> to vector<16x16xf32>
+// Scores: a broadcast key element times a vector of 16 queries.
+// CHECK:             vector.broadcast %{{.+}} : f32 to vector<16xf32>
+// CHECK:             vector.fma %{{.+}}, %{{.+}}, %{{.+}} : vector<16xf32>
+// CHECK:             math.floor %{{.+}} : vector<16xf32>
+// CHECK:             vector.store %{{.+}}, %[[O]][%{{.+}}, %{{.+}}] : memref<64x16xf32, strided<[16, 1], offset: ?>>, vector<16xf32>
+// CHECK-NOT:     memref.copy
+func.func @grouped(%q: tensor<1x2x128x16xf32>, %k: tensor<1x2x128x16xf32>, %v: tensor<1x2x128x16xf32>) -> tensor<1x2x128x16xf32> {
+  %o = loom.grouped_attention %q, %k, %v group_size = 128 : tensor<1x2x128x16xf32>, tensor<1x2x128x16xf32>, tensor<1x2x128x16xf32> -> tensor<1x2x128x16xf32>
+  return %o : tensor<1x2x128x16xf32>
+}
+
+// Causal: the keys of the window's masked tail go through the lane mask of
+// the rule (key < keyEnd(row), keyEnd(row) = row + 1). A full tile whose
+// diagonal starts a key block takes the diagonal path (key rows 16..31 are
+// not scored against lanes 0..15: those get -inf); any other tile masks
+// whole blocks, whose key count is known only at run time, so their last
+// rows are picked by a switch.
+// CHECK-LABEL: func.func @causal
+// CHECK:         scf.forall (%{{.+}}) = (0) to (96) step (32)
+// CHECK:           %[[NEGINF:.+]] = arith.constant dense<0xFF800000> : vector<16xf32>
+// CHECK:             scf.if
+// CHECK:               arith.cmpi slt, %{{.+}}, %{{.+}} : vector<16xi32>
+// CHECK:               arith.select %{{.+}}, %{{.+}}, %[[NEGINF]] : vector<16xi1>, vector<16xf32>
+// CHECK:               vector.store %[[NEGINF]], %{{.+}}[%{{.+}}, %c0{{.*}}] : memref<64x32xf32>, vector<16xf32>
+// CHECK:             } else {
+// CHECK:               scf.index_switch
+// CHECK:               arith.cmpi slt, %{{.+}}, %{{.+}} : vector<16xi32>
+// CHECK:               arith.select %{{.+}}, %{{.+}}, %{{.+}} : vector<16xi1>, vector<16xf32>
+func.func @causal(%q: tensor<1x1x96x16xf32>, %k: tensor<1x1x96x16xf32>, %v: tensor<1x1x96x8xf32>) -> tensor<1x1x96x8xf32> {
+  %o = loom.grouped_attention %q, %k, %v group_size = 32 lookback = 1 causal = true : tensor<1x1x96x16xf32>, tensor<1x1x96x16xf32>, tensor<1x1x96x8xf32> -> tensor<1x1x96x8xf32>
+  return %o : tensor<1x1x96x8xf32>
+}
+
+// Memory rows are read from the memory operands' strided views; a group of
+// 4 rows is one tile of 16 lanes.
+// CHECK-LABEL: func.func @memory
+// CHECK-SAME:    %{{.+}}: memref<1x1x16x8xf32>, %{{.+}}: memref<1x1x16x8xf32>, %{{.+}}: memref<1x1x16x8xf32>, %[[MK:[a-z0-9]+]]: memref<1x1x8x8xf32>, %[[MV:[a-z0-9]+]]: memref<1x1x8x8xf32>
+// CHECK:         scf.forall (%{{.+}}) = (0) to (16) step (4)
+// CHECK-DAG:       %[[MKV:.+]] = memref.subview %[[MK]]
+// CHECK-DAG:       %[[MVV:.+]] = memref.subview %[[MV]]
+// CHECK:           memref.alloca() {alignment = 64 : i64} : memref<8x16xf32>
+// CHECK:           memref.load %[[MKV]]
+// CHECK:           memref.load %[[MVV]]
+func.func @memory(%q: tensor<1x1x16x8xf32>, %k: tensor<1x1x16x8xf32>, %v: tensor<1x1x16x8xf32>, %mk: tensor<1x1x8x8xf32>, %mv: tensor<1x1x8x8xf32>) -> tensor<1x1x16x8xf32> {
+  %o = loom.grouped_attention %q, %k, %v memory(%mk, %mv : tensor<1x1x8x8xf32>, tensor<1x1x8x8xf32>) group_size = 4 causal = true : tensor<1x1x16x8xf32>, tensor<1x1x16x8xf32>, tensor<1x1x16x8xf32> -> tensor<1x1x16x8xf32>
+  return %o : tensor<1x1x16x8xf32>
+}
+
+// latent_route with 128 keys per group (more than the few-keys kernel
+// takes): 4 groups x 1 tile of 32 latents per head.
+// CHECK-LABEL: func.func @route
+// CHECK:         scf.forall (%{{.+}}, %{{.+}}) = (0, 0) to (2, 128) step (1, 32)
+// CHECK:           memref.alloca() {alignment = 64 : i64} : memref<16x32xf32>
+func.func @route(%z: tensor<1x2x128x16xf32>, %x: tensor<1x2x512x16xf32>) -> tensor<1x2x128x16xf32> {
+  %o = loom.latent_route %z, %x, %x groups = 4 shift = 1 : tensor<1x2x128x16xf32>, tensor<1x2x512x16xf32>, tensor<1x2x512x16xf32> -> tensor<1x2x128x16xf32>
+  return %o : tensor<1x2x128x16xf32>
+}
+
+// A tile op on memrefs as a user may write it: 100 rows, more than one
+// query tile, are walked 32 rows at a time; key blocks of 16 (the options).
+// SMALL-LABEL: func.func @long_tile
+// SMALL:         memref.alloca_scope
+// SMALL-DAG:       memref.alloca() {alignment = 64 : i64} : memref<16x32xf32>
+// SMALL-DAG:       memref.alloca() {alignment = 64 : i64} : memref<16x32xf32>
+// SMALL-DAG:       memref.alloca() {alignment = 64 : i64} : memref<32xf32>
+// SMALL:           scf.for %{{.+}} = %c0 to %c100 step %c32
+// SMALL-NOT:     loom.attention_tile
+func.func @long_tile(%q: memref<100x16xf32>, %k: memref<?x16xf32>, %v: memref<?x32xf32>, %o: memref<100x32xf32>, %i: index, %j: index) {
+  loom.attention_tile ins(%q, %k, %v : memref<100x16xf32>, memref<?x16xf32>, memref<?x32xf32>) outs(%o : memref<100x32xf32>) offsets(query = %i, key = %j) visibility = <queries_per_group = 64, keys_per_group = 64, lookback = 1, causal = true> scale = 0.25
+  return
+}
+
+// BADTILE: error: convert-attention-tiles-to-vector: query-tile must be a multiple of 16 between 16 and 256, got 24
+// BADBLOCK: error: convert-attention-tiles-to-vector: key-block must be between 1 and 1024, got 0
+// BADTARGET: error: convert-attention-tiles-to-vector: unknown CPU target 'avx3'
+// BADFIELD: error: convert-attention-tiles-to-vector: unknown CPU target field 'lanes'
+// BADVALUE: error: convert-attention-tiles-to-vector: vector-bits must be 128, 256 or 512, got 384
+
+// AVX2 (8 lanes, 16 registers): the same 64-row query tile is 8 lane
+// vectors, transposed 8 x 8 by shuffles (unpack, shufps, 128-bit lane
+// permutes); the register tiles take the query vectors a chunk at a time,
+// 3 vectors x 4 key rows (12 accumulators + 3 query vectors + 1 broadcast
+// = 16 registers), the last chunk 2 x 6.
+// AVX2-LABEL: func.func @grouped
+// AVX2:         memref.alloca() {alignment = 64 : i64} : memref<16x64xf32>
+// AVX2:         memref.alloca() {alignment = 64 : i64} : memref<64x64xf32>
+// AVX2-NOT:     vector.transpose
+// AVX2:         vector.shuffle %{{.+}}, %{{.+}} [0, 8, 1, 9, 4, 12, 5, 13] : vector<8xf32>, vector<8xf32>
+// AVX2:         vector.shuffle %{{.+}}, %{{.+}} [0, 1, 8, 9, 4, 5, 12, 13] : vector<8xf32>, vector<8xf32>
+// AVX2:         vector.shuffle %{{.+}}, %{{.+}} [0, 1, 2, 3, 8, 9, 10, 11] : vector<8xf32>, vector<8xf32>
+// AVX2:         scf.for %{{.+}} = %{{.+}} to %{{.+}} step %c4 iter_args(%{{.+}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// AVX2:           scf.for %{{.+}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>) {
+// AVX2-COUNT-3:     vector.load %{{.+}} : memref<16x64xf32>, vector<8xf32>
+// AVX2:             vector.broadcast %{{.+}} : f32 to vector<8xf32>
+// AVX2-COUNT-3:     vector.fma %{{.+}}, %{{.+}}, %{{.+}} : vector<8xf32>
+// AVX2:         scf.for %{{.+}} = %{{.+}} to %{{.+}} step %c6 iter_args(%{{.+}}) -> (vector<8xf32>, vector<8xf32>)
+// AVX2:         math.floor %{{.+}} : vector<8xf32>
+
+// Non-finite inputs (AVX-512 here, the same code on every target). The
+// running max starts at -inf; a lane whose max is still -inf subtracts 0
+// (exp(-inf - -inf) would be NaN); maxima are `x > y ? x : y` (one vmaxps,
+// no fast-math flag). Before the diagonal's masked range a causal tile
+// checks that its values are finite (v * 0 summed); if not, the masked P.V
+// update selects the visible lanes instead of adding 0 * v. (The masked
+// head, and a non-causal tile's masked tail, which only tiles that cut
+// groups have, always select.)
+// NONFINITE-LABEL: func.func @causal
+// NONFINITE:         %[[NEGINF:.+]] = arith.constant dense<0xFF800000> : vector<16xf32>
+// NONFINITE:         vector.store %[[NEGINF]], %{{.+}}[%c0] : memref<32xf32>, vector<16xf32>
+// NONFINITE-NOT:     arith.maxnumf
+// NONFINITE:         arith.cmpf ogt, %{{.+}}, %{{.+}} : vector<16xf32>
+// NONFINITE:         %[[NONE:.+]] = arith.cmpf oeq, %{{.+}}, %[[NEGINF]] : vector<16xf32>
+// NONFINITE-NEXT:    arith.select %[[NONE]], %{{.+}}, %{{.+}} : vector<16xi1>, vector<16xf32>
+// NONFINITE:         %[[OK:.+]] = arith.cmpf ord, %[[SUM:.+]], %[[SUM]] : f32
+// NONFINITE-NEXT:    scf.if %[[OK]] {
+// NONFINITE-NOT:       arith.select %{{.+}}, %{{.+}}, %arg{{[0-9]+}} : vector<16xi1>, vector<16xf32>
+// NONFINITE:         } else {
+// NONFINITE:             arith.select %{{.+}}, %{{.+}}, %arg{{[0-9]+}} : vector<16xi1>, vector<16xf32>
+// A row that sees no key by the rule (latent_route before the shift) is
+// written as zeros: 1/sum is selected away lane by lane.
+// NONFINITE-LABEL: func.func @route
+// NONFINITE:         %[[INV:.+]] = arith.divf %{{.+}}, %{{.+}} : vector<16xf32>
+// NONFINITE:         %[[EMPTY:.+]] = arith.cmpi sle, %{{.+}}, %{{.+}} : vector<16xi64>
+// NONFINITE-NEXT:    %[[OUT:.+]] = arith.select %[[EMPTY]], %{{.+}}, %[[INV]] : vector<16xi1>, vector<16xf32>
+// NONFINITE-NEXT:    vector.store %[[OUT]]
