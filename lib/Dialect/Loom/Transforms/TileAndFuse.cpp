@@ -290,6 +290,16 @@ void fuseElementwiseChains(func::FuncOp func) {
         return producer && producer->hasOneUse() &&
                !isContraction(fused->getOwner());
       });
+  // A Linear's result is expanded back to [B, L, N] and the elementwise op
+  // after it (GELU, a residual add) runs on that shape: collapsing the
+  // consumer's dims through the reshape puts it next to the bias add, so
+  // that both fuse into the matmul's epilogue.
+  linalg::populateFoldReshapeOpsByCollapsingPatterns(
+      patterns, [](OpOperand *fused) {
+        Operation *producer = fused->get().getDefiningOp();
+        return producer && producer->hasOneUse();
+      });
+  tensor::populateReassociativeReshapeFoldingPatterns(patterns);
   linalg::GenericOp::getCanonicalizationPatterns(patterns, ctx);
   linalg::populateEraseUnusedOperandsAndResultsPatterns(patterns);
   (void)applyPatternsGreedily(func, std::move(patterns));
