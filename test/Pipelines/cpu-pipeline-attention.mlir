@@ -48,7 +48,7 @@
 // STAGES:      eliminate-empty-tensors
 // STAGES:      one-shot-bufferize
 // STAGES:      convert-attention-tiles-to-vector{key-block=64 query-tile=64 target=avx2}
-// STAGES:      convert-linalg-to-vector{target=avx2}
+// STAGES:      convert-linalg-to-vector{{.*}}target=avx2}
 // STAGES:      scf-forall-to-parallel
 // STAGES:      convert-scf-to-openmp
 

@@ -4,7 +4,7 @@
 // RUN: loom-compile %s --emit=asm --mcpu=x86-64 -o - | FileCheck %s --check-prefix=BASE
 // RUN: loom-compile %s --emit=obj -o %t.o && od -A n -N 4 -c %t.o | FileCheck %s --check-prefix=OBJ
 // RUN: loom-compile %s -o %t.so && od -A n -N 4 -c %t.so | FileCheck %s --check-prefix=OBJ
-// RUN: not loom-compile %s --target=cuda --cuda-path=%t.no-toolkit -o %t.so 2>&1 | FileCheck %s --check-prefix=CUDA
+// RUN: %if cuda-target %{ not loom-compile %s --target=cuda --cuda-path=%t.no-toolkit -o %t.so 2>&1 | FileCheck %s --check-prefix=CUDA %}
 // RUN: not loom-compile %s --mcpu=no-such-cpu -o %t.so 2>&1 | FileCheck %s --check-prefix=MCPU
 // RUN: loom-compile --help | FileCheck %s --check-prefix=HELP
 
