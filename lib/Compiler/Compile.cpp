@@ -105,22 +105,6 @@ LogicalResult writeText(ModuleOp module, StringRef path,
   return success();
 }
 
-LogicalResult emitMachineCode(ModuleOp module, llvm::Module &llvmModule,
-                              llvm::TargetMachine &machine, StringRef path,
-                              llvm::CodeGenFileType kind) {
-  std::error_code ec;
-  llvm::ToolOutputFile out(path, ec, llvm::sys::fs::OF_None);
-  if (ec)
-    return module.emitError() << "cannot open '" << path
-                              << "': " << ec.message();
-  llvm::legacy::PassManager pm;
-  if (machine.addPassesToEmitFile(pm, out.os(), nullptr, kind))
-    return module.emitError() << "the target cannot emit this file type";
-  pm.run(llvmModule);
-  out.keep();
-  return success();
-}
-
 /// Links an object into a shared object with the system C compiler driver.
 /// The artifact needs libc and libm at load time, plus LLVM's OpenMP runtime
 /// (libomp.so.5, installed by scripts/install-deps) when it has parallel
@@ -148,6 +132,22 @@ LogicalResult linkSharedObject(ModuleOp module, StringRef objectPath,
 }
 
 } // namespace
+
+LogicalResult mlir::loom::emitMachineCode(ModuleOp module, llvm::Module &llvmModule,
+                              llvm::TargetMachine &machine, StringRef path,
+                              llvm::CodeGenFileType kind) {
+  std::error_code ec;
+  llvm::ToolOutputFile out(path, ec, llvm::sys::fs::OF_None);
+  if (ec)
+    return module.emitError() << "cannot open '" << path
+                              << "': " << ec.message();
+  llvm::legacy::PassManager pm;
+  if (machine.addPassesToEmitFile(pm, out.os(), nullptr, kind))
+    return module.emitError() << "the target cannot emit this file type";
+  pm.run(llvmModule);
+  out.keep();
+  return success();
+}
 
 LogicalResult mlir::loom::compileModule(ModuleOp module,
                                         const CompileOptions &options) {

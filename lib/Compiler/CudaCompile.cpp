@@ -184,22 +184,6 @@ void optimizeHost(llvm::Module &module, llvm::TargetMachine &machine) {
   pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O2).run(module, mam);
 }
 
-LogicalResult emitObject(ModuleOp module, llvm::Module &llvmModule,
-                         llvm::TargetMachine &machine, StringRef path,
-                         llvm::CodeGenFileType kind) {
-  std::error_code ec;
-  llvm::ToolOutputFile out(path, ec, llvm::sys::fs::OF_None);
-  if (ec)
-    return module.emitError() << "cannot open '" << path
-                              << "': " << ec.message();
-  llvm::legacy::PassManager pm;
-  if (machine.addPassesToEmitFile(pm, out.os(), nullptr, kind))
-    return module.emitError() << "the host target cannot emit this file type";
-  pm.run(llvmModule);
-  out.keep();
-  return success();
-}
-
 /// Links the host object and the runtime (compiled from its embedded
 /// source) into a shared object with `cc`.
 LogicalResult linkWithRuntime(ModuleOp module, StringRef objectPath,
@@ -346,7 +330,7 @@ LogicalResult mlir::loom::compileCudaModule(ModuleOp module,
       llvmModule->print(os, nullptr);
     });
   case EmitKind::Obj:
-    return emitObject(module, *llvmModule, **machine, options.output,
+    return emitMachineCode(module, *llvmModule, **machine, options.output,
                       llvm::CodeGenFileType::ObjectFile);
   case EmitKind::So:
     break;
@@ -361,7 +345,7 @@ LogicalResult mlir::loom::compileCudaModule(ModuleOp module,
     return module.emitError() << "cannot create a temporary object file: "
                               << ec.message();
   llvm::FileRemover removeObject(objectPath);
-  if (failed(emitObject(module, *llvmModule, **machine, objectPath,
+  if (failed(emitMachineCode(module, *llvmModule, **machine, objectPath,
                         llvm::CodeGenFileType::ObjectFile)))
     return failure();
   clock.done("code generation (host)");
