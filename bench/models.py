@@ -21,6 +21,7 @@ writes JSON (--json).
 
     /usr/bin/python3 bench/models.py --threads 1 2
     /usr/bin/python3 bench/models.py --length 4096 --models M2 --impls loom torch
+    /usr/bin/python3 bench/models.py --threads 1 --before /tmp/old/loom-compile
 """
 
 import argparse
@@ -39,6 +40,8 @@ sys.path.insert(0, os.path.join(ROOT, "python"))
 sys.path.insert(0, HERE)
 
 IMPLS = ["loom", "torch", "torch_compile"]
+# loom_before: Loom compiled by --before's loom-compile (a before/after run).
+ALL_IMPLS = ["loom_before"] + IMPLS
 
 
 def configs(length, layers):
@@ -63,18 +66,24 @@ def build(name, length, layers):
     return cls, cfg, model, model.random_weights(0), x
 
 
-def best_time(run, repeats):
+def best_time(run, repeats, cpu=None):
     """Best of `repeats` calls after a warm-up call; a warm-up that took
-    over 10 s counts as one of them (first-call costs are noise then)."""
-    t0 = time.perf_counter()
+    over 10 s counts as one of them (first-call costs are noise then).
+    `cpu`, a list, receives the best CPU time of this process (all its
+    threads) per call: on a shared machine the fairer figure at 1 thread."""
+    t0, c0 = time.perf_counter(), time.process_time()
     run()
     times = [time.perf_counter() - t0]
+    cpus = [time.process_time() - c0]
     if times[0] < 10:
-        times = []
+        times, cpus = [], []
     while len(times) < repeats:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         run()
         times.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
+    if cpu is not None:
+        cpu.append(min(cpus))
     return min(times)
 
 
@@ -93,12 +102,13 @@ def child(impl, name, length, layers, threads, repeats, out_path):
     import numpy as np
     cls, cfg, model, weights, x = build(name, length, layers)
     setup_rss = rss_mb()
-    if impl == "loom":
+    if impl in ("loom", "loom_before"):
         t0 = time.perf_counter()
         f = model.compile(weights, num_threads=threads, verbose=False)
         setup_s = time.perf_counter() - t0
         run = f.bind(x)
-        best = best_time(run, repeats)
+        cpu = []
+        best = best_time(run, repeats, cpu)
         outs = run()
     else:
         import torch
@@ -108,22 +118,26 @@ def child(impl, name, length, layers, threads, repeats, out_path):
         net.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()})
         tx = torch.from_numpy(x)
         setup_s = 0.0
+        cpu = []
         with torch.no_grad():
             if impl == "torch_compile":
                 net = torch.compile(net)
                 t0 = time.perf_counter()
                 net(tx)
                 setup_s = time.perf_counter() - t0
-            best = best_time(lambda: net(tx), repeats)
+            best = best_time(lambda: net(tx), repeats, cpu)
             outs = net(tx)
         outs = tuple(o.numpy() for o in outs) if isinstance(outs, tuple) else outs.numpy()
     outs = outs if isinstance(outs, tuple) else (outs,)
     np.savez(out_path, *outs)
-    print(json.dumps(dict(time_s=best, setup_s=setup_s, rss_mb=rss_mb(), setup_rss_mb=setup_rss)))
+    print(json.dumps(dict(time_s=best, cpu_s=cpu[0], setup_s=setup_s, rss_mb=rss_mb(),
+                          setup_rss_mb=setup_rss)))
 
 
 def spawn(python, impl, name, args, threads, out_path):
     env = dict(os.environ)
+    if impl == "loom_before":
+        env["LOOM_COMPILE"] = args.before
     env.update(OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
                MKL_NUM_THREADS=str(threads), OMP_WAIT_POLICY="PASSIVE")
     argv = [python, __file__, "--child", impl, name, str(args.length), str(args.layers),
@@ -161,7 +175,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--models", nargs="+", default=["FIT", "FITAR", "FAM", "M2"])
-    ap.add_argument("--impls", nargs="+", default=IMPLS, choices=IMPLS)
+    ap.add_argument("--impls", nargs="+", default=IMPLS, choices=ALL_IMPLS)
     ap.add_argument("--length", type=int, default=16384)
     ap.add_argument("--layers", type=int, default=2, help="FAM and M2 layers")
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
@@ -169,8 +183,13 @@ def main():
     ap.add_argument("--no-error", action="store_true",
                     help="skip the float64 reference (minutes at 16K) and the errors")
     ap.add_argument("--torch-python", default="/work/venv-peers/bin/python")
+    ap.add_argument("--before", metavar="LOOM_COMPILE",
+                    help="also run Loom compiled by this loom-compile (impl loom_before), "
+                         "in the same run: a before/after comparison")
     ap.add_argument("--json", default=os.path.join(ROOT, "build", "bench", "models.json"))
     args = ap.parse_args()
+    if args.before and "loom_before" not in args.impls:
+        args.impls = ["loom_before"] + args.impls
 
     import numpy as np
     from loom.reference import relative_error
@@ -189,10 +208,10 @@ def main():
         ref = None
         for threads in args.threads:
             for impl in args.impls:
-                if impl != "loom" and torch_version == "absent":
+                if not impl.startswith("loom") and torch_version == "absent":
                     continue
                 out_path = os.path.join(tmp, f"{name}-{impl}-{threads}.npz")
-                python = sys.executable if impl == "loom" else torch_python
+                python = sys.executable if impl.startswith("loom") else torch_python
                 r = spawn(python, impl, name, args, threads, out_path)
                 r.update(model=name, impl=impl, threads=threads, config=cfg)
                 if "error" not in r and args.no_error:
@@ -213,6 +232,9 @@ def main():
                 print("   " + row(r), flush=True)
     print()
     print(table(results))
+    if any(r["impl"] == "loom_before" for r in results):
+        print()
+        print(before_table(results))
     os.makedirs(os.path.dirname(args.json), exist_ok=True)
     with open(args.json, "w") as f:
         json.dump(dict(host=host, results=results), f, indent=1)
@@ -223,6 +245,7 @@ def row(r):
     if "error" in r:
         return f"{r['model']:6s} {r['impl']:14s} {r['threads']}T  error: {r['error']}"
     return (f"{r['model']:6s} {r['impl']:14s} {r['threads']}T  {r['time_s'] * 1e3:10.1f} ms  "
+            f"(CPU {r.get('cpu_s', float('nan')) * 1e3:8.1f} ms)  "
             f"setup {r['setup_s']:6.1f} s  peak RSS {r['rss_mb']:7.0f} MB  "
             f"rel err {r['rel_error']:.1e}")
 
@@ -256,6 +279,27 @@ def table(results):
             f"{get('loom', 'rss_mb', '.0f')} / {get('torch', 'rss_mb', '.0f')} / "
             f"{get('torch_compile', 'rss_mb', '.0f')} | {get('loom', 'rel_error', '.1e')} / "
             f"{get('torch', 'rel_error', '.1e')} / {get('torch_compile', 'rel_error', '.1e')} |")
+    return "\n".join(lines)
+
+
+def before_table(results):
+    """Loom before (--before) against Loom now: wall and CPU time, RSS."""
+    lines = ["| model | threads | loom before ms (CPU ms) | loom ms (CPU ms) | speedup (CPU) | "
+             "peak RSS MB before / now |", "| --- | --- | --- | --- | --- | --- |"]
+    keys = []
+    for r in results:
+        if (r["model"], r["threads"]) not in keys:
+            keys.append((r["model"], r["threads"]))
+    for model, threads in keys:
+        by = {r["impl"]: r for r in results if r["model"] == model and r["threads"] == threads}
+        a, b = by.get("loom_before"), by.get("loom")
+        if not a or not b or "error" in a or "error" in b:
+            continue
+        lines.append(
+            f"| {model} | {threads} | {a['time_s'] * 1e3:.1f} ({a['cpu_s'] * 1e3:.1f}) | "
+            f"{b['time_s'] * 1e3:.1f} ({b['cpu_s'] * 1e3:.1f}) | "
+            f"{a['time_s'] / b['time_s']:.2f}x ({a['cpu_s'] / b['cpu_s']:.2f}x) | "
+            f"{a['rss_mb']:.0f} / {b['rss_mb']:.0f} |")
     return "\n".join(lines)
 
 

@@ -38,11 +38,15 @@ static constexpr const char *kToLinalg =
     "func.func(convert-elementwise-to-linalg)";
 
 // eliminate-empty-tensors makes each attention tile write the result's own
-// slice; cse after bufferization folds the copy of a subview onto itself
+// slice; the tensor.empty ops left are then made allocations before cse,
+// which would otherwise merge equal-typed ones (e.g. the destinations of
+// the q, k and v projections, each split into whole tiles and a remainder)
+// and make bufferization copy every result but the last out of the shared
+// buffer. cse after bufferization folds the copy of a subview onto itself
 // that a bufferized parallel_insert_slice leaves.
 static constexpr const char *kBufferize =
     "func.func(convert-elementwise-to-linalg,loom-read-only-arguments),"
-    "canonicalize,cse,eliminate-empty-tensors,"
+    "canonicalize,eliminate-empty-tensors,empty-tensor-to-alloc-tensor,cse,"
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},cse";
 
@@ -99,6 +103,9 @@ void mlir::loom::buildLoomCpuPipeline(OpPassManager &pm,
   tileAndFuse.matmulTileM = tiles.matmulTileM;
   tileAndFuse.matmulTileN = tiles.matmulTileN;
   tileAndFuse.tileBytes = tiles.tileBytes;
+  // An MLP's hidden row block (GEMM tile rows x hidden width) is computed
+  // inside fc2's tile when it fits in L2 (docs/dense.md).
+  tileAndFuse.rowBlockFusionBytes = options.target.l2Bytes;
   pm.addNestedPass<func::FuncOp>(createLoomTileAndFusePass(tileAndFuse));
   addText(kBufferize);
   ConvertAttentionTilesToVectorPassOptions attentionKernels;

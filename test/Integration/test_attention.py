@@ -35,6 +35,10 @@ GROUPED_CASES = {
     "tile_edge_one_token_groups_long": (1, 1, 130, 8, 8, 1, 0, True, 0, None),
     "tile_edge_every_earlier_group_n17": (1, 1, 153, 8, 8, 17, -1, True, 0, None),
     "tile_edge_d40_e_ne_d_long": (2, 1, 160, 40, 56, 160, 0, False, 0, None),
+    # Query tiles inside one group (rows_in_group): one window per tile, a
+    # static remainder block of keys (128 + 5 memory rows; 72 keys).
+    "rows_in_group_memory_rest": (1, 2, 256, 16, 16, 128, 0, False, 5, None),
+    "rows_in_group_key_rest": (1, 1, 216, 16, 8, 72, 0, False, 0, None),
 }
 
 
@@ -69,6 +73,9 @@ ROUTE_CASES = {
     "one_token_per_group": (1, 2, 6, 1, 1, 4, 6, 0),
     "tile_edge_push_partial_key_block": (1, 2, 4, 32, 100, 64, 64, 0),
     "tile_edge_pull_partial_query_tile": (1, 2, 3, 130, 32, 40, 24, 1),
+    # Over the few-keys limit: the tile path with one query tile per group
+    # (rows_in_group), 40 keys a static partial block, group 0 shifted out.
+    "rows_in_group_shifted_40_keys": (1, 2, 3, 64, 40, 16, 16, 1),
     # The few-keys kernel (at most 64 keys per group, E a multiple of 16):
     # keys that fill, half fill or overflow a 16-lane vector, one key, row
     # blocks of 16 / 48 / 150 (300 = 2 x 150), shifts.

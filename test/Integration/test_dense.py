@@ -334,3 +334,29 @@ func.func @f(%x: {t(*xs)}, %w0: {t(*ws)}) -> {out} {{
     got = run(compile_and_load(text, cache_dir), [x, w0])
     w = w0.astype(np.float64) * 0.5 + 1
     assert_close(got, x.astype(np.float64) @ w.T, TOL)
+
+
+@pytest.mark.parametrize("M,d,hidden", [
+    (197, 40, 600),    # row blocks of fc1 inside fc2's tiles: 2 x 96 rows + 5,
+                       # fc2's K (600) above the reduction block
+    (100, 24, 1500),   # a 96 x 1500 hidden row block is over L2: two nests
+    (300, 264, 64),    # fc2's N (264) above its column tile: two nests
+])
+def test_mlp_residual(M, d, hidden, rng, cache_dir):
+    """x + fc2(GELU(fc1(x))) as the frontend emits it (loom.models.layers):
+    where fc2's tiles span all its columns and the hidden row block fits
+    in L2, each tile computes its own row block of the hidden activation
+    (loom-tile-and-fuse); either way the same float64 result."""
+    from loom import ir
+    from loom.models.layers import Layers, mlp_weights
+    fb = ir.FunctionBuilder("f")
+    x = fb.arg((1, M, d))
+    ws = mlp_weights("m", d, hidden)
+    args = {w.name: fb.arg(w.shape) for w in ws}
+    lay = Layers(fb, args)
+    fb.ret(lay.add(x, lay.mlp(x, "m")))
+    inputs = inputs_for(rng, [(1, M, d)] + [w.shape for w in ws])
+    got = run(compile_and_load(ir.module(fb), cache_dir), inputs)
+    xs, w1, b1, w2, b2 = [a.astype(np.float64) for a in inputs]
+    h = gelu(xs @ w1.T + b1)
+    assert_close(got, xs + h @ w2.T + b2, TOL)

@@ -649,3 +649,11 @@ func.func @limit_ok(%q: tensor<1x1x16x4096xf32>, %u: tensor<1x16777216xf32>, %x:
   %2 = loom.blockdiag_matmul %x, %w : tensor<0x16777216xf32>, tensor<16777216x1x1xf32> -> tensor<0x16777216xf32>
   return %0, %1, %2 : tensor<1x1x16x4096xf32>, tensor<1x16777216xf32>, tensor<0x16777216xf32>
 }
+
+// -----
+
+func.func @attention_tile_rows_in_group_too_many_rows(%q: tensor<8x8xf32>, %o: tensor<8x8xf32>, %i: index) -> tensor<8x8xf32> {
+  // expected-error @+1 {{rows_in_group expects at most queries_per_group (4) query rows, got 8}}
+  %0 = loom.attention_tile ins(%q, %q, %q : tensor<8x8xf32>, tensor<8x8xf32>, tensor<8x8xf32>) outs(%o : tensor<8x8xf32>) offsets(query = %i, key = %i) visibility = <queries_per_group = 4, keys_per_group = 4> scale = 1.0 rows_in_group -> tensor<8x8xf32>
+  return %0 : tensor<8x8xf32>
+}

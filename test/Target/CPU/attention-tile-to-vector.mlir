@@ -41,6 +41,32 @@ func.func @grouped(%q: tensor<1x2x128x16xf32>, %k: tensor<1x2x128x16xf32>, %v: t
   return %o : tensor<1x2x128x16xf32>
 }
 
+// A FIT local layer's tiles (64 rows inside groups of 128, rows_in_group):
+// every row sees the same 128 keys, two whole key blocks, so the kernel has
+// no masked window head or tail (no lane mask of the rule, no switch over
+// a run-time remainder of key rows).
+// CHECK-LABEL: func.func @rows_in_group
+// CHECK:         scf.forall
+// CHECK-NOT:     scf.index_switch
+// CHECK-NOT:     arith.cmpi {{.*}} : vector<16xi32>
+// CHECK:         return
+func.func @rows_in_group(%q: tensor<1x2x256x16xf32>, %k: tensor<1x2x256x16xf32>, %v: tensor<1x2x256x16xf32>) -> tensor<1x2x256x16xf32> {
+  %o = loom.grouped_attention %q, %k, %v group_size = 128 : tensor<1x2x256x16xf32>, tensor<1x2x256x16xf32>, tensor<1x2x256x16xf32> -> tensor<1x2x256x16xf32>
+  return %o : tensor<1x2x256x16xf32>
+}
+
+// Groups of 134 rows (no tile of 32 to 64 rows divides them): 64-row tiles
+// straddle groups and keep the masked window code.
+// CHECK-LABEL: func.func @straddling_groups
+// CHECK:         scf.forall
+// CHECK:         arith.cmpi {{.*}} : vector<16xi32>
+// CHECK:         scf.index_switch
+// CHECK:         return
+func.func @straddling_groups(%q: tensor<1x1x268x16xf32>, %k: tensor<1x1x268x16xf32>, %v: tensor<1x1x268x16xf32>) -> tensor<1x1x268x16xf32> {
+  %o = loom.grouped_attention %q, %k, %v group_size = 134 : tensor<1x1x268x16xf32>, tensor<1x1x268x16xf32>, tensor<1x1x268x16xf32> -> tensor<1x1x268x16xf32>
+  return %o : tensor<1x1x268x16xf32>
+}
+
 // Causal: the keys of the window's masked tail go through the lane mask of
 // the rule (key < keyEnd(row), keyEnd(row) = row + 1). A full tile whose
 // diagonal starts a key block takes the diagonal path (key rows 16..31 are

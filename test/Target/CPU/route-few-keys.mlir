@@ -26,6 +26,36 @@ func.func @pull(%x: tensor<1x2x256x16xf32>, %z: tensor<1x2x80x16xf32>, %zv: tens
   return %o : tensor<1x2x256x32xf32>
 }
 
+// The pull as the frontend writes it: q, k and v are head splits
+// (linalg.transpose to [B, H, L, D]) of [B, L, H, D] projections, and the
+// result's only use is the head merge back to [B, L, H, E]. The kernel
+// reads the projections through strided [B, H, L, D] views and writes the
+// merged layout through one: no transpose is materialized.
+// CHECK-LABEL: func.func @pull_heads
+// CHECK-NOT:     linalg.transpose
+// CHECK-DAG:     memref.transpose %{{.+}} (d0, d1, d2, d3) -> (d0, d2, d1, d3) : memref<1x256x2x16xf32> to memref<1x2x256x16xf32, strided<[8192, 16, 32, 1]>>
+// CHECK-DAG:     memref.transpose %{{.+}} (d0, d1, d2, d3) -> (d0, d2, d1, d3) : memref<1x80x2x16xf32> to memref<1x2x80x16xf32, strided<[2560, 16, 32, 1]>>
+// CHECK-DAG:     memref.transpose %{{.+}} (d0, d1, d2, d3) -> (d0, d2, d1, d3) : memref<1x80x2x32xf32> to memref<1x2x80x32xf32, strided<[5120, 32, 64, 1]>>
+// CHECK:         %[[OUT:.+]] = memref.alloc() {alignment = 64 : i64} : memref<1x256x2x32xf32>
+// CHECK:         %[[VIEW:.+]] = memref.transpose %[[OUT]] (d0, d1, d2, d3) -> (d0, d2, d1, d3)
+// CHECK:         scf.parallel
+// CHECK:           vector.store %{{.+}}, %[[VIEW]][%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}] : memref<1x2x256x32xf32, strided<[16384, 32, 64, 1]>>, vector<16xf32>
+// CHECK-NOT:     linalg.transpose
+// CHECK:         %[[R:.+]] = bufferization.to_tensor %[[OUT]]
+// CHECK:         return %[[R]] : tensor<1x256x2x32xf32>
+func.func @pull_heads(%x: tensor<1x256x2x16xf32>, %z: tensor<1x80x2x16xf32>, %zv: tensor<1x80x2x32xf32>) -> tensor<1x256x2x32xf32> {
+  %eq = tensor.empty() : tensor<1x2x256x16xf32>
+  %q = linalg.transpose ins(%x : tensor<1x256x2x16xf32>) outs(%eq : tensor<1x2x256x16xf32>) permutation = [0, 2, 1, 3]
+  %ek = tensor.empty() : tensor<1x2x80x16xf32>
+  %k = linalg.transpose ins(%z : tensor<1x80x2x16xf32>) outs(%ek : tensor<1x2x80x16xf32>) permutation = [0, 2, 1, 3]
+  %ev = tensor.empty() : tensor<1x2x80x32xf32>
+  %v = linalg.transpose ins(%zv : tensor<1x80x2x32xf32>) outs(%ev : tensor<1x2x80x32xf32>) permutation = [0, 2, 1, 3]
+  %o = loom.latent_route %q, %k, %v groups = 4 shift = 1 : tensor<1x2x256x16xf32>, tensor<1x2x80x16xf32>, tensor<1x2x80x32xf32> -> tensor<1x2x256x32xf32>
+  %eo = tensor.empty() : tensor<1x256x2x32xf32>
+  %m = linalg.transpose ins(%o : tensor<1x2x256x32xf32>) outs(%eo : tensor<1x256x2x32xf32>) permutation = [0, 2, 1, 3]
+  return %m : tensor<1x256x2x32xf32>
+}
+
 // More than 64 keys per group, or E not a multiple of 16: left for
 // loom-tile-attention and the flash kernel of attention tiles.
 // CHECK-LABEL: func.func @push

@@ -210,6 +210,21 @@ LogicalResult AttentionTileOp::verify() {
     if (static_cast<int64_t>(*block) <= 0)
       return emitOpError() << "expects key_block > 0, got "
                            << static_cast<int64_t>(*block);
+  if (getRowsInGroup()) {
+    int64_t rows = cast<ShapedType>(getQ().getType()).getShape()[
+        cast<ShapedType>(getQ().getType()).getRank() - 2];
+    int64_t group = getVisibility().getQueriesPerGroup();
+    if (!ShapedType::isDynamic(rows) && rows > group)
+      return emitOpError() << "rows_in_group expects at most "
+                              "queries_per_group ("
+                           << group << ") query rows, got " << rows;
+    if (VisibilityAttr memory = getMemoryVisibilityAttr())
+      if (memory.getQueriesPerGroup() != group)
+        return emitOpError() << "rows_in_group expects the memory rows' "
+                                "queries_per_group to be the keys' ("
+                             << group << "), got "
+                             << memory.getQueriesPerGroup();
+  }
   return verifyResults(op, ValueRange{getOut()});
 }
 

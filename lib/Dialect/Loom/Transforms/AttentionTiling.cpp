@@ -224,7 +224,8 @@ FailureOr<TilingResult> tileAttention(OpBuilder &b, Location loc,
       b, loc, TypeRange{out.getType()}, q, k, v, memory, out,
       getValueOrCreateConstantIndexOp(b, loc, firstRow),
       getValueOrCreateConstantIndexOp(b, loc, keyBegin), memoryBegin,
-      src.visibility, src.memoryVisibility, src.scale, src.keyBlock);
+      src.visibility, src.memoryVisibility, src.scale, src.keyBlock,
+      /*rows_in_group=*/nullptr);
   result.tiledOps.push_back(tile);
   result.tiledValues.push_back(tile.getResult()[0]);
   return result;

@@ -157,6 +157,90 @@ void collectFusibleProducers(Operation *consumer, Operation *adopted,
   }
 }
 
+/// The input operand of `contraction` that its N dims do not index (A of
+/// C = A.B), or nullptr.
+OpOperand *rowOperand(linalg::LinalgOp contraction) {
+  FailureOr<linalg::ContractionDimensions> dims =
+      linalg::inferContractionDims(contraction);
+  if (failed(dims) || dims->n.empty())
+    return nullptr;
+  for (OpOperand *operand : contraction.getDpsInputOperands()) {
+    AffineMap map = contraction.getMatchingIndexingMap(operand);
+    if (llvm::none_of(dims->n, [&](unsigned d) {
+          return map.isFunctionOfDim(d);
+        }))
+      return operand;
+  }
+  return nullptr;
+}
+
+/// The static number of points of `op`'s result tile along the given dims.
+int64_t extentOf(linalg::LinalgOp op, ArrayRef<unsigned> dims) {
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  int64_t extent = 1;
+  for (unsigned d : dims)
+    extent *= ranges[d];
+  return extent;
+}
+
+/// The row block producers of `adopted`, a contraction C2 (the root or the
+/// contraction the root adopted) whose tiles span
+/// all its N: its A operand is then read by exactly one tile per row block,
+/// so the chain that computes A is fused into the tile without any
+/// recomputation. That chain is an optional all-parallel elementwise
+/// generic (a bias and GELU) over a contraction C1 whose N is C2's K: an
+/// MLP's fc1 -> GELU -> fc2, whose hidden activation then exists one row
+/// block at a time (tile rows x hidden width, at most `maxBytes`) instead
+/// of whole. C1's own inputs follow the usual rule (not fused).
+void collectRowBlockProducers(linalg::LinalgOp adopted,
+                              const TileAndFuseOptions &options,
+                              DenseSet<Operation *> &fusible) {
+  FailureOr<linalg::ContractionDimensions> dims =
+      linalg::inferContractionDims(adopted);
+  if (failed(dims) || dims->n.size() != 1 ||
+      extentOf(adopted, dims->n) > options.matmulTileN)
+    return;
+  OpOperand *a = rowOperand(adopted);
+  if (!a)
+    return;
+  int64_t blockBytes = 4 * options.matmulTileM * extentOf(adopted, dims->k);
+  if (blockBytes > options.rowBlockFusionBytes)
+    return;
+  auto producer = a->get().getDefiningOp<linalg::LinalgOp>();
+  if (!producer || !isStaticTensorLinalgOp(producer) ||
+      !onlyUsedBy(producer, adopted))
+    return;
+  linalg::LinalgOp contraction = producer;
+  if (!isContraction(producer)) {
+    // The epilogue: all parallel, identity on its result, one operand from
+    // a single-use contraction read at the same points.
+    if (producer.getNumParallelLoops() != producer.getNumLoops() ||
+        producer->getNumResults() != 1 ||
+        !producer.getIndexingMapMatchingResult(producer->getResult(0))
+             .isIdentity())
+      return;
+    contraction = nullptr;
+    for (OpOperand *input : producer.getDpsInputOperands()) {
+      auto inner = input->get().getDefiningOp<linalg::LinalgOp>();
+      if (!inner || !isContraction(inner) || !isStaticTensorLinalgOp(inner) ||
+          !onlyUsedBy(inner, producer) ||
+          !producer.getMatchingIndexingMap(input).isIdentity())
+        continue;
+      contraction = inner;
+      break;
+    }
+    if (!contraction)
+      return;
+  }
+  LDBG() << "row block producers of " << *adopted << ": " << *producer;
+  if (contraction != producer) {
+    fusible.insert(producer);
+    collectFusibleProducers(producer, contraction, fusible);
+  }
+  fusible.insert(contraction);
+  collectFusibleProducers(contraction, contraction, fusible);
+}
+
 /// Splits `root` along every tiled dim whose size is not a multiple of its
 /// tile, so that each piece tiles into whole, static tiles. Returns the
 /// pieces with their tile sizes.
@@ -243,6 +327,11 @@ LogicalResult tileRoot(RewriterBase &rewriter, TilingInterface root,
   collectFusibleProducers(root, adopted, fusible);
   if (adopted)
     collectFusibleProducers(adopted, adopted, fusible);
+  if (Operation *contraction =
+          adopted ? adopted : (isContraction(root) ? root.getOperation()
+                                                   : nullptr))
+    collectRowBlockProducers(cast<linalg::LinalgOp>(contraction), options,
+                             fusible);
   LDBG() << "root " << *root << " with " << fusible.size()
          << " fusible producers";
 
@@ -321,6 +410,7 @@ struct LoomTileAndFusePass
     options.matmulTileN = matmulTileN;
     options.tileBytes = tileBytes;
     options.fuseElementwise = fuseElementwise;
+    options.rowBlockFusionBytes = rowBlockFusionBytes;
     IRRewriter rewriter(&getContext());
     if (failed(tileAndFuse(rewriter, func, options)))
       return signalPassFailure();

@@ -29,6 +29,15 @@ using namespace mlir::loom;
 
 namespace {
 
+/// The query rows of one group of `op`'s key visibility.
+int64_t queryGroupOf(Operation *op) {
+  VisibilityAttr visibility =
+      isa<GroupedAttentionOp>(op)
+          ? cast<GroupedAttentionOp>(op).getKeyVisibility()
+          : cast<LatentRouteOp>(op).getKeyVisibility();
+  return visibility.getQueriesPerGroup();
+}
+
 /// The query rows of one tile of `op` (queries_per_group from its key
 /// visibility) under `options`.
 int64_t queryTileOf(Operation *op, const AttentionTilingOptions &options) {
@@ -86,9 +95,10 @@ mlir::loom::tileAttentionOps(RewriterBase &rewriter, Operation *root,
       ops.push_back(cast<TilingInterface>(op));
   });
   for (TilingInterface op : ops) {
+    int64_t queryTile = queryTileOf(op, tiling);
     scf::SCFTilingOptions options;
     options.setTileSizes({rewriter.getIndexAttr(1), rewriter.getIndexAttr(1),
-                          rewriter.getIndexAttr(queryTileOf(op, tiling))});
+                          rewriter.getIndexAttr(queryTile)});
     options.setLoopType(tiling.forall
                             ? scf::SCFTilingOptions::LoopType::ForallOp
                             : scf::SCFTilingOptions::LoopType::ForOp);
@@ -97,6 +107,12 @@ mlir::loom::tileAttentionOps(RewriterBase &rewriter, Operation *root,
         scf::tileUsingSCF(rewriter, op, options);
     if (failed(tiled))
       return failure();
+    // Tiles that divide the query group, from row 0 on, each lie in one
+    // group: the kernels need no masked window head or tail for them.
+    if (queryGroupOf(op) % queryTile == 0)
+      for (Operation *tile : tiled->tiledOps)
+        if (auto attentionTile = dyn_cast<AttentionTileOp>(tile))
+          attentionTile.setRowsInGroup(true);
     rewriter.replaceOp(op, tiled->replacements);
     if (tiling.forall && tiling.heaviestFirst)
       for (LoopLikeOpInterface loop : tiled->loops)

@@ -94,6 +94,7 @@ public:
   AttentionTileKernel(AttentionTileOp op, const CpuTargetDescription &target,
                       const AttentionTileSizes &sizes, int64_t rowBound)
       : target(target), lanes(target.lanes()) {
+    rowsInGroup = op.getRowsInGroup();
     width = cast<MemRefType>(op.getQ().getType()).getDimSize(1);
     valueWidth = cast<MemRefType>(op.getV().getType()).getDimSize(1);
     scale = op.getScale().convertToFloat();
@@ -182,6 +183,9 @@ private:
 
   const CpuTargetDescription &target;
   int64_t lanes;
+  /// The op's rows_in_group: every row of the tile has the same window
+  /// start and, without causality, the same end.
+  bool rowsInGroup = false;
   int64_t width = 0, valueWidth = 0; // D, E
   float scale = 1.0f;
   int64_t tileRows, vecs, keyBlock, softmaxVecs;
@@ -388,8 +392,30 @@ void AttentionTileKernel::emitSource(ImplicitLocOpBuilder &b,
   // Causal: the rest of the middle joins the diagonal's masked blocks;
   // otherwise it is one more unmasked block.
   Value tailStart = causal ? blocksEnd : fullEnd;
-  if (!causal)
+  // Rows in one group without a lookback see exactly one group of keys (or
+  // none, before a shift): the rest of the middle has a static size.
+  std::optional<int64_t> staticRest;
+  if (rowsInGroup && !causal && visibility.getLookback() == 0)
+    staticRest = visibility.getKeysPerGroup() % keyBlock;
+  if (!causal && staticRest) {
+    if (*staticRest != 0)
+      scf::IfOp::create(
+          b,
+          arith::CmpIOp::create(b, arith::CmpIPredicate::ult, blocksEnd,
+                                fullEnd),
+          [&](OpBuilder &nb, Location loc) {
+            ImplicitLocOpBuilder ib(loc, nb);
+            emitBlock(ib, src.keys, src.values, blocksEnd,
+                      idx(ib, *staticRest), *staticRest, Mask::None);
+            scf::YieldOp::create(ib);
+          });
+  } else if (!causal) {
     emitKeyRange(b, src.keys, src.values, blocksEnd, fullEnd, Mask::None);
+  }
+  // Rows in one group see one window start (no masked head) and, without
+  // causality, one window end (no masked tail).
+  if (rowsInGroup && !causal)
+    return;
 
   // The masked head (a tile that cuts groups under a lookback) and, without
   // causality, the masked tail (a tile that cuts groups) are empty for
@@ -419,7 +445,8 @@ void AttentionTileKernel::emitSource(ImplicitLocOpBuilder &b,
     emitRare(b, /*withTail=*/true);
     return;
   }
-  emitRare(b, /*withTail=*/false);
+  if (!rowsInGroup)
+    emitRare(b, /*withTail=*/false);
 
   // Causal: the diagonal's masked blocks, every tile has them.
   auto emitMaskedKeys = [&](ImplicitLocOpBuilder &mb) {

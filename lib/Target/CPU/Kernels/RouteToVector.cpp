@@ -14,8 +14,13 @@
 //      (a broadcast probability times rows of v), stored straight into the
 //      output.
 // The whole key set of a group is one softmax block, so there is no online
-// rescaling. Used when a group has at most 64 keys and E is a multiple of
-// 16; other latent_routes take the flash kernel.
+// rescaling. Used when a group has at most 4 key vectors (64 keys on
+// AVX-512, 32 on AVX2) and E is a multiple of the lanes; other
+// latent_routes take the flash kernel. Operands that are head splits
+// (linalg.transpose [0, 2, 1, 3]) of [B, L, H, D] projections are read
+// through strided views of them, and a result whose only use is the head
+// merge is written in the merged [B, L, H, E] layout: the frontend's pull
+// materializes no transpose.
 //
 //===----------------------------------------------------------------------===//
 
@@ -26,6 +31,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -84,8 +90,9 @@ public:
            valueWidth % lanes == 0 && valueWidth > 0 && rowsPerItem >= lanes;
   }
 
-  Value emit(ImplicitLocOpBuilder &b, Value q, Value k, Value v,
-             RankedTensorType resultType);
+  /// Emits the kernel reading q, k, v ([B, H, rows, D/E] buffers, any
+  /// strides with a unit innermost one) and writing `out` (the same).
+  void emit(ImplicitLocOpBuilder &b, Value q, Value k, Value v, Value out);
 
 private:
   VectorType vecType(ImplicitLocOpBuilder &b) { return f32Vector(b, lanes); }
@@ -137,14 +144,12 @@ private:
   Value keysT, probs, invSums; // stack scratch
 };
 
-Value FewKeysRouteKernel::emit(ImplicitLocOpBuilder &b, Value q, Value k,
-                               Value v, RankedTensorType resultType) {
+void FewKeysRouteKernel::emit(ImplicitLocOpBuilder &b, Value q, Value k,
+                              Value v, Value out) {
   qBuf = q;
   kBuf = k;
   vBuf = v;
-  outBuf = memref::AllocOp::create(
-      b, MemRefType::get(resultType.getShape(), b.getF32Type()),
-      b.getI64IntegerAttr(64));
+  outBuf = out;
   int64_t items = batch * heads * groups * (queries / rowsPerItem);
   scf::ParallelOp::create(
       b, ValueRange{idx(b, 0)}, ValueRange{idx(b, items)},
@@ -153,9 +158,6 @@ Value FewKeysRouteKernel::emit(ImplicitLocOpBuilder &b, Value q, Value k,
         ImplicitLocOpBuilder ib(loc, nb);
         emitWorkItem(ib, ivs[0]);
       });
-  return bufferization::ToTensorOp::create(b, resultType, outBuf,
-                                           /*restrict=*/b.getUnitAttr(),
-                                           /*writable=*/b.getUnitAttr());
 }
 
 void FewKeysRouteKernel::emitWorkItem(ImplicitLocOpBuilder &b, Value item) {
@@ -322,6 +324,49 @@ void FewKeysRouteKernel::emitOutputs(ImplicitLocOpBuilder &b, Value r0,
   }
 }
 
+/// The head permutation [B, L, H, D] <-> [B, H, L, D].
+bool isHeadPermutation(ArrayRef<int64_t> permutation) {
+  return permutation == ArrayRef<int64_t>{0, 2, 1, 3};
+}
+
+/// The [B, L, H, D] tensor whose head split (a linalg.transpose) `value`
+/// is, or null.
+Value headSplitSource(Value value) {
+  auto transpose = value.getDefiningOp<linalg::TransposeOp>();
+  if (!transpose || !isHeadPermutation(transpose.getPermutation()))
+    return Value();
+  return transpose.getInput();
+}
+
+/// The head merge (a linalg.transpose to [B, L, H, E]) that is the only
+/// user of `value`, or null.
+linalg::TransposeOp headMergeOf(Value value) {
+  if (!value.hasOneUse())
+    return nullptr;
+  auto transpose = dyn_cast<linalg::TransposeOp>(*value.getUsers().begin());
+  if (!transpose || transpose.getInput() != value ||
+      !isHeadPermutation(transpose.getPermutation()))
+    return nullptr;
+  return transpose;
+}
+
+/// A [B, H, L, D] view of the [B, L, H, D] buffer `buf` (strides, no copy).
+Value headView(ImplicitLocOpBuilder &b, Value buf) {
+  MLIRContext *ctx = b.getContext();
+  AffineMap perm = AffineMap::getPermutationMap(
+      ArrayRef<unsigned>{0, 2, 1, 3}, ctx);
+  return memref::TransposeOp::create(b, buf, AffineMapAttr::get(perm));
+}
+
+/// An operand of the kernel: when `operand` is the head split of a
+/// [B, L, H, D] tensor (the frontend's projection, expanded), a strided view
+/// of that tensor's buffer, so that the transpose is never materialized.
+Value operandBuffer(ImplicitLocOpBuilder &b, Value operand) {
+  if (Value source = headSplitSource(operand))
+    return headView(b, toReadOnlyBuffer(b, b.getLoc(), source));
+  return toReadOnlyBuffer(b, b.getLoc(), operand);
+}
+
 struct FewKeysRouteToVector : OpRewritePattern<LatentRouteOp> {
   FewKeysRouteToVector(MLIRContext *ctx, const CpuTargetDescription &target)
       : OpRewritePattern(ctx, /*benefit=*/2), target(target) {}
@@ -332,11 +377,27 @@ struct FewKeysRouteToVector : OpRewritePattern<LatentRouteOp> {
     if (!kernel.applies())
       return rewriter.notifyMatchFailure(op, "not a few-keys latent_route");
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
-    Value q = toReadOnlyBuffer(b, b.getLoc(), op.getQ());
-    Value k = toReadOnlyBuffer(b, b.getLoc(), op.getK());
-    Value v = toReadOnlyBuffer(b, b.getLoc(), op.getV());
-    rewriter.replaceOp(op, kernel.emit(b, q, k, v,
-                                       cast<RankedTensorType>(op.getType())));
+    Value q = operandBuffer(b, op.getQ());
+    Value k = operandBuffer(b, op.getK());
+    Value v = operandBuffer(b, op.getV());
+    // The result is written where its head merge puts it when that is its
+    // only use ([B, L, H, E], through a strided [B, H, L, E] view).
+    linalg::TransposeOp merge = headMergeOf(op.getResult());
+    auto resultType = cast<RankedTensorType>(
+        merge ? merge.getResult()[0].getType() : op.getType());
+    Value alloc = memref::AllocOp::create(
+        b, MemRefType::get(resultType.getShape(), b.getF32Type()),
+        b.getI64IntegerAttr(64));
+    kernel.emit(b, q, k, v, merge ? headView(b, alloc) : alloc);
+    Value result = bufferization::ToTensorOp::create(
+        b, resultType, alloc, /*restrict=*/b.getUnitAttr(),
+        /*writable=*/b.getUnitAttr());
+    if (!merge) {
+      rewriter.replaceOp(op, result);
+      return success();
+    }
+    rewriter.replaceOp(merge, result);
+    rewriter.eraseOp(op);
     return success();
   }
 

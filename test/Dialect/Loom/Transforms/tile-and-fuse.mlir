@@ -1,4 +1,6 @@
 // RUN: loom-opt %s -split-input-file -convert-elementwise-to-linalg -loom-tile-and-fuse="matmul-tile-m=96 matmul-tile-n=128 tile-bytes=32768" | FileCheck %s
+// The MLP's hidden row block (96 x 128 floats, 48 KiB) over the fusion bound:
+// RUN: loom-opt %s -split-input-file -convert-elementwise-to-linalg -loom-tile-and-fuse="matmul-tile-m=96 matmul-tile-n=128 tile-bytes=32768 row-block-fusion-bytes=32768" | FileCheck %s --check-prefix=NOFUSE
 
 #mA = affine_map<(m, n, k) -> (m, k)>
 #mB = affine_map<(m, n, k) -> (n, k)>
@@ -68,9 +70,10 @@ func.func @linear_bias_gelu(%x: tensor<200x64xf32>, %w: tensor<256x64xf32>, %b: 
 #col = affine_map<(d0, d1) -> (d0)>
 
 
-// negative: the first matmul feeds the second's A operand; fused into the
-// second's tiles it would be recomputed for every output tile, so each
-// matmul is its own tiled nest (with its fill).
+// negative: the first matmul feeds the second's A operand, and the second
+// has two column tiles (N = 256, tiles of 128): fused into its tiles the
+// first would be computed twice, so each matmul is its own tiled nest
+// (with its fill).
 // CHECK-LABEL: func.func @negative_matmul_chain
 // CHECK: %[[H:.+]] = scf.forall
 // CHECK: linalg.fill
@@ -83,7 +86,103 @@ func.func @linear_bias_gelu(%x: tensor<200x64xf32>, %w: tensor<256x64xf32>, %b: 
 // CHECK: linalg.matmul
 // CHECK-NOT: linalg.matmul
 // CHECK: return
-func.func @negative_matmul_chain(%x: tensor<192x64xf32>, %w1: tensor<64x128xf32>, %w2: tensor<128x64xf32>) -> tensor<192x64xf32> {
+func.func @negative_matmul_chain(%x: tensor<192x64xf32>, %w1: tensor<64x128xf32>, %w2: tensor<128x256xf32>) -> tensor<192x256xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<192x128xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<192x128xf32>) -> tensor<192x128xf32>
+  %h = linalg.matmul ins(%x, %w1 : tensor<192x64xf32>, tensor<64x128xf32>) outs(%f : tensor<192x128xf32>) -> tensor<192x128xf32>
+  %e2 = tensor.empty() : tensor<192x256xf32>
+  %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<192x256xf32>) -> tensor<192x256xf32>
+  %y = linalg.matmul ins(%h, %w2 : tensor<192x128xf32>, tensor<128x256xf32>) outs(%f2 : tensor<192x256xf32>) -> tensor<192x256xf32>
+  return %y : tensor<192x256xf32>
+}
+
+// -----
+
+#mA = affine_map<(m, n, k) -> (m, k)>
+#mB = affine_map<(m, n, k) -> (n, k)>
+#mC = affine_map<(m, n, k) -> (m, n)>
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d1)>
+
+// An MLP (fc1, bias + GELU, fc2, bias + residual) whose fc2 spans all its
+// N (64 columns, tiles of 128): each 96-row tile of fc2 computes its own
+// row block of the hidden activation (fc1 with its fill, then the bias and
+// GELU generic, 96 x 128), which never exists whole; fc1's input is read
+// through the tile's slice. The remainder rows (200 = 2 x 96 + 8) get the
+// same nest.
+// CHECK-LABEL: func.func @mlp_row_blocks
+// CHECK-NOT: linalg.
+// CHECK: scf.forall (%[[I:.+]]) = (0) to (192) step (96)
+// CHECK: tensor.extract_slice %arg0[%[[I]], 0] [96, 64] [1, 1]
+// CHECK: linalg.fill
+// CHECK: %[[H:.+]] = linalg.matmul {{.*}}tensor<96x64xf32>, tensor<128x64xf32>) outs({{.*}}tensor<96x128xf32>)
+// CHECK: %[[G:.+]] = linalg.generic {{.*}}ins(%[[H]], %arg2 : tensor<96x128xf32>, tensor<128xf32>)
+// CHECK: math.erf
+// CHECK: linalg.fill
+// CHECK: linalg.matmul {{.*}}ins(%[[G]], %arg3 : tensor<96x128xf32>, tensor<64x128xf32>)
+// CHECK: linalg.generic
+// CHECK: scf.forall.in_parallel
+// CHECK: scf.forall ({{.+}}) = (0) to (8) step (8)
+// CHECK: linalg.matmul {{.*}}tensor<8x64xf32>, tensor<128x64xf32>) outs({{.*}}tensor<8x128xf32>)
+// CHECK: math.erf
+// CHECK: linalg.matmul {{.*}}tensor<8x128xf32>, tensor<64x128xf32>
+// CHECK: scf.forall.in_parallel
+// CHECK-NOT: scf.forall
+// CHECK: return
+// NOFUSE-LABEL: func.func @mlp_row_blocks
+// NOFUSE: scf.forall ({{.+}}) = (0) to (192) step (96)
+// NOFUSE: linalg.matmul
+// NOFUSE-NOT: linalg.matmul
+// NOFUSE: scf.forall.in_parallel
+// NOFUSE: scf.forall ({{.+}}) = (0) to (8) step (8)
+// NOFUSE: scf.forall ({{.+}}) = (0) to (192) step (96)
+// NOFUSE: linalg.matmul
+// NOFUSE-NOT: linalg.matmul
+// NOFUSE: scf.forall.in_parallel
+func.func @mlp_row_blocks(%x: tensor<200x64xf32>, %w1: tensor<128x64xf32>, %b1: tensor<128xf32>,
+                          %w2: tensor<64x128xf32>, %b2: tensor<64xf32>) -> tensor<200x64xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<200x128xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<200x128xf32>) -> tensor<200x128xf32>
+  %h = linalg.matmul indexing_maps = [#mA, #mB, #mC] ins(%x, %w1 : tensor<200x64xf32>, tensor<128x64xf32>) outs(%f : tensor<200x128xf32>) -> tensor<200x128xf32>
+  %g = linalg.generic {indexing_maps = [#id, #row, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%h, %b1 : tensor<200x128xf32>, tensor<128xf32>) outs(%e : tensor<200x128xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %s = arith.addf %a, %b : f32
+    %r = math.erf %s : f32
+    %y = arith.mulf %s, %r : f32
+    linalg.yield %y : f32
+  } -> tensor<200x128xf32>
+  %e2 = tensor.empty() : tensor<200x64xf32>
+  %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<200x64xf32>) -> tensor<200x64xf32>
+  %y = linalg.matmul indexing_maps = [#mA, #mB, #mC] ins(%g, %w2 : tensor<200x128xf32>, tensor<64x128xf32>) outs(%f2 : tensor<200x64xf32>) -> tensor<200x64xf32>
+  %out = linalg.generic {indexing_maps = [#id, #row, #id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%y, %b2, %x : tensor<200x64xf32>, tensor<64xf32>, tensor<200x64xf32>) outs(%e2 : tensor<200x64xf32>) {
+  ^bb0(%a: f32, %b: f32, %r: f32, %o: f32):
+    %s = arith.addf %a, %b : f32
+    %t = arith.addf %s, %r : f32
+    linalg.yield %t : f32
+  } -> tensor<200x64xf32>
+  return %out : tensor<200x64xf32>
+}
+
+// -----
+
+#mA = affine_map<(m, n, k) -> (m, k)>
+#mB = affine_map<(m, n, k) -> (n, k)>
+#mC = affine_map<(m, n, k) -> (m, n)>
+
+// A bare matmul chain whose second matmul spans all its N: the first is
+// computed in its tiles, one row block each.
+// CHECK-LABEL: func.func @matmul_chain_row_blocks
+// CHECK: scf.forall ({{.+}}) = (0) to (192) step (96)
+// CHECK: linalg.matmul {{.*}}tensor<96x64xf32>, tensor<64x128xf32>) outs({{.*}}tensor<96x128xf32>)
+// CHECK: linalg.matmul {{.*}}tensor<96x128xf32>, tensor<128x64xf32>) outs({{.*}}tensor<96x64xf32>)
+// CHECK: scf.forall.in_parallel
+// CHECK-NOT: scf.forall
+// CHECK: return
+func.func @matmul_chain_row_blocks(%x: tensor<192x64xf32>, %w1: tensor<64x128xf32>, %w2: tensor<128x64xf32>) -> tensor<192x64xf32> {
   %zero = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<192x128xf32>
   %f = linalg.fill ins(%zero : f32) outs(%e : tensor<192x128xf32>) -> tensor<192x128xf32>

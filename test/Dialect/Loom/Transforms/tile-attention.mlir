@@ -23,7 +23,7 @@
 // CHECK:           %[[Q:.+]] = tensor.extract_slice %[[Q4]][%[[B]], %[[R]], %[[H]], 0] [1, 16, 1, 8] [1, 1, 1, 1] : tensor<2x64x4x8xf32> to tensor<16x8xf32>
 // CHECK:           %[[K:.+]] = tensor.extract_slice %[[K4]][%[[B]], %[[K0]], %[[H]], 0] [1, %{{.+}}, 1, 8] [1, 1, 1, 1] : tensor<2x64x4x8xf32> to tensor<?x8xf32>
 // CHECK:           %[[V:.+]] = tensor.extract_slice %[[V4]][%[[B]], %[[K0]], %[[H]], 0]
-// CHECK:           %[[T:.+]] = loom.attention_tile ins(%[[Q]], %[[K]], %[[V]] : tensor<16x8xf32>, tensor<?x8xf32>, tensor<?x8xf32>) {{.+}} offsets(query = %[[R]], key = %[[K0]])
+// CHECK:           %[[T:.+]] = loom.attention_tile ins(%[[Q]], %[[K]], %[[V]] : tensor<16x8xf32>, tensor<?x8xf32>, tensor<?x8xf32>) {{.+}} offsets(query = %[[R]], key = %[[K0]]) {{.+}} rows_in_group
 // CHECK:           tensor.parallel_insert_slice %[[T]] into %[[OUT]][%[[B]], %[[R]], %[[H]], 0] [1, 16, 1, 8] [1, 1, 1, 1] : tensor<16x8xf32> into tensor<2x64x4x8xf32>
 // CHECK:         %[[M:.+]] = tensor.collapse_shape %[[A]] {{\[\[}}0, 1], [2, 3]] : tensor<2x64x4x8xf32> into tensor<128x32xf32>
 // CHECK:         linalg.matmul {{.+}} ins(%[[M]], %arg4
@@ -112,4 +112,23 @@ func.func @negative_width_not_innermost(%x: tensor<1x2x8x32xf32>) -> tensor<1x2x
   %q = linalg.transpose ins(%x : tensor<1x2x8x32xf32>) outs(%e : tensor<1x2x32x8xf32>) permutation = [0, 1, 3, 2]
   %a = loom.latent_route %q, %q, %q groups = 2 : tensor<1x2x32x8xf32>, tensor<1x2x32x8xf32>, tensor<1x2x32x8xf32> -> tensor<1x2x32x8xf32>
   return %a : tensor<1x2x32x8xf32>
+}
+
+// -----
+
+// Query tiles that do not divide the group (16-row tiles of 40-row
+// groups) may straddle two groups: no rows_in_group.
+// A latent_route's tiles of 16 rows inside groups of 32 queries do.
+// CHECK-LABEL: func.func @rows_in_group
+// CHECK:         loom.attention_tile
+// CHECK-NOT:     rows_in_group
+// CHECK-SAME:    -> tensor<16x8xf32>
+// CHECK:         loom.attention_tile
+// CHECK-SAME:    visibility = <queries_per_group = 32, keys_per_group = 4>
+// CHECK-SAME:    rows_in_group
+func.func @rows_in_group(%q: tensor<1x2x80x8xf32>, %z: tensor<1x2x8x8xf32>) -> (tensor<1x2x80x8xf32>, tensor<1x2x64x8xf32>) {
+  %a = loom.grouped_attention %q, %q, %q group_size = 40 : tensor<1x2x80x8xf32>, tensor<1x2x80x8xf32>, tensor<1x2x80x8xf32> -> tensor<1x2x80x8xf32>
+  %q2 = tensor.extract_slice %q[0, 0, 0, 0] [1, 2, 64, 8] [1, 1, 1, 1] : tensor<1x2x80x8xf32> to tensor<1x2x64x8xf32>
+  %r = loom.latent_route %q2, %z, %z groups = 2 : tensor<1x2x64x8xf32>, tensor<1x2x8x8xf32>, tensor<1x2x8x8xf32> -> tensor<1x2x64x8xf32>
+  return %a, %r : tensor<1x2x80x8xf32>, tensor<1x2x64x8xf32>
 }

@@ -45,6 +45,17 @@ def Loom_AttentionTileOp : Loom_Op<"attention_tile", [
     key window its query rows see; decomposition turns it into
     `loom.attention_step`s over key blocks and a final normalization.
 
+    `rows_in_group` promises that every query row of the tile lies in one
+    query group of `visibility` (and of `memory_visibility`) and that k/v
+    (and the memory rows) hold the rows' whole window: loom-tile-attention
+    sets it when its query tiles divide the group (they start on a group
+    boundary) of a grouped_attention or latent_route. Every row then has
+    the same key window start and, without `causal`, the same end, so a
+    kernel needs no masked head or tail, and without a lookback the window
+    is exactly `keys_per_group` keys (or none, before a shift). The verifier
+    checks what it can (a static row count of at most `queries_per_group`);
+    the rest is the tiler's promise. Tiling the op again drops it.
+
     Example (a tile of 16 rows of a block sliding-window attention):
 
     ```mlir
@@ -62,7 +73,8 @@ def Loom_AttentionTileOp : Loom_Op<"attention_tile", [
                        Loom_VisibilityAttr:$visibility,
                        OptionalAttr<Loom_VisibilityAttr>:$memory_visibility,
                        F32Attr:$scale,
-                       OptionalAttr<I64Attr>:$key_block);
+                       OptionalAttr<I64Attr>:$key_block,
+                       UnitAttr:$rows_in_group);
   let results = (outs Variadic<RankedTensorOf<[F32]>>:$result);
   let assemblyFormat = [{
     `ins` `(` $q `,` $k `,` $v `:` type($q) `,` type($k) `,` type($v) `)`
@@ -74,6 +86,7 @@ def Loom_AttentionTileOp : Loom_Op<"attention_tile", [
     (`memory_visibility` `=` $memory_visibility^)?
     `scale` `=` $scale
     (`key_block` `=` $key_block^)?
+    (`rows_in_group` $rows_in_group^)?
     attr-dict (`->` type($result)^)?
   }];
   let hasVerifier = 1;

@@ -109,8 +109,13 @@ def LoomTileAndFusePass : Pass<"loom-tile-and-fuse", "::mlir::func::FuncOp"> {
        `scf.forall` and fuses the producers the policy allows: single-use
        elementwise ops, reductions and fills, and a contraction into its
        elementwise consumer; never the inputs of a contraction (that would
-       recompute them per output tile) and never loom ops (they are not
-       roots yet; see docs/dense.md for how to add them).
+       recompute them per output tile) except the row block of its A
+       operand when its tiles span all its columns and A is another
+       contraction's result (with an optional elementwise epilogue) of at
+       most `row-block-fusion-bytes` per tile: an MLP's fc1 and GELU are
+       computed inside fc2's tiles and the hidden activation never exists
+       whole. Never loom ops (they are not roots yet; see docs/dense.md for
+       how to add them).
   }];
   let options = [
     Option<"matmulTileM", "matmul-tile-m", "int64_t", /*default=*/"96",
@@ -121,6 +126,11 @@ def LoomTileAndFusePass : Pass<"loom-tile-and-fuse", "::mlir::func::FuncOp"> {
            "Bytes of operands per tile of a root that is not a contraction">,
     Option<"fuseElementwise", "fuse-elementwise", "bool", /*default=*/"true",
            "Fuse elementwise chains into single generics first">,
+    Option<"rowBlockFusionBytes", "row-block-fusion-bytes", "int64_t",
+           /*default=*/"524288",
+           "Largest row block of a contraction's A operand that a tile "
+           "spanning the contraction's N computes itself when A is another "
+           "contraction's result (an MLP's hidden activation); 0: never">,
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",

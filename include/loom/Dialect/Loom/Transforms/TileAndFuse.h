@@ -28,6 +28,10 @@ struct TileAndFuseOptions {
   int64_t tileBytes = 128 << 10;
   /// Fuse elementwise chains into single generics before tiling.
   bool fuseElementwise = true;
+  /// Largest row block (tile rows x K, f32) of a contraction's A operand
+  /// that a tile spanning all the contraction's N computes itself when A is
+  /// another contraction's result (an MLP's hidden activation); 0: never.
+  int64_t rowBlockFusionBytes = 512 << 10;
 };
 
 /// The tile size of each loop of `root` (0: not tiled), or std::nullopt
