@@ -15,6 +15,12 @@ that numpy really is linked to OpenBLAS.
 
     /usr/bin/python3 bench/matmul.py --threads 1 2
     /usr/bin/python3 bench/matmul.py --shapes 1024x1024 4096x4096 --forms linear
+    /usr/bin/python3 bench/matmul.py --grid --forms linear --threads 1 \
+        --before /tmp/gemm-before/loom-compile --no-torch --budget 8
+
+--grid runs every (K, N) of {256, 512, 1024, 4096}^2. --before PATH also
+times the loom-compile at PATH ("before", e.g. main's build) in the same
+run, interleaved with the others, shape by shape.
 """
 
 import argparse
@@ -31,6 +37,7 @@ sys.path.insert(0, os.path.join(ROOT, "python"))
 FORMS = ["linear", "linear+gelu"]
 # (K, N): the square-ish projections and the MLP's 256 -> 1024 -> 256.
 SHAPES = ["256x256", "512x512", "1024x1024", "256x1024", "1024x256"]
+GRID = [f"{k}x{n}" for k in (256, 512, 1024, 4096) for n in (256, 512, 1024, 4096)]
 PEERS_PYTHON = "/work/venv-peers/bin/python"
 
 
@@ -104,7 +111,7 @@ func.func @f(%x: tensor<{M}x{K}xf32>, %w: tensor<{N}x{K}xf32>{bias}) -> {t} {{
 """
 
 
-def child(impl, form, M, K, N, repeats):
+def child(impl, form, M, K, N, repeats, budget_s):
     import numpy as np
     rng = np.random.default_rng(0)
     x = rng.standard_normal((M, K), dtype=np.float32)
@@ -112,7 +119,7 @@ def child(impl, form, M, K, N, repeats):
     b = rng.standard_normal(N, dtype=np.float32)
     args = [x, w] + ([b] if form == "linear+gelu" else [])
     info = {}
-    if impl == "loom":
+    if impl in ("loom", "before"):
         import loom
         lib = loom.load(loom.compile(module(M, K, N, form)))
         lib.set_num_threads(int(os.environ["LOOM_BENCH_THREADS"]))
@@ -128,6 +135,7 @@ def child(impl, form, M, K, N, repeats):
             ref = 0.5 * ref * (1 + np.vectorize(erf)(ref / np.sqrt(2)))
         out = call.outputs[0]
         info["max_rel_err"] = float(np.abs(out - ref).max() / np.abs(ref).max())
+        del ref
     elif impl == "openblas":
         wt = w.T
         run = lambda *_: np.matmul(x, wt)
@@ -147,12 +155,23 @@ def child(impl, form, M, K, N, repeats):
                     return F.gelu(F.linear(tx, tw, tb))
                 return F.linear(tx, tw)
         info["torch"] = torch.__version__
-    t, cpu = best_times(run, [], repeats)
+    t, cpu = best_times(run, [], repeats, budget_s=budget_s)
     print(json.dumps(dict(time_s=t, cpu_s=cpu, flops=2 * M * N * K, **info)))
 
 
-def spawn(impl, form, M, K, N, threads, repeats):
-    argv = [__file__, "--child", impl, form, str(M), str(K), str(N), str(repeats)]
+def spawn(impl, form, M, K, N, threads, repeats, budget_s, before=None):
+    argv = [__file__, "--child", impl, form, str(M), str(K), str(N), str(repeats),
+            str(budget_s)]
+    if impl == "before":
+        saved = os.environ.get("LOOM_COMPILE")
+        os.environ["LOOM_COMPILE"] = before
+        try:
+            return attention.spawn_argv(argv, threads, impl)
+        finally:
+            if saved is None:
+                del os.environ["LOOM_COMPILE"]
+            else:
+                os.environ["LOOM_COMPILE"] = saved
     if impl == "torch":
         if not os.path.exists(PEERS_PYTHON):
             return {"error": "no /work/venv-peers"}
@@ -167,31 +186,44 @@ def spawn(impl, form, M, K, N, threads, repeats):
 
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        child(sys.argv[2], sys.argv[3], *map(int, sys.argv[4:8]))
+        child(sys.argv[2], sys.argv[3], *map(int, sys.argv[4:8]), float(sys.argv[8]))
         return
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rows", type=int, default=16384, help="M (tokens)")
     p.add_argument("--shapes", nargs="+", default=SHAPES, help="KxN")
+    p.add_argument("--grid", action="store_true",
+                   help="every KxN of {256, 512, 1024, 4096}^2 (overrides --shapes)")
+    p.add_argument("--before", metavar="LOOM_COMPILE",
+                   help="also time this loom-compile binary (e.g. main's), same run")
+    p.add_argument("--budget", type=float, default=20.0,
+                   help="seconds of repeats per measurement (after the warm-up)")
     p.add_argument("--forms", nargs="+", default=FORMS, choices=FORMS)
     p.add_argument("--threads", nargs="+", type=int, default=[1, 2])
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--no-torch", action="store_true")
     a = p.parse_args()
+    if a.grid:
+        a.shapes = GRID
     peaks = {t: fma_peak(t) for t in a.threads}
     print(f"ISA: {isa()}; FMA peak (GF/s): {peaks}; AVX-512: not measurable here"
           if "AVX2" in isa() else f"ISA: {isa()}; FMA peak (GF/s): {peaks}")
     print("ms: best wall time; cpu: best CPU time of the same calls (1 thread: the time alone)")
     print(f"{'form':12} {'M':>6} {'K':>5} {'N':>5} {'thr':>3} {'loom ms':>9} {'GF/s':>6} "
           f"{'%peak':>6} {'blas ms':>9} {'vs blas':>7} {'torch ms':>9} {'vs torch':>8} "
-          f"{'cpu GF/s':>8} {'cpu vs blas':>11}")
+          f"{'cpu GF/s':>8} {'cpu vs blas':>11}"
+          + (f" {'before ms':>9} {'bef cpu vs blas':>15} {'cpu %peak':>9} {'bef %peak':>9}"
+             if a.before else ""))
     rows = []
     for shape in a.shapes:
         K, N = map(int, shape.split("x"))
         for form in a.forms:
             for t in a.threads:
-                res = {impl: spawn(impl, form, a.rows, K, N, t, a.repeats)
-                       for impl in ["loom", "openblas"] + ([] if a.no_torch else ["torch"])}
+                impls = (["before"] if a.before else []) + ["loom", "openblas"] + \
+                    ([] if a.no_torch else ["torch"])
+                res = {impl: spawn(impl, form, a.rows, K, N, t, a.repeats, a.budget,
+                                   a.before)
+                       for impl in impls}
                 lo, bl, to = res["loom"], res["openblas"], res.get("torch", {})
                 row = dict(form=form, M=a.rows, K=K, N=N, threads=t, peak_gflops=peaks[t],
                            isa=isa(), **res)
@@ -205,14 +237,25 @@ def main():
                     row["loom_cpu_gflops"] = lo["flops"] / lo["cpu_s"] / 1e9
                     if "cpu_s" in bl:
                         row["cpu_vs_blas"] = bl["cpu_s"] / lo["cpu_s"]
+                    # CPU time sums the threads' time: per core against a core's peak.
+                    row["cpu_pct_peak"] = 100 * row["loom_cpu_gflops"] * t / peaks[t]
+                be = res.get("before", {})
+                if "cpu_s" in be:
+                    row["before_cpu_pct_peak"] = 100 * be["flops"] / be["cpu_s"] / 1e9 * t / peaks[t]
+                    if "cpu_s" in bl:
+                        row["before_cpu_vs_blas"] = bl["cpu_s"] / be["cpu_s"]
                 rows.append(row)
                 ms = lambda r: f"{r['time_s'] * 1e3:9.2f}" if "time_s" in r else f"{'-':>9}"
                 print(f"{form:12} {a.rows:6} {K:5} {N:5} {t:3} {ms(lo)} "
                       f"{row.get('loom_gflops', 0):6.1f} {row.get('pct_peak', 0):6.1f} "
                       f"{ms(bl)} {row.get('vs_blas', 0):7.2f} {ms(to)} {row.get('vs_torch', 0):8.2f} "
                       f"{row.get('loom_cpu_gflops', 0):8.1f} {row.get('cpu_vs_blas', 0):11.2f}"
+                      + (f" {ms(be)} {row.get('before_cpu_vs_blas', 0):15.2f}"
+                         f" {row.get('cpu_pct_peak', 0):9.1f} {row.get('before_cpu_pct_peak', 0):9.1f}"
+                         if a.before else "")
                       + ("" if bl.get("blas", "openblas") == "openblas" else "  (numpy is NOT on OpenBLAS)")
-                      + (f"  loom error: {lo['error']}" if "error" in lo else ""), flush=True)
+                      + (f"  loom error: {lo['error']}" if "error" in lo else "")
+                      + (f"  before error: {be['error']}" if "error" in be else ""), flush=True)
     print(json.dumps({"benchmark": "matmul", "rows": rows}))
 
 

@@ -258,3 +258,30 @@ func.func @matmul_in_serial_loop(%a: memref<8x300xf32>, %b: memref<300x16xf32>, 
   }
   return
 }
+
+// -----
+
+// A tile spanning all of N reads the weight itself, not a slice of it (the
+// subview of the whole buffer folds away): still packed once, before the
+// loop, not once per work item.
+// CHECK-LABEL: func.func @whole_weight_packed_once
+// CHECK: %[[PACKED:.+]] = memref.alloc() {alignment = 64 : i64} : memref<1x11520xf32>
+// CHECK: scf.parallel
+// CHECK: scf.forall
+// CHECK-NOT: memref.alloc()
+// CHECK-NOT: scf.parallel
+// CHECK: vector.load %[[PACKED]]
+// CHECK: return
+#mA = affine_map<(m, n, k) -> (m, k)>
+#mB = affine_map<(m, n, k) -> (n, k)>
+#mC = affine_map<(m, n, k) -> (m, n)>
+func.func @whole_weight_packed_once(%x: memref<192x96xf32>, %w: memref<120x96xf32>, %y: memref<192x120xf32>) {
+  %zero = arith.constant 0.0 : f32
+  scf.forall (%i) = (0) to (192) step (96) {
+    %xs = memref.subview %x[%i, 0] [96, 96] [1, 1] : memref<192x96xf32> to memref<96x96xf32, strided<[96, 1], offset: ?>>
+    %ys = memref.subview %y[%i, 0] [96, 120] [1, 1] : memref<192x120xf32> to memref<96x120xf32, strided<[120, 1], offset: ?>>
+    linalg.fill ins(%zero : f32) outs(%ys : memref<96x120xf32, strided<[120, 1], offset: ?>>)
+    linalg.matmul indexing_maps = [#mA, #mB, #mC] ins(%xs, %w : memref<96x96xf32, strided<[96, 1], offset: ?>>, memref<120x96xf32>) outs(%ys : memref<96x120xf32, strided<[120, 1], offset: ?>>)
+  }
+  return
+}

@@ -317,9 +317,18 @@ void matchBSource(GemmMatch &g, const GemmSchedule &s) {
   g.srcN = g.N;
   g.srcB = g.B;
   auto forall = g.op->getParentOfType<scf::ForallOp>();
-  auto slice = g.b.getDefiningOp<memref::SubViewOp>();
-  if (!forall || !slice)
+  if (!forall)
     return;
+  auto slice = g.b.getDefiningOp<memref::SubViewOp>();
+  if (!slice) {
+    // B itself is defined outside the loop (a tile that spans all of N, so
+    // nothing sliced the weight): packed once before it, not per tile.
+    if (g.b.getParentRegion()->isAncestor(forall->getParentRegion())) {
+      g.bSource = g.b;
+      g.hoist = true;
+    }
+    return;
+  }
   Value source = slice.getSource();
   if (!source.getParentRegion()->isAncestor(forall->getParentRegion()) ||
       !isF32UnitStride(source))
