@@ -8,17 +8,19 @@
 //
 //   pack B        panels of `vecs` vectors of columns, [K][width] each
 //                 (packB): once per call before the enclosing scf.forall
-//                 when B is a loop-invariant buffer sliced by the tile
-//                 (a weight), else once per work item;
+//                 when B is a loop-invariant buffer (a weight), whole or
+//                 sliced by the tile, else once per work item;
 //   per block of kc reductions (a kc x width panel fills half of L1):
 //     pack A      the tile's rows of the block into a stack buffer
 //                 ([rows][kc], or [kc][rows] when A is stored transposed);
 //     for each column group, for each group of register-tile rows:
 //                 the broadcast register tile over the block, starting from
 //                 the fill value (or C) or the partial sums of the previous
-//                 blocks, ending in the partial sums, or, after the last
-//                 block, through the epilogue's body on the accumulators
-//                 into the epilogue's output (one store per element).
+//                 blocks (after prefetching its share of the next panel of
+//                 B and of A's next block), ending in the partial sums, or,
+//                 after the last block, through the epilogue's body on the
+//                 accumulators into the epilogue's output (one store per
+//                 element).
 //
 // Tiles larger than the schedule's tileM x tileN (a matmul nobody tiled)
 // run block after block. docs/dense.md has the picture.
