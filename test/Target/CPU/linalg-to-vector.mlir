@@ -285,3 +285,28 @@ func.func @whole_weight_packed_once(%x: memref<192x96xf32>, %w: memref<120x96xf3
   }
   return
 }
+
+// -----
+
+// Software prefetches (AVX2: column groups of 16, kc = 256; K = 300 is a
+// block of 256 and one of 44): each micro kernel prefetches its share of
+// the next column group's packed panel, and, in every block but the last,
+// its rows' share of A's next block.
+// CHECK-LABEL: func.func @matmul_prefetches
+// CHECK: %[[PACKED:.+]] = memref.alloc() {alignment = 64 : i64} : memref<1x9600xf32>
+// CHECK: memref.prefetch %[[PACKED]][%{{.+}}, %{{.+}}], read, locality<3>, data
+// CHECK: memref.prefetch %arg0[%{{.+}}, %{{.+}}], read, locality<3>, data
+// CHECK: scf.for %{{.+}} = %{{.+}} to %c256
+// CHECK: memref.prefetch %[[PACKED]]
+// CHECK-NOT: memref.prefetch %arg0
+// CHECK: scf.for %{{.+}} = %{{.+}} to %c44
+// CHECK: return
+#mA = affine_map<(m, n, k) -> (m, k)>
+#mB = affine_map<(m, n, k) -> (n, k)>
+#mC = affine_map<(m, n, k) -> (m, n)>
+func.func @matmul_prefetches(%x: memref<12x300xf32>, %w: memref<32x300xf32>, %y: memref<12x32xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%y : memref<12x32xf32>)
+  linalg.matmul indexing_maps = [#mA, #mB, #mC] ins(%x, %w : memref<12x300xf32>, memref<32x300xf32>) outs(%y : memref<12x32xf32>)
+  return
+}

@@ -8,17 +8,19 @@
 //
 //   pack B        panels of `vecs` vectors of columns, [K][width] each
 //                 (packB): once per call before the enclosing scf.forall
-//                 when B is a loop-invariant buffer sliced by the tile
-//                 (a weight), else once per work item;
+//                 when B is a loop-invariant buffer (a weight), whole or
+//                 sliced by the tile, else once per work item;
 //   per block of kc reductions (a kc x width panel fills half of L1):
 //     pack A      the tile's rows of the block into a stack buffer
 //                 ([rows][kc], or [kc][rows] when A is stored transposed);
 //     for each column group, for each group of register-tile rows:
 //                 the broadcast register tile over the block, starting from
 //                 the fill value (or C) or the partial sums of the previous
-//                 blocks, ending in the partial sums, or, after the last
-//                 block, through the epilogue's body on the accumulators
-//                 into the epilogue's output (one store per element).
+//                 blocks (after prefetching its share of the next panel of
+//                 B and of A's next block), ending in the partial sums, or,
+//                 after the last block, through the epilogue's body on the
+//                 accumulators into the epilogue's output (one store per
+//                 element).
 //
 // Tiles larger than the schedule's tileM x tileN (a matmul nobody tiled)
 // run block after block. docs/dense.md has the picture.
@@ -626,6 +628,8 @@ private:
   void emitBlock(ImplicitLocOpBuilder &b, Value m0, int64_t rows, Value n0,
                  int64_t cols, Value k0, int64_t len, bool first, bool last) {
     int64_t lanes = s.lanes;
+    blockRows = rows;
+    blockCols = cols;
     if (len > 0)
       packA(b, m0, rows, k0, len);
     int64_t groupCols = s.groupCols();
@@ -701,6 +705,8 @@ private:
         arith::AddIOp::create(
             b, getValueOrCreateConstantIndexOp(b, b.getLoc(), g.nOffset), n0),
         j0);
+    prefetchNext(b, batchRow, groupCol, m, r0, j0, nvec, width, k0, len,
+                 last);
     SmallVector<Value> acc = broadcastTile(
         b, s, idx(b, 0), idx(b, len), init, rr, nvec,
         [&](ImplicitLocOpBuilder &ib, Value i) {
@@ -734,6 +740,64 @@ private:
           vector::MaskedStoreOp::create(b, g.out, where, mask, value);
         else
           vector::StoreOp::create(b, value, g.out, where);
+      }
+  }
+
+  /// Software prefetches spread over the micro kernels of a block, so
+  /// that what the next ones read first is on its way to L1 when they
+  /// start: this micro's share of the next column group's packed panel
+  /// (after the tile's last group: of the first group's next block of
+  /// reductions), and, before a block that is not the last, its rows' share
+  /// of A's next block of reductions (A's rows of a tile are `K` floats
+  /// apart: short streams the hardware prefetcher starts late on). Panel
+  /// offsets past the end are clamped (a prefetch never faults, but the
+  /// index stays in bounds).
+  void prefetchNext(ImplicitLocOpBuilder &b, Value batchRow, Value groupCol,
+                    ArrayRef<Value> m, Value r0, Value j0, int64_t nvec,
+                    int64_t width, Value k0, int64_t len, bool last) {
+    constexpr int64_t kLineFloats = 16;
+    int64_t groupCols = s.groupCols();
+    if (len == 0)
+      return;
+    auto prefetch = [&](Value buffer, ValueRange indices) {
+      memref::PrefetchOp::create(b, buffer, indices, /*isWrite=*/false,
+                                 /*localityHint=*/3, /*isDataCache=*/true);
+    };
+    if (width == groupCols) {
+      int64_t rowsPerMicro = s.rowsForVecs(nvec);
+      int64_t lines = ceilDiv(len * width, kLineFloats);
+      int64_t per = ceilDiv(lines, ceilDiv(blockRows, rowsPerMicro));
+      Value micro = arith::DivUIOp::create(b, r0, idx(b, rowsPerMicro));
+      Value isLastGroup =
+          arith::CmpIOp::create(b, arith::CmpIPredicate::uge,
+                                addi(b, j0, groupCols), idx(b, blockCols));
+      Value nextGroup = arith::AddIOp::create(
+          b, muli(b, addi(b, groupCol, groupCols), g.K), muli(b, k0, width));
+      Value firstGroup = arith::SubIOp::create(b, groupCol, j0);
+      Value nextBlock = arith::AddIOp::create(
+          b, muli(b, firstGroup, g.K), muli(b, addi(b, k0, len), width));
+      Value base =
+          arith::SelectOp::create(b, isLastGroup, nextBlock, nextGroup);
+      int64_t total = cast<MemRefType>(packed.getType()).getDimSize(1);
+      for (int64_t j = 0; j < per; ++j) {
+        Value off = arith::AddIOp::create(
+            b, base, muli(b, addi(b, muli(b, micro, per), j), kLineFloats));
+        prefetch(packed, {batchRow, arith::MinUIOp::create(
+                                        b, off, idx(b, total - 1))});
+      }
+    }
+    if (last || !g.aKContiguous)
+      return;
+    int64_t lines = ceilDiv(len, kLineFloats);
+    int64_t per = ceilDiv(lines, ceilDiv(blockCols, groupCols));
+    Value group = arith::DivUIOp::create(b, j0, idx(b, groupCols));
+    for (Value row : m)
+      for (int64_t j = 0; j < per; ++j) {
+        Value k = arith::AddIOp::create(
+            b, addi(b, k0, len),
+            muli(b, addi(b, muli(b, group, per), j), kLineFloats));
+        prefetch(g.a, at(g.aDims, row,
+                         Value(), arith::MinUIOp::create(b, k, idx(b, g.K - 1))));
       }
   }
 
@@ -780,7 +844,7 @@ private:
   GemmMatch &g;
   SmallVectorImpl<Operation *> &mathOps;
   Value packed, ap, partial, batchIdx;
-  int64_t tileM = 0, tileN = 0, kcMax = 0;
+  int64_t tileM = 0, tileN = 0, kcMax = 0, blockRows = 0, blockCols = 0;
 };
 
 } // namespace
