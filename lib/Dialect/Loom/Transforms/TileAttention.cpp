@@ -43,7 +43,9 @@ int64_t queryGroupOf(Operation *op) {
 int64_t queryTileOf(Operation *op, const AttentionTilingOptions &options) {
   int64_t rows =
       cast<RankedTensorType>(op->getResult(0).getType()).getDimSize(2);
-  int64_t tile = std::min(options.queryTile, rows);
+  // An empty query dimension still gets a positive tile (a loop of no
+  // iterations), so that nothing below divides by zero.
+  int64_t tile = std::max<int64_t>(1, std::min(options.queryTile, rows));
   if (!options.fitGroups)
     return tile;
   VisibilityAttr visibility =

@@ -2,6 +2,7 @@
 // RUN: loom-opt %s -split-input-file -loom-tile-attention="query-tile=16 forall=false" -canonicalize -cse | FileCheck %s --check-prefix=FOR
 // RUN: loom-opt %s -split-input-file -loom-tile-attention=query-tile=16 -canonicalize -eliminate-empty-tensors -one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" -cse -canonicalize | FileCheck %s --check-prefix=TILEBUF
 // RUN: loom-opt %s -split-input-file -loom-tile-attention=query-tile=16 -loom-decompose -canonicalize -eliminate-empty-tensors -one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" -cse -canonicalize | FileCheck %s --check-prefix=BUF
+// RUN: loom-opt %s -split-input-file -loom-tile-attention="query-tile=16 fit-groups=true heaviest-first=true" | FileCheck %s --check-prefix=FIT
 
 // A self-attention layer as the frontend writes it: projections [B*L, H*D],
 // head split (expand_shape + transpose to [B, H, L, D]), grouped attention,
@@ -131,4 +132,18 @@ func.func @rows_in_group(%q: tensor<1x2x80x8xf32>, %z: tensor<1x2x8x8xf32>) -> (
   %q2 = tensor.extract_slice %q[0, 0, 0, 0] [1, 2, 64, 8] [1, 1, 1, 1] : tensor<1x2x80x8xf32> to tensor<1x2x64x8xf32>
   %r = loom.latent_route %q2, %z, %z groups = 2 : tensor<1x2x64x8xf32>, tensor<1x2x8x8xf32>, tensor<1x2x8x8xf32> -> tensor<1x2x64x8xf32>
   return %a, %r : tensor<1x2x80x8xf32>, tensor<1x2x64x8xf32>
+}
+
+// -----
+
+// No query rows (L = 0): the op still tiles (a loop of no iterations)
+// instead of dividing by a zero-row tile.
+// CHECK-LABEL: func.func @empty_queries
+// CHECK-NOT:     loom.grouped_attention
+// CHECK:         return
+// FIT-LABEL:   func.func @empty_queries
+// FIT:           scf.forall
+func.func @empty_queries(%q: tensor<1x3x0x8xf32>) -> tensor<1x3x0x8xf32> {
+  %o = loom.grouped_attention %q, %q, %q group_size = 152 : tensor<1x3x0x8xf32>, tensor<1x3x0x8xf32>, tensor<1x3x0x8xf32> -> tensor<1x3x0x8xf32>
+  return %o : tensor<1x3x0x8xf32>
 }
