@@ -73,9 +73,9 @@ struct Factor1 {
   /// i1, true when out's lines may be written with streaming stores; null
   /// when never.
   Value streamOut;
-  /// Whether one column group's W_b^T panel ([p][vecs * L]) fits in half
-  /// of L1 (set from the target description).
-  bool panelFitsL1 = false;
+  /// Whether column groups run outermost in a work item (see
+  /// columnGroupsOuter; set from the target description).
+  bool columnsOuter = false;
 };
 
 /// Packs w [k, q, p] (blocks of W_b, rows contiguous in i) into `wt` (of
@@ -214,12 +214,12 @@ void factor1Rows(ImplicitLocOpBuilder &b, const Factor1 &f0, Value row0,
   // are N floats apart; a whole row tile of x would fall into a handful
   // of cache sets and be refetched for every column group.)
   int64_t rowsPerTile = s.rowsForVecs(fullGroups ? s.vecs : remVecs);
-  if (f.xPacked && f.panelFitsL1) {
+  if (f.xPacked && f.columnsOuter) {
     // With x's slice dense on the stack, the order can be the GEMM one:
     // column groups outer, so that one W_b^T panel stays in L1 while the
     // row groups' x slices stream past it (a W_b^T of p = q = 128 is 64
     // KiB, beyond a 32 KiB L1, and would otherwise stream from L2 for
-    // every row group). AVX2 at N = 16K: -3 to -5 % per call.
+    // every row group). AVX2 at N = 4K and 16K: -3 % per call.
     forRange(b, fullGroups, [&](ImplicitLocOpBuilder &ib, Value g) {
       forRowGroups(ib, row0, rows, s.rowsForVecs(s.vecs),
                    [&](ImplicitLocOpBuilder &rb, Value r0, int64_t rr) {
@@ -497,11 +497,17 @@ void emitFactor2(ImplicitLocOpBuilder &b, const Factor2 &f) {
 // Patterns
 //===----------------------------------------------------------------------===//
 
-/// Whether a column group's W_b^T panel of factor 1 ([p][vecs * L]) fits
-/// in half of L1, next to the x slices that stream past it.
-bool panelFitsL1(const GemmSchedule &s, const CpuTargetDescription &target,
-                 int64_t p) {
-  return p * s.groupCols() * 4 <= target.l1Bytes / 2;
+/// Factor 1's loop order in a work item. Row groups outer keep the whole
+/// W_b^T ([p][q]) in L1 across row groups, which is best while it takes at
+/// most a quarter of L1 (N = 1K: 4 KiB); beyond that, column groups outer
+/// keep one panel ([p][vecs * L]) in L1 instead, as long as a panel fits
+/// in half of it.
+bool columnGroupsOuter(const GemmSchedule &s,
+                       const CpuTargetDescription &target, int64_t q,
+                       int64_t p) {
+  int64_t panelBytes = p * s.groupCols() * 4;
+  int64_t wholeBytes = p * ceilDiv(q, s.lanes) * s.lanes * 4;
+  return wholeBytes > target.l1Bytes / 4 && panelBytes <= target.l1Bytes / 2;
 }
 
 Value allocRows(ImplicitLocOpBuilder &b, int64_t rows, int64_t cols) {
@@ -535,7 +541,7 @@ struct BlockdiagMatmulToVector : OpRewritePattern<BlockdiagMatmulOp> {
     f.k = ws[0];
     f.q = ws[1];
     f.p = ws[2];
-    f.panelFitsL1 = panelFitsL1(sched, target, f.p);
+    f.columnsOuter = columnGroupsOuter(sched, target, f.q, f.p);
     f.wt = packFactor1(
         b, sched, toReadOnlyBuffer(b, b.getLoc(), op.getW()),
         allocCallScratch(b, packedBType(b, sched, f.k, f.q, f.p), 64), f.k,
@@ -579,7 +585,7 @@ struct MonarchToVector : OpRewritePattern<MonarchOp> {
     f1.k = w1[0];
     f1.q = w1[1];
     f1.p = w1[2];
-    f1.panelFitsL1 = panelFitsL1(sched, target, f1.p);
+    f1.columnsOuter = columnGroupsOuter(sched, target, f1.q, f1.p);
     Factor2 f2;
     f2.sched = sched;
     f2.rows = rows;
