@@ -208,8 +208,10 @@ def main():
     peaks = {t: matmul.fma_peak(t) for t in a.threads}
     isa = matmul.isa()
     print(f"ISA: {isa}; FMA peak (GF/s): {peaks}" + ("; AVX-512: not measurable here" if "AVX2" in isa else ""))
-    print(f"{'op':18} {'N':>6} {'thr':>3} {'loom ms':>10} {'GF/s':>7} {'%peak':>6} "
-          + (f"{'before ms':>10} {'%peak':>6} " if a.before else "") + f"{'jax ms':>10} "
+    print("%peak: against the run's FMA peak of that thread count, by wall time; cpu%: by process"
+          " CPU time against the peak per thread (the measure for one thread on a shared machine)")
+    print(f"{'op':18} {'N':>6} {'thr':>3} {'loom ms':>10} {'GF/s':>7} {'%peak':>6} {'cpu%':>6} "
+          + (f"{'before ms':>10} {'%peak':>6} {'cpu%':>6} " if a.before else "") + f"{'jax ms':>10} "
           f"{'torch2 ms':>10} {'vs best':>7} {'torch1.13':>10} {'dense ms':>10} {'RSS MB':>7} "
           f"{'cpu ms':>8} {'cpu vs best':>11}")
     rows = []
@@ -260,9 +262,18 @@ def main():
                 rows.append(row)
                 ms = lambda r: f"{r['time_s'] * 1e3:10.2f}" if "time_s" in r else f"{'err':>10}"
                 dense_ms = ms(de) if de else f"{'-':>10}"
-                before_cols = (f"{ms(res['before'])} {row.get('before_pct_peak', 0):6.1f} "
-                               if a.before else "")
+                def cpu_pct(r):
+                    if "cpu_s" not in r or not r["flops"]:
+                        return 0.0
+                    return 100 * r["flops"] / r["cpu_s"] / 1e9 / (peaks[t] / t)
+                row["cpu_pct_peak"] = cpu_pct(lo)
+                before_cols = ""
+                if a.before:
+                    row["before_cpu_pct_peak"] = cpu_pct(res["before"])
+                    before_cols = (f"{ms(res['before'])} {row.get('before_pct_peak', 0):6.1f} "
+                                   f"{row['before_cpu_pct_peak']:6.1f} ")
                 print(f"{op:18} {n:6} {t:3} {ms(lo)} {row.get('loom_gflops', 0):7.1f} {row.get('pct_peak', 0):6.1f} "
+                      f"{row['cpu_pct_peak']:6.1f} "
                       f"{before_cols}{ms(res['jax'])} {ms(res['torch2'])} {row.get('speedup_vs_best_peer', 0):7.2f} "
                       f"{ms(to)} {dense_ms} {lo.get('rss_mb', 0):7.0f} "
                       f"{lo.get('cpu_s', 0) * 1e3:8.2f} {row.get('cpu_speedup_vs_best_peer', 0):11.2f}",
@@ -272,9 +283,13 @@ def main():
         row["peak_gflops"] = peaks[row["threads"]]
         if "loom_gflops" in row:
             row["pct_peak"] = 100 * row["loom_gflops"] / row["peak_gflops"]
+        per_thread = row["peak_gflops"] / row["threads"]
+        if "cpu_s" in row["loom"] and row["loom"]["flops"]:
+            row["cpu_pct_peak"] = 100 * row["loom"]["flops"] / row["loom"]["cpu_s"] / 1e9 / per_thread
         be = row.get("before", {})
         if "time_s" in be and be["flops"]:
             row["before_pct_peak"] = 100 * be["flops"] / be["time_s"] / 1e9 / row["peak_gflops"]
+            row["before_cpu_pct_peak"] = 100 * be["flops"] / be["cpu_s"] / 1e9 / per_thread
     versions = sorted({r[i]["version"] for r in rows for i in ("jax", "torch2", "torch")
                        if r.get(i, {}).get("version")})
     print(f"FMA peak of the run (GF/s): {peaks}; peers: {', '.join(versions)}")
