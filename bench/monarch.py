@@ -13,10 +13,15 @@ flop count depends on the algorithm), % of the FMA peak measured in the same
 run. JAX's child is pinned to `threads` CPUs (XLA sizes its pools from the
 CPUs it may use). For monarch, "dense ms" is PyTorch 2.x's torch.matmul
 with a dense N x N weight (the layer Monarch replaces; up to --dense-max).
-fft_conv runs 64 channels x rows/64 rows. Prints the ISA, a table and one
-JSON line.
+fft_conv runs 64 channels x rows/64 rows. `--before PATH` adds a column for
+another loom-compile (e.g. a copy of main's) measured in the same run;
+`--rounds R` runs every implementation of a case R times, interleaved, and
+keeps each one's best (the machine may be shared). Prints the ISA, a table
+and one JSON line.
 
     /usr/bin/python3 bench/monarch.py --sizes 4096 16384 --rows 1024
+    /usr/bin/python3 bench/monarch.py --ops monarch --rounds 3 \
+        --before /tmp/monarch-before/loom-compile
 """
 
 import argparse
@@ -140,13 +145,31 @@ def child(impl, op, n, rows, repeats):
     else:
         run = (loom_fn if impl == "loom" else torch_fn)(op, shapes)
     wall, cpu = matmul.best_times(run, args, repeats)
-    print(json.dumps(dict(time_s=wall, cpu_s=cpu, flops=flops,
+    version = None
+    if impl == "jax":
+        import jax
+        version = "jax " + jax.__version__
+    elif impl.startswith("torch"):
+        import torch
+        version = "torch " + torch.__version__
+    print(json.dumps(dict(time_s=wall, cpu_s=cpu, flops=flops, version=version,
                           rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)))
 
 
-def spawn(impl, op, n, rows, threads, repeats):
+def spawn(impl, op, n, rows, threads, repeats, before=None):
     """A measurement in a child: PyTorch 2.x and JAX from the peers' venv
-    (JAX pinned to `threads` CPUs), Debian's PyTorch 1.13 as "torch"."""
+    (JAX pinned to `threads` CPUs), Debian's PyTorch 1.13 as "torch";
+    "before" is Loom compiled by the loom-compile at `before`."""
+    if impl == "before":
+        saved = os.environ.get("LOOM_COMPILE")
+        os.environ["LOOM_COMPILE"] = before
+        try:
+            return spawn("loom", op, n, rows, threads, repeats)
+        finally:
+            if saved is None:
+                os.environ.pop("LOOM_COMPILE")
+            else:
+                os.environ["LOOM_COMPILE"] = saved
     argv = [__file__, "--child", "jax" if impl == "jax" else "torch" if impl.startswith("torch") else impl,
             op, str(n), str(rows), str(repeats)]
     if impl == "torch_dense":
@@ -154,16 +177,14 @@ def spawn(impl, op, n, rows, threads, repeats):
     if impl in ("jax", "torch2", "torch_dense"):
         if not os.path.exists(PEERS_PYTHON):
             return {"error": "no /work/venv-peers"}
-        saved = sys.executable
-        sys.executable = PEERS_PYTHON
         if impl == "jax":
             argv = ["-c", "import os, runpy, sys; os.sched_setaffinity(0, range(%d)); "
                           "sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')"
                     % threads] + argv
-        try:
-            return attention.spawn_argv(argv, threads, "torch" if impl != "jax" else "jax")
-        finally:
-            sys.executable = saved
+        # The interpreter is passed explicitly: spawn_argv's default is the
+        # one running this script (Debian's, with PyTorch 1.13 and no JAX).
+        return attention.spawn_argv(argv, threads, "torch" if impl != "jax" else "jax",
+                                    python=PEERS_PYTHON)
     return attention.spawn_argv(argv, threads, "torch" if impl.startswith("torch") else impl)
 
 
@@ -177,24 +198,41 @@ def main():
     p.add_argument("--rows", type=int, default=1024)
     p.add_argument("--threads", nargs="+", type=int, default=[1, 2])
     p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--rounds", type=int, default=1,
+                   help="runs of every implementation of a case, interleaved; each keeps its best")
+    p.add_argument("--before", metavar="LOOM_COMPILE",
+                   help="another loom-compile to measure in the same run (a 'before' column)")
     p.add_argument("--dense-max", type=int, default=16384,
                    help="largest N for the dense-matmul comparison (its weight is N*N floats)")
     a = p.parse_args()
     peaks = {t: matmul.fma_peak(t) for t in a.threads}
     isa = matmul.isa()
     print(f"ISA: {isa}; FMA peak (GF/s): {peaks}" + ("; AVX-512: not measurable here" if "AVX2" in isa else ""))
-    print(f"{'op':18} {'N':>6} {'thr':>3} {'loom ms':>10} {'GF/s':>7} {'%peak':>6} {'jax ms':>10} "
+    print("%peak: against the run's FMA peak of that thread count, by wall time; cpu%: by process"
+          " CPU time against the peak per thread (the measure for one thread on a shared machine)")
+    print(f"{'op':18} {'N':>6} {'thr':>3} {'loom ms':>10} {'GF/s':>7} {'%peak':>6} {'cpu%':>6} "
+          + (f"{'before ms':>10} {'%peak':>6} {'cpu%':>6} " if a.before else "") + f"{'jax ms':>10} "
           f"{'torch2 ms':>10} {'vs best':>7} {'torch1.13':>10} {'dense ms':>10} {'RSS MB':>7} "
           f"{'cpu ms':>8} {'cpu vs best':>11}")
     rows = []
     for op in a.ops:
         for n in a.sizes:
             for t in a.threads:
+                # The peak is measured again before every case and the best
+                # of the run kept: a shared machine lowers single runs.
+                peaks[t] = max(peaks[t], attention.fma_peak(t))
                 res = {}
-                impls = ["loom", "jax", "torch2", "torch"] + (
+                impls = ["loom"] + (["before"] if a.before else []) + ["jax", "torch2", "torch"] + (
                     ["torch_dense"] if op == "monarch" and n <= a.dense_max else [])
-                for impl in impls:
-                    res[impl] = spawn(impl, op, n, a.rows, t, a.repeats)
+                for _ in range(a.rounds):
+                    for impl in impls:
+                        r = spawn(impl, op, n, a.rows, t, a.repeats, a.before)
+                        old = res.get(impl)
+                        if old is None or "time_s" not in old:
+                            res[impl] = r
+                        elif "time_s" in r:
+                            res[impl] = dict(r, time_s=min(r["time_s"], old["time_s"]),
+                                             cpu_s=min(r["cpu_s"], old["cpu_s"]))
                 lo, to = res["loom"], res["torch"]
                 row = dict(op=op, N=n, rows=a.rows, threads=t, peak_gflops=peaks[t], isa=isa,
                            loom=lo, jax=res["jax"], torch2=res["torch2"], torch=to)
@@ -204,6 +242,13 @@ def main():
                 peer_cpus = [res[p]["cpu_s"] for p in ("jax", "torch2") if "cpu_s" in res[p]]
                 if "cpu_s" in lo and peer_cpus:
                     row["cpu_speedup_vs_best_peer"] = min(peer_cpus) / lo["cpu_s"]
+                if a.before:
+                    be = res["before"]
+                    row["before"] = be
+                    if "time_s" in be and be["flops"]:
+                        row["before_pct_peak"] = 100 * be["flops"] / be["time_s"] / 1e9 / peaks[t]
+                    if "time_s" in lo and "time_s" in be:
+                        row["speedup_vs_before"] = be["time_s"] / lo["time_s"]
                 de = res.get("torch_dense", {})
                 if de:
                     row["torch_dense"] = de
@@ -217,12 +262,38 @@ def main():
                 rows.append(row)
                 ms = lambda r: f"{r['time_s'] * 1e3:10.2f}" if "time_s" in r else f"{'err':>10}"
                 dense_ms = ms(de) if de else f"{'-':>10}"
+                def cpu_pct(r):
+                    if "cpu_s" not in r or not r["flops"]:
+                        return 0.0
+                    return 100 * r["flops"] / r["cpu_s"] / 1e9 / (peaks[t] / t)
+                row["cpu_pct_peak"] = cpu_pct(lo)
+                before_cols = ""
+                if a.before:
+                    row["before_cpu_pct_peak"] = cpu_pct(res["before"])
+                    before_cols = (f"{ms(res['before'])} {row.get('before_pct_peak', 0):6.1f} "
+                                   f"{row['before_cpu_pct_peak']:6.1f} ")
                 print(f"{op:18} {n:6} {t:3} {ms(lo)} {row.get('loom_gflops', 0):7.1f} {row.get('pct_peak', 0):6.1f} "
-                      f"{ms(res['jax'])} {ms(res['torch2'])} {row.get('speedup_vs_best_peer', 0):7.2f} "
+                      f"{row['cpu_pct_peak']:6.1f} "
+                      f"{before_cols}{ms(res['jax'])} {ms(res['torch2'])} {row.get('speedup_vs_best_peer', 0):7.2f} "
                       f"{ms(to)} {dense_ms} {lo.get('rss_mb', 0):7.0f} "
                       f"{lo.get('cpu_s', 0) * 1e3:8.2f} {row.get('cpu_speedup_vs_best_peer', 0):11.2f}",
                       flush=True)
-    print(json.dumps({"benchmark": "monarch", "rows": rows}))
+    # The percentages against the best peak of the whole run.
+    for row in rows:
+        row["peak_gflops"] = peaks[row["threads"]]
+        if "loom_gflops" in row:
+            row["pct_peak"] = 100 * row["loom_gflops"] / row["peak_gflops"]
+        per_thread = row["peak_gflops"] / row["threads"]
+        if "cpu_s" in row["loom"] and row["loom"]["flops"]:
+            row["cpu_pct_peak"] = 100 * row["loom"]["flops"] / row["loom"]["cpu_s"] / 1e9 / per_thread
+        be = row.get("before", {})
+        if "time_s" in be and be["flops"]:
+            row["before_pct_peak"] = 100 * be["flops"] / be["time_s"] / 1e9 / row["peak_gflops"]
+            row["before_cpu_pct_peak"] = 100 * be["flops"] / be["cpu_s"] / 1e9 / per_thread
+    versions = sorted({r[i]["version"] for r in rows for i in ("jax", "torch2", "torch")
+                       if r.get(i, {}).get("version")})
+    print(f"FMA peak of the run (GF/s): {peaks}; peers: {', '.join(versions)}")
+    print(json.dumps({"benchmark": "monarch", "peaks": peaks, "rows": rows}))
 
 
 if __name__ == "__main__":

@@ -65,6 +65,16 @@ MONARCH_CASES = {
     # plus 36 (row-major h, q = 100).
     "r80_chunk_and_tail": ((29,), (40, 32, 3), (16, 9, 80)),
     "r100_chunk_and_tail_row_major_h": ((37,), (16, 100, 4), (16, 13, 100)),
+    # With 8 lanes (AVX2) r = 80 and 100 run in one pass; r = 200 still
+    # runs in chunks (64, 64, 64 and a tail of 8), and s = 14 leaves 2
+    # columns, which run as a tall tile (6 rows x 2 columns).
+    "r200_chunks_tall_remainder": ((29,), (20, 80, 4), (8, 14, 200)),
+    # s = 8 = 6 + 2: the tall remainder tile over 97 rows (16 tiles of 6
+    # and a last row); l = 16, two 8-lane groups done by one work item.
+    "s8_tall_remainder_tile_rows_97": ((97,), (16, 16, 8), (16, 8, 16)),
+    # l = 40: an odd number (5) of 8-lane groups, one per work item; s = 7
+    # leaves a single column (a 12 x 1 tile).
+    "l40_odd_lane_groups": ((23,), (10, 16, 4), (40, 7, 4)),
 }
 
 

@@ -38,12 +38,19 @@
 // CHECK: scf.parallel (%[[T:.+]], %[[BLK:.+]]) = (%{{.+}}, %{{.+}}) to (%{{.+}}, %{{.+}}) step
 // The work item first copies its rows of block blk of x to a dense stack
 // buffer (x's rows are N floats apart and would share cache sets): one
-// vector and four scalars per row for p = 20. No prefetch is then needed.
+// vector and four scalars per row for p = 20. It prefetches the same rows
+// of the next block (min(blk + 1, k - 1)), the thread's next work item:
+// one prefetch per line of p = 20 floats.
 // CHECK: %[[XP:.+]] = memref.alloca() {alignment = 64 : i64} : memref<15x20xf32>
+// CHECK: %[[NEXT:.+]] = arith.minui %{{.+}}, %c1{{.*}} : index
+// CHECK: %[[NEXTCOL:.+]] = arith.muli %[[NEXT]], %c20{{.*}} : index
 // CHECK: %[[XV:.+]] = vector.load %[[XB]][%{{.+}}, %{{.+}}] : memref<15x40xf32>, vector<16xf32>
 // CHECK: vector.store %[[XV]], %[[XP]]
 // CHECK: %[[XS:.+]] = memref.load %[[XB]]
 // CHECK: memref.store %[[XS]], %[[XP]]
+// CHECK: memref.prefetch %[[XB]][%{{.+}}, %[[NEXTCOL]]], read, locality<3>, data
+// CHECK: %[[NEXTCOL16:.+]] = arith.addi %[[NEXTCOL]], %c16{{.*}} : index
+// CHECK: memref.prefetch %[[XB]][%{{.+}}, %[[NEXTCOL16]]], read, locality<3>, data
 // CHECK-NOT: memref.prefetch
 // CHECK: %[[ACC:.+]]:24 = scf.for %[[I:.+]] = {{.+}} iter_args({{.+}}) -> (vector<16xf32>,
 // CHECK: %[[PANEL:.+]] = arith.addi %{{.+}}, %{{.+}} : index
@@ -92,6 +99,13 @@ func.func @blockdiag_tails(%x: tensor<3x5x40xf32>, %w: tensor<2x20x20xf32>) -> t
 // AVX2: vector.load %[[WT]]
 // AVX2: vector.broadcast %{{.+}} : f32 to vector<8xf32>
 // AVX2: } else {
+// A [64][16] panel (4 KiB) fits in half of L1 and x's slice is on the
+// stack: column groups outer (4), row groups inner (16 of 6 rows), so the
+// panel stays in L1 while the x slices stream past it.
+// AVX2: memref.alloca() {alignment = 64 : i64} : memref<96x64xf32>
+// AVX2: scf.for %{{.+}} = %{{.+}} to %c4{{.*}} step
+// AVX2-NOT: vector.fma
+// AVX2: scf.for %{{.+}} = %{{.+}} to %c16{{.*}} step
 // AVX2: scf.for {{.+}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>) {
 // AVX2: vector.fma %{{.+}}, %{{.+}}, %{{.+}} : vector<8xf32>
 // AVX2: return
@@ -180,6 +194,14 @@ func.func @monarch_rectangular(%x: tensor<3x5x12xf32>, %w1: tensor<4x6x3xf32>, %
 // AVX2: vector.load %[[H]]
 // AVX2-NOT: vector.broadcast
 // AVX2: vector.fma
+// The last 2 of s = 32 columns (5 x 6 + 2): a 6-row x 2-column tile, 12
+// accumulators again instead of 4, its two w2 vectors (column 30, 31)
+// shared by six rows; then the 2 rows left of 8, 2 x 2.
+// AVX2: %{{.+}}:12 = scf.for
+// AVX2-COUNT-6: vector.load %[[H]]
+// AVX2-NOT: vector.fma
+// AVX2: vector.load %{{.+}}[%{{.+}}, %c30{{.*}}, %{{.+}}, %{{.+}}] : memref<4x32x33x8xf32>, vector<8xf32>
+// AVX2: %{{.+}}:4 = scf.for
 // AVX2: return
 func.func @monarch_square(%x: tensor<8x1024xf32>, %w1: tensor<32x32x32xf32>, %w2: tensor<32x32x32xf32>) -> tensor<8x1024xf32> {
   %0 = loom.monarch %x, %w1, %w2 : tensor<8x1024xf32>, tensor<32x32x32xf32>, tensor<32x32x32xf32> -> tensor<8x1024xf32>
@@ -210,6 +232,24 @@ func.func @monarch_square(%x: tensor<8x1024xf32>, %w1: tensor<32x32x32xf32>, %w2
 // CHECK-NOT: nontemporal
 // CHECK: vector.store %{{.+}}, %[[OUT]][%{{.+}}, %{{.+}}] : memref<64x32768xf32>, vector<16xf32>
 // CHECK: }
+// AVX2-LABEL: func.func @monarch_streaming_chunks
+// With 8 lanes a lane vector is half a line, and streaming stores of half
+// lines are flushed as partial writes: out gets ordinary stores, and no
+// alignment test is emitted.
+// AVX2-NOT: extract_aligned_pointer_as_index
+// A column group's whole w2 slice (6 x 128 i's x 8 lanes, 24 KiB) fits in
+// 3/4 of L1: one pass over r = 128, no partial-sum buffer. Each work item
+// covers the two lane groups of one line of out (16 lane groups, 8 items),
+// one after the other.
+// AVX2: scf.parallel (%{{.+}}, %[[ITEM:.+]]) = (%{{.+}}, %{{.+}}) to (%{{.+}}, %c8{{.*}}) step
+// AVX2-NOT: memref.alloca
+// AVX2: scf.for %[[G:.+]] = %{{.+}} to %c2{{.*}} step
+// AVX2: %[[FIRST:.+]] = arith.muli %[[ITEM]], %c2{{.*}} : index
+// AVX2: %[[AG:.+]] = arith.addi %[[FIRST]], %[[G]] : index
+// AVX2: scf.for {{.+}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>) {
+// AVX2: vector.load %{{.+}}[%[[AG]], %{{.+}}, %{{.+}}, %{{.+}}] : memref<16x64x129x8xf32>, vector<8xf32>
+// AVX2-NOT: nontemporal
+// AVX2: return
 func.func @monarch_streaming_chunks(%x: tensor<64x32768xf32>, %w1: tensor<128x128x256xf32>, %w2: tensor<128x256x128xf32>) -> tensor<64x32768xf32> {
   %0 = loom.monarch %x, %w1, %w2 : tensor<64x32768xf32>, tensor<128x128x256xf32>, tensor<128x256x128xf32> -> tensor<64x32768xf32>
   return %0 : tensor<64x32768xf32>

@@ -50,6 +50,9 @@ using namespace mlir::loom::kernel;
 
 namespace {
 
+/// f32s per cache line (64 bytes on every x86 CPU the targets describe).
+constexpr int64_t kLineFloats = 16;
+
 //===----------------------------------------------------------------------===//
 // Factor 1: blockdiag
 //===----------------------------------------------------------------------===//
@@ -70,6 +73,9 @@ struct Factor1 {
   /// i1, true when out's lines may be written with streaming stores; null
   /// when never.
   Value streamOut;
+  /// Whether column groups run outermost in a work item (see
+  /// columnGroupsOuter; set from the target description).
+  bool columnsOuter = false;
 };
 
 /// Packs w [k, q, p] (blocks of W_b, rows contiguous in i) into `wt` (of
@@ -172,6 +178,8 @@ void factor1Rows(ImplicitLocOpBuilder &b, const Factor1 &f0, Value row0,
         b, MemRefType::get({rows, f.p}, b.getF32Type()), b.getI64IntegerAttr(64));
     f.packedRow0 = row0;
     Value colBase = muli(b, blk, f.p);
+    Value nextBase = muli(
+        b, arith::MinUIOp::create(b, addi(b, blk, 1), idx(b, f.k - 1)), f.p);
     int64_t fullCols = f.p - f.p % lanes;
     forRange(b, rows, [&](ImplicitLocOpBuilder &rb, Value r) {
       Value src = arith::AddIOp::create(rb, row0, r);
@@ -188,6 +196,14 @@ void factor1Rows(ImplicitLocOpBuilder &b, const Factor1 &f0, Value row0,
             rb,
             memref::LoadOp::create(rb, f.x, ValueRange{src, addi(rb, colBase, c)}),
             f.xPacked, ValueRange{r, idx(rb, c)});
+      // The same rows of the next block are the next work item of this
+      // thread (blocks are the inner dim of the work split): runs of p
+      // floats, N floats apart, too short for the hardware prefetcher to
+      // follow. Prefetched here, they arrive while this item computes.
+      for (int64_t c = 0; f.k > 1 && c < f.p; c += kLineFloats)
+        memref::PrefetchOp::create(
+            rb, f.x, ValueRange{src, addi(rb, nextBase, c)}, /*isWrite=*/false,
+            /*localityHint=*/3, /*isDataCache=*/true);
     });
   }
   int64_t fullVecs = f.q / lanes, tail = f.q % lanes;
@@ -198,6 +214,28 @@ void factor1Rows(ImplicitLocOpBuilder &b, const Factor1 &f0, Value row0,
   // are N floats apart; a whole row tile of x would fall into a handful
   // of cache sets and be refetched for every column group.)
   int64_t rowsPerTile = s.rowsForVecs(fullGroups ? s.vecs : remVecs);
+  if (f.xPacked && f.columnsOuter) {
+    // With x's slice dense on the stack, the order can be the GEMM one:
+    // column groups outer, so that one W_b^T panel stays in L1 while the
+    // row groups' x slices stream past it (a W_b^T of p = q = 128 is 64
+    // KiB, beyond a 32 KiB L1, and would otherwise stream from L2 for
+    // every row group). AVX2 at N = 4K and 16K: -3 % per call.
+    forRange(b, fullGroups, [&](ImplicitLocOpBuilder &ib, Value g) {
+      forRowGroups(ib, row0, rows, s.rowsForVecs(s.vecs),
+                   [&](ImplicitLocOpBuilder &rb, Value r0, int64_t rr) {
+                     factor1Micro(rb, f, blk, r0, rr,
+                                  muli(rb, g, s.groupCols()), s.vecs, lanes);
+                   });
+    });
+    if (remVecs)
+      forRowGroups(b, row0, rows, s.rowsForVecs(remVecs),
+                   [&](ImplicitLocOpBuilder &rb, Value r0, int64_t rr) {
+                     factor1Micro(rb, f, blk, r0, rr,
+                                  idx(rb, fullGroups * s.groupCols()), remVecs,
+                                  tail ? tail : lanes);
+                   });
+    return;
+  }
   forRowGroups(
       b, row0, rows, rowsPerTile,
       [&](ImplicitLocOpBuilder &rb, Value r0, int64_t rr) {
@@ -234,6 +272,12 @@ struct Factor2 {
   /// i1, true when out's lines may be written with streaming
   /// (non-temporal, 64-byte aligned) stores; null when never.
   Value streamOut;
+  /// i's per reduction chunk (see factor2Rows).
+  int64_t kc = 0;
+  /// Lane groups per work item: as many as fill one cache line of out.
+  int64_t lineGroups = 1;
+  /// Vector registers of the target (bounds the remainder tile).
+  int64_t registers = 16;
 };
 
 /// w2p[ag, c, i, lane] = w2[ag*L + lane, c, i] (L lanes), 0 past l. The i
@@ -326,6 +370,20 @@ void factor2Micro(ImplicitLocOpBuilder &b, const Factor2 &f, Value ag,
                 vector::LoadOp::create(ib, vt, f.h, ValueRange{rowIdx[q], hCol}));
         }
         SmallVector<Value> next(rr * cc);
+        if (rr > cc) {
+          // A tall tile (the remainder columns): its cc vectors of w2 stay
+          // in registers and each row's h vector is used as it is loaded.
+          SmallVector<Value> wv;
+          for (int64_t c = 0; c < cc; ++c)
+            wv.push_back(vector::LoadOp::create(
+                ib, vt, f.w2p, ValueRange{ag, colIdx[c], i, idx(ib, 0)}));
+          for (int64_t q = 0; q < rr; ++q)
+            for (int64_t c = 0; c < cc; ++c)
+              next[q * cc + c] =
+                  vector::FMAOp::create(ib, hv[q], wv[c], acc[q * cc + c]);
+          scf::YieldOp::create(ib, next);
+          return;
+        }
         for (int64_t c = 0; c < cc; ++c) {
           Value wv = vector::LoadOp::create(
               ib, vt, f.w2p, ValueRange{ag, colIdx[c], i, idx(ib, 0)});
@@ -376,7 +434,7 @@ void factor2Rows(ImplicitLocOpBuilder &b, const Factor2 &f, Value row0,
   // Column groups outer, row groups inner, the reduction in chunks of kc
   // i's: one column group's w2 slice ([cc][kc][L]) stays in L1 while the
   // rows' h slices ([rr][kc][L]) stream from L2.
-  int64_t kc = std::min(f.r, sched.vreduceChunk);
+  int64_t kc = std::min(f.r, f.kc);
   int64_t chunks = kc ? f.r / kc : 1, tailK = kc ? f.r % kc : 0;
   int64_t lastChunk = chunks - 1 + (tailK ? 1 : 0);
   Value partial;
@@ -386,9 +444,17 @@ void factor2Rows(ImplicitLocOpBuilder &b, const Factor2 &f, Value row0,
         b.getI64IntegerAttr(64));
   int64_t fullGroups = f.s / sched.vcols, rem = f.s % sched.vcols;
   auto columnGroup = [&](ImplicitLocOpBuilder &cb, Value c0, int64_t cc) {
+    // Rows per register tile: vrows for whole column groups; for the
+    // remainder's fewer columns, more rows, so that the tile still holds
+    // enough accumulators to hide the FMA latency (at N = 16K on AVX2,
+    // s = 128 leaves 2 columns: a 2 x 2 tile ran at a third of the rate).
+    int64_t tileRows = sched.vrows;
+    for (int64_t rr = sched.vrows + 1; rr * cc <= sched.accumulators; ++rr)
+      if (rr * cc + std::min(rr, cc) + 1 <= f.registers - 1)
+        tileRows = rr;
     auto chunk = [&](ImplicitLocOpBuilder &kb, Value i0, int64_t len,
                      bool first, bool last) {
-      forRowGroups(kb, row0, rows, sched.vrows,
+      forRowGroups(kb, row0, rows, tileRows,
                    [&](ImplicitLocOpBuilder &rb, Value r0, int64_t rr) {
                      factor2Micro(rb, f, ag, a0, mask, r0, rr, c0, cc, i0, len,
                                   partial, row0, !first, !last);
@@ -411,14 +477,38 @@ void factor2Rows(ImplicitLocOpBuilder &b, const Factor2 &f, Value row0,
 }
 
 void emitFactor2(ImplicitLocOpBuilder &b, const Factor2 &f) {
-  parallelRowTiles(b, f.rows, f.sched.rowTile, ceilDiv(f.l, f.sched.lanes),
-                   [&](ImplicitLocOpBuilder &ib, Value row0, int64_t rows,
-                       Value ag) { factor2Rows(ib, f, row0, rows, ag); });
+  // A work item covers f.lineGroups lane groups one after the other, so
+  // that both halves of a line of out (with 8 lanes, a line is two lane
+  // groups) are written by one thread, soon after one another, rather than
+  // each read for ownership by one work item and again by another.
+  int64_t per = f.lineGroups;
+  parallelRowTiles(
+      b, f.rows, f.sched.rowTile, ceilDiv(f.l, f.sched.lanes) / per,
+      [&](ImplicitLocOpBuilder &ib, Value row0, int64_t rows, Value item) {
+        forRange(ib, per, [&](ImplicitLocOpBuilder &gb, Value g) {
+          Value ag = per == 1 ? item
+                              : arith::AddIOp::create(gb, muli(gb, item, per), g);
+          factor2Rows(gb, f, row0, rows, ag);
+        });
+      });
 }
 
 //===----------------------------------------------------------------------===//
 // Patterns
 //===----------------------------------------------------------------------===//
+
+/// Factor 1's loop order in a work item. Row groups outer keep the whole
+/// W_b^T ([p][q]) in L1 across row groups, which is best while it takes at
+/// most a quarter of L1 (N = 1K: 4 KiB); beyond that, column groups outer
+/// keep one panel ([p][vecs * L]) in L1 instead, as long as a panel fits
+/// in half of it.
+bool columnGroupsOuter(const GemmSchedule &s,
+                       const CpuTargetDescription &target, int64_t q,
+                       int64_t p) {
+  int64_t panelBytes = p * s.groupCols() * 4;
+  int64_t wholeBytes = p * ceilDiv(q, s.lanes) * s.lanes * 4;
+  return wholeBytes > target.l1Bytes / 4 && panelBytes <= target.l1Bytes / 2;
+}
 
 Value allocRows(ImplicitLocOpBuilder &b, int64_t rows, int64_t cols) {
   return memref::AllocOp::create(
@@ -433,9 +523,11 @@ Value toTensor(ImplicitLocOpBuilder &b, Value buffer) {
 }
 
 struct BlockdiagMatmulToVector : OpRewritePattern<BlockdiagMatmulOp> {
-  BlockdiagMatmulToVector(MLIRContext *context, const GemmSchedule &sched)
-      : OpRewritePattern(context), sched(sched) {}
+  BlockdiagMatmulToVector(MLIRContext *context, const GemmSchedule &sched,
+                          const CpuTargetDescription &target)
+      : OpRewritePattern(context), sched(sched), target(target) {}
   GemmSchedule sched;
+  CpuTargetDescription target;
   LogicalResult matchAndRewrite(BlockdiagMatmulOp op,
                                 PatternRewriter &rewriter) const override {
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
@@ -449,6 +541,7 @@ struct BlockdiagMatmulToVector : OpRewritePattern<BlockdiagMatmulOp> {
     f.k = ws[0];
     f.q = ws[1];
     f.p = ws[2];
+    f.columnsOuter = columnGroupsOuter(sched, target, f.q, f.p);
     f.wt = packFactor1(
         b, sched, toReadOnlyBuffer(b, b.getLoc(), op.getW()),
         allocCallScratch(b, packedBType(b, sched, f.k, f.q, f.p), 64), f.k,
@@ -472,9 +565,11 @@ struct BlockdiagMatmulToVector : OpRewritePattern<BlockdiagMatmulOp> {
 };
 
 struct MonarchToVector : OpRewritePattern<MonarchOp> {
-  MonarchToVector(MLIRContext *context, const GemmSchedule &sched)
-      : OpRewritePattern(context), sched(sched) {}
+  MonarchToVector(MLIRContext *context, const GemmSchedule &sched,
+                  const CpuTargetDescription &target)
+      : OpRewritePattern(context), sched(sched), target(target) {}
   GemmSchedule sched;
+  CpuTargetDescription target;
   LogicalResult matchAndRewrite(MonarchOp op,
                                 PatternRewriter &rewriter) const override {
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
@@ -490,12 +585,25 @@ struct MonarchToVector : OpRewritePattern<MonarchOp> {
     f1.k = w1[0];
     f1.q = w1[1];
     f1.p = w1[2];
+    f1.columnsOuter = columnGroupsOuter(sched, target, f1.q, f1.p);
     Factor2 f2;
     f2.sched = sched;
     f2.rows = rows;
     f2.l = w2[0];
     f2.s = w2[1];
     f2.r = w2[2];
+    f2.registers = target.vectorRegisters;
+    // Factor 2's reduction in one pass when a column group's whole w2
+    // slice ([vcols][r][L]) takes at most 3/4 of L1 (no partial sums; AVX2
+    // at N = 16K, r = 128: 24 of 32 KiB, -3 % per call); otherwise in
+    // chunks of the schedule's vreduceChunk (half of L1).
+    f2.kc = sched.vcols * f2.r * lanes * 4 <= 3 * target.l1Bytes / 4
+                ? f2.r
+                : sched.vreduceChunk;
+    // A line of out holds kLineFloats / L lane groups (2 with 8 lanes).
+    if (int64_t perLine = std::max<int64_t>(1, kLineFloats / lanes);
+        f2.l % (perLine * lanes) == 0)
+      f2.lineGroups = perLine;
     f2.out = allocRows(b, rows, f2.s * f2.l);
     // h holds one chunk of rows at a time: a full [M, k*q] intermediate
     // would be a fresh mmap (and page faults) on every call once it passes
@@ -535,8 +643,13 @@ struct MonarchToVector : OpRewritePattern<MonarchOp> {
     // no prefetcher follows). Streaming stores skip that read, but need
     // 64-byte aligned lines, and the caller's buffer may not be aligned;
     // small results stay in cache for whoever reads them next.
+    // A lane vector narrower than a line (AVX2: half a line) would leave
+    // partly written write-combining buffers, each flushed as a partial
+    // line: ordinary stores are faster there (AVX2, N = 16K: -3 % per call,
+    // N = 4K: -5 %).
     int64_t outBytes = rows * f2.s * f2.l * 4;
-    if (f2.l % lanes == 0 && outBytes >= sched.streamOutBytes) {
+    if (f2.l % lanes == 0 && lanes >= kLineFloats &&
+        outBytes >= sched.streamOutBytes) {
       f2.streamOut = isLineAligned(b, f2.out);
     }
     auto runChunk = [&](ImplicitLocOpBuilder &cb, Value row0, int64_t n) {
@@ -567,5 +680,5 @@ void mlir::loom::populateMonarchToVectorPatterns(
     RewritePatternSet &patterns, const CpuTargetDescription &target) {
   GemmSchedule sched = GemmSchedule::forTarget(target);
   patterns.add<BlockdiagMatmulToVector, MonarchToVector>(patterns.getContext(),
-                                                         sched);
+                                                         sched, target);
 }
