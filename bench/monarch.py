@@ -1,19 +1,17 @@
 #!/usr/bin/env python3
-"""Monarch benchmark: loom.monarch, loom.blockdiag_matmul and loom.fft_conv
-against the peers users pick today, in the same run: JAX/XLA (`jax.jit` of
-two einsums, or jnp.fft) and PyTorch 2.x eager (the bmm-plus-permutations
-version of the M2 code, torch.fft), both from /work/venv-peers; Debian's
+"""Monarch benchmark: loom.monarch and loom.blockdiag_matmul against the peers users pick today, in the same run: JAX/XLA (`jax.jit` of
+two einsums) and PyTorch 2.x eager (the bmm-plus-permutations version of
+the M2 code), both from /work/venv-peers; Debian's
 PyTorch 1.13 (same code) is a secondary column. "vs best" is the faster of
 JAX and PyTorch 2.x over Loom.
 
 Same method as bench/attention.py: one child process per measurement, the
 strongest PyTorch settings, useful flops only (2*rows*(kqp + lsr) for
-monarch, 2*rows*kqp for blockdiag_matmul; fft_conv reports time only, its
-flop count depends on the algorithm), % of the FMA peak measured in the same
+monarch, 2*rows*kqp for blockdiag_matmul), % of the FMA peak measured in the same
 run. JAX's child is pinned to `threads` CPUs (XLA sizes its pools from the
 CPUs it may use). For monarch, "dense ms" is PyTorch 2.x's torch.matmul
 with a dense N x N weight (the layer Monarch replaces; up to --dense-max).
-fft_conv runs 64 channels x rows/64 rows. `--before PATH` adds a column for
+(fft_conv has its own benchmark, bench/fft_conv.py.) `--before PATH` adds a column for
 another loom-compile (e.g. a copy of main's) measured in the same run;
 `--rounds R` runs every implementation of a case R times, interleaved, and
 keeps each one's best (the machine may be shared). Prints the ISA, a table
@@ -36,7 +34,7 @@ import matmul  # noqa: E402  (best wall and CPU times, ISA, peak)
 ROOT = attention.ROOT
 sys.path.insert(0, os.path.join(ROOT, "python"))
 
-OPS = ["monarch", "blockdiag_matmul", "fft_conv_causal", "fft_conv_circular"]
+OPS = ["monarch", "blockdiag_matmul"]
 PEERS_PYTHON = "/work/venv-peers/bin/python"
 
 
@@ -111,16 +109,7 @@ def jax_fn(op, shapes):
         k, q, p = w.shape
         return jnp.einsum("mkp,kqp->mkq", x.reshape(M, k, p), w).reshape(M, k * q)
 
-    def fft_conv(u, kern):
-        n = u.shape[-1]
-        return jnp.fft.irfft(jnp.fft.rfft(u, 2 * n) * jnp.fft.rfft(kern, 2 * n), 2 * n)[..., :n]
-
-    def fft_conv_circular(u, kern):
-        n = u.shape[-1]
-        return jnp.fft.irfft(jnp.fft.rfft(u) * jnp.fft.rfft(kern), n)
-
-    fn = jax.jit({"monarch": monarch, "blockdiag_matmul": blockdiag, "fft_conv_causal": fft_conv,
-                  "fft_conv_circular": fft_conv_circular}[op])
+    fn = jax.jit({"monarch": monarch, "blockdiag_matmul": blockdiag}[op])
     device = {}
 
     def run(*args):
