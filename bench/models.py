@@ -250,16 +250,22 @@ def row(r):
             f"rel err {r['rel_error']:.1e}")
 
 
-def table(results):
-    lines = ["| model | threads | loom ms | torch eager ms | torch.compile ms | loom vs eager | "
-             "loom vs compile | peak RSS MB (loom / eager / compile) | rel. error (loom / eager / compile) |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+def by_case(results):
+    """(model, threads, {impl: result}) in the order the cases first ran."""
     keys = []
     for r in results:
         if (r["model"], r["threads"]) not in keys:
             keys.append((r["model"], r["threads"]))
-    for model, threads in keys:
-        by = {r["impl"]: r for r in results if r["model"] == model and r["threads"] == threads}
+    return [(model, threads,
+             {r["impl"]: r for r in results if r["model"] == model and r["threads"] == threads})
+            for model, threads in keys]
+
+
+def table(results):
+    lines = ["| model | threads | loom ms | torch eager ms | torch.compile ms | loom vs eager | "
+             "loom vs compile | peak RSS MB (loom / eager / compile) | rel. error (loom / eager / compile) |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for model, threads, by in by_case(results):
 
         def get(impl, key, fmt):
             r = by.get(impl)
@@ -286,12 +292,7 @@ def before_table(results):
     """Loom before (--before) against Loom now: wall and CPU time, RSS."""
     lines = ["| model | threads | loom before ms (CPU ms) | loom ms (CPU ms) | speedup (CPU) | "
              "peak RSS MB before / now |", "| --- | --- | --- | --- | --- | --- |"]
-    keys = []
-    for r in results:
-        if (r["model"], r["threads"]) not in keys:
-            keys.append((r["model"], r["threads"]))
-    for model, threads in keys:
-        by = {r["impl"]: r for r in results if r["model"] == model and r["threads"] == threads}
+    for model, threads, by in by_case(results):
         a, b = by.get("loom_before"), by.get("loom")
         if not a or not b or "error" in a or "error" in b:
             continue
