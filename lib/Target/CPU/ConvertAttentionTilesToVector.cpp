@@ -28,14 +28,11 @@ struct ConvertAttentionTilesToVectorPass
   using Base::Base;
 
   void runOnOperation() override {
-    std::string error;
     FailureOr<CpuTargetDescription> cpu =
-        CpuTargetDescription::parse(target, error);
-    if (failed(cpu)) {
-      getOperation().emitError() << "convert-attention-tiles-to-vector: "
-                                 << error;
+        CpuTargetDescription::parseOption(target, getOperation(),
+                                          "convert-attention-tiles-to-vector");
+    if (failed(cpu))
       return signalPassFailure();
-    }
     if (queryTile < 16 || queryTile > 256 || queryTile % 16 != 0) {
       getOperation().emitError()
           << "convert-attention-tiles-to-vector: query-tile must be a "

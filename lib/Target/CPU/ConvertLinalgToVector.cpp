@@ -216,13 +216,11 @@ struct ConvertLinalgToVectorPass
 
   void runOnOperation() override {
     func::FuncOp func = getOperation();
-    std::string error;
     FailureOr<CpuTargetDescription> cpu =
-        CpuTargetDescription::parse(target, error);
-    if (failed(cpu)) {
-      func.emitError() << "convert-linalg-to-vector: " << error;
+        CpuTargetDescription::parseOption(target, func,
+                                          "convert-linalg-to-vector");
+    if (failed(cpu))
       return signalPassFailure();
-    }
     IRRewriter rewriter(&getContext());
     // Bufferizing an scf.forall leaves a copy of each tile onto itself
     // (through a second, identical view).

@@ -22,13 +22,11 @@ struct ConvertLoomToVectorPass
   using Base::Base;
 
   void runOnOperation() override {
-    std::string error;
     FailureOr<CpuTargetDescription> cpu =
-        CpuTargetDescription::parse(target, error);
-    if (failed(cpu)) {
-      getOperation().emitError() << "convert-loom-to-vector: " << error;
+        CpuTargetDescription::parseOption(target, getOperation(),
+                                          "convert-loom-to-vector");
+    if (failed(cpu))
       return signalPassFailure();
-    }
     RewritePatternSet patterns(&getContext());
     populateFewKeysRouteToVectorPatterns(patterns, *cpu);
     populateMonarchToVectorPatterns(patterns, *cpu);

@@ -1,6 +1,7 @@
 //===- TargetDescription.cpp - presets, text form, LLVM CPUs --------------===//
 
 #include "loom/Target/CPU/TargetDescription.h"
+#include "mlir/IR/Operation.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallVector.h"
@@ -106,6 +107,16 @@ int64_t osCacheSize(int name, int64_t fallback) {
 }
 
 } // namespace
+
+FailureOr<CpuTargetDescription>
+CpuTargetDescription::parseOption(llvm::StringRef spec, Operation *anchor,
+                                  llvm::StringRef pass) {
+  std::string error;
+  FailureOr<CpuTargetDescription> cpu = parse(spec, error);
+  if (failed(cpu))
+    anchor->emitError() << pass << ": " << error;
+  return cpu;
+}
 
 FailureOr<CpuTargetDescription>
 CpuTargetDescription::parse(llvm::StringRef spec, std::string &error) {

@@ -23,6 +23,10 @@
 #include <cstdint>
 #include <string>
 
+namespace mlir {
+class Operation;
+} // namespace mlir
+
 namespace mlir::loom {
 
 struct CpuTargetDescription {
@@ -56,6 +60,10 @@ struct CpuTargetDescription {
   /// l2, l3). On failure, says why in `error`.
   static FailureOr<CpuTargetDescription> parse(llvm::StringRef spec,
                                                std::string &error);
+  /// parse() for a pass's `target` option: a failure is reported on
+  /// `anchor` as "<pass>: <why>".
+  static FailureOr<CpuTargetDescription>
+  parseOption(llvm::StringRef spec, Operation *anchor, llvm::StringRef pass);
   /// The preset, then every field that differs from it.
   std::string str() const;
 
