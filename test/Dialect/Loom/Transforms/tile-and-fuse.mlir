@@ -12,9 +12,9 @@
 // The frontend's Linear + bias + GELU: elementwise fusion makes bias and
 // GELU one generic, which adopts the matmul's 96 x 128 tiles; the matmul
 // and its fill are computed inside each tile and the epilogue reads the
-// tile's result directly: no elementwise loop over the [200, 256]
-// activations outside the tiles. M = 200 is split at 192 so that every
-// tile is static: the 8 remaining rows are a second nest of one row tile.
+// tile's result directly: no elementwise loop over the [202, 256]
+// activations outside the tiles. M = 202 (no tile in [48, 96] divides it) is
+// split at 192 so that every tile is static: the 10 remaining rows are a second nest of one row tile.
 // CHECK-LABEL: func.func @linear_bias_gelu
 // CHECK-NOT: linalg.
 // CHECK: %[[FULL:.+]] = scf.forall (%[[I:.+]], %[[J:.+]]) = (0, 0) to (192, 256) step (96, 128)
@@ -26,26 +26,26 @@
 // CHECK: math.erf
 // CHECK: tensor.parallel_insert_slice %[[Y]]
 // CHECK-NOT: linalg.
-// CHECK: scf.forall (%{{.+}}, %{{.+}}) = (0, 0) to (8, 256) step (8, 128)
-// CHECK: linalg.fill {{.+}} -> tensor<8x128xf32>
-// CHECK: linalg.matmul {{.+}} -> tensor<8x128xf32>
+// CHECK: scf.forall (%{{.+}}, %{{.+}}) = (0, 0) to (10, 256) step (10, 128)
+// CHECK: linalg.fill {{.+}} -> tensor<10x128xf32>
+// CHECK: linalg.matmul {{.+}} -> tensor<10x128xf32>
 // CHECK: linalg.generic
 // CHECK: tensor.parallel_insert_slice
 // CHECK-NOT: linalg.
 // CHECK: return
-func.func @linear_bias_gelu(%x: tensor<200x64xf32>, %w: tensor<256x64xf32>, %b: tensor<256xf32>) -> tensor<200x256xf32> {
+func.func @linear_bias_gelu(%x: tensor<202x64xf32>, %w: tensor<256x64xf32>, %b: tensor<256xf32>) -> tensor<202x256xf32> {
   %zero = arith.constant 0.0 : f32
-  %e = tensor.empty() : tensor<200x256xf32>
-  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<200x256xf32>) -> tensor<200x256xf32>
-  %m = linalg.matmul indexing_maps = [#mA, #mB, #mC] ins(%x, %w : tensor<200x64xf32>, tensor<256x64xf32>) outs(%f : tensor<200x256xf32>) -> tensor<200x256xf32>
-  %e2 = tensor.empty() : tensor<200x256xf32>
-  %biased = linalg.generic {indexing_maps = [#id, #row, #id], iterator_types = ["parallel", "parallel"]} ins(%m, %b : tensor<200x256xf32>, tensor<256xf32>) outs(%e2 : tensor<200x256xf32>) {
+  %e = tensor.empty() : tensor<202x256xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<202x256xf32>) -> tensor<202x256xf32>
+  %m = linalg.matmul indexing_maps = [#mA, #mB, #mC] ins(%x, %w : tensor<202x64xf32>, tensor<256x64xf32>) outs(%f : tensor<202x256xf32>) -> tensor<202x256xf32>
+  %e2 = tensor.empty() : tensor<202x256xf32>
+  %biased = linalg.generic {indexing_maps = [#id, #row, #id], iterator_types = ["parallel", "parallel"]} ins(%m, %b : tensor<202x256xf32>, tensor<256xf32>) outs(%e2 : tensor<202x256xf32>) {
   ^bb0(%a: f32, %c: f32, %o: f32):
     %s = arith.addf %a, %c : f32
     linalg.yield %s : f32
-  } -> tensor<200x256xf32>
-  %e3 = tensor.empty() : tensor<200x256xf32>
-  %g = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%biased : tensor<200x256xf32>) outs(%e3 : tensor<200x256xf32>) {
+  } -> tensor<202x256xf32>
+  %e3 = tensor.empty() : tensor<202x256xf32>
+  %g = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%biased : tensor<202x256xf32>) outs(%e3 : tensor<202x256xf32>) {
   ^bb0(%a: f32, %o: f32):
     %half = arith.constant 0.5 : f32
     %one = arith.constant 1.0 : f32
@@ -56,8 +56,8 @@ func.func @linear_bias_gelu(%x: tensor<200x64xf32>, %w: tensor<256x64xf32>, %b: 
     %h = arith.mulf %a, %half : f32
     %y = arith.mulf %h, %p : f32
     linalg.yield %y : f32
-  } -> tensor<200x256xf32>
-  return %g : tensor<200x256xf32>
+  } -> tensor<202x256xf32>
+  return %g : tensor<202x256xf32>
 }
 
 // -----
@@ -109,7 +109,7 @@ func.func @negative_matmul_chain(%x: tensor<192x64xf32>, %w1: tensor<64x128xf32>
 // N (64 columns, tiles of 128): each 96-row tile of fc2 computes its own
 // row block of the hidden activation (fc1 with its fill, then the bias and
 // GELU generic, 96 x 128), which never exists whole; fc1's input is read
-// through the tile's slice. The remainder rows (200 = 2 x 96 + 8) get the
+// through the tile's slice. The remainder rows (202 = 2 x 96 + 10) get the
 // same nest.
 // CHECK-LABEL: func.func @mlp_row_blocks
 // CHECK-NOT: linalg.
@@ -123,10 +123,10 @@ func.func @negative_matmul_chain(%x: tensor<192x64xf32>, %w1: tensor<64x128xf32>
 // CHECK: linalg.matmul {{.*}}ins(%[[G]], %arg3 : tensor<96x128xf32>, tensor<64x128xf32>)
 // CHECK: linalg.generic
 // CHECK: scf.forall.in_parallel
-// CHECK: scf.forall ({{.+}}) = (0) to (8) step (8)
-// CHECK: linalg.matmul {{.*}}tensor<8x64xf32>, tensor<128x64xf32>) outs({{.*}}tensor<8x128xf32>)
+// CHECK: scf.forall ({{.+}}) = (0) to (10) step (10)
+// CHECK: linalg.matmul {{.*}}tensor<10x64xf32>, tensor<128x64xf32>) outs({{.*}}tensor<10x128xf32>)
 // CHECK: math.erf
-// CHECK: linalg.matmul {{.*}}tensor<8x128xf32>, tensor<64x128xf32>
+// CHECK: linalg.matmul {{.*}}tensor<10x128xf32>, tensor<64x128xf32>
 // CHECK: scf.forall.in_parallel
 // CHECK-NOT: scf.forall
 // CHECK: return
@@ -135,36 +135,36 @@ func.func @negative_matmul_chain(%x: tensor<192x64xf32>, %w1: tensor<64x128xf32>
 // NOFUSE: linalg.matmul
 // NOFUSE-NOT: linalg.matmul
 // NOFUSE: scf.forall.in_parallel
-// NOFUSE: scf.forall ({{.+}}) = (0) to (8) step (8)
+// NOFUSE: scf.forall ({{.+}}) = (0) to (10) step (10)
 // NOFUSE: scf.forall ({{.+}}) = (0) to (192) step (96)
 // NOFUSE: linalg.matmul
 // NOFUSE-NOT: linalg.matmul
 // NOFUSE: scf.forall.in_parallel
-func.func @mlp_row_blocks(%x: tensor<200x64xf32>, %w1: tensor<128x64xf32>, %b1: tensor<128xf32>,
-                          %w2: tensor<64x128xf32>, %b2: tensor<64xf32>) -> tensor<200x64xf32> {
+func.func @mlp_row_blocks(%x: tensor<202x64xf32>, %w1: tensor<128x64xf32>, %b1: tensor<128xf32>,
+                          %w2: tensor<64x128xf32>, %b2: tensor<64xf32>) -> tensor<202x64xf32> {
   %zero = arith.constant 0.0 : f32
-  %e = tensor.empty() : tensor<200x128xf32>
-  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<200x128xf32>) -> tensor<200x128xf32>
-  %h = linalg.matmul indexing_maps = [#mA, #mB, #mC] ins(%x, %w1 : tensor<200x64xf32>, tensor<128x64xf32>) outs(%f : tensor<200x128xf32>) -> tensor<200x128xf32>
+  %e = tensor.empty() : tensor<202x128xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<202x128xf32>) -> tensor<202x128xf32>
+  %h = linalg.matmul indexing_maps = [#mA, #mB, #mC] ins(%x, %w1 : tensor<202x64xf32>, tensor<128x64xf32>) outs(%f : tensor<202x128xf32>) -> tensor<202x128xf32>
   %g = linalg.generic {indexing_maps = [#id, #row, #id], iterator_types = ["parallel", "parallel"]}
-      ins(%h, %b1 : tensor<200x128xf32>, tensor<128xf32>) outs(%e : tensor<200x128xf32>) {
+      ins(%h, %b1 : tensor<202x128xf32>, tensor<128xf32>) outs(%e : tensor<202x128xf32>) {
   ^bb0(%a: f32, %b: f32, %o: f32):
     %s = arith.addf %a, %b : f32
     %r = math.erf %s : f32
     %y = arith.mulf %s, %r : f32
     linalg.yield %y : f32
-  } -> tensor<200x128xf32>
-  %e2 = tensor.empty() : tensor<200x64xf32>
-  %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<200x64xf32>) -> tensor<200x64xf32>
-  %y = linalg.matmul indexing_maps = [#mA, #mB, #mC] ins(%g, %w2 : tensor<200x128xf32>, tensor<64x128xf32>) outs(%f2 : tensor<200x64xf32>) -> tensor<200x64xf32>
+  } -> tensor<202x128xf32>
+  %e2 = tensor.empty() : tensor<202x64xf32>
+  %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<202x64xf32>) -> tensor<202x64xf32>
+  %y = linalg.matmul indexing_maps = [#mA, #mB, #mC] ins(%g, %w2 : tensor<202x128xf32>, tensor<64x128xf32>) outs(%f2 : tensor<202x64xf32>) -> tensor<202x64xf32>
   %out = linalg.generic {indexing_maps = [#id, #row, #id, #id], iterator_types = ["parallel", "parallel"]}
-      ins(%y, %b2, %x : tensor<200x64xf32>, tensor<64xf32>, tensor<200x64xf32>) outs(%e2 : tensor<200x64xf32>) {
+      ins(%y, %b2, %x : tensor<202x64xf32>, tensor<64xf32>, tensor<202x64xf32>) outs(%e2 : tensor<202x64xf32>) {
   ^bb0(%a: f32, %b: f32, %r: f32, %o: f32):
     %s = arith.addf %a, %b : f32
     %t = arith.addf %s, %r : f32
     linalg.yield %t : f32
-  } -> tensor<200x64xf32>
-  return %out : tensor<200x64xf32>
+  } -> tensor<202x64xf32>
+  return %out : tensor<202x64xf32>
 }
 
 // -----
@@ -204,17 +204,16 @@ func.func @matmul_chain_row_blocks(%x: tensor<192x64xf32>, %w1: tensor<64x128xf3
 
 
 // A row reduction and its consumer: tiles of whole rows (512 floats x 3
-// operands of the root = 6 KiB a row: 5 rows in 32 KiB), the sum of the
-// tile's rows computed in the tile next to its use.
+// operands of the root = 6 KiB a row: 5 rows in 32 KiB, made 4, the
+// nearest tile that divides the 64 rows: one nest, no remainder), the sum
+// of the tile's rows computed in the tile next to its use.
 // CHECK-LABEL: func.func @row_norm
-// CHECK: scf.forall (%[[R:.+]]) = (0) to (60) step (5)
-// CHECK: linalg.fill {{.+}} -> tensor<5xf32>
-// CHECK: %[[SUM:.+]] = linalg.generic {{.+}}iterator_types = ["parallel", "reduction"]{{.+}} outs(%{{.+}} : tensor<5xf32>)
-// CHECK: linalg.generic {{.+}} ins(%{{.+}}, %[[SUM]] : tensor<5x512xf32>, tensor<5xf32>)
-// CHECK: scf.forall (%{{.+}}) = (0) to (4) step (4)
-// CHECK: linalg.generic {{.+}}iterator_types = ["parallel", "reduction"]{{.+}} outs(%{{.+}} : tensor<4xf32>)
-// CHECK: linalg.generic
+// CHECK: scf.forall (%[[R:.+]]) = (0) to (64) step (4)
+// CHECK: linalg.fill {{.+}} -> tensor<4xf32>
+// CHECK: %[[SUM:.+]] = linalg.generic {{.+}}iterator_types = ["parallel", "reduction"]{{.+}} outs(%{{.+}} : tensor<4xf32>)
+// CHECK: linalg.generic {{.+}} ins(%{{.+}}, %[[SUM]] : tensor<4x512xf32>, tensor<4xf32>)
 // CHECK: tensor.parallel_insert_slice
+// CHECK-NOT: scf.forall
 // CHECK-NOT: linalg.
 // CHECK: return
 func.func @row_norm(%x: tensor<64x512xf32>) -> tensor<64x512xf32> {
@@ -262,7 +261,7 @@ func.func @negative_monarch_residual(%x: tensor<256x64xf32>, %w1: tensor<8x8x8xf
 
 // -----
 
-// A matmul root (its result returned) whose M = 200 is split: each piece
+// A matmul root (its result returned) whose M = 202 is split: each piece
 // fills its own tile of the destination inside its loop; no zero pass over
 // the whole result is left outside the tiles.
 // CHECK-LABEL: func.func @split_matmul_root
@@ -270,15 +269,47 @@ func.func @negative_monarch_residual(%x: tensor<256x64xf32>, %w1: tensor<8x8x8xf
 // CHECK: scf.forall (%{{.+}}) = (0) to (192) step (96)
 // CHECK: linalg.fill {{.+}} -> tensor<96x64xf32>
 // CHECK: linalg.matmul
-// CHECK: scf.forall (%{{.+}}) = (0) to (8) step (8)
-// CHECK: linalg.fill {{.+}} -> tensor<8x64xf32>
+// CHECK: scf.forall (%{{.+}}) = (0) to (10) step (10)
+// CHECK: linalg.fill {{.+}} -> tensor<10x64xf32>
 // CHECK: linalg.matmul
 // CHECK-NOT: linalg.fill
 // CHECK: return
-func.func @split_matmul_root(%x: tensor<200x32xf32>, %w: tensor<32x64xf32>) -> tensor<200x64xf32> {
+func.func @split_matmul_root(%x: tensor<202x32xf32>, %w: tensor<32x64xf32>) -> tensor<202x64xf32> {
   %zero = arith.constant 0.0 : f32
-  %e = tensor.empty() : tensor<200x64xf32>
-  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<200x64xf32>) -> tensor<200x64xf32>
-  %m = linalg.matmul ins(%x, %w : tensor<200x32xf32>, tensor<32x64xf32>) outs(%f : tensor<200x64xf32>) -> tensor<200x64xf32>
-  return %m : tensor<200x64xf32>
+  %e = tensor.empty() : tensor<202x64xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<202x64xf32>) -> tensor<202x64xf32>
+  %m = linalg.matmul ins(%x, %w : tensor<202x32xf32>, tensor<32x64xf32>) outs(%f : tensor<202x64xf32>) -> tensor<202x64xf32>
+  return %m : tensor<202x64xf32>
+}
+
+// -----
+
+#mA = affine_map<(m, n, k) -> (m, k)>
+#mB = affine_map<(m, n, k) -> (n, k)>
+#mC = affine_map<(m, n, k) -> (m, n)>
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d1)>
+
+// M = 320 is not a multiple of the 96-row tile but of 80, the largest
+// divisor in [48, 96]: one nest of 80-row tiles with the bias inside, no
+// remainder nest (the kernel's row groups take the 80 = 13 x 6 + 2 rows).
+// CHECK-LABEL: func.func @dividing_tile
+// CHECK: scf.forall (%{{.+}}, %{{.+}}) = (0, 0) to (320, 256) step (80, 128)
+// CHECK: linalg.matmul {{.+}} -> tensor<80x128xf32>
+// CHECK: linalg.generic
+// CHECK: tensor.parallel_insert_slice
+// CHECK-NOT: scf.forall
+// CHECK: return
+func.func @dividing_tile(%x: tensor<320x64xf32>, %w: tensor<256x64xf32>, %b: tensor<256xf32>) -> tensor<320x256xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<320x256xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<320x256xf32>) -> tensor<320x256xf32>
+  %m = linalg.matmul indexing_maps = [#mA, #mB, #mC] ins(%x, %w : tensor<320x64xf32>, tensor<256x64xf32>) outs(%f : tensor<320x256xf32>) -> tensor<320x256xf32>
+  %e2 = tensor.empty() : tensor<320x256xf32>
+  %y = linalg.generic {indexing_maps = [#id, #row, #id], iterator_types = ["parallel", "parallel"]} ins(%m, %b : tensor<320x256xf32>, tensor<256xf32>) outs(%e2 : tensor<320x256xf32>) {
+  ^bb0(%a: f32, %c: f32, %o: f32):
+    %s = arith.addf %a, %c : f32
+    linalg.yield %s : f32
+  } -> tensor<320x256xf32>
+  return %y : tensor<320x256xf32>
 }
