@@ -360,3 +360,30 @@ def test_mlp_residual(M, d, hidden, rng, cache_dir):
     xs, w1, b1, w2, b2 = [a.astype(np.float64) for a in inputs]
     h = gelu(xs @ w1.T + b1)
     assert_close(got, xs + h @ w2.T + b2, TOL)
+
+
+@pytest.mark.parametrize("M,d,hidden", [
+    (320, 40, 600),    # 320 rows in 4 tiles of 80 (no remainder nest): the
+                       # LayerNorm and fc1's row block inside fc2's tiles
+    (197, 40, 600),    # 2 x 96 + 5 rows: the prologue in both nests
+    (100, 24, 1500),   # the hidden row block over L2: two nests, and fc1's
+                       # tiles do not span its 1500 columns: LN its own nest
+])
+def test_pre_ln_mlp_residual(M, d, hidden, rng, cache_dir):
+    """x + fc2(GELU(fc1(LN(x)))), the second half of a pre-LN transformer
+    layer as the frontend emits it: where the MLP is one nest of row
+    blocks, the LayerNorm is the row block's prologue (loom-tile-and-fuse);
+    either way the same float64 result."""
+    from loom import ir
+    from loom.models.layers import Layers, layer_norm_weights, mlp_weights
+    fb = ir.FunctionBuilder("f")
+    x = fb.arg((1, M, d))
+    ws = layer_norm_weights("ln", d) + mlp_weights("m", d, hidden)
+    args = {w.name: fb.arg(w.shape) for w in ws}
+    lay = Layers(fb, args)
+    fb.ret(lay.add(x, lay.mlp(lay.layer_norm(x, "ln"), "m")))
+    inputs = inputs_for(rng, [(1, M, d)] + [w.shape for w in ws])
+    got = run(compile_and_load(ir.module(fb), cache_dir), inputs)
+    xs, g, b, w1, b1, w2, b2 = [a.astype(np.float64) for a in inputs]
+    h = gelu(layernorm_ref(xs, g, b) @ w1.T + b1)
+    assert_close(got, xs + h @ w2.T + b2, TOL)

@@ -3,15 +3,20 @@
 // A pre-LN MLP block with d = 64: LayerNorm (row sums) -> Linear + bias +
 // GELU -> residual add, in linalg as a frontend writes it. After the whole
 // pipeline: no linalg op and no libm call remain (erf is a polynomial on
-// vectors), the row reductions and the GEMM run on 8-lane vectors, and
-// both tiled nests are OpenMP parallel regions.
+// vectors), the row reductions and the GEMM run on 8-lane vectors. The
+// Linear's tiles span its 64 columns, so the LayerNorm is its prologue:
+// one parallel region (after the one packing W) computes each row tile's
+// sums, normalizes it and runs the GEMM on it.
 // CHECK-LABEL: llvm.func @mlp_block(
 // CHECK-NOT: linalg.
 // CHECK-NOT: @erff
 // CHECK: omp.parallel
-// CHECK: llvm.intr.vector.reduce.fadd
 // CHECK: omp.parallel
+// CHECK-NOT: omp.parallel
+// CHECK: llvm.intr.vector.reduce.fadd
+// CHECK-NOT: omp.parallel
 // CHECK: llvm.intr.fma({{.+}}) : (vector<8xf32>, vector<8xf32>, vector<8xf32>) -> vector<8xf32>
+// CHECK-NOT: omp.parallel
 // CHECK: llvm.return
 #id = affine_map<(d0, d1) -> (d0, d1)>
 #row = affine_map<(d0, d1) -> (d1)>

@@ -205,6 +205,57 @@ int64_t extentOf(linalg::LinalgOp op, ArrayRef<unsigned> dims) {
   return extent;
 }
 
+/// The prologue of C1, a contraction fused as a row block (below): its
+/// whole N is computed in each row tile, so its A operand's row block is
+/// read by exactly one tile and the chain that computes it (a LayerNorm's
+/// row sums, variance and normalization) moves into the tile without any
+/// recomputation. Fused: linalg producers, transitively, that are not
+/// contractions and whose every user is fused (a LayerNorm's row sums feed
+/// both its variance and its normalization; each fused use computes the
+/// tile's sums, a row block read from L1/L2). The normalized rows then
+/// exist one row block at a time instead of as a [rows, d] tensor written
+/// and read once more.
+void collectRowProducers(linalg::LinalgOp contraction,
+                         const TileAndFuseOptions &options,
+                         DenseSet<Operation *> &fusible) {
+  OpOperand *a = rowOperand(contraction);
+  FailureOr<linalg::ContractionDimensions> dims =
+      linalg::inferContractionDims(contraction);
+  if (!a || failed(dims) ||
+      4 * options.matmulTileM * extentOf(contraction, dims->k) >
+          options.rowBlockFusionBytes)
+    return;
+  auto head = a->get().getDefiningOp<linalg::LinalgOp>();
+  if (!head || !isStaticTensorLinalgOp(head) || isContraction(head) ||
+      !onlyUsedBy(head, contraction) || fusible.contains(head))
+    return;
+  SmallVector<Operation *> chain = {head};
+  DenseSet<Operation *> inChain = {head};
+  // Grows the chain to a fixed point: a producer joins once all its users
+  // are in it.
+  bool grew = true;
+  while (grew) {
+    grew = false;
+    for (unsigned i = 0; i < chain.size(); ++i)
+      for (Value operand : chain[i]->getOperands()) {
+        Operation *producer = operand.getDefiningOp();
+        if (!producer || inChain.contains(producer) ||
+            !isStaticTensorLinalgOp(producer) || isContraction(producer) ||
+            fusible.contains(producer) ||
+            !llvm::all_of(producer->getUsers(), [&](Operation *user) {
+              return inChain.contains(user);
+            }))
+          continue;
+        chain.push_back(producer);
+        inChain.insert(producer);
+        grew = true;
+      }
+  }
+  LDBG() << "row prologue of " << *contraction << ": " << chain.size()
+         << " ops";
+  fusible.insert_range(chain);
+}
+
 /// The row block producers of `adopted`, a contraction C2 (the root or the
 /// contraction the root adopted) whose tiles span
 /// all its N: its A operand is then read by exactly one tile per row block,
@@ -261,6 +312,7 @@ void collectRowBlockProducers(linalg::LinalgOp adopted,
   }
   fusible.insert(contraction);
   collectFusibleProducers(contraction, contraction, fusible);
+  collectRowProducers(contraction, options, fusible);
 }
 
 /// Splits `root` along every tiled dim whose size is not a multiple of its
@@ -352,8 +404,17 @@ LogicalResult tileRoot(RewriterBase &rewriter, TilingInterface root,
   if (Operation *contraction =
           adopted ? adopted : (isContraction(root) ? root.getOperation()
                                                    : nullptr))
-    collectRowBlockProducers(cast<linalg::LinalgOp>(contraction), options,
-                             fusible);
+  {
+    auto linalgContraction = cast<linalg::LinalgOp>(contraction);
+    collectRowBlockProducers(linalgContraction, options, fusible);
+    // A contraction whose tiles span all its N reads each row block of A
+    // in one tile: A's prologue (a LayerNorm) fuses too.
+    FailureOr<linalg::ContractionDimensions> dims =
+        linalg::inferContractionDims(linalgContraction);
+    if (succeeded(dims) && dims->n.size() == 1 &&
+        extentOf(linalgContraction, dims->n) <= options.matmulTileN)
+      collectRowProducers(linalgContraction, options, fusible);
+  }
   LDBG() << "root " << *root << " with " << fusible.size()
          << " fusible producers";
 
@@ -412,6 +473,10 @@ void fuseElementwiseChains(func::FuncOp func) {
       });
   tensor::populateReassociativeReshapeFoldingPatterns(patterns);
   linalg::GenericOp::getCanonicalizationPatterns(patterns, ctx);
+  // A reduction's fill reshaped with it (a LayerNorm's row sums collapsed
+  // to [B·L]): the fill is made in the reshaped type, so that it fuses
+  // into the reduction's tiles instead of filling the whole tensor.
+  linalg::FillOp::getCanonicalizationPatterns(patterns, ctx);
   linalg::populateEraseUnusedOperandsAndResultsPatterns(patterns);
   (void)applyPatternsGreedily(func, std::move(patterns));
 }

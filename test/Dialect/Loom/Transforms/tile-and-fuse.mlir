@@ -313,3 +313,142 @@ func.func @dividing_tile(%x: tensor<320x64xf32>, %w: tensor<256x64xf32>, %b: ten
   } -> tensor<320x256xf32>
   return %y : tensor<320x256xf32>
 }
+
+// -----
+
+#mA = affine_map<(m, n, k) -> (m, k)>
+#mB = affine_map<(m, n, k) -> (n, k)>
+#mC = affine_map<(m, n, k) -> (m, n)>
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d1)>
+#col = affine_map<(d0, d1) -> (d0)>
+
+// A LayerNorm (row sums read by the variance and the normalization) before
+// a Linear whose tiles span all its 128 columns: each row block of the
+// normalized rows is read by exactly one tile, so the whole LayerNorm is
+// the tile's prologue: sums, variance and normalization of the tile's 96
+// rows (the sums' fill made per tile; fusion computes the sums once per
+// use, which the pipeline's cse merges), then the matmul on them. Nothing
+// runs over the [192, 64] activations outside the tiles.
+// CHECK-LABEL: func.func @layernorm_prologue
+// CHECK-NOT: linalg.
+// CHECK: scf.forall (%[[I:.+]]) = (0) to (192) step (96)
+// CHECK: tensor.extract_slice %arg0[%[[I]], 0] [96, 64] [1, 1]
+// CHECK: linalg.fill {{.+}} -> tensor<96xf32>
+// CHECK: linalg.generic {{.+}}iterator_types = ["parallel", "reduction"]{{.+}} ins(%{{.+}} : tensor<96x64xf32>) outs(%{{.+}} : tensor<96xf32>)
+// CHECK: %[[V:.+]] = linalg.generic {{.+}}iterator_types = ["parallel", "reduction"]{{.+}} ins(%{{.+}}, %{{.+}} : tensor<96x64xf32>, tensor<96xf32>)
+// CHECK: %[[N:.+]] = linalg.generic {{.+}} ins(%{{.+}}, %{{.+}}, %[[V]] : tensor<96x64xf32>, tensor<96xf32>, tensor<96xf32>)
+// CHECK: linalg.matmul {{.*}}ins(%[[N]], %arg1 : tensor<96x64xf32>, tensor<128x64xf32>)
+// CHECK: scf.forall.in_parallel
+// CHECK-NOT: linalg.
+// CHECK: return
+func.func @layernorm_prologue(%x: tensor<192x64xf32>, %w: tensor<128x64xf32>) -> tensor<192x128xf32> {
+  %zero = arith.constant 0.0 : f32
+  %re = tensor.empty() : tensor<192xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%re : tensor<192xf32>) -> tensor<192xf32>
+  %sum = linalg.generic {indexing_maps = [#id, #col], iterator_types = ["parallel", "reduction"]} ins(%x : tensor<192x64xf32>) outs(%z : tensor<192xf32>) {
+  ^bb0(%v: f32, %acc: f32):
+    %r = arith.addf %v, %acc : f32
+    linalg.yield %r : f32
+  } -> tensor<192xf32>
+  %re2 = tensor.empty() : tensor<192xf32>
+  %z2 = linalg.fill ins(%zero : f32) outs(%re2 : tensor<192xf32>) -> tensor<192xf32>
+  %var = linalg.generic {indexing_maps = [#id, #col, #col], iterator_types = ["parallel", "reduction"]} ins(%x, %sum : tensor<192x64xf32>, tensor<192xf32>) outs(%z2 : tensor<192xf32>) {
+  ^bb0(%v: f32, %s: f32, %acc: f32):
+    %inv = arith.constant 0.015625 : f32
+    %mean = arith.mulf %s, %inv : f32
+    %c = arith.subf %v, %mean : f32
+    %sq = arith.mulf %c, %c : f32
+    %r = arith.addf %sq, %acc : f32
+    linalg.yield %r : f32
+  } -> tensor<192xf32>
+  %ne = tensor.empty() : tensor<192x64xf32>
+  %ln = linalg.generic {indexing_maps = [#id, #col, #col, #id], iterator_types = ["parallel", "parallel"]} ins(%x, %sum, %var : tensor<192x64xf32>, tensor<192xf32>, tensor<192xf32>) outs(%ne : tensor<192x64xf32>) {
+  ^bb0(%v: f32, %s: f32, %q: f32, %o: f32):
+    %inv = arith.constant 0.015625 : f32
+    %eps = arith.constant 1.0e-5 : f32
+    %mean = arith.mulf %s, %inv : f32
+    %c = arith.subf %v, %mean : f32
+    %vm = arith.mulf %q, %inv : f32
+    %ve = arith.addf %vm, %eps : f32
+    %sd = math.sqrt %ve : f32
+    %r = arith.divf %c, %sd : f32
+    linalg.yield %r : f32
+  } -> tensor<192x64xf32>
+  %me = tensor.empty() : tensor<192x128xf32>
+  %mf = linalg.fill ins(%zero : f32) outs(%me : tensor<192x128xf32>) -> tensor<192x128xf32>
+  %m = linalg.matmul indexing_maps = [#mA, #mB, #mC] ins(%ln, %w : tensor<192x64xf32>, tensor<128x64xf32>) outs(%mf : tensor<192x128xf32>) -> tensor<192x128xf32>
+  return %m : tensor<192x128xf32>
+}
+
+// -----
+
+#mA = affine_map<(m, n, k) -> (m, k)>
+#mB = affine_map<(m, n, k) -> (n, k)>
+#mC = affine_map<(m, n, k) -> (m, n)>
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#col = affine_map<(d0, d1) -> (d0)>
+
+// negative: a normalization read by two Linears (q and k of one LayerNorm)
+// stays one nest of its own, computed once; and a Linear whose tiles do not
+// span its N (256 columns in tiles of 128) would normalize each row block
+// once per column tile, so its LayerNorm is not fused either.
+// CHECK-LABEL: func.func @negative_layernorm_prologue
+// CHECK: scf.forall (%{{.+}}) = (0) to (192) step (32)
+// CHECK: linalg.generic {{.+}}iterator_types = ["parallel", "reduction"]
+// CHECK: linalg.generic
+// CHECK-NOT: linalg.matmul
+// CHECK: scf.forall.in_parallel
+// CHECK: scf.forall (%{{.+}}) = (0) to (192) step (96)
+// CHECK-NOT: iterator_types = ["parallel", "reduction"]
+// CHECK: linalg.matmul {{.*}}ins(%{{.+}}, %arg1 :
+// CHECK: scf.forall (%{{.+}}) = (0) to (192) step (96)
+// CHECK-NOT: iterator_types = ["parallel", "reduction"]
+// CHECK: linalg.matmul {{.*}}ins(%{{.+}}, %arg1 :
+// CHECK: scf.forall (%{{.+}}) = (0) to (192) step (32)
+// CHECK: linalg.generic {{.+}}iterator_types = ["parallel", "reduction"]
+// CHECK-NOT: linalg.matmul
+// CHECK: scf.forall.in_parallel
+// CHECK: scf.forall (%{{.+}}, %{{.+}}) = (0, 0) to (192, 256) step (96, 128)
+// CHECK-NOT: iterator_types = ["parallel", "reduction"]
+// CHECK: linalg.matmul {{.*}}ins(%{{.+}}, %{{.+}} : tensor<96x64xf32>, tensor<128x64xf32>)
+// CHECK: return
+func.func @negative_layernorm_prologue(%x: tensor<192x64xf32>, %w: tensor<128x64xf32>, %w2: tensor<256x64xf32>) -> (tensor<192x128xf32>, tensor<192x128xf32>, tensor<192x256xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %re = tensor.empty() : tensor<192xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%re : tensor<192xf32>) -> tensor<192xf32>
+  %sum = linalg.generic {indexing_maps = [#id, #col], iterator_types = ["parallel", "reduction"]} ins(%x : tensor<192x64xf32>) outs(%z : tensor<192xf32>) {
+  ^bb0(%v: f32, %acc: f32):
+    %r = arith.addf %v, %acc : f32
+    linalg.yield %r : f32
+  } -> tensor<192xf32>
+  %ne = tensor.empty() : tensor<192x64xf32>
+  %ln = linalg.generic {indexing_maps = [#id, #col, #id], iterator_types = ["parallel", "parallel"]} ins(%x, %sum : tensor<192x64xf32>, tensor<192xf32>) outs(%ne : tensor<192x64xf32>) {
+  ^bb0(%v: f32, %s: f32, %o: f32):
+    %r = arith.subf %v, %s : f32
+    linalg.yield %r : f32
+  } -> tensor<192x64xf32>
+  %me = tensor.empty() : tensor<192x128xf32>
+  %mf = linalg.fill ins(%zero : f32) outs(%me : tensor<192x128xf32>) -> tensor<192x128xf32>
+  %q = linalg.matmul indexing_maps = [#mA, #mB, #mC] ins(%ln, %w : tensor<192x64xf32>, tensor<128x64xf32>) outs(%mf : tensor<192x128xf32>) -> tensor<192x128xf32>
+  %me2 = tensor.empty() : tensor<192x128xf32>
+  %mf2 = linalg.fill ins(%zero : f32) outs(%me2 : tensor<192x128xf32>) -> tensor<192x128xf32>
+  %k = linalg.matmul indexing_maps = [#mA, #mB, #mC] ins(%ln, %w : tensor<192x64xf32>, tensor<128x64xf32>) outs(%mf2 : tensor<192x128xf32>) -> tensor<192x128xf32>
+  %re3 = tensor.empty() : tensor<192xf32>
+  %z3 = linalg.fill ins(%zero : f32) outs(%re3 : tensor<192xf32>) -> tensor<192xf32>
+  %sum3 = linalg.generic {indexing_maps = [#id, #col], iterator_types = ["parallel", "reduction"]} ins(%x : tensor<192x64xf32>) outs(%z3 : tensor<192xf32>) {
+  ^bb0(%v: f32, %acc: f32):
+    %r = arith.addf %v, %acc : f32
+    linalg.yield %r : f32
+  } -> tensor<192xf32>
+  %ne3 = tensor.empty() : tensor<192x64xf32>
+  %ln3 = linalg.generic {indexing_maps = [#id, #col, #id], iterator_types = ["parallel", "parallel"]} ins(%x, %sum3 : tensor<192x64xf32>, tensor<192xf32>) outs(%ne3 : tensor<192x64xf32>) {
+  ^bb0(%v: f32, %s: f32, %o: f32):
+    %r = arith.subf %v, %s : f32
+    linalg.yield %r : f32
+  } -> tensor<192x64xf32>
+  %me4 = tensor.empty() : tensor<192x256xf32>
+  %mf4 = linalg.fill ins(%zero : f32) outs(%me4 : tensor<192x256xf32>) -> tensor<192x256xf32>
+  %wide = linalg.matmul indexing_maps = [#mA, #mB, #mC] ins(%ln3, %w2 : tensor<192x64xf32>, tensor<256x64xf32>) outs(%mf4 : tensor<192x256xf32>) -> tensor<192x256xf32>
+  return %q, %k, %wide : tensor<192x128xf32>, tensor<192x128xf32>, tensor<192x256xf32>
+}
