@@ -48,19 +48,23 @@ bool isContraction(Operation *op) {
 
 /// A tile of about `tile` along a dim of `range` that divides it: `tile`
 /// itself when it divides the range (or covers it), else the largest
-/// divisor of the range in [tile / 2, tile], else `tile` (the dim is then
-/// split, see splitRemainders). A whole number of tiles keeps each root one
+/// divisor of the range in [tile / 2, tile] that is a multiple of
+/// `multiple`, else `tile` (the dim is then split, see splitRemainders). A whole number of tiles keeps each root one
 /// scf.forall (no second nest for a remainder, no serial last tile, no copy
 /// of a split result) at the price of a smaller tile: 16384 rows in tiles
 /// of 64 instead of 170 tiles of 96 and one of 64.
-int64_t dividingTile(int64_t range, int64_t tile) {
+int64_t dividingTile(int64_t range, int64_t tile, int64_t multiple = 1) {
   if (tile <= 0 || tile >= range || range % tile == 0)
     return tile;
   for (int64_t size = tile - 1; 2 * size >= tile; --size)
-    if (range % size == 0)
+    if (range % size == 0 && size % multiple == 0)
       return size;
   return tile;
 }
+
+/// Columns of a tile stay whole cache lines (and whole vectors of any
+/// target) when the asked tile is: 16 floats.
+constexpr int64_t kLineFloats = 16;
 
 /// Contraction tiles: batch dims by 1, the innermost M and N dims by the
 /// options' tile (outer M/N dims by 1; a dividing tile near it where there
@@ -81,8 +85,9 @@ contractionTileSizes(linalg::LinalgOp op, const TileAndFuseOptions &options) {
     sizes[d] = 1;
   sizes[dims->m.back()] =
       dividingTile(ranges[dims->m.back()], options.matmulTileM);
-  sizes[dims->n.back()] =
-      dividingTile(ranges[dims->n.back()], options.matmulTileN);
+  sizes[dims->n.back()] = dividingTile(
+      ranges[dims->n.back()], options.matmulTileN,
+      options.matmulTileN % kLineFloats == 0 ? kLineFloats : 1);
   return sizes;
 }
 
@@ -110,11 +115,11 @@ SmallVector<int64_t> rowTileSizes(linalg::LinalgOp op,
     int64_t size = std::clamp<int64_t>(options.tileBytes / rowBytes, 1, range);
     // An innermost tile is a whole number of cache lines.
     bool innermost = d + 1 == ranges.size();
-    if (innermost && size > 16)
-      size = size / 16 * 16;
-    int64_t dividing = dividingTile(range, size);
-    sizes[d] = innermost && size % 16 == 0 && dividing % 16 != 0 ? size
-                                                                   : dividing;
+    if (innermost && size > kLineFloats)
+      size = size / kLineFloats * kLineFloats;
+    sizes[d] = dividingTile(
+        range, size,
+        innermost && size % kLineFloats == 0 ? kLineFloats : 1);
     break;
   }
   return sizes;

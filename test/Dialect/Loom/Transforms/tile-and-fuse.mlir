@@ -452,3 +452,28 @@ func.func @negative_layernorm_prologue(%x: tensor<192x64xf32>, %w: tensor<128x64
   %wide = linalg.matmul indexing_maps = [#mA, #mB, #mC] ins(%ln3, %w2 : tensor<192x64xf32>, tensor<256x64xf32>) outs(%mf4 : tensor<192x256xf32>) -> tensor<192x256xf32>
   return %q, %k, %wide : tensor<192x128xf32>, tensor<192x128xf32>, tensor<192x256xf32>
 }
+
+// -----
+
+// Column tiles stay whole cache lines: N = 320 takes tiles of 80 (the
+// largest multiple of 16 in [64, 128] that divides it); N = 200 has none
+// (100 divides it but would leave a partial vector in every tile), so it
+// is split at 128 and its 72 remaining columns are a second nest.
+// CHECK-LABEL: func.func @column_tiles
+// CHECK: scf.forall (%{{.+}}) = (0) to (320) step (80)
+// CHECK: linalg.matmul {{.+}} -> tensor<96x80xf32>
+// CHECK: scf.forall (%{{.+}}) = (0) to (128) step (128)
+// CHECK: linalg.matmul {{.+}} -> tensor<96x128xf32>
+// CHECK: scf.forall (%{{.+}}) = (0) to (72) step (72)
+// CHECK: linalg.matmul {{.+}} -> tensor<96x72xf32>
+// CHECK: return
+func.func @column_tiles(%x: tensor<96x32xf32>, %w: tensor<32x320xf32>, %w2: tensor<32x200xf32>) -> (tensor<96x320xf32>, tensor<96x200xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<96x320xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<96x320xf32>) -> tensor<96x320xf32>
+  %m = linalg.matmul ins(%x, %w : tensor<96x32xf32>, tensor<32x320xf32>) outs(%f : tensor<96x320xf32>) -> tensor<96x320xf32>
+  %e2 = tensor.empty() : tensor<96x200xf32>
+  %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<96x200xf32>) -> tensor<96x200xf32>
+  %m2 = linalg.matmul ins(%x, %w2 : tensor<96x32xf32>, tensor<32x200xf32>) outs(%f2 : tensor<96x200xf32>) -> tensor<96x200xf32>
+  return %m, %m2 : tensor<96x320xf32>, tensor<96x200xf32>
+}
