@@ -135,3 +135,36 @@ def test_kernels_for_older_cpus(mcpu, rng, tmp_path):
     got_local, got_pull = lib.f(*inputs)
     assert_close(got_local, reference.grouped_attention(*inputs[:3], 80, 1, True), ATTENTION_TOL)
     assert_close(got_pull, reference.latent_route(inputs[0], inputs[3], inputs[4], 4), ATTENTION_TOL)
+
+
+def test_softmax_weights_elementwise(rng, tmp_path):
+    """The kernel's polynomial exp, weight by weight: with one-hot values
+    (v = I) each output row is the softmax row itself. Scores are exact in
+    float32 (scale 1/8, q = 8 a e0 with a a power of two, k multiples of
+    1/1024), so the error is the exp's and the normalization's: relative
+    1e-6 for arguments in [-80, 0] (the exp's bound is 4e-7); arguments
+    below -88 (e^-88 is below float32's normal range) give exactly 0."""
+    import numpy as np
+    import loom
+    from loom import ir
+    n = 64
+    fb = ir.FunctionBuilder("f")
+    q, k, v = (fb.arg((1, 1, n, n)) for _ in range(3))
+    fb.ret(fb.grouped_attention(q, k, v, group_size=n))
+    lib = loom.load(loom.compile(ir.module(fb), cache_dir=str(tmp_path)))
+    t = np.concatenate([[0.0], rng.integers(-80 * 1024, 0, 47) / 1024,
+                        rng.integers(-200 * 1024, -100 * 1024, 16) / 1024])
+    a = 2.0 ** -(np.arange(n) % 4)
+    qa = np.zeros((1, 1, n, n), np.float32)
+    ka = np.zeros((1, 1, n, n), np.float32)
+    qa[0, 0, :, 0] = 8 * a
+    ka[0, 0, :, 0] = t
+    va = np.eye(n, dtype=np.float32)[None, None]
+    out = lib.f(qa, ka, va)[0, 0].astype(np.float64)
+    s = a[:, None] * t[None, :]
+    ref = np.exp(s) / np.exp(s).sum(1, keepdims=True)
+    checked = s >= -80
+    err = np.abs(out - ref)[checked] / ref[checked]
+    assert err.max() <= 1e-6, f"largest relative error of a weight: {err.max():.3g}"
+    assert (out[s <= -88] == 0).all()
+    assert np.isfinite(out).all()

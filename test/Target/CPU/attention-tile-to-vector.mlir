@@ -33,7 +33,7 @@
 // Scores: a broadcast key element times a vector of 16 queries.
 // CHECK:             vector.broadcast %{{.+}} : f32 to vector<16xf32>
 // CHECK:             vector.fma %{{.+}}, %{{.+}}, %{{.+}} : vector<16xf32>
-// CHECK:             math.floor %{{.+}} : vector<16xf32>
+// CHECK:             arith.shli %{{.+}}, %{{.+}} : vector<16xi32>
 // CHECK:             vector.store %{{.+}}, %[[O]][%{{.+}}, %{{.+}}] : memref<64x16xf32, strided<[16, 1], offset: ?>>, vector<16xf32>
 // CHECK-NOT:     memref.copy
 func.func @grouped(%q: tensor<1x2x128x16xf32>, %k: tensor<1x2x128x16xf32>, %v: tensor<1x2x128x16xf32>) -> tensor<1x2x128x16xf32> {
@@ -146,13 +146,39 @@ func.func @long_tile(%q: memref<100x16xf32>, %k: memref<?x16xf32>, %v: memref<?x
 // AVX2:         vector.shuffle %{{.+}}, %{{.+}} [0, 8, 1, 9, 4, 12, 5, 13] : vector<8xf32>, vector<8xf32>
 // AVX2:         vector.shuffle %{{.+}}, %{{.+}} [0, 1, 8, 9, 4, 5, 12, 13] : vector<8xf32>, vector<8xf32>
 // AVX2:         vector.shuffle %{{.+}}, %{{.+}} [0, 1, 2, 3, 8, 9, 10, 11] : vector<8xf32>, vector<8xf32>
+// The first chunk's tile of 4 key rows prefetches the same 4 rows of the
+// next block of k and v (one line each here, D = E = 16); the softmax pass
+// below prefetches nothing.
 // AVX2:         scf.for %{{.+}} = %{{.+}} to %{{.+}} step %c4 iter_args(%{{.+}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// AVX2-COUNT-8:   memref.prefetch %{{.+}}, read, locality<3>, data
 // AVX2:           scf.for %{{.+}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>) {
 // AVX2-COUNT-3:     vector.load %{{.+}} : memref<16x64xf32>, vector<8xf32>
 // AVX2:             vector.broadcast %{{.+}} : f32 to vector<8xf32>
 // AVX2-COUNT-3:     vector.fma %{{.+}}, %{{.+}}, %{{.+}} : vector<8xf32>
 // AVX2:         scf.for %{{.+}} = %{{.+}} to %{{.+}} step %c6 iter_args(%{{.+}}) -> (vector<8xf32>, vector<8xf32>)
-// AVX2:         math.floor %{{.+}} : vector<8xf32>
+// The softmax pass takes one lane vector at a time (its running sum is the
+// only loop-carried vector), so that the exp's 9 constants stay in the 16
+// registers. exp: x clamped to -88 (NaN stays), t = x log2e + (1.5 * 2^23 +
+// 127) rounds, n = t - that, r = x - n ln2, five Horner FMAs, 2^n = t's
+// bits shifted by 23.
+// AVX2:         scf.for %{{.+}} = %c0 to %c64 step %c1 iter_args(%{{.+}} = %{{.+}}) -> (vector<8xf32>) {
+// AVX2-NOT:       memref.prefetch
+// AVX2:           %[[S:.+]] = arith.subf
+// AVX2:           %[[LOW:.+]] = arith.cmpf ogt, %[[M88:.+]], %[[S]] : vector<8xf32>
+// AVX2-NEXT:      %[[X:.+]] = arith.select %[[LOW]], %[[M88]], %[[S]] : vector<8xi1>, vector<8xf32>
+// AVX2-NEXT:      %[[T:.+]] = vector.fma %[[X]], %{{.+}}, %[[SHIFTER:.+]] : vector<8xf32>
+// AVX2-NEXT:      %[[N:.+]] = arith.subf %[[T]], %[[SHIFTER]] : vector<8xf32>
+// AVX2-NEXT:      %[[R:.+]] = vector.fma %[[N]], %{{.+}}, %[[X]] : vector<8xf32>
+// AVX2-NEXT:      %[[P5:.+]] = vector.fma %[[R]], %{{.+}}, %{{.+}} : vector<8xf32>
+// AVX2-NEXT:      %[[P4:.+]] = vector.fma %[[P5]], %[[R]], %{{.+}} : vector<8xf32>
+// AVX2-NEXT:      %[[P3:.+]] = vector.fma %[[P4]], %[[R]], %{{.+}} : vector<8xf32>
+// AVX2-NEXT:      %[[P2:.+]] = vector.fma %[[P3]], %[[R]], %{{.+}} : vector<8xf32>
+// AVX2-NEXT:      %[[P:.+]] = vector.fma %[[P2]], %[[R]], %{{.+}} : vector<8xf32>
+// AVX2-NEXT:      %[[TB:.+]] = arith.bitcast %[[T]] : vector<8xf32> to vector<8xi32>
+// AVX2-NEXT:      %[[PB:.+]] = arith.shli %[[TB]], %{{.+}} : vector<8xi32>
+// AVX2-NEXT:      %[[POW2:.+]] = arith.bitcast %[[PB]] : vector<8xi32> to vector<8xf32>
+// AVX2-NEXT:      arith.mulf %[[P]], %[[POW2]] : vector<8xf32>
+// AVX2:           scf.yield %{{.+}} : vector<8xf32>
 
 // Non-finite inputs (AVX-512 here, the same code on every target). The
 // running max starts at -inf; a lane whose max is still -inf subtracts 0

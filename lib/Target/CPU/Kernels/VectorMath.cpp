@@ -70,45 +70,44 @@ Value mlir::loom::splatF32(ImplicitLocOpBuilder &b, VectorType type,
       b, type, DenseElementsAttr::get(type, b.getF32FloatAttr(value)));
 }
 
-/// Range reduction x = n ln2 + r, |r| <= ln2/2 (n = floor(x log2e + 1/2)),
-/// with one FMA (the error of ln2 in float32, 1.9e-9, times n: at most
-/// 2.5e-7 relative, near x = -87); a degree-5 polynomial fitted for the
-/// least maximum relative error on that interval (1.1e-7); 2^n built in the exponent bits: n + (1.5 * 2^23 +
-/// 127) is exact and holds n + 127 in its low mantissa bits, which a shift
-/// by 23 moves into the exponent. In float32: relative error below 4e-7
-/// on [-87, 0], below 2.1e-7 on [-20, 0]. 13 operations, 7 of them on
-/// the FMA pipes. No clamp of x: a NaN lane
-/// carries NaN through the polynomial, and lanes below -87 (whose n and r
-/// are meaningless; no integer conversion is undefined for them) are
-/// replaced by 0 at the end.
+/// x is first clamped to -88 (max(-88, x), so a NaN lane stays NaN and
+/// -inf becomes -88). Range reduction x = n ln2 + r, |r| <= ln2/2: one FMA
+/// t = x log2e + (1.5 * 2^23 + 127) rounds x log2e to the nearest integer n
+/// and holds n + 127 in t's low mantissa bits; n = t - (1.5 * 2^23 + 127)
+/// exactly, and r = x - n ln2 in one FMA (the error of ln2 in float32,
+/// 1.9e-9, times n: at most 2.5e-7 relative, near x = -87). A degree-5
+/// polynomial fitted for the least maximum relative error on that interval
+/// (1.1e-7), in Horner's form: five FMAs, whose latency the independent
+/// lanes of a softmax pass hide. 2^n is t's bits shifted left by 23: n + 127
+/// lands in the exponent field, and for x <= -87.4 (n = -127, the clamped
+/// -inf included) the field is 0, so 2^n and the result are exactly 0. In
+/// float32: relative error below 4e-7 on [-87, 0], below 2.1e-7 on [-20, 0].
+/// 11 operations, 8 of them on the FMA pipes, and 9 constants (the softmax
+/// pass of a 16-register target keeps them all in registers).
 Value mlir::loom::emitExpOfNonPositive(ImplicitLocOpBuilder &b, Value x) {
   auto type = cast<VectorType>(x.getType());
   auto i32Vec = VectorType::get(type.getShape(), b.getI32Type());
   auto splat = [&](float v) { return splatF32(b, type, v); };
-  Value tooSmall =
-      arith::CmpFOp::create(b, arith::CmpFPredicate::OLT, x, splat(-87.0f));
-  Value n = math::FloorOp::create(
-      b, vector::FMAOp::create(b, x, splat(1.44269504088896341f),
-                               splat(0.5f)));
-  Value r = vector::FMAOp::create(b, n, splat(-0.693147182f), x);
-  // p(r) = 1 + r + c2 r^2 + ... + c5 r^5 in Estrin's form: the same five
-  // FMA-pipe operations as Horner's (and one add), half its latency.
-  Value r2 = arith::MulFOp::create(b, r, r);
-  Value lo = arith::AddFOp::create(b, r, splat(1.0f));
-  Value mid = vector::FMAOp::create(b, r, splat(1.666711419820785e-01f),
-                                    splat(4.999923110008240e-01f));
-  Value hi = vector::FMAOp::create(b, r, splat(8.312525227665901e-03f),
-                                   splat(4.189011454582214e-02f));
-  Value p = vector::FMAOp::create(
-      b, vector::FMAOp::create(b, hi, r2, mid), r2, lo);
-  Value biased = arith::AddFOp::create(b, n, splat(12583039.0f));
+  constexpr float kShifter = 12583039.0f; // 1.5 * 2^23 + 127
+  Value clamped = emitMax(b, splat(-88.0f), x);
+  Value t = vector::FMAOp::create(b, clamped, splat(1.44269504088896341f),
+                                  splat(kShifter));
+  Value n = arith::SubFOp::create(b, t, splat(kShifter));
+  Value r = vector::FMAOp::create(b, n, splat(-0.693147182f), clamped);
+  // p(r) = 1 + r (1 + r (c2 + r (c3 + r (c4 + r c5)))).
+  Value one = splat(1.0f);
+  Value p = vector::FMAOp::create(b, r, splat(8.312525227665901e-03f),
+                                  splat(4.189011454582214e-02f));
+  p = vector::FMAOp::create(b, p, r, splat(1.666711419820785e-01f));
+  p = vector::FMAOp::create(b, p, r, splat(4.999923110008240e-01f));
+  p = vector::FMAOp::create(b, p, r, one);
+  p = vector::FMAOp::create(b, p, r, one);
   Value bits = arith::ShLIOp::create(
-      b, arith::BitcastOp::create(b, i32Vec, biased),
+      b, arith::BitcastOp::create(b, i32Vec, t),
       arith::ConstantOp::create(
           b, i32Vec, DenseElementsAttr::get(i32Vec, b.getI32IntegerAttr(23))));
   Value pow2 = arith::BitcastOp::create(b, type, bits);
-  Value result = arith::MulFOp::create(b, p, pow2);
-  return arith::SelectOp::create(b, tooSmall, splat(0.0f), result);
+  return arith::MulFOp::create(b, p, pow2);
 }
 
 Value mlir::loom::emitMax(ImplicitLocOpBuilder &b, Value x, Value y) {

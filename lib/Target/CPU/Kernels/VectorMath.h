@@ -61,7 +61,7 @@ VectorType f32Vector(OpBuilder &b, int64_t lanes);
 Value splatF32(ImplicitLocOpBuilder &b, VectorType type, float value);
 
 /// exp(x), lane by lane, for arguments x <= 0 (softmax arguments, rescale
-/// factors): x below -87, -inf included, gives exactly 0 and a NaN lane
+/// factors): x below -87.4, -inf included, gives exactly 0 and a NaN lane
 /// stays NaN. Upstream lowers a vector math.exp to scalar libm calls.
 Value emitExpOfNonPositive(ImplicitLocOpBuilder &b, Value x);
 
