@@ -125,10 +125,10 @@ def test_avx2_build_has_no_zmm_and_no_spills_in_fma_loops(tmp_path):
                  and b.split()[-1] in labels and labels[b.split()[-1]] < i
                  and labels[b.split()[-1]] >= labels[m.group(1)]]
         # Register tiles: broadcast-FMA loops (the softmax loops, with the
-        # exp's vroundps, store their probabilities).
+        # exp's vpslld of 2^n into the exponent, store their probabilities).
         if (inner or sum("vfmadd" in b for b in body) < 12
                 or not any("vbroadcastss" in b for b in body)
-                or any("vround" in b or "vblendv" in b for b in body)):
+                or any("vpslld" in b or "vblendv" in b for b in body)):
             continue
         checked += 1
         stores = [b for b in body if re.match(r"\s+vmov\w+\s+%[xy]mm\d+, .*\(", b)]
