@@ -47,8 +47,23 @@
 // FIT: linalg.matmul
 // FIT: math.exp
 // FIT: return
+// Push in token space (2 latents per group read 16 tokens): the latents'
+// queries are mapped by W_k per head (%arg8 [20, 24] as [2 heads, 10, 24]),
+// one route per group over the normalized tokens themselves with the heads
+// folded into the queries (2 heads x 2 latents = 4 queries of width 24 per
+// group, scaled by 1/sqrt(10)), and the routed tokens projected by W_v per
+// head (%arg10, read transposed): the 64 tokens' keys and values are never
+// projected (no 64x20 tensor).
 // FIT-LABEL: func.func private @push(%arg0: tensor<1x8x20xf32>, %arg1: tensor<1x64x24xf32>
-// FIT: loom.latent_route %{{.*}} groups = 4 : tensor<1x2x8x10xf32>, tensor<1x2x64x10xf32>, tensor<1x2x64x10xf32> -> tensor<1x2x8x10xf32>
+// FIT-NOT: 64x20
+// FIT: %[[WK:.+]] = tensor.expand_shape %arg8 {{\[\[}}0, 1], [2]] output_shape [2, 10, 24] : tensor<20x24xf32> into tensor<2x10x24xf32>
+// FIT: linalg.batch_matmul indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d3, d2)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>] ins(%{{.*}}, %[[WK]] : tensor<2x8x10xf32>, tensor<2x10x24xf32>)
+// FIT-NOT: 64x20
+// FIT: loom.latent_route %{{.*}} groups = 4 scale = 3.16227766e-01 : tensor<1x1x16x24xf32>, tensor<1x1x64x24xf32>, tensor<1x1x64x24xf32> -> tensor<1x1x16x24xf32>
+// FIT: %[[WV:.+]] = tensor.expand_shape %arg10 {{\[\[}}0, 1], [2]] output_shape [2, 10, 24] : tensor<20x24xf32> into tensor<2x10x24xf32>
+// FIT: linalg.batch_matmul indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>] ins(%{{.*}}, %[[WV]] : tensor<2x8x24xf32>, tensor<2x10x24xf32>)
+// FIT-NOT: 64x20
+// FIT: return
 // FIT-LABEL: func.func private @global_layer(%arg0: tensor<1x8x20xf32>
 // FIT: loom.grouped_attention %{{.*}} group_size = 8 : tensor<1x2x8x10xf32>
 // FIT-LABEL: func.func private @pull(%arg0: tensor<1x64x24xf32>, %arg1: tensor<1x8x20xf32>

@@ -73,6 +73,20 @@ def test_fit(layers, rng, cache_dir):
     assert x_out.shape == (2, 12, 12) and z_out.shape == (2, 6, 8)
 
 
+@pytest.mark.parametrize("group_len,latents,token_space", [(2, 2, False), (4, 2, True),
+                                                            (16, 3, True)])
+def test_fit_push_in_token_space_or_over_projected_keys(group_len, latents, token_space, rng,
+                                                        cache_dir):
+    """The push attends over the raw tokens when that is cheaper (FIT.
+    push_in_token_space, Layers.push_attention) and over projected keys and
+    values otherwise: both forms match the reference, FIT and FIT-AR."""
+    for model in (fit("(1)1(1)", group_len=group_len, latents=latents),
+                  fitar("1(1)", group_len=group_len, latents=latents)):
+        assert model.push_in_token_space() is token_space
+        assert ("linalg.batch_matmul" in model.mlir()) is token_space
+        check_model(model, rng, cache_dir)
+
+
 @pytest.mark.parametrize("layers", ["(1)1(1)", "1(1)1"])
 def test_fitar(layers, rng, cache_dir):
     assert check_model(fitar(layers), rng, cache_dir)[3].shape == (2, 12, 7)

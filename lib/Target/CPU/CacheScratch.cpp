@@ -11,6 +11,7 @@
 #include "loom/Target/CPU/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -176,10 +177,54 @@ FailureOr<SmallVector<memref::DeallocOp>> deallocsOf(memref::AllocOp alloc) {
   return deallocs;
 }
 
+/// The smallest buffer filled by a call that is kept across calls.
+constexpr int64_t kCallBufferMinBytes = int64_t(1) << 20;
+
+/// Marks the large buffers that calls fill as cached scratch:
+/// buffer-results-to-out-params{hoist-static-allocs} turns a private
+/// function's returned buffer into an out-param allocated by the caller,
+/// which frees it at its end (the deallocation pipeline). A model's layer
+/// output (16 MiB for a FIT layer at L = 16K) would otherwise fault its
+/// pages in on every call. Only a static function-level allocation of at
+/// least kCallBufferMinBytes that is passed to a func.call and freed by
+/// exactly one dealloc in its own block qualifies: it is dead after that
+/// dealloc, which then always runs.
+void markCallBuffers(ModuleOp module) {
+  module.walk([](func::FuncOp fn) {
+    if (fn.getBody().empty())
+      return;
+    for (auto alloc : fn.getBody().front().getOps<memref::AllocOp>()) {
+      MemRefType type = alloc.getType();
+      if (alloc->hasAttr(loom::kCachedScratchAttr) || !type.hasStaticShape() ||
+          !type.getLayout().isIdentity() ||
+          !type.getElementType().isIntOrFloat() || type.getMemorySpace())
+        continue;
+      int64_t bytes = type.getNumElements() *
+                      type.getElementType().getIntOrFloatBitWidth() / 8;
+      if (bytes < kCallBufferMinBytes)
+        continue;
+      int deallocs = 0;
+      bool ownBlock = true, passedToCall = false;
+      for (Operation *user : alloc->getUsers()) {
+        if (isa<memref::DeallocOp>(user)) {
+          ++deallocs;
+          ownBlock &= user->getBlock() == alloc->getBlock();
+        } else if (isa<func::CallOp>(user)) {
+          passedToCall = true;
+        }
+      }
+      if (deallocs == 1 && ownBlock && passedToCall)
+        alloc->setAttr(loom::kCachedScratchAttr,
+                       UnitAttr::get(alloc.getContext()));
+    }
+  });
+}
+
 struct LoomCacheScratchPass
     : loom::impl::LoomCacheScratchPassBase<LoomCacheScratchPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    markCallBuffers(module);
     using Site = std::pair<memref::AllocOp, SmallVector<memref::DeallocOp>>;
     SmallVector<Site> sites;
     module.walk([&](memref::AllocOp alloc) {

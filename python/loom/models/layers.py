@@ -185,9 +185,81 @@ class Layers:
                            f"{p}.attn", heads, attend)
         return self.add(q, a)
 
+    def head_batch_matmul(self, a, b, b_transposed=False):
+        """Per head h: a[h] · b[h] (b [H, K, N]) or a[h] · b[h]ᵀ (b [H, N,
+        K], `b_transposed`); a [H, M, K] -> [H, M, N]. One
+        `linalg.batch_matmul` into a zero fill (the dense path's GEMM)."""
+        fb = self.fb
+        h, m, _ = a.shape
+        n = b.shape[1] if b_transposed else b.shape[2]
+        acc = fb.fill((h, m, n))
+        b_map = ("d0", "d2", "d3") if b_transposed else ("d0", "d3", "d2")
+        maps = ", ".join(affine_map_text(4, e) for e in
+                         (("d0", "d1", "d3"), b_map, ("d0", "d1", "d2")))
+        return fb._emit(
+            f"linalg.batch_matmul indexing_maps = [{maps}] ins({a.name}, {b.name} : "
+            f"{a.type}, {b.type}) outs({acc.name} : {acc.type}) -> {acc.type}", (h, m, n))
+
+    def push_attention(self, q_in, kv_in, p, heads, groups):
+        """Attn(Q, K, V) of a push (FIT: m latents per group read the group's
+        n ≫ m tokens) without projecting the n keys and values: per head h,
+        with x the (normalized) tokens of a group,
+          q_h·k_j = (W_k,hᵀ q_h)·x_j + q_h·b_k,h   (the last term is the
+                    same for every key j: softmax drops it),
+          Σ_j p_j v_j = W_v,h (Σ_j p_j x_j) + b_v,h   (Σ_j p_j = 1).
+        So the queries are mapped into the token space (q̃ = W_k,hᵀ q_h, one
+        batch_matmul over heads), one latent_route per group over the raw
+        tokens with the heads folded into the queries (H·m queries of width
+        dx, scale 1/sqrt(w/h)), and the routed tokens are projected by W_v,h
+        afterwards: 2·H·m·dx·w multiply-adds per group instead of
+        2·n·dx·w for the key and value projections."""
+        fb = self.fb
+        B, Lq, dq = q_in.shape
+        _, Lk, dkv = kv_in.shape
+        m = Lq // groups
+        q = self.linear(q_in, f"{p}.q")                                # [B, Lq, w]
+        w = q.shape[-1]
+        dh = w // heads
+        P = B * Lq
+        # [B·Lq, H, dh] -> [H, B·Lq, dh]
+        q3 = fb.transpose(fb.expand_shape(fb.collapse_shape(q, [(0, 1), (2,)]),
+                                          [(0,), (1, 2)], (P, heads, dh)), (1, 0, 2))
+        wk = fb.expand_shape(self.w[f"{p}.k.weight"], [(0, 1), (2,)], (heads, dh, dkv))
+        qt = self.head_batch_matmul(q3, wk)                             # [H, B·Lq, dkv]
+        # Group-major queries: [H, B, T, m, dkv] -> [B, T, H, m, dkv] -> [B, 1, T·H·m, dkv]
+        qt5 = fb.expand_shape(qt, [(0,), (1, 2, 3), (4,)], (heads, B, groups, m, dkv))
+        qg = fb.transpose(qt5, (1, 2, 0, 3, 4))
+        qg = fb.expand_shape(fb.collapse_shape(qg, [(0,), (1, 2, 3), (4,)]),
+                             [(0,), (1, 2), (3,)], (B, 1, groups * heads * m, dkv))
+        x4 = fb.expand_shape(kv_in, [(0,), (1, 2), (3,)], (B, 1, Lk, dkv))
+        routed = fb.latent_route(qg, x4, x4, groups=groups, scale=1.0 / math.sqrt(dh))
+        # [B, 1, T·H·m, dkv] -> [B, T, H, m, dkv] -> [H, B, T, m, dkv] -> [H, B·Lq, dkv]
+        r5 = fb.expand_shape(fb.collapse_shape(routed, [(0,), (1, 2), (3,)]),
+                             [(0,), (1, 2, 3), (4,)], (B, groups, heads, m, dkv))
+        rh = fb.collapse_shape(fb.transpose(r5, (2, 0, 1, 3, 4)),
+                               [(0,), (1, 2, 3), (4,)])
+        wv = fb.expand_shape(self.w[f"{p}.v.weight"], [(0, 1), (2,)], (heads, dh, dkv))
+        o = self.head_batch_matmul(rh, wv, b_transposed=True)          # [H, B·Lq, dh]
+        o = fb.collapse_shape(fb.transpose(o, (1, 0, 2)), [(0,), (1, 2)])  # [B·Lq, w]
+        o = self.add_bias(o, self.w[f"{p}.v.bias"])
+        o = fb.expand_shape(o, [(0, 1), (2,)], (B, Lq, w))
+        return self.linear(o, f"{p}.o")
+
+    def push_layer(self, q, kv, p, heads, groups):
+        """A cross-attention layer whose few queries per group read many
+        tokens (FIT's push): `cross_attention_layer` with `push_attention`."""
+        a = self.push_attention(self.layer_norm(q, f"{p}.ln_q"), self.layer_norm(kv, f"{p}.ln_kv"),
+                                f"{p}.attn", heads, groups)
+        return self.add(q, a)
+
     def broadcast_batch(self, x, batch):
         """[L, d] -> [B, L, d] (the same rows for every batch element)."""
         return self.fb.generic((batch,) + x.shape, [(x, ("d1", "d2"))], lambda s, a, _: a)
+
+
+def affine_map_text(rank, exprs):
+    from .. import ir
+    return ir.affine_map(rank, exprs)
 
 
 def identity_but_last(rank):

@@ -105,3 +105,47 @@ func.func @escapes() -> memref<16777216xf32> {
   %a = memref.alloc() {loom.cached_scratch} : memref<16777216xf32>
   return %a : memref<16777216xf32>
 }
+
+// -----
+
+// Buffers that calls fill (a private function's result made an out-param
+// by buffer-results-to-out-params{hoist-static-allocs}, freed at the
+// caller's end) are cached without a mark when they hold at least 1 MiB and
+// have exactly one dealloc in their own block: the 4 MiB layer output. Left
+// alone: one under 1 MiB, one freed on one branch only, and one no call
+// fills.
+// CHECK:       // {{-----}}
+// CHECK:       func.func @layers
+// CHECK:         %[[BUF:.+]] = llvm.call @loom_scratch_acquire(%{{.+}}, %{{.+}}) : (!llvm.ptr, i64) -> !llvm.ptr
+// CHECK:         %[[OUT:.+]] = builtin.unrealized_conversion_cast %{{.+}} to memref<1024x1024xf32>
+// CHECK:         %[[SMALL:.+]] = memref.alloc() : memref<256x256xf32>
+// CHECK:         %[[BRANCH:.+]] = memref.alloc() : memref<1024x1024xf32>
+// CHECK:         %[[NOCALL:.+]] = memref.alloc() : memref<1024x1024xf32>
+// CHECK:         call @layer(%[[OUT]])
+// CHECK:         call @small_layer(%[[SMALL]])
+// CHECK:         call @layer(%[[BRANCH]])
+// CHECK:         llvm.call @loom_scratch_release
+// CHECK-NOT:     llvm.call @loom_scratch_release
+// CHECK:         memref.dealloc %[[SMALL]]
+// CHECK:         memref.dealloc %[[BRANCH]]
+// CHECK:         memref.dealloc %[[NOCALL]]
+// CHECK-NOT:     loom.cached_scratch
+func.func private @layer(%out: memref<1024x1024xf32>)
+func.func private @small_layer(%out: memref<256x256xf32>)
+func.func @layers(%c: i1, %v: f32, %i: index) {
+  %out = memref.alloc() : memref<1024x1024xf32>
+  %small = memref.alloc() : memref<256x256xf32>
+  %branch = memref.alloc() : memref<1024x1024xf32>
+  %nocall = memref.alloc() : memref<1024x1024xf32>
+  call @layer(%out) : (memref<1024x1024xf32>) -> ()
+  call @small_layer(%small) : (memref<256x256xf32>) -> ()
+  call @layer(%branch) : (memref<1024x1024xf32>) -> ()
+  memref.store %v, %nocall[%i, %i] : memref<1024x1024xf32>
+  memref.dealloc %out : memref<1024x1024xf32>
+  memref.dealloc %small : memref<256x256xf32>
+  scf.if %c {
+    memref.dealloc %branch : memref<1024x1024xf32>
+  }
+  memref.dealloc %nocall : memref<1024x1024xf32>
+  return
+}

@@ -29,18 +29,23 @@ func.func @pull(%x: tensor<1x2x256x16xf32>, %z: tensor<1x2x80x16xf32>, %zv: tens
 // The pull as the frontend writes it: q, k and v are head splits
 // (linalg.transpose to [B, H, L, D]) of [B, L, H, D] projections, and the
 // result's only use is the head merge back to [B, L, H, E]. The kernel
-// reads the projections through strided [B, H, L, D] views and writes the
-// merged layout through one: no transpose is materialized.
+// reads the projections' own buffers with the head and row indices swapped
+// and writes the merged layout the same way: no transpose is materialized,
+// and no memref.transpose either (not a view-like op, it would keep
+// convert-linalg-to-vector from placing these buffers in the cached arena).
 // CHECK-LABEL: func.func @pull_heads
-// CHECK-NOT:     linalg.transpose
-// CHECK-DAG:     memref.transpose %{{.+}} (d0, d1, d2, d3) -> (d0, d2, d1, d3) : memref<1x256x2x16xf32> to memref<1x2x256x16xf32, strided<[8192, 16, 32, 1]>>
-// CHECK-DAG:     memref.transpose %{{.+}} (d0, d1, d2, d3) -> (d0, d2, d1, d3) : memref<1x80x2x16xf32> to memref<1x2x80x16xf32, strided<[2560, 16, 32, 1]>>
-// CHECK-DAG:     memref.transpose %{{.+}} (d0, d1, d2, d3) -> (d0, d2, d1, d3) : memref<1x80x2x32xf32> to memref<1x2x80x32xf32, strided<[5120, 32, 64, 1]>>
+// CHECK-NOT:     transpose
+// CHECK-DAG:     %[[Q:.+]] = bufferization.to_buffer %arg0 read_only : tensor<1x256x2x16xf32> to memref<1x256x2x16xf32>
+// CHECK-DAG:     %[[K:.+]] = bufferization.to_buffer %arg1 read_only : tensor<1x80x2x16xf32> to memref<1x80x2x16xf32>
+// CHECK-DAG:     %[[V:.+]] = bufferization.to_buffer %arg2 read_only : tensor<1x80x2x32xf32> to memref<1x80x2x32xf32>
 // CHECK:         %[[OUT:.+]] = memref.alloc() {alignment = 64 : i64} : memref<1x256x2x32xf32>
-// CHECK:         %[[VIEW:.+]] = memref.transpose %[[OUT]] (d0, d1, d2, d3) -> (d0, d2, d1, d3)
+// CHECK-NOT:     transpose
 // CHECK:         scf.parallel
-// CHECK:           vector.store %{{.+}}, %[[VIEW]][%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}] : memref<1x2x256x32xf32, strided<[16384, 32, 64, 1]>>, vector<16xf32>
-// CHECK-NOT:     linalg.transpose
+// CHECK:           memref.load %[[K]][%[[B:.+]], %{{.+}}, %[[H:.+]], %{{.+}}] : memref<1x80x2x16xf32>
+// CHECK:           memref.load %[[Q]][%[[B]], %{{.+}}, %[[H]], %{{.+}}] : memref<1x256x2x16xf32>
+// CHECK:           vector.load %[[V]][%[[B]], %{{.+}}, %[[H]], %{{.+}}] : memref<1x80x2x32xf32>, vector<16xf32>
+// CHECK:           vector.store %{{.+}}, %[[OUT]][%[[B]], %{{.+}}, %[[H]], %{{.+}}] : memref<1x256x2x32xf32>, vector<16xf32>
+// CHECK-NOT:     transpose
 // CHECK:         %[[R:.+]] = bufferization.to_tensor %[[OUT]]
 // CHECK:         return %[[R]] : tensor<1x256x2x32xf32>
 func.func @pull_heads(%x: tensor<1x256x2x16xf32>, %z: tensor<1x80x2x16xf32>, %zv: tensor<1x80x2x32xf32>) -> tensor<1x256x2x32xf32> {

@@ -196,6 +196,14 @@ def LoomCacheScratchPass
     - `loom_scratch_release(slot, buffer)` puts it back with an atomic
       exchange and frees whatever another call put there meanwhile.
 
+    It also marks, itself, the large buffers that calls fill: a private
+    function's returned buffer becomes an out-param allocated by its caller
+    (buffer-results-to-out-params{hoist-static-allocs}); a static
+    function-level allocation of at least 1 MiB that is passed to a
+    `func.call` and freed by exactly one `memref.dealloc` in its own block
+    is cached the same way (a model's layer outputs: 16 MiB per FIT layer
+    at L = 16K, whose pages otherwise fault in on every call).
+
     Concurrent calls never share a block: the second finds the slot empty
     and allocates its own. The cost is memory: each site keeps its last
     block (e.g. the 128 MiB of packed weights of a 64K monarch) until the

@@ -18,9 +18,12 @@
 // AVX-512, 32 on AVX2) and E is a multiple of the lanes; other
 // latent_routes take the flash kernel. Operands that are head splits
 // (linalg.transpose [0, 2, 1, 3]) of [B, L, H, D] projections are read
-// through strided views of them, and a result whose only use is the head
-// merge is written in the merged [B, L, H, E] layout: the frontend's pull
-// materializes no transpose.
+// from those buffers with the head and row indices swapped, and a result
+// whose only use is the head merge is written in the merged [B, L, H, E]
+// layout the same way: the frontend's pull materializes no transpose, and
+// since no memref.transpose (not a view-like op) touches the buffers, the
+// projection and the result stay temporaries that convert-linalg-to-vector
+// places in the function's cached arena (no page faults per call).
 //
 //===----------------------------------------------------------------------===//
 
@@ -90,17 +93,37 @@ public:
            valueWidth % lanes == 0 && valueWidth > 0 && rowsPerItem >= lanes;
   }
 
-  /// Emits the kernel reading q, k, v ([B, H, rows, D/E] buffers, any
-  /// strides with a unit innermost one) and writing `out` (the same).
-  void emit(ImplicitLocOpBuilder &b, Value q, Value k, Value v, Value out);
+  /// A buffer of the kernel: [B, H, rows, D] or, `merged`, [B, rows, H, D]
+  /// (a head split read in place, a result written in the merged layout).
+  struct Operand {
+    Value buf;
+    bool merged = false;
+  };
+
+  /// Emits the kernel reading q, k, v (any strides with a unit innermost
+  /// one) and writing `out`.
+  void emit(ImplicitLocOpBuilder &b, Operand q, Operand k, Operand v,
+            Operand out);
 
 private:
   VectorType vecType(ImplicitLocOpBuilder &b) { return f32Vector(b, lanes); }
   Value splat(ImplicitLocOpBuilder &b, float v) {
     return splatF32(b, vecType(b), v);
   }
-  Value loadVec(ImplicitLocOpBuilder &b, Value buf, ValueRange indices) {
-    return vector::LoadOp::create(b, vecType(b), buf, indices);
+  /// The indices of element (batch, head, row, col) of `operand`.
+  SmallVector<Value> at(const Operand &operand, Value row, Value col) const {
+    if (operand.merged)
+      return {batchIdx, row, headIdx, col};
+    return {batchIdx, headIdx, row, col};
+  }
+  Value loadVec(ImplicitLocOpBuilder &b, const Operand &operand, Value row,
+                Value col) {
+    return vector::LoadOp::create(b, vecType(b), operand.buf,
+                                  at(operand, row, col));
+  }
+  void storeVec(ImplicitLocOpBuilder &b, Value vec, const Operand &operand,
+                Value row, Value col) {
+    vector::StoreOp::create(b, vec, operand.buf, at(operand, row, col));
   }
   Value broadcast(ImplicitLocOpBuilder &b, Value scalar) {
     return vector::BroadcastOp::create(b, vecType(b), scalar);
@@ -139,13 +162,13 @@ private:
   RegisterTile valueTile;
 
   // Per work item.
-  Value qBuf, kBuf, vBuf, outBuf;
+  Operand qBuf, kBuf, vBuf, outBuf;
   Value batchIdx, headIdx, firstRow, firstKey;
   Value keysT, probs, invSums; // stack scratch
 };
 
-void FewKeysRouteKernel::emit(ImplicitLocOpBuilder &b, Value q, Value k,
-                              Value v, Value out) {
+void FewKeysRouteKernel::emit(ImplicitLocOpBuilder &b, Operand q, Operand k,
+                              Operand v, Operand out) {
   qBuf = q;
   kBuf = k;
   vBuf = v;
@@ -195,7 +218,7 @@ void FewKeysRouteKernel::emitWorkItem(ImplicitLocOpBuilder &b, Value item) {
                   forEach(jb, idx(jb, 0), idx(jb, width), 1,
                           [&](ImplicitLocOpBuilder &db, Value d) {
                             Value x = memref::LoadOp::create(
-                                db, kBuf, ValueRange{batchIdx, headIdx, key, d});
+                                db, kBuf.buf, at(kBuf, key, d));
                             memref::StoreOp::create(
                                 db, arith::MulFOp::create(db, x, scaleC), keysT,
                                 ValueRange{d, j});
@@ -223,9 +246,7 @@ void FewKeysRouteKernel::emitWorkItem(ImplicitLocOpBuilder &b, Value item) {
                 [&](ImplicitLocOpBuilder &rb, Value r) {
                   Value row = arith::AddIOp::create(rb, firstRow, r);
                   for (int64_t e = 0; e < valueVecs; ++e)
-                    vector::StoreOp::create(
-                        rb, zero, outBuf,
-                        ValueRange{batchIdx, headIdx, row, idx(rb, e * lanes)});
+                    storeVec(rb, zero, outBuf, row, idx(rb, e * lanes));
                 });
         scf::YieldOp::create(ib);
       });
@@ -244,11 +265,12 @@ void FewKeysRouteKernel::emitScores(ImplicitLocOpBuilder &b, Value r0,
   SmallVector<Value> acc = emitBroadcastFmaLoop(
       b, idx(b, 0), idx(b, width), init, rows, keyVecs,
       [&](ImplicitLocOpBuilder &ib, Value d, int64_t c) {
-        return loadVec(ib, keysT, ValueRange{d, idx(ib, c * lanes)});
+        return vector::LoadOp::create(ib, vecType(ib), keysT,
+                                      ValueRange{d, idx(ib, c * lanes)});
       },
       [&](ImplicitLocOpBuilder &ib, Value d, int64_t rr) -> Value {
-        return memref::LoadOp::create(
-            ib, qBuf, ValueRange{batchIdx, headIdx, queryRows[rr], d});
+        return memref::LoadOp::create(ib, qBuf.buf,
+                                      at(qBuf, queryRows[rr], d));
       });
 
   // Padding lanes of the last key vector do not exist.
@@ -305,10 +327,8 @@ void FewKeysRouteKernel::emitOutputs(ImplicitLocOpBuilder &b, Value r0,
   SmallVector<Value> acc = emitBroadcastFmaLoop(
       b, idx(b, 0), idx(b, keys), init, rows, numVecs,
       [&](ImplicitLocOpBuilder &ib, Value j, int64_t e) {
-        return loadVec(ib, vBuf,
-                       ValueRange{batchIdx, headIdx,
-                                  arith::AddIOp::create(ib, firstKey, j),
-                                  idx(ib, (firstVec + e) * lanes)});
+        return loadVec(ib, vBuf, arith::AddIOp::create(ib, firstKey, j),
+                       idx(ib, (firstVec + e) * lanes));
       },
       [&](ImplicitLocOpBuilder &ib, Value j, int64_t rr) -> Value {
         return memref::LoadOp::create(ib, probs, ValueRange{localRows[rr], j});
@@ -318,9 +338,8 @@ void FewKeysRouteKernel::emitOutputs(ImplicitLocOpBuilder &b, Value r0,
         b, memref::LoadOp::create(b, invSums, ValueRange{localRows[rr]}));
     Value row = arith::AddIOp::create(b, firstRow, localRows[rr]);
     for (int64_t e = 0; e < numVecs; ++e)
-      vector::StoreOp::create(
-          b, arith::MulFOp::create(b, acc[rr * numVecs + e], inv), outBuf,
-          ValueRange{batchIdx, headIdx, row, idx(b, (firstVec + e) * lanes)});
+      storeVec(b, arith::MulFOp::create(b, acc[rr * numVecs + e], inv), outBuf,
+               row, idx(b, (firstVec + e) * lanes));
   }
 }
 
@@ -350,21 +369,15 @@ linalg::TransposeOp headMergeOf(Value value) {
   return transpose;
 }
 
-/// A [B, H, L, D] view of the [B, L, H, D] buffer `buf` (strides, no copy).
-Value headView(ImplicitLocOpBuilder &b, Value buf) {
-  MLIRContext *ctx = b.getContext();
-  AffineMap perm = AffineMap::getPermutationMap(
-      ArrayRef<unsigned>{0, 2, 1, 3}, ctx);
-  return memref::TransposeOp::create(b, buf, AffineMapAttr::get(perm));
-}
-
 /// An operand of the kernel: when `operand` is the head split of a
-/// [B, L, H, D] tensor (the frontend's projection, expanded), a strided view
-/// of that tensor's buffer, so that the transpose is never materialized.
-Value operandBuffer(ImplicitLocOpBuilder &b, Value operand) {
+/// [B, L, H, D] tensor (the frontend's projection, expanded), that tensor's
+/// buffer read with the head and row indices swapped, so that the transpose
+/// is never materialized.
+FewKeysRouteKernel::Operand operandBuffer(ImplicitLocOpBuilder &b,
+                                          Value operand) {
   if (Value source = headSplitSource(operand))
-    return headView(b, toReadOnlyBuffer(b, b.getLoc(), source));
-  return toReadOnlyBuffer(b, b.getLoc(), operand);
+    return {toReadOnlyBuffer(b, b.getLoc(), source), /*merged=*/true};
+  return {toReadOnlyBuffer(b, b.getLoc(), operand), /*merged=*/false};
 }
 
 struct FewKeysRouteToVector : OpRewritePattern<LatentRouteOp> {
@@ -377,18 +390,18 @@ struct FewKeysRouteToVector : OpRewritePattern<LatentRouteOp> {
     if (!kernel.applies())
       return rewriter.notifyMatchFailure(op, "not a few-keys latent_route");
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
-    Value q = operandBuffer(b, op.getQ());
-    Value k = operandBuffer(b, op.getK());
-    Value v = operandBuffer(b, op.getV());
+    FewKeysRouteKernel::Operand q = operandBuffer(b, op.getQ());
+    FewKeysRouteKernel::Operand k = operandBuffer(b, op.getK());
+    FewKeysRouteKernel::Operand v = operandBuffer(b, op.getV());
     // The result is written where its head merge puts it when that is its
-    // only use ([B, L, H, E], through a strided [B, H, L, E] view).
+    // only use ([B, L, H, E], head and row indices swapped).
     linalg::TransposeOp merge = headMergeOf(op.getResult());
     auto resultType = cast<RankedTensorType>(
         merge ? merge.getResult()[0].getType() : op.getType());
     Value alloc = memref::AllocOp::create(
         b, MemRefType::get(resultType.getShape(), b.getF32Type()),
         b.getI64IntegerAttr(64));
-    kernel.emit(b, q, k, v, merge ? headView(b, alloc) : alloc);
+    kernel.emit(b, q, k, v, {alloc, /*merged=*/merge != nullptr});
     Value result = bufferization::ToTensorOp::create(
         b, resultType, alloc, /*restrict=*/b.getUnitAttr(),
         /*writable=*/b.getUnitAttr());
