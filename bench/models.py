@@ -9,8 +9,10 @@ Configs (issue 12), L = --length (default 16K), batch 1:
   FAM    d = 256, 4 heads, --layers layers, S = 1024, M = 3, F = 64
   M2     d = 256, d_ff = 1024, --layers layers, 4 Monarch blocks
 
-One child process per (model, implementation, threads): the peak RSS is
-that measurement's alone, and OMP_NUM_THREADS / torch.set_num_threads /
+One child process per (model, implementation, threads, round), the rounds
+interleaved over the implementations (--rounds, default 2; each reports its
+best round, and the largest peak RSS of its rounds): the peak RSS is that
+measurement's alone, and OMP_NUM_THREADS / torch.set_num_threads /
 loom_set_num_threads all get the same count. Loom and the reference run
 under this interpreter; PyTorch runs under --torch-python (PyTorch 2.x from
 PyPI in /work/venv-peers by default). Time is the best of --repeats calls
@@ -38,6 +40,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "python"))
 sys.path.insert(0, HERE)
+
+from fit_layer import best_round  # noqa: E402
 
 IMPLS = ["loom", "torch", "torch_compile"]
 # loom_before: Loom compiled by --before's loom-compile (a before/after run).
@@ -180,6 +184,9 @@ def main():
     ap.add_argument("--layers", type=int, default=2, help="FAM and M2 layers")
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=2,
+                    help="interleaved rounds over the implementations (one child each); "
+                         "each reports its best round")
     ap.add_argument("--no-error", action="store_true",
                     help="skip the float64 reference (minutes at 16K) and the errors")
     ap.add_argument("--torch-python", default="/work/venv-peers/bin/python")
@@ -207,29 +214,32 @@ def main():
         print(f"## {name}: {model}", flush=True)
         ref = None
         for threads in args.threads:
-            for impl in args.impls:
-                if not impl.startswith("loom") and torch_version == "absent":
-                    continue
-                out_path = os.path.join(tmp, f"{name}-{impl}-{threads}.npz")
-                python = sys.executable if impl.startswith("loom") else torch_python
-                r = spawn(python, impl, name, args, threads, out_path)
-                r.update(model=name, impl=impl, threads=threads, config=cfg)
-                if "error" not in r and args.no_error:
-                    r["rel_error"], r["finite"] = float("nan"), None
-                    os.unlink(out_path)
-                elif "error" not in r:
-                    if ref is None:
-                        t0 = time.perf_counter()
-                        ref = model.reference(weights, x)
-                        ref = ref if isinstance(ref, tuple) else (ref,)
-                        print(f"   (float64 reference: {time.perf_counter() - t0:.1f} s)", flush=True)
-                    with np.load(out_path) as z:
-                        outs = [z[f"arr_{i}"] for i in range(len(ref))]
-                    r["rel_error"] = max(relative_error(o, q) for o, q in zip(outs, ref))
-                    r["finite"] = bool(all(np.isfinite(o).all() for o in outs))
-                    os.unlink(out_path)
-                results.append(r)
-                print("   " + row(r), flush=True)
+            best = {}
+            for round_ in range(args.rounds):
+                for impl in args.impls:
+                    if not impl.startswith("loom") and torch_version == "absent":
+                        continue
+                    out_path = os.path.join(tmp, f"{name}-{impl}-{threads}.npz")
+                    python = sys.executable if impl.startswith("loom") else torch_python
+                    r = spawn(python, impl, name, args, threads, out_path)
+                    r.update(model=name, impl=impl, threads=threads, config=cfg)
+                    if "error" not in r and args.no_error:
+                        r["rel_error"], r["finite"] = float("nan"), None
+                        os.unlink(out_path)
+                    elif "error" not in r:
+                        if ref is None:
+                            t0 = time.perf_counter()
+                            ref = model.reference(weights, x)
+                            ref = ref if isinstance(ref, tuple) else (ref,)
+                            print(f"   (float64 reference: {time.perf_counter() - t0:.1f} s)", flush=True)
+                        with np.load(out_path) as z:
+                            outs = [z[f"arr_{i}"] for i in range(len(ref))]
+                        r["rel_error"] = max(relative_error(o, q) for o, q in zip(outs, ref))
+                        r["finite"] = bool(all(np.isfinite(o).all() for o in outs))
+                        os.unlink(out_path)
+                    best[impl] = best_round(best.get(impl), r)
+                    print(f"   round {round_ + 1}: " + row(r), flush=True)
+            results.extend(best.values())
     print()
     print(table(results))
     if any(r["impl"] == "loom_before" for r in results):
