@@ -14,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "loom/Compiler/Compile.h"
+#include "HostToolchain.h"
 #include "loom/Pipelines/Pipelines.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -22,23 +23,15 @@
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
-#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/IR/Module.h"
-#include "llvm/MC/TargetRegistry.h"
-#include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
-#include "llvm/Support/Format.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
-#include "llvm/Support/TargetSelect.h"
-#include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Target/TargetMachine.h"
-#include "llvm/Target/TargetOptions.h"
-#include "llvm/TargetParser/Host.h"
 
-#include <chrono>
 #include <cstdlib>
 
 using namespace mlir;
@@ -49,27 +42,6 @@ namespace {
 // kLoomCudaRuntimeHeader, kLoomCudaRuntimeSource, kLoomCudaEmulatorSource:
 // runtime/loom_cuda.{h,c} and runtime/loom_cuda_emulator.c.
 #include "loom/Compiler/CudaRuntimeSource.inc"
-
-/// Prints "loom-compile: <stage>: <ms> ms" when verbose (the form the
-/// Python frontend reads back).
-class StageClock {
-public:
-  explicit StageClock(bool verbose) : verbose(verbose) {}
-  void done(const llvm::Twine &stage) {
-    auto now = std::chrono::steady_clock::now();
-    if (verbose)
-      llvm::errs() << "loom-compile: " << stage << ": "
-                   << llvm::format("%.1f", std::chrono::duration<double, std::milli>(
-                                               now - last)
-                                               .count())
-                   << " ms\n";
-    last = now;
-  }
-
-private:
-  bool verbose;
-  std::chrono::steady_clock::time_point last = std::chrono::steady_clock::now();
-};
 
 /// The thread-local variable behind loom_last_error() (RuntimeExports.cpp);
 /// the runtime writes it.
@@ -121,20 +93,6 @@ FailureOr<Toolkit> findToolkit(ModuleOp module, StringRef given,
   return failure();
 }
 
-LogicalResult writeFile(ModuleOp module, StringRef path,
-                        function_ref<void(llvm::raw_ostream &)> write,
-                        bool text = true) {
-  std::error_code ec;
-  llvm::ToolOutputFile out(path, ec,
-                           text ? llvm::sys::fs::OF_Text : llvm::sys::fs::OF_None);
-  if (ec)
-    return module.emitError() << "cannot open '" << path
-                              << "': " << ec.message();
-  write(out.os());
-  out.keep();
-  return success();
-}
-
 /// The bytes of a constant global the pipeline left (without the NUL of a
 /// C string).
 FailureOr<std::string> globalBytes(ModuleOp module, StringRef name) {
@@ -149,50 +107,10 @@ FailureOr<std::string> globalBytes(ModuleOp module, StringRef name) {
   return bytes.str();
 }
 
-FailureOr<std::unique_ptr<llvm::TargetMachine>>
-hostMachine(ModuleOp module, StringRef mcpu) {
-  llvm::InitializeNativeTarget();
-  llvm::InitializeNativeTargetAsmPrinter();
-  llvm::Triple triple(llvm::sys::getProcessTriple());
-  std::string error;
-  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
-  if (!target)
-    return module.emitError() << "no LLVM target for " << triple.str() << ": "
-                              << error;
-  std::string cpu = mcpu.empty() ? llvm::sys::getHostCPUName().str() : mcpu.str();
-  std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
-      triple, cpu, "", llvm::TargetOptions(), llvm::Reloc::PIC_, std::nullopt,
-      llvm::CodeGenOptLevel::Default));
-  if (!machine)
-    return module.emitError() << "cannot create an LLVM target machine for '"
-                              << cpu << "'";
-  return machine;
-}
-
-void optimizeHost(llvm::Module &module, llvm::TargetMachine &machine) {
-  llvm::LoopAnalysisManager lam;
-  llvm::FunctionAnalysisManager fam;
-  llvm::CGSCCAnalysisManager cgam;
-  llvm::ModuleAnalysisManager mam;
-  llvm::PassBuilder pb(&machine);
-  pb.registerModuleAnalyses(mam);
-  pb.registerCGSCCAnalyses(cgam);
-  pb.registerFunctionAnalyses(fam);
-  pb.registerLoopAnalyses(lam);
-  pb.crossRegisterProxies(lam, fam, cgam, mam);
-  // The host only launches kernels: O2 is plenty.
-  pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O2).run(module, mam);
-}
-
 /// Links the host object and the runtime (compiled from its embedded
 /// source) into a shared object with `cc`.
 LogicalResult linkWithRuntime(ModuleOp module, StringRef objectPath,
                               StringRef outputPath, bool emulate) {
-  llvm::ErrorOr<std::string> cc = llvm::sys::findProgramByName("cc");
-  if (!cc)
-    return module.emitError()
-           << "cannot find 'cc' on PATH to link the shared object (run "
-              "scripts/install-deps)";
   SmallString<128> dir;
   if (std::error_code ec =
           llvm::sys::fs::createUniqueDirectory("loom-cuda-runtime", dir))
@@ -201,7 +119,12 @@ LogicalResult linkWithRuntime(ModuleOp module, StringRef objectPath,
   SmallString<128> header(dir), source(dir);
   llvm::sys::path::append(header, "loom_cuda.h");
   llvm::sys::path::append(source, "loom_cuda.c");
-  llvm::FileRemover removeHeader(header), removeSource(source);
+  // The files first: a directory is only removed once it is empty.
+  llvm::scope_exit cleanUp([&] {
+    llvm::sys::fs::remove(header);
+    llvm::sys::fs::remove(source);
+    llvm::sys::fs::remove(dir);
+  });
   std::pair<StringRef, StringRef> files[] = {
       {header, kLoomCudaRuntimeHeader},
       {source, emulate ? kLoomCudaEmulatorSource : kLoomCudaRuntimeSource}};
@@ -209,19 +132,10 @@ LogicalResult linkWithRuntime(ModuleOp module, StringRef objectPath,
     if (failed(writeFile(module, file.first,
                          [&](llvm::raw_ostream &os) { os << file.second; })))
       return failure();
-  std::string ccPath = *cc;
-  SmallVector<StringRef> args{ccPath, "-shared", "-fPIC", "-O2",
-                              "-fvisibility=hidden", "-w", "-o", outputPath,
-                              objectPath, source, "-lm", "-ldl", "-lpthread"};
-  std::string error;
-  int rc = llvm::sys::ExecuteAndWait(ccPath, args, std::nullopt, {}, 0, 0,
-                                     &error);
-  llvm::sys::fs::remove(dir);
-  if (rc != 0)
-    return module.emitError() << "linking '" << outputPath << "' failed (cc exit "
-                              << rc << ")" << (error.empty() ? "" : ": ")
-                              << error;
-  return success();
+  SmallVector<StringRef> args{"-shared", "-fPIC", "-O2", "-fvisibility=hidden",
+                              "-w", "-o", outputPath, objectPath, source,
+                              "-lm", "-ldl", "-lpthread"};
+  return runCc(module, args, outputPath);
 }
 
 /// The manifest with `"target": "cuda"` (or `"cuda-emulator"`), so that a
@@ -316,12 +230,11 @@ LogicalResult mlir::loom::compileCudaModule(ModuleOp module,
   clock.done("translate to LLVM IR");
 
   FailureOr<std::unique_ptr<llvm::TargetMachine>> machine =
-      hostMachine(module, options.mcpu);
+      createHostTargetMachine(module, options.mcpu, llvm::CodeGenOptLevel::Default);
   if (failed(machine))
     return failure();
-  llvmModule->setDataLayout((*machine)->createDataLayout());
-  llvmModule->setTargetTriple((*machine)->getTargetTriple());
-  optimizeHost(*llvmModule, **machine);
+  // The host code only launches kernels: O2 is plenty.
+  optimizeModule(*llvmModule, **machine, llvm::OptimizationLevel::O2);
   clock.done("LLVM O2 (host)");
 
   switch (options.emit) {

@@ -11,14 +11,12 @@
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Support/LLVM.h"
-#include "llvm/Support/CodeGen.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <string>
 
 namespace llvm {
 class Module;
-class TargetMachine;
 } // namespace llvm
 
 namespace mlir::loom {
@@ -54,12 +52,6 @@ struct CompileOptions {
 /// module (nothing after the manifest reads them). Fails, with a diagnostic
 /// on the function, on a signature the ABI cannot express (anything but
 /// statically shaped f32 tensors) or a `loom.name` that is not a string.
-/// Writes `llvmModule` as assembly or an object file to `path` for
-/// `machine` (both targets' host code goes through here).
-LogicalResult emitMachineCode(ModuleOp module, llvm::Module &llvmModule,
-                              llvm::TargetMachine &machine, StringRef path,
-                              llvm::CodeGenFileType kind);
-
 FailureOr<std::string> buildManifest(ModuleOp module);
 
 /// Adds loom_manifest(), loom_set_num_threads() and loom_last_error() to a

@@ -1,0 +1,133 @@
+//===- HostToolchain.cpp - LLVM and cc steps both targets share -----------===//
+
+#include "HostToolchain.h"
+
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/Target/TargetOptions.h"
+#include "llvm/TargetParser/Host.h"
+
+using namespace mlir;
+using namespace mlir::loom;
+
+void StageClock::done(const llvm::Twine &stage) {
+  auto now = std::chrono::steady_clock::now();
+  if (verbose)
+    llvm::errs() << "loom-compile: " << stage << ": "
+                 << llvm::format(
+                        "%.1f",
+                        std::chrono::duration<double, std::milli>(now - last)
+                            .count())
+                 << " ms\n";
+  last = now;
+}
+
+FailureOr<std::unique_ptr<llvm::TargetMachine>>
+mlir::loom::createHostTargetMachine(ModuleOp module, StringRef mcpu,
+                                    llvm::CodeGenOptLevel codeGenLevel) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  llvm::Triple triple(llvm::sys::getProcessTriple());
+  std::string error;
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return module.emitError() << "no LLVM target for " << triple.str() << ": "
+                              << error;
+  std::string cpu = mcpu.str(), features;
+  if (cpu.empty()) {
+    // The host's name alone would miss features a VM's CPUID reports
+    // differently from the named model.
+    cpu = llvm::sys::getHostCPUName().str();
+    for (auto &feature : llvm::sys::getHostCPUFeatures())
+      features += (feature.second ? "+" : "-") + feature.first().str() + ",";
+  }
+  std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
+      triple, cpu, features, llvm::TargetOptions(), llvm::Reloc::PIC_,
+      std::nullopt, codeGenLevel));
+  if (!machine)
+    return module.emitError() << "cannot create an LLVM target machine for CPU '"
+                              << cpu << "'";
+  if (!mcpu.empty() && !machine->getMCSubtargetInfo()->isCPUStringValid(cpu))
+    return module.emitError() << "unknown --mcpu '" << cpu << "' for "
+                              << triple.str();
+  return machine;
+}
+
+void mlir::loom::optimizeModule(llvm::Module &llvmModule,
+                                llvm::TargetMachine &machine,
+                                llvm::OptimizationLevel level) {
+  llvmModule.setDataLayout(machine.createDataLayout());
+  llvmModule.setTargetTriple(machine.getTargetTriple());
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PassBuilder pb(&machine);
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+  pb.buildPerModuleDefaultPipeline(level).run(llvmModule, mam);
+}
+
+LogicalResult mlir::loom::writeFile(ModuleOp module, StringRef path,
+                                    function_ref<void(llvm::raw_ostream &)> write,
+                                    bool text) {
+  std::error_code ec;
+  llvm::ToolOutputFile out(path, ec,
+                           text ? llvm::sys::fs::OF_Text : llvm::sys::fs::OF_None);
+  if (ec)
+    return module.emitError() << "cannot open '" << path
+                              << "': " << ec.message();
+  write(out.os());
+  out.keep();
+  return success();
+}
+
+LogicalResult mlir::loom::emitMachineCode(ModuleOp module,
+                                          llvm::Module &llvmModule,
+                                          llvm::TargetMachine &machine,
+                                          StringRef path,
+                                          llvm::CodeGenFileType kind) {
+  std::error_code ec;
+  llvm::ToolOutputFile out(path, ec, llvm::sys::fs::OF_None);
+  if (ec)
+    return module.emitError() << "cannot open '" << path
+                              << "': " << ec.message();
+  llvm::legacy::PassManager pm;
+  if (machine.addPassesToEmitFile(pm, out.os(), nullptr, kind))
+    return module.emitError() << "the target cannot emit this file type";
+  pm.run(llvmModule);
+  out.keep();
+  return success();
+}
+
+LogicalResult mlir::loom::runCc(ModuleOp module, ArrayRef<StringRef> args,
+                                StringRef outputPath) {
+  llvm::ErrorOr<std::string> cc = llvm::sys::findProgramByName("cc");
+  if (!cc)
+    return module.emitError()
+           << "cannot find 'cc' on PATH to link the shared object (run "
+              "scripts/install-deps)";
+  std::string ccPath = *cc;
+  SmallVector<StringRef> argv{ccPath};
+  argv.append(args.begin(), args.end());
+  std::string error;
+  int rc = llvm::sys::ExecuteAndWait(ccPath, argv, std::nullopt, {}, 0, 0,
+                                     &error);
+  if (rc != 0)
+    return module.emitError() << "linking '" << outputPath << "' failed (cc exit "
+                              << rc << ")" << (error.empty() ? "" : ": ")
+                              << error;
+  return success();
+}
