@@ -269,3 +269,27 @@ def test_unknown_cuda_target_is_a_clear_error(tmp_path):
     with pytest.raises(loom.LoomError, match="unknown CUDA target 'sm_42'"):
         loom.compile(ir.module(fb), str(tmp_path / "f.so"),
                      extra_args=["--target=cuda", "--cuda-target=sm_42"])
+
+
+def test_emulator_link_leaves_no_temporaries(tmp_path, monkeypatch):
+    """loom-compile writes the CUDA runtime's source and the host object to
+    a temporary directory for `cc`; all of it goes once the link is done."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))
+    fb = ir.FunctionBuilder("f")
+    x, w = fb.arg((2, 8)), fb.arg((2, 4, 4))
+    fb.ret(fb.blockdiag_matmul(x, w))
+    out = tmp_path / "f.so"
+    loom.compile(ir.module(fb), str(out), extra_args=["--target=cuda", "--cuda-emulate"])
+    assert out.exists()
+    assert sorted(p.name for p in scratch.iterdir()) == []
+
+
+def test_unknown_host_cpu_for_cuda_is_a_clear_error(tmp_path):
+    fb = ir.FunctionBuilder("f")
+    x, w = fb.arg((2, 8)), fb.arg((2, 4, 4))
+    fb.ret(fb.blockdiag_matmul(x, w))
+    with pytest.raises(loom.LoomError, match="unknown --mcpu 'nonsense'"):
+        loom.compile(ir.module(fb), str(tmp_path / "f.so"),
+                     extra_args=["--target=cuda", "--cuda-emulate", "--mcpu=nonsense"])
