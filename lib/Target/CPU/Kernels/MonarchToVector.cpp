@@ -19,7 +19,10 @@
 //     output columns c, both operands vectors (no broadcast); the sum over
 //     i runs in chunks so one column group's w2 slice stays in L1.
 //     Each line of out is written once, so large results are written with
-//     streaming stores when out is 64-byte aligned (checked at run time).
+//     streaming stores when out is 64-byte aligned (checked at run time);
+//     when a vector is half a line (8 lanes), the line's two lane groups
+//     take turns and each line is stored whole, the first half from a
+//     stack buffer.
 //
 // The outermost loop of each factor (and of each weight pack) is one
 // scf.parallel over its work items: (row tile, block) for factor 1, (row
@@ -707,18 +710,18 @@ struct MonarchToVector : OpRewritePattern<MonarchOp> {
     // no prefetcher follows). Streaming stores skip that read, but need
     // 64-byte aligned lines, and the caller's buffer may not be aligned;
     // small results stay in cache for whoever reads them next.
-    // A lane vector narrower than a line (AVX2: half a line) would leave
-    // partly written write-combining buffers, each flushed as a partial
-    // line: ordinary stores are faster there (AVX2, N = 16K: -3 % per call,
-    // N = 4K: -5 %).
+    // A lane vector narrower than a line (AVX2: half a line) streamed
+    // alone would leave partly written write-combining buffers, each
+    // flushed as a partial line (3-5 % slower than ordinary stores); so
+    // the two lane groups of a line take turns in each column group and
+    // each line is written whole, its first half from a stack buffer
+    // (wholeLines; AVX2, 1024 rows: N = 16K -9 % per call on one thread
+    // and two, N = 4K -5 % and -11 %).
     int64_t outBytes = rows * f2.s * f2.l * 4;
     if (f2.l % lanes == 0 && outBytes >= sched.streamOutBytes) {
       if (lanes >= kLineFloats) {
         f2.streamOut = isLineAligned(b, f2.out);
       } else if (f2.lineGroups * lanes == kLineFloats && f2.laneMajor) {
-        // Narrower vectors: both halves of each line from one column
-        // group's pass, written together (AVX2, N = 16K: -8 % per call
-        // on one thread; N = 4K: -5 %).
         f2.wholeLines = true;
         f2.streamOut = isLineAligned(b, f2.out);
       }
