@@ -715,8 +715,8 @@ struct MonarchToVector : OpRewritePattern<MonarchOp> {
     // flushed as a partial line (3-5 % slower than ordinary stores); so
     // the two lane groups of a line take turns in each column group and
     // each line is written whole, its first half from a stack buffer
-    // (wholeLines; AVX2, 1024 rows: N = 16K -9 % per call on one thread
-    // and two, N = 4K -5 % and -11 %).
+    // (wholeLines; AVX2, 1024 rows, CPU time: N = 16K 0 to -9 % on one
+    // thread, -4 to -9 % on two; N = 4K -5 to -7 % and -9 %).
     int64_t outBytes = rows * f2.s * f2.l * 4;
     if (f2.l % lanes == 0 && outBytes >= sched.streamOutBytes) {
       if (lanes >= kLineFloats) {
