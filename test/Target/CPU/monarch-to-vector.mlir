@@ -234,21 +234,42 @@ func.func @monarch_square(%x: tensor<8x1024xf32>, %w1: tensor<32x32x32xf32>, %w2
 // CHECK: }
 // AVX2-LABEL: func.func @monarch_streaming_chunks
 // With 8 lanes a lane vector is half a line, and streaming stores of half
-// lines are flushed as partial writes: out gets ordinary stores, and no
-// alignment test is emitted.
-// AVX2-NOT: extract_aligned_pointer_as_index
-// A column group's whole w2 slice (6 x 128 i's x 8 lanes, 24 KiB) fits in
-// 3/4 of L1: one pass over r = 128, no partial-sum buffer. Each work item
-// covers the two lane groups of one line of out (16 lane groups, 8 items),
-// one after the other.
-// AVX2: scf.parallel (%{{.+}}, %[[ITEM:.+]]) = (%{{.+}}, %{{.+}}) to (%{{.+}}, %c8{{.*}}) step
-// AVX2-NOT: memref.alloca
-// AVX2: scf.for %[[G:.+]] = %{{.+}} to %c2{{.*}} step
+// lines would be flushed as partial writes. So each work item (the two
+// lane groups of one line of out: 16 lane groups, 8 items) runs its lane
+// groups in turn inside each column group: the first one's sums wait in a
+// stack buffer [64 rows][6 columns][8], and the second one stores each
+// line whole, the stashed half right before its own, with streaming stores
+// when out is 64-byte aligned (ordinary stores in the other branch). A
+// column group's whole w2 slice (6 x 128 i's x 8 lanes, 24 KiB) fits in
+// 3/4 of L1: one pass over r = 128, no partial-sum buffer.
+// AVX2: %[[OUT:.+]] = memref.alloc() {alignment = 64 : i64} : memref<64x32768xf32>
+// AVX2: %[[BASE:.+]] = memref.extract_aligned_pointer_as_index %[[OUT]]
+// AVX2: %[[REM:.+]] = arith.remui %[[BASE]], %{{.+}} : index
+// AVX2: %[[ALIGNED:.+]] = arith.cmpi eq, %[[REM]], %{{.+}} : index
+// AVX2: scf.parallel (%[[T:.+]], %[[ITEM:.+]]) = (%{{.+}}, %{{.+}}) to (%{{.+}}, %c8{{.*}}) step
+// AVX2: %[[ROW0:.+]] = arith.muli %[[T]], %c96{{.*}} : index
 // AVX2: %[[FIRST:.+]] = arith.muli %[[ITEM]], %c2{{.*}} : index
-// AVX2: %[[AG:.+]] = arith.addi %[[FIRST]], %[[G]] : index
+// AVX2: %[[STASH:.+]] = memref.alloca() {alignment = 64 : i64} : memref<64x6x8xf32>
+// AVX2-NOT: memref.alloca
 // AVX2: scf.for {{.+}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>) {
-// AVX2: vector.load %{{.+}}[%[[AG]], %{{.+}}, %{{.+}}, %{{.+}}] : memref<16x64x129x8xf32>, vector<8xf32>
+// AVX2: vector.load %{{.+}}[%[[FIRST]], %{{.+}}, %{{.+}}, %{{.+}}] : memref<16x64x129x8xf32>, vector<8xf32>
+// AVX2: vector.store %{{.+}}, %[[STASH]][%{{.+}}, %c5{{.*}}, %c0{{.*}}] : memref<64x6x8xf32>, vector<8xf32>
+// AVX2-NOT: %[[OUT]][
+// AVX2: %[[SECOND:.+]] = arith.addi %[[FIRST]], %c1{{.*}} : index
+// AVX2: %[[A0:.+]] = arith.muli %[[SECOND]], %c8{{.*}} : index
+// AVX2: scf.for {{.+}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>) {
+// AVX2: vector.load %{{.+}}[%[[SECOND]], %{{.+}}, %{{.+}}, %{{.+}}] : memref<16x64x129x8xf32>, vector<8xf32>
+// AVX2: scf.if %[[ALIGNED]] {
+// AVX2: %[[CM:.+]] = arith.muli %{{.+}}, %c128{{.*}} : index
+// AVX2-NEXT: %[[COL:.+]] = arith.addi %[[CM]], %[[A0]] : index
+// AVX2: %[[SROW:.+]] = arith.subi %{{.+}}, %[[ROW0]] : index
+// AVX2: %[[HALF:.+]] = vector.load %[[STASH]][%[[SROW]], %c0{{.*}}, %c0{{.*}}] : memref<64x6x8xf32>, vector<8xf32>
+// AVX2: %[[COL0:.+]] = arith.subi %[[COL]], %c8{{.*}} : index
+// AVX2: vector.store %[[HALF]], %[[OUT]][%[[ROW:.+]], %[[COL0]]] {alignment = 32 : i64, nontemporal = true} : memref<64x32768xf32>, vector<8xf32>
+// AVX2-NEXT: vector.store %{{.+}}, %[[OUT]][%[[ROW]], %[[COL]]] {alignment = 32 : i64, nontemporal = true} : memref<64x32768xf32>, vector<8xf32>
+// AVX2: } else {
 // AVX2-NOT: nontemporal
+// AVX2: vector.store %{{.+}}, %[[OUT]][%{{.+}}, %{{.+}}] : memref<64x32768xf32>, vector<8xf32>
 // AVX2: return
 func.func @monarch_streaming_chunks(%x: tensor<64x32768xf32>, %w1: tensor<128x128x256xf32>, %w2: tensor<128x256x128xf32>) -> tensor<64x32768xf32> {
   %0 = loom.monarch %x, %w1, %w2 : tensor<64x32768xf32>, tensor<128x128x256xf32>, tensor<128x256x128xf32> -> tensor<64x32768xf32>

@@ -19,7 +19,10 @@
 //     output columns c, both operands vectors (no broadcast); the sum over
 //     i runs in chunks so one column group's w2 slice stays in L1.
 //     Each line of out is written once, so large results are written with
-//     streaming stores when out is 64-byte aligned (checked at run time).
+//     streaming stores when out is 64-byte aligned (checked at run time);
+//     when a vector is half a line (8 lanes), the line's two lane groups
+//     take turns and each line is stored whole, the first half from a
+//     stack buffer.
 //
 // The outermost loop of each factor (and of each weight pack) is one
 // scf.parallel over its work items: (row tile, block) for factor 1, (row
@@ -276,6 +279,11 @@ struct Factor2 {
   int64_t kc = 0;
   /// Lane groups per work item: as many as fill one cache line of out.
   int64_t lineGroups = 1;
+  /// With two lane groups to a line: per column group, the first lane
+  /// group's results wait in a stack buffer until the second's are done,
+  /// and each line of out is then written whole, by two consecutive
+  /// (streaming, when streamOut) stores (see emitFactor2).
+  bool wholeLines = false;
   /// Vector registers of the target (bounds the remainder tile).
   int64_t registers = 16;
 };
@@ -322,17 +330,28 @@ Value packFactor2(ImplicitLocOpBuilder &b, const GemmSchedule &sched, Value w2,
   return w2p;
 }
 
+/// Where a factor-2 register tile's final sums go when lines are written
+/// whole: `buffer` is [rows of the work item][vcols][L], its row 0 is row
+/// `row0`.
+struct Stash {
+  enum Mode { None, Write, Combine } mode = None;
+  Value buffer, row0;
+};
+
 /// acc[rr x cc] for rows r0.., output columns c0.., lanes a0.. (mask: the
 /// valid lanes, or null when all are), summed over i in [i0, i0 + kc):
 /// starts from zero or from `partial` (rows relative to `partialRow0`),
 /// and ends in `partial` or in out. `partial` is the work item's contiguous
 /// partial-sum buffer [rows][cc][L]: out's lines for one lane group are l
 /// floats apart in a row and s*l between rows, so they crowd into a few
-/// cache sets and cannot hold partial sums between chunks.
+/// cache sets and cannot hold partial sums between chunks. `stash` (whole
+/// lines only): the final sums of the line's first lane group go to its
+/// buffer, and those of the second are written with them, line by line.
 void factor2Micro(ImplicitLocOpBuilder &b, const Factor2 &f, Value ag,
                   Value a0, Value mask, Value r0, int64_t rr, Value c0,
                   int64_t cc, Value i0, int64_t kc, Value partial,
-                  Value partialRow0, bool fromPartial, bool toPartial) {
+                  Value partialRow0, bool fromPartial, bool toPartial,
+                  Stash stash) {
   const GemmSchedule &sched = f.sched;
   VectorType vt = sched.vectorType(b);
   Value zero = arith::ConstantOp::create(b, DenseElementsAttr::get(vt, 0.0f));
@@ -392,7 +411,26 @@ void factor2Micro(ImplicitLocOpBuilder &b, const Factor2 &f, Value ag,
         }
         scf::YieldOp::create(ib, next);
       });
+  auto stashAt = [&](ImplicitLocOpBuilder &sb, int64_t q, int64_t c) {
+    return SmallVector<Value, 3>{
+        arith::SubIOp::create(sb, rowIdx[q], stash.row0), idx(sb, c),
+        idx(sb, 0)};
+  };
+  if (stash.mode == Stash::Write && !toPartial) {
+    for (int64_t q = 0; q < rr; ++q)
+      for (int64_t c = 0; c < cc; ++c)
+        vector::StoreOp::create(b, loop.getResult(q * cc + c), stash.buffer,
+                                stashAt(b, q, c));
+    return;
+  }
+  bool combine = stash.mode == Stash::Combine && !toPartial;
   auto storeAll = [&](ImplicitLocOpBuilder &sb, bool streaming) {
+    auto store = [&](Value v, SmallVector<Value, 2> at) {
+      if (streaming)
+        storeStreaming(sb, v, f.out, at);
+      else
+        storeLanes(sb, sched, v, f.out, at, sched.lanes, mask);
+    };
     for (int64_t q = 0; q < rr; ++q) {
       Value outRow = f.outRowOffset
                          ? arith::AddIOp::create(sb, rowIdx[q], f.outRowOffset)
@@ -403,13 +441,13 @@ void factor2Micro(ImplicitLocOpBuilder &b, const Factor2 &f, Value ag,
           vector::StoreOp::create(sb, v, partial, partialAt(q, c));
           continue;
         }
-        SmallVector<Value, 2> at{
-            outRow, arith::AddIOp::create(sb, muli(sb, colIdx[c], f.l), a0)};
-        if (!streaming) {
-          storeLanes(sb, sched, v, f.out, at, sched.lanes, mask);
-          continue;
-        }
-        storeStreaming(sb, v, f.out, at);
+        Value col = arith::AddIOp::create(sb, muli(sb, colIdx[c], f.l), a0);
+        // The line's first half (the lane group before, from the stash)
+        // right before its second.
+        if (combine)
+          store(vector::LoadOp::create(sb, vt, stash.buffer, stashAt(sb, q, c)),
+                {outRow, arith::SubIOp::create(sb, col, idx(sb, sched.lanes))});
+        store(v, {outRow, col});
       }
     }
   };
@@ -419,27 +457,39 @@ void factor2Micro(ImplicitLocOpBuilder &b, const Factor2 &f, Value ag,
     storeBranches(b, f.streamOut, storeAll);
 }
 
+/// Factor 2 for rows [row0, row0 + rows) of lane groups [ag, ag + groups):
+/// groups is 1, or f.lineGroups when f.wholeLines.
 void factor2Rows(ImplicitLocOpBuilder &b, const Factor2 &f, Value row0,
-                 int64_t rows, Value ag) {
+                 int64_t rows, Value ag, int64_t groups) {
   const GemmSchedule &sched = f.sched;
   int64_t lanes = sched.lanes;
-  Value a0 = muli(b, ag, lanes);
+  Value firstA0 = muli(b, ag, lanes);
   Value mask;
   if (f.l % lanes) {
-    // Only the last lane group is partial: min(L, l - a0) valid lanes.
-    Value left = arith::SubIOp::create(b, idx(b, f.l), a0);
+    // Only the last lane group is partial: min(L, l - a0) valid lanes
+    // (never with whole lines: l is then a multiple of a line).
+    Value left = arith::SubIOp::create(b, idx(b, f.l), firstA0);
     Value n = arith::MinUIOp::create(b, left, idx(b, lanes));
     mask = vector::CreateMaskOp::create(b, sched.maskType(b), ValueRange{n});
   }
   // Column groups outer, row groups inner, the reduction in chunks of kc
   // i's: one column group's w2 slice ([cc][kc][L]) stays in L1 while the
-  // rows' h slices ([rr][kc][L]) stream from L2.
+  // rows' h slices ([rr][kc][L]) stream from L2. With whole lines, the
+  // lane groups of a line take turns inside each column group, each with
+  // its own slice of w2. (Passes over blocks of 32 or 48 rows, so that
+  // both lane groups' h slices stay in L2, were not faster: AVX2, N = 4K
+  // and 16K.)
   int64_t kc = std::min(f.r, f.kc);
   int64_t chunks = kc ? f.r / kc : 1, tailK = kc ? f.r % kc : 0;
   int64_t lastChunk = chunks - 1 + (tailK ? 1 : 0);
   Value partial;
   if (lastChunk > 0)
     partial = memref::AllocaOp::create(
+        b, MemRefType::get({rows, sched.vcols, lanes}, b.getF32Type()),
+        b.getI64IntegerAttr(64));
+  Value stashBuffer;
+  if (groups > 1)
+    stashBuffer = memref::AllocaOp::create(
         b, MemRefType::get({rows, sched.vcols, lanes}, b.getF32Type()),
         b.getI64IntegerAttr(64));
   int64_t fullGroups = f.s / sched.vcols, rem = f.s % sched.vcols;
@@ -452,22 +502,32 @@ void factor2Rows(ImplicitLocOpBuilder &b, const Factor2 &f, Value row0,
     for (int64_t rr = sched.vrows + 1; rr * cc <= sched.accumulators; ++rr)
       if (rr * cc + std::min(rr, cc) + 1 <= f.registers - 1)
         tileRows = rr;
-    auto chunk = [&](ImplicitLocOpBuilder &kb, Value i0, int64_t len,
-                     bool first, bool last) {
-      forRowGroups(kb, row0, rows, tileRows,
-                   [&](ImplicitLocOpBuilder &rb, Value r0, int64_t rr) {
-                     factor2Micro(rb, f, ag, a0, mask, r0, rr, c0, cc, i0, len,
-                                  partial, row0, !first, !last);
-                   });
-    };
-    chunk(cb, idx(cb, 0), kc, /*first=*/true, /*last=*/lastChunk == 0);
-    if (lastChunk == 0)
-      return;
-    int64_t middle = tailK ? chunks - 1 : chunks - 2;
-    forRange(cb, middle, [&](ImplicitLocOpBuilder &ib, Value c) {
-      chunk(ib, muli(ib, addi(ib, c, 1), kc), kc, false, false);
-    });
-    chunk(cb, idx(cb, (middle + 1) * kc), tailK ? tailK : kc, false, true);
+    for (int64_t g = 0; g < groups; ++g) {
+      Value agg = g ? addi(cb, ag, g) : ag;
+      Value a0 = g ? muli(cb, agg, lanes) : firstA0;
+      Stash stash;
+      if (groups > 1) {
+        stash.mode = g == 0 ? Stash::Write : Stash::Combine;
+        stash.buffer = stashBuffer;
+        stash.row0 = row0;
+      }
+      auto chunk = [&](ImplicitLocOpBuilder &kb, Value i0, int64_t len,
+                       bool first, bool last) {
+        forRowGroups(kb, row0, rows, tileRows,
+                     [&](ImplicitLocOpBuilder &rb, Value r0, int64_t rr) {
+                       factor2Micro(rb, f, agg, a0, mask, r0, rr, c0, cc, i0,
+                                    len, partial, row0, !first, !last, stash);
+                     });
+      };
+      chunk(cb, idx(cb, 0), kc, /*first=*/true, /*last=*/lastChunk == 0);
+      if (lastChunk == 0)
+        continue;
+      int64_t middle = tailK ? chunks - 1 : chunks - 2;
+      forRange(cb, middle, [&](ImplicitLocOpBuilder &ib, Value c) {
+        chunk(ib, muli(ib, addi(ib, c, 1), kc), kc, false, false);
+      });
+      chunk(cb, idx(cb, (middle + 1) * kc), tailK ? tailK : kc, false, true);
+    }
   };
   forRange(b, fullGroups, [&](ImplicitLocOpBuilder &ib, Value g) {
     columnGroup(ib, muli(ib, g, sched.vcols), sched.vcols);
@@ -477,18 +537,25 @@ void factor2Rows(ImplicitLocOpBuilder &b, const Factor2 &f, Value row0,
 }
 
 void emitFactor2(ImplicitLocOpBuilder &b, const Factor2 &f) {
-  // A work item covers f.lineGroups lane groups one after the other, so
-  // that both halves of a line of out (with 8 lanes, a line is two lane
-  // groups) are written by one thread, soon after one another, rather than
-  // each read for ownership by one work item and again by another.
+  // A work item covers f.lineGroups lane groups, so that both halves of a
+  // line of out (with 8 lanes, a line is two lane groups) are written by
+  // one thread, rather than each read for ownership by one work item and
+  // again by another. With whole lines, the two halves of a line are
+  // written together (a streaming store needs the whole line, or the
+  // write-combining buffer is flushed as a partial line); otherwise one
+  // lane group after the other.
   int64_t per = f.lineGroups;
   parallelRowTiles(
       b, f.rows, f.sched.rowTile, ceilDiv(f.l, f.sched.lanes) / per,
       [&](ImplicitLocOpBuilder &ib, Value row0, int64_t rows, Value item) {
+        if (f.wholeLines) {
+          factor2Rows(ib, f, row0, rows, muli(ib, item, per), per);
+          return;
+        }
         forRange(ib, per, [&](ImplicitLocOpBuilder &gb, Value g) {
           Value ag = per == 1 ? item
                               : arith::AddIOp::create(gb, muli(gb, item, per), g);
-          factor2Rows(gb, f, row0, rows, ag);
+          factor2Rows(gb, f, row0, rows, ag, 1);
         });
       });
 }
@@ -643,14 +710,21 @@ struct MonarchToVector : OpRewritePattern<MonarchOp> {
     // no prefetcher follows). Streaming stores skip that read, but need
     // 64-byte aligned lines, and the caller's buffer may not be aligned;
     // small results stay in cache for whoever reads them next.
-    // A lane vector narrower than a line (AVX2: half a line) would leave
-    // partly written write-combining buffers, each flushed as a partial
-    // line: ordinary stores are faster there (AVX2, N = 16K: -3 % per call,
-    // N = 4K: -5 %).
+    // A lane vector narrower than a line (AVX2: half a line) streamed
+    // alone would leave partly written write-combining buffers, each
+    // flushed as a partial line (3-5 % slower than ordinary stores); so
+    // the two lane groups of a line take turns in each column group and
+    // each line is written whole, its first half from a stack buffer
+    // (wholeLines; AVX2, 1024 rows, CPU time: N = 16K 0 to -9 % on one
+    // thread, -4 to -9 % on two; N = 4K -5 to -7 % and -9 %).
     int64_t outBytes = rows * f2.s * f2.l * 4;
-    if (f2.l % lanes == 0 && lanes >= kLineFloats &&
-        outBytes >= sched.streamOutBytes) {
-      f2.streamOut = isLineAligned(b, f2.out);
+    if (f2.l % lanes == 0 && outBytes >= sched.streamOutBytes) {
+      if (lanes >= kLineFloats) {
+        f2.streamOut = isLineAligned(b, f2.out);
+      } else if (f2.lineGroups * lanes == kLineFloats && f2.laneMajor) {
+        f2.wholeLines = true;
+        f2.streamOut = isLineAligned(b, f2.out);
+      }
     }
     auto runChunk = [&](ImplicitLocOpBuilder &cb, Value row0, int64_t n) {
       Factor1 c1 = f1;
