@@ -45,7 +45,7 @@
 // FIT: linalg.transpose ins(%{{.*}} : tensor<1x64x3x8xf32>) outs(%{{.*}} : tensor<1x3x64x8xf32>) permutation = [0, 2, 1, 3]
 // FIT: loom.grouped_attention %{{.*}} group_size = 16 : tensor<1x3x64x8xf32>, tensor<1x3x64x8xf32>, tensor<1x3x64x8xf32> -> tensor<1x3x64x8xf32>
 // FIT: linalg.matmul
-// FIT: math.exp
+// FIT: math.erf
 // FIT: return
 // Push in token space (2 latents per group read 16 tokens): the latents'
 // queries are mapped by W_k per head (%arg8 [20, 24] as [2 heads, 10, 24]),
@@ -107,7 +107,7 @@
 // M2: linalg.transpose ins(%{{.*}} : tensor<1x64x12xf32>) outs(%{{.*}} : tensor<1x12x64xf32>) permutation = [0, 2, 1]
 // M2: loom.fft_conv %{{.*}}, %arg1 : tensor<1x12x64xf32>, tensor<12x64xf32> -> tensor<1x12x64xf32>
 // M2: loom.blockdiag_matmul %{{.*}}, %arg{{[0-9]+}} : tensor<1x64x12xf32>, tensor<2x20x6xf32> -> tensor<1x64x40xf32>
-// M2: math.exp
+// M2: math.erf
 // M2: loom.blockdiag_matmul %{{.*}}, %arg{{[0-9]+}} : tensor<1x64x20xf32>, tensor<2x6x10xf32> -> tensor<1x64x12xf32>
 
 // Bidirectional: a circular fft_conv of length 2L = 64 whose kernel is
