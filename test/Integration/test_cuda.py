@@ -252,22 +252,24 @@ def test_fake_driver_rejects_host_pointers(artifacts, fake_driver, tmp_path):
     assert not any(line.startswith("launch ") for line in log)
 
 
-@needs_toolkit
-def test_missing_toolkit_is_a_clear_error(tmp_path):
+def small_module():
+    """A module small enough that only the compile's own steps matter."""
     fb = ir.FunctionBuilder("f")
     x, w = fb.arg((2, 8)), fb.arg((2, 4, 4))
     fb.ret(fb.blockdiag_matmul(x, w))
+    return ir.module(fb)
+
+
+@needs_toolkit
+def test_missing_toolkit_is_a_clear_error(tmp_path):
     with pytest.raises(loom.LoomError, match="needs the CUDA toolkit's libdevice"):
-        loom.compile(ir.module(fb), str(tmp_path / "f.so"),
+        loom.compile(small_module(), str(tmp_path / "f.so"),
                      extra_args=["--target=cuda", f"--cuda-path={tmp_path / 'nowhere'}"])
 
 
 def test_unknown_cuda_target_is_a_clear_error(tmp_path):
-    fb = ir.FunctionBuilder("f")
-    x, w = fb.arg((2, 8)), fb.arg((2, 4, 4))
-    fb.ret(fb.blockdiag_matmul(x, w))
     with pytest.raises(loom.LoomError, match="unknown CUDA target 'sm_42'"):
-        loom.compile(ir.module(fb), str(tmp_path / "f.so"),
+        loom.compile(small_module(), str(tmp_path / "f.so"),
                      extra_args=["--target=cuda", "--cuda-target=sm_42"])
 
 
@@ -277,19 +279,13 @@ def test_emulator_link_leaves_no_temporaries(tmp_path, monkeypatch):
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     monkeypatch.setenv("TMPDIR", str(scratch))
-    fb = ir.FunctionBuilder("f")
-    x, w = fb.arg((2, 8)), fb.arg((2, 4, 4))
-    fb.ret(fb.blockdiag_matmul(x, w))
     out = tmp_path / "f.so"
-    loom.compile(ir.module(fb), str(out), extra_args=["--target=cuda", "--cuda-emulate"])
+    loom.compile(small_module(), str(out), extra_args=["--target=cuda", "--cuda-emulate"])
     assert out.exists()
     assert sorted(p.name for p in scratch.iterdir()) == []
 
 
 def test_unknown_host_cpu_for_cuda_is_a_clear_error(tmp_path):
-    fb = ir.FunctionBuilder("f")
-    x, w = fb.arg((2, 8)), fb.arg((2, 4, 4))
-    fb.ret(fb.blockdiag_matmul(x, w))
     with pytest.raises(loom.LoomError, match="unknown --mcpu 'nonsense'"):
-        loom.compile(ir.module(fb), str(tmp_path / "f.so"),
+        loom.compile(small_module(), str(tmp_path / "f.so"),
                      extra_args=["--target=cuda", "--cuda-emulate", "--mcpu=nonsense"])
