@@ -56,3 +56,17 @@ def transform_and_load(fb, schedule, tmp_path):
          "--transform-interpreter"],
         capture_output=True, text=True, check=True).stdout
     return loom.load(loom.compile(out, str(tmp_path / "f.so"))), out
+
+
+def mlp_residual_module(M, d, hidden, name="f"):
+    """x + fc2(GELU(fc1(x))) on x [1, M, d] as the frontend emits it
+    (loom.models.layers): the module's text and the weights' declarations,
+    in argument order after x."""
+    from loom.models.layers import Layers, mlp_weights
+    fb = ir.FunctionBuilder(name)
+    x = fb.arg((1, M, d))
+    ws = mlp_weights("m", d, hidden)
+    args = {w.name: fb.arg(w.shape) for w in ws}
+    lay = Layers(fb, args)
+    fb.ret(lay.add(x, lay.mlp(x, "m")))
+    return ir.module(fb), ws

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import loom
-from helpers import assert_close, same_for_thread_counts
+from helpers import assert_close, mlp_residual_module, same_for_thread_counts
 
 TOL = 1e-5
 THREADS = (1, 2, 3)
@@ -347,16 +347,9 @@ def test_mlp_residual(M, d, hidden, rng, cache_dir):
     where fc2's tiles span all its columns and the hidden row block fits
     in L2, each tile computes its own row block of the hidden activation
     (loom-tile-and-fuse); either way the same float64 result."""
-    from loom import ir
-    from loom.models.layers import Layers, mlp_weights
-    fb = ir.FunctionBuilder("f")
-    x = fb.arg((1, M, d))
-    ws = mlp_weights("m", d, hidden)
-    args = {w.name: fb.arg(w.shape) for w in ws}
-    lay = Layers(fb, args)
-    fb.ret(lay.add(x, lay.mlp(x, "m")))
+    text, ws = mlp_residual_module(M, d, hidden)
     inputs = inputs_for(rng, [(1, M, d)] + [w.shape for w in ws])
-    got = run(compile_and_load(ir.module(fb), cache_dir), inputs)
+    got = run(compile_and_load(text, cache_dir), inputs)
     xs, w1, b1, w2, b2 = [a.astype(np.float64) for a in inputs]
     h = gelu(xs @ w1.T + b1)
     assert_close(got, xs + h @ w2.T + b2, TOL)

@@ -10,9 +10,8 @@ import pytest
 
 import loom
 from loom import ir
-from loom.models.layers import Layers, mlp_weights
 
-from helpers import assert_close, same_for_thread_counts
+from helpers import assert_close, mlp_residual_module, same_for_thread_counts
 
 erf = np.vectorize(math.erf)
 
@@ -25,13 +24,7 @@ def mlp_module(M, d, hidden, native):
     saved = ir.NATIVE_ERF
     ir.NATIVE_ERF = native
     try:
-        fb = ir.FunctionBuilder("f")
-        x = fb.arg((1, M, d))
-        ws = mlp_weights("m", d, hidden)
-        args = {w.name: fb.arg(w.shape) for w in ws}
-        lay = Layers(fb, args)
-        fb.ret(lay.add(x, lay.mlp(x, "m")))
-        return ir.module(fb), ws
+        return mlp_residual_module(M, d, hidden)
     finally:
         ir.NATIVE_ERF = saved
 
