@@ -13,10 +13,10 @@ def _project_head_major(L, x, p, heads):
     The block attention reads each block's keys and values once per query
     tile of the M + 1 blocks that see it (~50 times at S = 1024, M = 3): as
     a view, a key row is Dh floats every H·Dh, and the kernel ran 5–14 %
-    slower on such rows than on contiguous ones (AVX2, L = 16K), the model
-    9 % slower in all (2384 → 2165 ms, one thread, in-process A/B): far more
-    than the copy (3 × 16 MiB at L = 16K, d = 256). The state step slices its
-    K_τ, V_τ out of the same contiguous rows."""
+    slower on such rows than on contiguous ones (AVX2, L = 16K), and the
+    model 5–9 % slower in all (one thread, in-process A/Bs): far more than
+    the copy costs (3 × 16 MiB at L = 16K, d = 256). The state step slices
+    its K_τ, V_τ out of the same contiguous rows."""
     y = L.linear(x, p)
     b, length, width = y.shape
     dh = width // heads
