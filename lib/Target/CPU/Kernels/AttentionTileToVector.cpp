@@ -741,31 +741,23 @@ void AttentionTileKernel::emitBlock(ImplicitLocOpBuilder &b, Value keys,
                                               mask, acc, v0, nv, 0, -1,
                                               &prefetch);
                        });
-    // The last count % KR key rows: one smaller register tile, chosen by a
-    // switch when the count is only known at run time.
+    // The last count % KR key rows: one smaller register tile when the
+    // count is static; one key row at a time when it is only known at run
+    // time (a masked head or tail, never more than KR - 1 rows per block:
+    // a switch over every remainder's tile was most of the code of the
+    // kernels with such ranges).
     if (staticCount) {
       if (int64_t rem = *staticCount % keyRegRows)
         chunkMax = emitScoreRows(b, keys, j0, chunkEnd, rem, mask, chunkMax,
                                  v0, nv, 0, -1, &prefetch);
     } else if (keyRegRows > 1) {
-      Value rem = arith::SubIOp::create(b, count, chunkEnd);
-      SmallVector<int64_t> cases;
-      for (int64_t r = 1; r < keyRegRows; ++r)
-        cases.push_back(r);
-      SmallVector<Type> types(nv, vecType(b));
-      auto sw = scf::IndexSwitchOp::create(b, types, rem, cases, cases.size());
-      {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPointToStart(&sw.getDefaultRegion().emplaceBlock());
-        scf::YieldOp::create(b, chunkMax);
-        for (auto [i, rows] : llvm::enumerate(cases)) {
-          b.setInsertionPointToStart(&sw.getCaseRegions()[i].emplaceBlock());
-          scf::YieldOp::create(b, emitScoreRows(b, keys, j0, chunkEnd, rows,
-                                                mask, chunkMax, v0, nv, 0, -1,
-                                                &prefetch));
-        }
-      }
-      chunkMax = SmallVector<Value>(sw.getResults());
+      chunkMax = forLoop(b, chunkEnd, count, idx(b, 1), chunkMax,
+                         [&](ImplicitLocOpBuilder &ib, Value r0,
+                             ValueRange acc) {
+                           return emitScoreRows(ib, keys, j0, r0, 1, mask,
+                                                acc, v0, nv, 0, -1,
+                                                &prefetch);
+                         });
     }
     llvm::copy(chunkMax, blockMax.begin() + v0);
   }
