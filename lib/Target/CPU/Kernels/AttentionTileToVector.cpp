@@ -492,7 +492,8 @@ void AttentionTileKernel::emitSource(ImplicitLocOpBuilder &b,
   };
   // A masked key's probability is 0, and 0 * v is NaN for an infinite v:
   // when a value row of the masked range is not finite (never in
-  // practice), the P.V update selects instead of multiplying by 0.
+  // practice), the P.V update selects instead of multiplying by 0, on the
+  // plain masked blocks (no second copy of the diagonal's code).
   scf::IfOp::create(
       b, emitAllFinite(b, src.values, tailStart, end),
       [&](OpBuilder &nb, Location loc) {
@@ -503,7 +504,7 @@ void AttentionTileKernel::emitSource(ImplicitLocOpBuilder &b,
       [&](OpBuilder &nb, Location loc) {
         ImplicitLocOpBuilder ib(loc, nb);
         selectMaskedValues = true;
-        emitMaskedKeys(ib);
+        emitKeyRange(ib, src.keys, src.values, tailStart, end, Mask::Tail);
         selectMaskedValues = false;
         scf::YieldOp::create(ib);
       });
