@@ -94,6 +94,11 @@
 // FAM: loom.grouped_attention %{{.*}} memory(%arg1, %arg2 : tensor<1x3x16x4xf32>, tensor<1x3x16x4xf32>) group_size = 4 : tensor<1x3x4x4xf32>
 // FAM: return
 // FAM-LABEL: func.func private @fam_layer(
+// The block projections q, k, v are copied head-major (contiguous key rows
+// for the block attention), not left transposed views.
+// FAM-NOT: linalg.transpose
+// FAM-COUNT-3: linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d2, d1, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>]{{.*}} ins(%{{.*}} : tensor<1x64x3x4xf32>) outs(%{{.*}} : tensor<1x3x64x4xf32>)
+// FAM-NOT: linalg.transpose
 // FAM-COUNT-4: func.call @fam_state_step(
 // FAM: loom.grouped_attention %{{.*}} memory(%{{.*}}, %{{.*}} : tensor<1x3x16x4xf32>, tensor<1x3x16x4xf32>) group_size = 16 lookback = 2 causal = true : tensor<1x3x64x4xf32>
 

@@ -83,11 +83,12 @@ def test_layer_without_transposes(case, rng, tmp_path):
     assert_close(lib.f(x, *ws), expected, ATTENTION_TOL)
 
 
-# (model, transposes left after tiling). TransformerFAM's state step is a
-# private function called once per block with [B, H, S, Dh] slices of the
-# transposed keys and values, and returns its state's keys and values
-# transposed: those 4 transposes per layer (2 in @forward's layer, 2 in the
-# state step) are not between a projection and a tiled attention and stay.
+# (model, transposes left after tiling). TransformerFAM's layer copies its
+# block projections head-major (a linalg.generic, no transpose: see
+# loom.models.fam), and its state step is a private function called once
+# per block with [B, H, S, Dh] slices of them that returns its state's keys
+# and values transposed: those 2 transposes per layer are not between a
+# projection and a tiled attention and stay.
 # FIT's push in token space (Layers.push_attention, chosen at these shapes)
 # regroups its mapped queries and routed tokens between the heads-first
 # batch_matmuls and the group-major route: those 4 transposes of [m·H, dx]
@@ -98,7 +99,7 @@ MODELS = {
     "fitar": (lambda: models.FITAR(batch=1, groups=3, group_len=8, latents=2, dx=8, dz=12,
                                    heads_x=2, heads_z=3, layers="(1)1(1)", vocab=5), 4),
     "fam": (lambda: models.TransformerFAM(batch=1, length=24, d=8, heads=2, layers=1, block=8,
-                                          memory_segments=1, fam_len=3, mlp_ratio=2), 4),
+                                          memory_segments=1, fam_len=3, mlp_ratio=2), 2),
 }
 
 

@@ -89,6 +89,13 @@ struct KeySource {
   Value offset, rows;
 };
 
+/// The rows of the next key block of k and v (from local key row
+/// `nextBlock` on) that the score tiles of a block's first lane-vector
+/// chunk prefetch (see emitScoreRows).
+struct BlockPrefetch {
+  Value nextBlock, keys, values;
+};
+
 class AttentionTileKernel {
 public:
   AttentionTileKernel(AttentionTileOp op, const CpuTargetDescription &target,
@@ -175,7 +182,8 @@ private:
                                    Mask mask, ValueRange chunkMax,
                                    int64_t firstVec, int64_t numVecs,
                                    int64_t negInfBelow = 0,
-                                   int64_t maskedVec = -1);
+                                   int64_t maskedVec = -1,
+                                   const BlockPrefetch *prefetch = nullptr);
   void emitValueColumns(ImplicitLocOpBuilder &b, Value values, Value j0,
                         Value count, Value e0, int64_t cols,
                         ArrayRef<Value> alpha, bool diagonal, Mask mask,
@@ -208,9 +216,6 @@ private:
   /// While set, the P.V update of masked blocks selects the visible lanes'
   /// sums rather than adding 0 * v (see emitAllFinite).
   bool selectMaskedValues = false;
-  /// While set, the score tiles of the first lane-vector chunk prefetch
-  /// their key rows of the next block of k and v (which starts here).
-  Value prefetchBlock, prefetchKeys, prefetchValues;
 };
 
 Value AttentionTileKernel::laneRows(ImplicitLocOpBuilder &b, int64_t v) {
@@ -487,7 +492,8 @@ void AttentionTileKernel::emitSource(ImplicitLocOpBuilder &b,
   };
   // A masked key's probability is 0, and 0 * v is NaN for an infinite v:
   // when a value row of the masked range is not finite (never in
-  // practice), the P.V update selects instead of multiplying by 0.
+  // practice), the P.V update selects instead of multiplying by 0, on the
+  // plain masked blocks (no second copy of the diagonal's code).
   scf::IfOp::create(
       b, emitAllFinite(b, src.values, tailStart, end),
       [&](OpBuilder &nb, Location loc) {
@@ -498,7 +504,7 @@ void AttentionTileKernel::emitSource(ImplicitLocOpBuilder &b,
       [&](OpBuilder &nb, Location loc) {
         ImplicitLocOpBuilder ib(loc, nb);
         selectMaskedValues = true;
-        emitMaskedKeys(ib);
+        emitKeyRange(ib, src.keys, src.values, tailStart, end, Mask::Tail);
         selectMaskedValues = false;
         scf::YieldOp::create(ib);
       });
@@ -716,9 +722,7 @@ void AttentionTileKernel::emitBlock(ImplicitLocOpBuilder &b, Value keys,
   Value zero = idx(b, 0);
   SmallVector<Value> blockMax(vecs, splat(b, -std::numeric_limits<float>::infinity()));
   // The score tiles prefetch the next block of k and v.
-  prefetchBlock = arith::AddIOp::create(b, j0, count);
-  prefetchKeys = keys;
-  prefetchValues = values;
+  BlockPrefetch prefetch{arith::AddIOp::create(b, j0, count), keys, values};
   // Scores, one chunk of query vectors at a time: KR key rows at a time,
   // then a smaller tile for the remainder.
   for (auto [first, size] : chunkVectors(0, vecs, scoreTile.vectors)) {
@@ -735,37 +739,30 @@ void AttentionTileKernel::emitBlock(ImplicitLocOpBuilder &b, Value keys,
     chunkMax = forLoop(b, zero, chunkEnd, regRows, chunkMax,
                        [&](ImplicitLocOpBuilder &ib, Value r0, ValueRange acc) {
                          return emitScoreRows(ib, keys, j0, r0, keyRegRows,
-                                              mask, acc, v0, nv);
+                                              mask, acc, v0, nv, 0, -1,
+                                              &prefetch);
                        });
-    // The last count % KR key rows: one smaller register tile, chosen by a
-    // switch when the count is only known at run time.
+    // The last count % KR key rows: one smaller register tile when the
+    // count is static; one key row at a time when it is only known at run
+    // time (a masked head or tail, never more than KR - 1 rows per block:
+    // a switch over every remainder's tile was most of the code of the
+    // kernels with such ranges).
     if (staticCount) {
       if (int64_t rem = *staticCount % keyRegRows)
         chunkMax = emitScoreRows(b, keys, j0, chunkEnd, rem, mask, chunkMax,
-                                 v0, nv);
+                                 v0, nv, 0, -1, &prefetch);
     } else if (keyRegRows > 1) {
-      Value rem = arith::SubIOp::create(b, count, chunkEnd);
-      SmallVector<int64_t> cases;
-      for (int64_t r = 1; r < keyRegRows; ++r)
-        cases.push_back(r);
-      SmallVector<Type> types(nv, vecType(b));
-      auto sw = scf::IndexSwitchOp::create(b, types, rem, cases, cases.size());
-      {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPointToStart(&sw.getDefaultRegion().emplaceBlock());
-        scf::YieldOp::create(b, chunkMax);
-        for (auto [i, rows] : llvm::enumerate(cases)) {
-          b.setInsertionPointToStart(&sw.getCaseRegions()[i].emplaceBlock());
-          scf::YieldOp::create(b, emitScoreRows(b, keys, j0, chunkEnd, rows,
-                                                mask, chunkMax, v0, nv));
-        }
-      }
-      chunkMax = SmallVector<Value>(sw.getResults());
+      chunkMax = forLoop(b, chunkEnd, count, idx(b, 1), chunkMax,
+                         [&](ImplicitLocOpBuilder &ib, Value r0,
+                             ValueRange acc) {
+                           return emitScoreRows(ib, keys, j0, r0, 1, mask,
+                                                acc, v0, nv, 0, -1,
+                                                &prefetch);
+                         });
     }
     llvm::copy(chunkMax, blockMax.begin() + v0);
   }
 
-  prefetchBlock = Value();
   SmallVector<Value> alpha =
       emitSoftmaxUpdate(b, keys, values, j0, count, blockMax);
   emitValueUpdate(b, values, j0, count, alpha, /*diagonal=*/false, mask);
@@ -898,12 +895,13 @@ void AttentionTileKernel::emitValueUpdate(ImplicitLocOpBuilder &b, Value values,
 /// [firstVec, firstVec + numVecs) of the query tile, stored to ST; vectors
 /// below negInfBelow get -inf (the causal diagonal: they cannot see these
 /// keys), only vector maskedVec (every vector when it is -1) is masked
-/// lane by lane. Returns the chunk's updated per-lane block max (nothing
-/// when `chunkMax` is empty).
+/// lane by lane. With `prefetch`, the first chunk's tile also prefetches
+/// the same rows of the next block. Returns the chunk's updated per-lane
+/// block max (nothing when `chunkMax` is empty).
 SmallVector<Value> AttentionTileKernel::emitScoreRows(
     ImplicitLocOpBuilder &b, Value keys, Value j0, Value r0, int64_t rows,
     Mask mask, ValueRange chunkMax, int64_t firstVec, int64_t numVecs,
-    int64_t negInfBelow, int64_t maskedVec) {
+    int64_t negInfBelow, int64_t maskedVec, const BlockPrefetch *prefetch) {
   Value firstKey = arith::AddIOp::create(b, j0, r0);
   SmallVector<Value> keyRows;
   for (int64_t rr = 0; rr < rows; ++rr)
@@ -914,16 +912,16 @@ SmallVector<Value> AttentionTileKernel::emitScoreRows(
   // score tile runs for hundreds of cycles, so its few prefetches cost
   // little; issued all at once in the softmax pass they made it several
   // times slower (AVX2: full causal 5 % faster without them there).
-  if (prefetchBlock && firstVec == 0) {
+  if (prefetch && firstVec == 0) {
     for (int64_t rr = 0; rr < rows; ++rr) {
       Value ahead = arith::MinUIOp::create(
           b,
           arith::AddIOp::create(
-              b, prefetchBlock,
+              b, prefetch->nextBlock,
               arith::AddIOp::create(b, r0, idx(b, rr))),
           lastKey);
-      for (auto [buf, cols] : {std::pair(prefetchKeys, width),
-                               std::pair(prefetchValues, valueWidth)})
+      for (auto [buf, cols] : {std::pair(prefetch->keys, width),
+                               std::pair(prefetch->values, valueWidth)})
         for (int64_t c = 0; c < cols; c += kFloatsPerLine)
           memref::PrefetchOp::create(b, buf, ValueRange{ahead, idx(b, c)},
                                      /*isWrite=*/false, /*localityHint=*/3,
