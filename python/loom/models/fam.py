@@ -6,25 +6,6 @@ from .base import REQUIRED, Model, hidden_width, positive_int
 from .layers import Weight, layer_norm_weights, transformer_layer_weights
 
 
-def _project_head_major(L, x, p, heads):
-    """The projection `p` of x [B, L, d] as heads, [B, H, L, Dh], copied
-    head-major rather than left a view of the [B, L, H·Dh] projection.
-
-    The block attention reads each block's keys and values once per query
-    tile of the M + 1 blocks that see it (~50 times at S = 1024, M = 3): as
-    a view, a key row is Dh floats every H·Dh, and the kernel ran 5–14 %
-    slower on such rows than on contiguous ones (AVX2, L = 16K), and the
-    model 5–9 % slower in all (one thread, in-process A/Bs): far more than
-    the copy costs (3 × 16 MiB at L = 16K, d = 256). The state step slices
-    its K_τ, V_τ out of the same contiguous rows."""
-    y = L.linear(x, p)
-    b, length, width = y.shape
-    dh = width // heads
-    y4 = L.fb.expand_shape(y, [(0,), (1,), (2, 3)], (b, length, heads, dh))
-    return L.fb.generic((b, heads, length, dh), [(y4, ("d0", "d2", "d1", "d3"))],
-                        lambda s, a, _: a)
-
-
 class TransformerFAM(Model):
     """Each layer runs block sliding-window attention (blocks of `block`
     tokens, `memory_segments` earlier blocks visible, causal) plus the F
@@ -80,7 +61,13 @@ class TransformerFAM(Model):
         attn = f"{p}.attn"
         # Data tokens: projections for every block at once.
         h = L.layer_norm(x, f"{p}.ln1")
-        q, k, v = (_project_head_major(L, h, f"{attn}.{n}", H) for n in "qkv")
+        # Copied head-major: each block's keys and values are read by the
+        # query tiles of the M + 1 blocks that see them (~50 times at S =
+        # 1024, M = 3), and the kernel ran 5–14 % slower on head-split views
+        # (Dh floats every H·Dh) than on contiguous rows; the model 5–9 %
+        # (AVX2, L = 16K, in-process A/Bs), far more than the 3 copies cost.
+        # The state step slices its K_τ, V_τ out of the same rows.
+        q, k, v = (L.project_heads(h, f"{attn}.{n}", H, copy=True) for n in "qkv")
         # The state: sequential over blocks.
         state = L.broadcast_batch(L.w[f"{p}.fam_init"], B)
         mem_k = fb.empty((B, H, self.blocks * F, dh))

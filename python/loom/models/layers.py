@@ -151,9 +151,16 @@ class Layers:
         return self.linear(self.gelu(self.linear(x, f"{p}.fc1")), f"{p}.fc2")
 
     # Heads: [B, L, H·Dh] -> expand [B, L, H, Dh] -> transpose [B, H, L, Dh].
-    def split_heads(self, x, heads):
+    def split_heads(self, x, heads, copy=False):
+        """[B, L, H·Dh] -> [B, H, L, Dh]: a `linalg.transpose` that the CPU
+        pipeline folds into the attention tiles as strided views, or with
+        `copy` a generic that writes the heads out contiguously (for keys
+        read by many query tiles: TransformerFAM, docs/frontend.md)."""
         b, l, w = x.shape
         x4 = self.fb.expand_shape(x, [(0,), (1,), (2, 3)], (b, l, heads, w // heads))
+        if copy:
+            return self.fb.generic((b, heads, l, w // heads),
+                                   [(x4, ("d0", "d2", "d1", "d3"))], lambda s, a, _: a)
         return self.fb.transpose(x4, (0, 2, 1, 3))
 
     def merge_heads(self, x):
@@ -161,9 +168,10 @@ class Layers:
         t = self.fb.transpose(x, (0, 2, 1, 3))
         return self.fb.collapse_shape(t, [(0,), (1,), (2, 3)])
 
-    def project_heads(self, x, p, heads):
-        """The q, k or v projection `p` of x, split into heads."""
-        return self.split_heads(self.linear(x, p), heads)
+    def project_heads(self, x, p, heads, copy=False):
+        """The q, k or v projection `p` of x, split into heads (`copy`: see
+        split_heads)."""
+        return self.split_heads(self.linear(x, p), heads, copy)
 
     def attention(self, q_in, kv_in, p, heads, attend):
         """Attn(Q, K, V) including `p.o`; `attend(fb, q, k, v)` emits the loom
