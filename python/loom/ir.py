@@ -232,17 +232,20 @@ class FunctionBuilder:
             f"linalg.matmul indexing_maps = [{maps}] ins({x.name}, {w.name} : "
             f"{x.type}, {w.type}) outs({acc.name} : {acc.type}) -> {acc.type}", (m, n))
 
-    def generic(self, shape, inputs, body, reduce_dims=(), init=None):
+    def generic(self, shape, inputs, body, reduce_dims=(), init=None, out_dims=None):
         """A `linalg.generic` over the loops of `shape` (the iteration space).
 
         `inputs`: (Value, exprs) pairs, exprs indexing the value with affine
         expressions over d0..d{rank-1} (None = the identity). The result keeps
-        the dims not in `reduce_dims`; reductions accumulate into `init` (a
-        Value; default a zero fill). `body(s, *ins, out)` emits scalar ops on
-        `s` (a Scalar) and returns the yielded name."""
+        the dims not in `reduce_dims`, in loop order or in the order
+        `out_dims` gives (loop dim numbers); reductions accumulate into
+        `init` (a Value; default a zero fill). `body(s, *ins, out)` emits
+        scalar ops on `s` (a Scalar) and returns the yielded name."""
         rank = len(shape)
-        out_exprs = tuple(f"d{i}" for i in range(rank) if i not in reduce_dims)
-        out_shape = tuple(shape[i] for i in range(rank) if i not in reduce_dims)
+        if out_dims is None:
+            out_dims = tuple(i for i in range(rank) if i not in reduce_dims)
+        out_exprs = tuple(f"d{i}" for i in out_dims)
+        out_shape = tuple(shape[i] for i in out_dims)
         if init is None:
             init = self.fill(out_shape) if reduce_dims else self.empty(out_shape)
         maps = [affine_map(rank, identity(rank) if e is None else e) for _, e in inputs]

@@ -94,10 +94,15 @@
 // FAM: loom.grouped_attention %{{.*}} memory(%arg1, %arg2 : tensor<1x3x16x4xf32>, tensor<1x3x16x4xf32>) group_size = 4 : tensor<1x3x4x4xf32>
 // FAM: return
 // FAM-LABEL: func.func private @fam_layer(
-// The block projections q, k, v are copied head-major (contiguous key rows
-// for the block attention), not left transposed views.
+// The block projections q, k, v are computed head-major (contiguous key rows
+// for the block attention): each one contraction over loops (b, l, h, e, k)
+// into [B, H, L, Dh] with the weight read as [H, Dh, d], then its bias; no
+// transpose and no copy.
 // FAM-NOT: linalg.transpose
-// FAM-COUNT-3: linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d2, d1, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>]{{.*}} ins(%{{.*}} : tensor<1x64x3x4xf32>) outs(%{{.*}} : tensor<1x3x64x4xf32>)
+// FAM: %[[W:.*]] = tensor.expand_shape %arg4 {{\[\[}}0, 1], [2]] output_shape [3, 4, 12] : tensor<12x12xf32> into tensor<3x4x12xf32>
+// FAM: %[[Q:.*]] = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d4)>, affine_map<(d0, d1, d2, d3, d4) -> (d2, d3, d4)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d2, d1, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%{{.*}}, %[[W]] : tensor<1x64x12xf32>, tensor<3x4x12xf32>) outs(%{{.*}} : tensor<1x3x64x4xf32>)
+// FAM: linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d2, d1, d3)>, affine_map<(d0, d1, d2, d3) -> (d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d2, d1, d3)>], {{.*}} ins(%[[Q]], %{{.*}} : tensor<1x3x64x4xf32>, tensor<3x4xf32>)
+// FAM-COUNT-2: iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%{{.*}}, %{{.*}} : tensor<1x64x12xf32>, tensor<3x4x12xf32>) outs(%{{.*}} : tensor<1x3x64x4xf32>)
 // FAM-NOT: linalg.transpose
 // FAM-COUNT-4: func.call @fam_state_step(
 // FAM: loom.grouped_attention %{{.*}} memory(%{{.*}}, %{{.*}} : tensor<1x3x16x4xf32>, tensor<1x3x16x4xf32>) group_size = 16 lookback = 2 causal = true : tensor<1x3x64x4xf32>

@@ -83,8 +83,8 @@ def test_layer_without_transposes(case, rng, tmp_path):
     assert_close(lib.f(x, *ws), expected, ATTENTION_TOL)
 
 
-# (model, transposes left after tiling). TransformerFAM's layer copies its
-# block projections head-major (a linalg.generic, no transpose: see
+# (model, transposes left after tiling). TransformerFAM's layer computes
+# its block projections head-major (a contraction generic, no transpose: see
 # loom.models.fam), and its state step is a private function called once
 # per block with [B, H, S, Dh] slices of them that returns its state's keys
 # and values transposed: those 2 transposes per layer are not between a

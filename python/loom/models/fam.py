@@ -61,13 +61,12 @@ class TransformerFAM(Model):
         attn = f"{p}.attn"
         # Data tokens: projections for every block at once.
         h = L.layer_norm(x, f"{p}.ln1")
-        # Copied head-major: each block's keys and values are read by the
+        # Projected head-major: each block's keys and values are read by the
         # query tiles of the M + 1 blocks that see them (~50 times at S =
         # 1024, M = 3), and the kernel ran 5–14 % slower on head-split views
-        # (Dh floats every H·Dh) than on contiguous rows; the model 5–9 %
-        # (AVX2, L = 16K, in-process A/Bs), far more than the 3 copies cost.
+        # (Dh floats every H·Dh) than on contiguous rows (AVX2, L = 16K).
         # The state step slices its K_τ, V_τ out of the same rows.
-        q, k, v = (L.project_heads(h, f"{attn}.{n}", H, copy=True) for n in "qkv")
+        q, k, v = (L.project_heads(h, f"{attn}.{n}", H, head_major=True) for n in "qkv")
         # The state: sequential over blocks.
         state = L.broadcast_batch(L.w[f"{p}.fam_init"], B)
         mem_k = fb.empty((B, H, self.blocks * F, dh))

@@ -151,16 +151,11 @@ class Layers:
         return self.linear(self.gelu(self.linear(x, f"{p}.fc1")), f"{p}.fc2")
 
     # Heads: [B, L, H·Dh] -> expand [B, L, H, Dh] -> transpose [B, H, L, Dh].
-    def split_heads(self, x, heads, copy=False):
+    def split_heads(self, x, heads):
         """[B, L, H·Dh] -> [B, H, L, Dh]: a `linalg.transpose` that the CPU
-        pipeline folds into the attention tiles as strided views, or with
-        `copy` a generic that writes the heads out contiguously (for keys
-        read by many query tiles: TransformerFAM, docs/frontend.md)."""
+        pipeline folds into the attention tiles as strided views."""
         b, l, w = x.shape
         x4 = self.fb.expand_shape(x, [(0,), (1,), (2, 3)], (b, l, heads, w // heads))
-        if copy:
-            return self.fb.generic((b, heads, l, w // heads),
-                                   [(x4, ("d0", "d2", "d1", "d3"))], lambda s, a, _: a)
         return self.fb.transpose(x4, (0, 2, 1, 3))
 
     def merge_heads(self, x):
@@ -168,10 +163,37 @@ class Layers:
         t = self.fb.transpose(x, (0, 2, 1, 3))
         return self.fb.collapse_shape(t, [(0,), (1,), (2, 3)])
 
-    def project_heads(self, x, p, heads, copy=False):
-        """The q, k or v projection `p` of x, split into heads (`copy`: see
-        split_heads)."""
-        return self.split_heads(self.linear(x, p), heads, copy)
+    def project_heads(self, x, p, heads, head_major=False):
+        """The q, k or v projection `p` of x [B, L, d], split into heads
+        [B, H, L, Dh]: a head-split view of the Linear's [B, L, H·Dh] result,
+        or with `head_major` the projection itself written head-major
+        (linear_head_major)."""
+        if head_major:
+            return self.linear_head_major(x, p, heads)
+        return self.split_heads(self.linear(x, p), heads)
+
+    def linear_head_major(self, x, p, heads):
+        """The Linear `p` of x [B, L, d] computed straight into [B, H, L, Dh]
+        with contiguous rows per head: one contraction generic
+        y[b, h, l, e] = Σ_k x[b, l, k] · W[h·Dh + e, k] (W read through an
+        expand_shape as [H, Dh, d]) and the bias add. Its tiles are (b, h,
+        rows) with all Dh columns, each a GEMM tile whose epilogue stores
+        its rows of one head (docs/dense.md): no transpose or copy runs
+        between the projection and its reader (TransformerFAM)."""
+        fb = self.fb
+        B, L, d = x.shape
+        w = self.w[f"{p}.weight"]
+        dh = w.shape[0] // heads
+        w3 = fb.expand_shape(w, [(0, 1), (2,)], (heads, dh, d))
+        b2 = fb.expand_shape(self.w[f"{p}.bias"], [(0, 1)], (heads, dh))
+        # Loops (b, l, h, e[, k]), the result indexed (b, h, l, e): the tiles
+        # run a row block's heads one after another, while its rows of x are
+        # in cache.
+        y = fb.generic((B, L, heads, dh, d), [(x, ("d0", "d1", "d4")), (w3, ("d2", "d3", "d4"))],
+                       lambda s, a, c, acc: s.add(acc, s.mul(a, c)), reduce_dims=(4,),
+                       out_dims=(0, 2, 1, 3))
+        return fb.generic((B, L, heads, dh), [(y, ("d0", "d2", "d1", "d3")), (b2, ("d2", "d3"))],
+                          lambda s, a, c, _: s.add(a, c), out_dims=(0, 2, 1, 3))
 
     def attention(self, q_in, kv_in, p, heads, attend):
         """Attn(Q, K, V) including `p.o`; `attend(fb, q, k, v)` emits the loom

@@ -129,6 +129,29 @@ func.func @accumulate(%a: tensor<8x4xf32>, %b: tensor<4x8xf32>, %c: tensor<8x8xf
 
 // -----
 
+// A projection written head-major (two m loops b, l and two n loops h, e):
+// one GEMM kernel launch with (b, h) as batch loops, grid z = B * H = 6.
+// CHECK-LABEL: func.func @head_major_projection
+// CHECK-NOT: linalg.generic
+// CHECK: %[[C6:.+]] = arith.constant 6 : index
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}}, {{.*}}, {{.*}} = %[[C6]]) {{.*}} function(@matmul)
+// CHECK-NOT: linalg.generic
+func.func @head_major_projection(%x: tensor<2x40x16xf32>, %w: tensor<3x8x16xf32>) -> tensor<2x3x40x8xf32> {
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x3x40x8xf32>
+  %c = linalg.fill ins(%z : f32) outs(%e : tensor<2x3x40x8xf32>) -> tensor<2x3x40x8xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d4)>, affine_map<(d0, d1, d2, d3, d4) -> (d2, d3, d4)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d2, d1, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
+      ins(%x, %w : tensor<2x40x16xf32>, tensor<3x8x16xf32>) outs(%c : tensor<2x3x40x8xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %o, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<2x3x40x8xf32>
+  return %y : tensor<2x3x40x8xf32>
+}
+
+// -----
+
 // Not contractions the GEMM kernel takes: an integer matmul and an
 // elementwise generic stay for loom-gpu-map-linalg.
 // CHECK-LABEL: func.func @negative_not_f32_contractions

@@ -181,13 +181,32 @@ std::optional<GemmMatch> matchContraction(linalg::LinalgOp op) {
     return std::nullopt;
   FailureOr<linalg::ContractionDimensions> dims =
       linalg::inferContractionDims(op);
-  if (failed(dims) || dims->m.size() != 1 || dims->n.size() != 1 ||
+  if (failed(dims) || dims->m.empty() || dims->n.empty() ||
       dims->k.size() != 1 || dims->batch.size() > 1)
+    return std::nullopt;
+  // A tile of a contraction over several M or N dims, all but one of
+  // extent 1 in the tile (a projection written head-major, [B, H, L, Dh] =
+  // x[B, L, K] · W[H, Dh, K], tiled by (b, h) = 1): the unit dims are
+  // indexed like a batch dim of extent 1, so at 0.
+  auto theDim = [&](ArrayRef<unsigned> candidates) -> std::optional<unsigned> {
+    std::optional<unsigned> wide;
+    for (unsigned d : candidates) {
+      if (ranges[d] == 1)
+        continue;
+      if (wide)
+        return std::nullopt;
+      wide = d;
+    }
+    return wide ? wide : std::optional<unsigned>(candidates.back());
+  };
+  std::optional<unsigned> m = theDim(dims->m), n = theDim(dims->n);
+  bool unitExtras = dims->m.size() > 1 || dims->n.size() > 1;
+  if (!m || !n || (unitExtras && !dims->batch.empty()))
     return std::nullopt;
   GemmMatch g;
   g.op = op;
-  g.m = dims->m[0];
-  g.n = dims->n[0];
+  g.m = *m;
+  g.n = *n;
   g.k = dims->k[0];
   if (!dims->batch.empty()) {
     g.batch = dims->batch[0];

@@ -67,9 +67,9 @@ struct ContractionToGpu : OpInterfaceRewritePattern<linalg::LinalgOp> {
         return rewriter.notifyMatchFailure(op, "not an f32 multiply-add");
     FailureOr<linalg::ContractionDimensions> dims =
         linalg::inferContractionDims(op);
-    if (failed(dims) || dims->m.size() != 1 || dims->n.size() != 1 ||
+    if (failed(dims) || dims->m.empty() || dims->n.empty() ||
         dims->k.size() != 1)
-      return rewriter.notifyMatchFailure(op, "needs one m, n and k loop");
+      return rewriter.notifyMatchFailure(op, "needs m, n loops and one k loop");
 
     SmallVector<int64_t> ranges = op.getStaticLoopRanges();
     SmallVector<AffineMap> maps = op.getIndexingMapsArray();
@@ -78,7 +78,23 @@ struct ContractionToGpu : OpInterfaceRewritePattern<linalg::LinalgOp> {
     auto aType = cast<RankedTensorType>(aT.getType());
     auto bType = cast<RankedTensorType>(bT.getType());
     auto cType = cast<RankedTensorType>(initT.getType());
-    unsigned m = dims->m[0], n = dims->n[0], k = dims->k[0];
+    // With several m (or n) loops, the one nearest C's contiguous end is the
+    // matrix's and the others are batch loops whose stride is 0 in the
+    // operand that does not read them: a projection written head-major,
+    // y[b, h, l, e] = sum_k x[b, l, k] * W[h, e, k], is a batch of (b, h)
+    // GEMMs (m = l, n = e).
+    auto innermost = [&](ArrayRef<unsigned> candidates) {
+      unsigned best = candidates.front();
+      for (unsigned d : candidates)
+        if (loopStride(maps[2], cType, d) < loopStride(maps[2], cType, best))
+          best = d;
+      return best;
+    };
+    unsigned m = innermost(dims->m), n = innermost(dims->n), k = dims->k[0];
+    SmallVector<unsigned> batch(dims->batch.begin(), dims->batch.end());
+    for (unsigned d : llvm::concat<const unsigned>(dims->m, dims->n))
+      if (d != m && d != n)
+        batch.push_back(d);
 
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
     if (cType.getNumElements() == 0 || ranges[k] == 0) {
@@ -95,13 +111,13 @@ struct ContractionToGpu : OpInterfaceRewritePattern<linalg::LinalgOp> {
                       unsigned row, unsigned col) {
       StridedMatrix s;
       s.flat = flat;
-      for (unsigned d : dims->batch)
+      for (unsigned d : batch)
         s.batchStrides.push_back(loopStride(map, type, d));
       s.rowStride = loopStride(map, type, row);
       s.colStride = loopStride(map, type, col);
       return s;
     };
-    for (unsigned d : dims->batch)
+    for (unsigned d : batch)
       g.batch.push_back(ranges[d]);
     g.a = matrix(flatView(b, tensorAsBuffer(b, aT)), maps[0], aType, m, k);
     g.b = matrix(flatView(b, tensorAsBuffer(b, bT)), maps[1], bType, k, n);
