@@ -184,6 +184,35 @@ void collectFusibleProducers(Operation *consumer, Operation *adopted,
   }
 }
 
+/// Producers of a root that is not a contraction whose every user is the
+/// root or already fused into its tiles (a LayerNorm's row sums, read by
+/// both its variance and its normalization), transitively: the tile
+/// computes them for its own rows (once per use; the pipeline's cse merges
+/// the copies) instead of a nest of their own writing them out and the
+/// root's nest reading them back.
+void collectSharedProducers(Operation *root, DenseSet<Operation *> &fusible) {
+  auto inTiles = [&](Operation *user) {
+    return user == root || fusible.contains(user);
+  };
+  bool grew = true;
+  while (grew) {
+    grew = false;
+    SmallVector<Operation *> consumers = {root};
+    consumers.append(fusible.begin(), fusible.end());
+    for (Operation *consumer : consumers)
+      for (Value operand : consumer->getOperands()) {
+        Operation *producer = operand.getDefiningOp();
+        if (!producer || fusible.contains(producer) ||
+            !isStaticTensorLinalgOp(producer) || isContraction(producer) ||
+            !llvm::all_of(producer->getUsers(), inTiles))
+          continue;
+        fusible.insert(producer);
+        collectFusibleProducers(producer, nullptr, fusible);
+        grew = true;
+      }
+  }
+}
+
 /// The input operand of `contraction` that its N dims do not index (A of
 /// C = A.B), or nullptr.
 OpOperand *rowOperand(linalg::LinalgOp contraction) {
@@ -419,6 +448,8 @@ LogicalResult tileRoot(RewriterBase &rewriter, TilingInterface root,
     if (succeeded(dims) && dims->n.size() == 1 &&
         extentOf(linalgContraction, dims->n) <= options.matmulTileN)
       collectRowProducers(linalgContraction, options, fusible);
+  } else {
+    collectSharedProducers(root, fusible);
   }
   LDBG() << "root " << *root << " with " << fusible.size()
          << " fusible producers";

@@ -477,3 +477,57 @@ func.func @column_tiles(%x: tensor<96x32xf32>, %w: tensor<32x320xf32>, %w2: tens
   %m2 = linalg.matmul ins(%x, %w2 : tensor<96x32xf32>, tensor<32x200xf32>) outs(%f2 : tensor<96x200xf32>) -> tensor<96x200xf32>
   return %m, %m2 : tensor<96x320xf32>, tensor<96x200xf32>
 }
+
+// -----
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#col = affine_map<(d0, d1) -> (d0)>
+
+// A LayerNorm whose result has other readers than one Linear (the q, k, v
+// of a layer) is its own nest, and a single one: the row sums are read by
+// both the variance and the normalization, all inside the root's tiles, so
+// each tile computes its rows' sums itself (once per use; cse merges them
+// later) instead of a first nest writing all sums out.
+// CHECK-LABEL: func.func @layernorm_one_nest
+// CHECK: scf.forall (%{{.+}}) = (0) to (192) step
+// CHECK-NOT: scf.forall.in_parallel
+// CHECK: linalg.generic {{.+}}iterator_types = ["parallel", "reduction"]
+// CHECK-NOT: scf.forall.in_parallel
+// CHECK: linalg.generic {{.+}}iterator_types = ["parallel", "reduction"]
+// CHECK-NOT: scf.forall.in_parallel
+// CHECK: linalg.generic {{.+}}iterator_types = ["parallel", "parallel"]
+// CHECK: scf.forall.in_parallel
+// CHECK-NOT: scf.forall
+// CHECK: return
+func.func @layernorm_one_nest(%x: tensor<192x64xf32>) -> tensor<192x64xf32> {
+  %zero = arith.constant 0.0 : f32
+  %inv = arith.constant 0.015625 : f32
+  %re = tensor.empty() : tensor<192xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%re : tensor<192xf32>) -> tensor<192xf32>
+  %sum = linalg.generic {indexing_maps = [#id, #col], iterator_types = ["parallel", "reduction"]} ins(%x : tensor<192x64xf32>) outs(%z : tensor<192xf32>) {
+  ^bb0(%v: f32, %acc: f32):
+    %r = arith.addf %v, %acc : f32
+    linalg.yield %r : f32
+  } -> tensor<192xf32>
+  %re2 = tensor.empty() : tensor<192xf32>
+  %z2 = linalg.fill ins(%zero : f32) outs(%re2 : tensor<192xf32>) -> tensor<192xf32>
+  %var = linalg.generic {indexing_maps = [#id, #col, #col], iterator_types = ["parallel", "reduction"]} ins(%x, %sum : tensor<192x64xf32>, tensor<192xf32>) outs(%z2 : tensor<192xf32>) {
+  ^bb0(%v: f32, %s: f32, %acc: f32):
+    %m = arith.mulf %s, %inv : f32
+    %d = arith.subf %v, %m : f32
+    %d2 = arith.mulf %d, %d : f32
+    %r = arith.addf %d2, %acc : f32
+    linalg.yield %r : f32
+  } -> tensor<192xf32>
+  %ne = tensor.empty() : tensor<192x64xf32>
+  %ln = linalg.generic {indexing_maps = [#id, #col, #col, #id], iterator_types = ["parallel", "parallel"]} ins(%x, %sum, %var : tensor<192x64xf32>, tensor<192xf32>, tensor<192xf32>) outs(%ne : tensor<192x64xf32>) {
+  ^bb0(%v: f32, %s: f32, %q: f32, %o: f32):
+    %m = arith.mulf %s, %inv : f32
+    %d = arith.subf %v, %m : f32
+    %vq = arith.mulf %q, %inv : f32
+    %r0 = math.rsqrt %vq : f32
+    %r = arith.mulf %d, %r0 : f32
+    linalg.yield %r : f32
+  } -> tensor<192x64xf32>
+  return %ln : tensor<192x64xf32>
+}
