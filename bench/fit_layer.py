@@ -237,6 +237,7 @@ def main():
     results = []
     for threads in args.threads:
         best = {}
+        per_round = {impl: [] for impl in args.impls}
         for round_ in range(args.rounds):
             for impl in args.impls:
                 if impl != "loom" and torch_version == "absent":
@@ -252,14 +253,43 @@ def main():
                     r["gflops"] = gflop / r["time_s"]
                     os.unlink(out_path)
                 best[impl] = best_round(best.get(impl), r)
+                per_round[impl].append(r.get("time_s"))
                 print(f"   round {round_ + 1}: " + row(r, budget_mb), flush=True)
+        if "loom" in best and "error" not in best["loom"]:
+            best["loom"]["paired_vs"] = paired_ratios(per_round)
         results.extend(best.values())
     print()
     print(table(results, budget_mb))
+    print()
+    print(paired_lines(results))
     os.makedirs(os.path.dirname(args.json), exist_ok=True)
     with open(args.json, "w") as f:
         json.dump(dict(host=host, gflop=gflop, budget_mb=budget_mb, results=results), f, indent=1)
     print(f"\nJSON: {args.json}")
+
+
+def paired_ratios(per_round):
+    """Each peer's time over Loom's in the same round (their children ran
+    back to back), the median over rounds: steadier than best over best
+    on a machine whose speed drifts from minute to minute."""
+    import statistics
+    loom = per_round.get("loom", [])
+    ratios = {}
+    for impl, times in per_round.items():
+        pairs = [t / l for t, l in zip(times, loom) if t and l and impl != "loom"]
+        if pairs:
+            ratios[impl] = statistics.median(pairs)
+    return ratios
+
+
+def paired_lines(results):
+    lines = []
+    for r in results:
+        if r.get("impl") == "loom" and r.get("paired_vs"):
+            lines.append(f"{r['threads']} thread(s), median over rounds of each peer's time over "
+                         "Loom's in the same round: " +
+                         ", ".join(f"{impl} {v:.2f}x" for impl, v in r["paired_vs"].items()))
+    return "\n".join(lines)
 
 
 def best_round(kept, r):

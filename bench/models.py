@@ -41,7 +41,7 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "python"))
 sys.path.insert(0, HERE)
 
-from fit_layer import best_round  # noqa: E402
+from fit_layer import best_round, paired_ratios  # noqa: E402
 
 IMPLS = ["loom", "torch", "torch_compile"]
 # loom_before: Loom compiled by --before's loom-compile (a before/after run).
@@ -215,6 +215,7 @@ def main():
         ref = None
         for threads in args.threads:
             best = {}
+            per_round = {impl: [] for impl in args.impls}
             for round_ in range(args.rounds):
                 for impl in args.impls:
                     if not impl.startswith("loom") and torch_version == "absent":
@@ -238,10 +239,19 @@ def main():
                         r["finite"] = bool(all(np.isfinite(o).all() for o in outs))
                         os.unlink(out_path)
                     best[impl] = best_round(best.get(impl), r)
+                    per_round[impl].append(r.get("time_s"))
                     print(f"   round {round_ + 1}: " + row(r), flush=True)
+            if "loom" in best and "error" not in best["loom"]:
+                best["loom"]["paired_vs"] = paired_ratios(per_round)
             results.extend(best.values())
     print()
     print(table(results))
+    print()
+    for r in results:
+        if r.get("impl") == "loom" and r.get("paired_vs"):
+            print(f"{r['model']} {r['threads']}T, median over rounds of each peer's time over "
+                  "Loom's in the same round: " +
+                  ", ".join(f"{impl} {v:.2f}x" for impl, v in r["paired_vs"].items()))
     if any(r["impl"] == "loom_before" for r in results):
         print()
         print(before_table(results))
