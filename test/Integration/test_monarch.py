@@ -6,7 +6,7 @@ import loom
 import numpy as np
 import pytest
 
-from helpers import ATTENTION_TOL, assert_close, run_single_op
+from helpers import ATTENTION_TOL, assert_close, run_single_op, same_for_thread_counts
 from loom import reference
 
 # (leading dims, (k, q, p))
@@ -77,6 +77,21 @@ MONARCH_CASES = {
     "l40_odd_lane_groups": ((23,), (10, 16, 4), (40, 7, 4)),
 }
 
+# From 512 rows, on AVX2, the row split: every work item (64 rows from
+# 1024 rows, else 32) runs both factors on its rows with its own h. 1030
+# rows: 16 items of 64 and one of 6; 530: 16 of 32 and one of 18.
+ROW_SPLIT_CASES = {
+    "rows_1030_lane_major_h": ((1030,), (16, 16, 16), (16, 16, 16)),
+    # l = 6: row-major h, masked lanes.
+    "rows_530_row_major_h": ((530,), (4, 6, 3), (6, 5, 4)),
+    # r = 200: factor 2 sums in chunks through the item's partial-sum
+    # buffer; s = 14 leaves a tall remainder tile.
+    "rows_1030_r200_chunks": ((1030,), (20, 80, 4), (8, 14, 200)),
+    # p = 300: x read in place, not copied to the stack.
+    "rows_520_wide_first_factor_p300": ((520,), (2, 16, 300), (2, 5, 16)),
+}
+MONARCH_CASES.update(ROW_SPLIT_CASES)
+
 
 @pytest.mark.parametrize("case", list(MONARCH_CASES), ids=list(MONARCH_CASES))
 def test_monarch(case, rng, cache_dir):
@@ -85,6 +100,21 @@ def test_monarch(case, rng, cache_dir):
         cache_dir, rng, [lead + (k * p,), (k, q, p), (l, s, r)],
         lambda fb, x, w1, w2: fb.monarch(x, w1, w2), reference.monarch)
     assert_close(out, expected, ATTENTION_TOL)
+
+
+@pytest.mark.parametrize("case", list(ROW_SPLIT_CASES), ids=list(ROW_SPLIT_CASES))
+def test_monarch_row_split_same_for_thread_counts(case, rng, cache_dir):
+    """The row split's work items share nothing but the packed weights:
+    1, 2, 3 and all threads give the same bits."""
+    from loom import ir
+    lead, (k, q, p), (l, s, r) = ROW_SPLIT_CASES[case]
+    shapes = [lead + (k * p,), (k, q, p), (l, s, r)]
+    fb = ir.FunctionBuilder("f")
+    fb.ret(fb.monarch(*[fb.arg(s) for s in shapes]))
+    lib = loom.load(loom.compile(ir.module(fb), cache_dir=cache_dir))
+    inputs = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    out = same_for_thread_counts(lib, lib.f, inputs)
+    assert_close(out, reference.monarch(*inputs), ATTENTION_TOL)
 
 
 # (build(fb, *args), reference) of the whole-op tests below.
@@ -101,6 +131,9 @@ BLOCKDIAG_OP = (lambda fb, x, w: fb.blockdiag_matmul(x, w), reference.blockdiag_
 STREAMING_CASES = {
     "monarch": ([(130, 32768), (256, 128, 128), (128, 256, 256)], *MONARCH_OP),
     "monarch_n16k": ([(130, 16384), (128, 128, 128), (128, 128, 128)], *MONARCH_OP),
+    # The row split (1030 rows, AVX2) with whole lines: 16 items of 64
+    # rows and one of 6.
+    "monarch_row_split": ([(1030, 2048), (32, 64, 64), (64, 32, 32)], *MONARCH_OP),
     "blockdiag_matmul": ([(512, 4096), (64, 64, 64)], *BLOCKDIAG_OP),
 }
 

@@ -278,6 +278,48 @@ func.func @monarch_streaming_chunks(%x: tensor<64x32768xf32>, %w1: tensor<128x12
 
 // -----
 
+// 1030 rows: on AVX2, the row split. One scf.parallel runs over items of
+// 64 rows (16 whole ones and a last one of 6); each item allocates its own
+// lane-major h [l/8][64][r+1][8] and its stack buffers once, runs factor
+// 1 for every block in order (an scf.for, with no scf.parallel inside),
+// then factor 2 for every pair of lane groups, reading the h it wrote.
+// On AVX-512 the split by blocks and lane groups stays: h is a view of
+// the call's scratch for all 1030 rows.
+// CHECK-LABEL: func.func @monarch_row_split
+// CHECK: memref.view {{.+}} to memref<1x1030x17x16xf32>
+// CHECK-NOT: memref.alloc()
+// CHECK: scf.parallel (%{{.+}}, %{{.+}}) = (%{{.+}}, %{{.+}}) to (%c11, %c16{{.*}})
+// CHECK-NOT: memref.alloc()
+// CHECK: return
+// AVX2-LABEL: func.func @monarch_row_split
+// AVX2: %[[OUT:.+]] = memref.alloc() {alignment = 64 : i64} : memref<1030x256xf32>
+// AVX2-NOT: memref<1030x
+// AVX2: scf.parallel (%[[T:.+]], %{{.+}}) = (%{{.+}}, %{{.+}}) to (%c17, %c1{{.*}})
+// AVX2: %[[ROW0:.+]] = arith.muli %[[T]], %c64 : index
+// AVX2: scf.if
+// AVX2: memref.alloc() {alignment = 64 : i64} : memref<2x6x17x8xf32>
+// AVX2: } else {
+// AVX2-NEXT: %[[H:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2x64x17x8xf32>
+// AVX2-NEXT: %[[XP:.+]] = memref.alloca() {alignment = 64 : i64} : memref<64x16xf32>
+// AVX2-NOT: scf.parallel
+// AVX2-NOT: memref.alloca
+// AVX2: scf.for %{{.+}} = %{{.+}} to %c16{{.*}} step
+// AVX2: %[[XROW:.+]] = arith.addi %{{.+}}, %[[ROW0]] : index
+// AVX2: vector.load %{{.+}}[%[[XROW]], %{{.+}}] : memref<1030x256xf32>, vector<8xf32>
+// AVX2: vector.store %{{.+}}, %[[XP]]
+// AVX2: vector.store %{{.+}}, %[[H]][%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}] : memref<2x64x17x8xf32>, vector<8xf32>
+// AVX2-NOT: scf.parallel
+// AVX2-NOT: memref.alloca
+// AVX2: vector.load %[[H]][%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}] : memref<2x64x17x8xf32>, vector<8xf32>
+// AVX2: vector.store %{{.+}}, %[[OUT]][%{{.+}}, %{{.+}}] : memref<1030x256xf32>, vector<8xf32>
+// AVX2: return
+func.func @monarch_row_split(%x: tensor<1030x256xf32>, %w1: tensor<16x16x16xf32>, %w2: tensor<16x16x16xf32>) -> tensor<1030x256xf32> {
+  %0 = loom.monarch %x, %w1, %w2 : tensor<1030x256xf32>, tensor<16x16x16xf32>, tensor<16x16x16xf32> -> tensor<1030x256xf32>
+  return %0 : tensor<1030x256xf32>
+}
+
+// -----
+
 // A vector input gets a unit leading dim and loses it again.
 // CHECK-LABEL: func.func @blockdiag_vector
 // CHECK: %[[X:.+]] = tensor.expand_shape %arg0 {{\[}}[0, 1]] output_shape [1, 8] : tensor<8xf32> into tensor<1x8xf32>
