@@ -14,8 +14,8 @@ with a dense N x N weight (the layer Monarch replaces; up to --dense-max).
 (fft_conv has its own benchmark, bench/fft_conv.py.) `--before PATH` adds a column for
 another loom-compile (e.g. a copy of main's) measured in the same run;
 `--rounds R` runs every implementation of a case R times, interleaved, and
-keeps each one's best (the machine may be shared). Prints the ISA, a table
-and one JSON line.
+keeps each one's best (the machine may be shared); `--no-peers` measures
+Loom (and --before) alone. Prints the ISA, a table and one JSON line.
 
     /usr/bin/python3 bench/monarch.py --sizes 4096 16384 --rows 1024
     /usr/bin/python3 bench/monarch.py --ops monarch --rounds 3 \
@@ -191,6 +191,8 @@ def main():
                    help="runs of every implementation of a case, interleaved; each keeps its best")
     p.add_argument("--before", metavar="LOOM_COMPILE",
                    help="another loom-compile to measure in the same run (a 'before' column)")
+    p.add_argument("--no-peers", action="store_true",
+                   help="measure only Loom (and --before): no JAX, PyTorch or dense columns")
     p.add_argument("--dense-max", type=int, default=16384,
                    help="largest N for the dense-matmul comparison (its weight is N*N floats)")
     a = p.parse_args()
@@ -211,8 +213,11 @@ def main():
                 # of the run kept: a shared machine lowers single runs.
                 peaks[t] = max(peaks[t], attention.fma_peak(t))
                 res = {}
-                impls = ["loom"] + (["before"] if a.before else []) + ["jax", "torch2", "torch"] + (
+                peers = [] if a.no_peers else ["jax", "torch2", "torch"] + (
                     ["torch_dense"] if op == "monarch" and n <= a.dense_max else [])
+                impls = ["loom"] + (["before"] if a.before else []) + peers
+                if a.no_peers:
+                    res.update({p: {"skipped": True} for p in ("jax", "torch2", "torch")})
                 for _ in range(a.rounds):
                     for impl in impls:
                         r = spawn(impl, op, n, a.rows, t, a.repeats, a.before)
@@ -249,7 +254,8 @@ def main():
                 if "time_s" in lo and "time_s" in to:
                     row["speedup"] = to["time_s"] / lo["time_s"]
                 rows.append(row)
-                ms = lambda r: f"{r['time_s'] * 1e3:10.2f}" if "time_s" in r else f"{'err':>10}"
+                ms = lambda r: (f"{r['time_s'] * 1e3:10.2f}" if "time_s" in r
+                                else f"{'-' if r.get('skipped') else 'err':>10}")
                 dense_ms = ms(de) if de else f"{'-':>10}"
                 def cpu_pct(r):
                     if "cpu_s" not in r or not r["flops"]:

@@ -26,7 +26,8 @@
 //
 // The outermost loop of each factor (and of each weight pack) is one
 // scf.parallel over its work items: (row tile, block) for factor 1, (row
-// tile, lane group) for factor 2. Everything inside is static-shaped, with
+// tile, lane group) for factor 2; on AVX2 from 512 rows, one scf.parallel
+// over items of 64 (or 32) rows that run both factors (rowSplitRows). Everything inside is static-shaped, with
 // separate (smaller) tiles for the row and column remainders and masked
 // stores for a partial last vector. monarch's intermediate h holds one
 // chunk of rows (about 1.5 L2s, or one row tile) at a time; when q and l
@@ -613,10 +614,12 @@ void emitFactor2(ImplicitLocOpBuilder &b, const Factor2 &f) {
 /// alone (factor 1's blocks, then factor 2's lane groups, in order) with
 /// an h of its own: no barrier between the factors, and no core reads the
 /// h another core wrote (in the other split, every factor 2 work item
-/// reads h lines that factor 1 work items on every core wrote). AVX2,
-/// 1024 rows, two threads, interleaved A/B: N = 1K, 4K and 16K 25-34 %,
-/// 15-17 % and 5-8 % faster, one thread unchanged; N = 64K unchanged.
-/// Items of 64 rows (32 for 512 to 1023 rows), at least kRowSplitItems of
+/// reads h lines that factor 1 work items on every core wrote), and a
+/// thread held up by other work delays only its own item. AVX2, 1024
+/// rows, two threads, interleaved A/B (docs/design.md), best of the
+/// rounds: N = 1K 18-35 %, 4K 0-17 %, 16K -1 to 8 % faster; one thread
+/// within 3 %; N = 64K unchanged. Items of 64 rows (32 for 512 to 1023 rows; 64 was the
+/// best of 32, 48, 64 and 96 at N = 16K), at least kRowSplitItems of
 /// them; fewer rows keep the other split, which shares every chunk's
 /// work among the threads. Only where it was measured: with vectors
 /// narrower than a line (AVX2; AVX-512 keeps the other split, unmeasured).
