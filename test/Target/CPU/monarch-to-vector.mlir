@@ -320,6 +320,20 @@ func.func @monarch_row_split(%x: tensor<1030x256xf32>, %w1: tensor<16x16x16xf32>
 
 // -----
 
+// The row split keeps an item's h under 32 MiB: here 64 rows of h would
+// be 64 x 257 x 8 floats per row for 64 lane groups, 33.7 MB, so items
+// have 32 rows (32 items).
+// AVX2-LABEL: func.func @monarch_row_split_h_bound
+// AVX2: scf.parallel (%{{.+}}, %{{.+}}) = (%{{.+}}, %{{.+}}) to (%c32, %c1{{.*}})
+// AVX2-NEXT: %c32{{.*}} = arith.constant 32 : index
+// AVX2: memref.alloc() {alignment = 64 : i64} : memref<64x32x257x8xf32>
+func.func @monarch_row_split_h_bound(%x: tensor<1024x131072xf32>, %w1: tensor<256x512x512xf32>, %w2: tensor<512x256x256xf32>) -> tensor<1024x131072xf32> {
+  %0 = loom.monarch %x, %w1, %w2 : tensor<1024x131072xf32>, tensor<256x512x512xf32>, tensor<512x256x256xf32> -> tensor<1024x131072xf32>
+  return %0 : tensor<1024x131072xf32>
+}
+
+// -----
+
 // A vector input gets a unit leading dim and loses it again.
 // CHECK-LABEL: func.func @blockdiag_vector
 // CHECK: %[[X:.+]] = tensor.expand_shape %arg0 {{\[}}[0, 1]] output_shape [1, 8] : tensor<8xf32> into tensor<1x8xf32>

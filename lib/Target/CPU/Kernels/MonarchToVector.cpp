@@ -60,6 +60,8 @@ constexpr int64_t kLineFloats = 16;
 /// Monarch's row split (rowSplitRows) needs at least this many work items,
 /// so that up to this many threads all get work.
 constexpr int64_t kRowSplitItems = 16;
+/// A row-split item's h stays under this (glibc's largest mmap threshold).
+constexpr int64_t kMaxItemHBytes = int64_t(32) << 20;
 
 //===----------------------------------------------------------------------===//
 // Factor 1: blockdiag
@@ -621,13 +623,15 @@ void emitFactor2(ImplicitLocOpBuilder &b, const Factor2 &f) {
 /// within 3 %; N = 64K unchanged. Items of 64 rows (32 for 512 to 1023 rows; 64 was the
 /// best of 32, 48, 64 and 96 at N = 16K), at least kRowSplitItems of
 /// them; fewer rows keep the other split, which shares every chunk's
-/// work among the threads. Only where it was measured: with vectors
-/// narrower than a line (AVX2; AVX-512 keeps the other split, unmeasured).
-int64_t rowSplitRows(const GemmSchedule &s, int64_t rows) {
+/// work among the threads, and so does an item's h of 32 MiB or more
+/// (glibc would map it afresh, with its page faults, for every item).
+/// Only where it was measured: with vectors narrower than a line (AVX2;
+/// AVX-512 keeps the other split, unmeasured).
+int64_t rowSplitRows(const GemmSchedule &s, int64_t rows, int64_t hRowBytes) {
   if (s.lanes >= kLineFloats)
     return 0;
   for (int64_t n : {64, 32})
-    if (rows >= kRowSplitItems * n)
+    if (rows >= kRowSplitItems * n && n * hRowBytes < kMaxItemHBytes)
       return n;
   return 0;
 }
@@ -803,7 +807,9 @@ struct MonarchToVector : OpRewritePattern<MonarchOp> {
       f1.hLanes = f2.l;
     // The packed weights and (unless every work item has its own) h: one
     // allocation where that keeps them on the heap (allocScratch).
-    int64_t itemRows = rowSplitRows(sched, rows);
+    int64_t itemRows = rowSplitRows(
+        sched, rows,
+        hBufferType(b, f2, hCols, 1).getNumElements() * 4);
     SmallVector<MemRefType> scratchTypes = {
         packedBType(b, sched, f1.k, f1.q, f1.p),
         packedFactor2Type(b, sched, f2.l, f2.s, f2.r)};
