@@ -289,12 +289,13 @@ func.func @whole_weight_packed_once(%x: memref<192x96xf32>, %w: memref<120x96xf3
 // -----
 
 // Software prefetches (AVX2: column groups of 16, kc = 256; K = 300 is a
-// block of 256 and one of 44): each micro kernel prefetches its share of
+// block of 256 and one of 44): each micro kernel prefetches one line of
 // the next column group's packed panel, and, in every block but the last,
 // its rows' share of A's next block.
 // CHECK-LABEL: func.func @matmul_prefetches
 // CHECK: %[[PACKED:.+]] = memref.alloc() {alignment = 64 : i64} : memref<1x9600xf32>
 // CHECK: memref.prefetch %[[PACKED]][%{{.+}}, %{{.+}}], read, locality<3>, data
+// CHECK-NOT: memref.prefetch %[[PACKED]]
 // CHECK: memref.prefetch %arg0[%{{.+}}, %{{.+}}], read, locality<3>, data
 // CHECK: scf.for %{{.+}} = %{{.+}} to %c256
 // CHECK: memref.prefetch %[[PACKED]]
@@ -308,5 +309,34 @@ func.func @matmul_prefetches(%x: memref<12x300xf32>, %w: memref<32x300xf32>, %y:
   %zero = arith.constant 0.0 : f32
   linalg.fill ins(%zero : f32) outs(%y : memref<12x32xf32>)
   linalg.matmul indexing_maps = [#mA, #mB, #mC] ins(%x, %w : memref<12x300xf32>, memref<32x300xf32>) outs(%y : memref<12x32xf32>)
+  return
+}
+
+// -----
+
+// The next panel's prefetch by target: on AVX2 one line per micro kernel
+// (K = 200 is one block; no prefetch of A); on AVX-512 (column groups of
+// 64, kc = 96: a first block of 96 x 64 floats, 384 lines) each of the two
+// micro kernels its share of the whole panel, 192 lines, then its rows'
+// share of A's next block.
+// CHECK-LABEL: func.func @matmul_panel_prefetch
+// CHECK: %[[PACKED:.+]] = memref.alloc() {alignment = 64 : i64} : memref<1x12800xf32>
+// CHECK: memref.prefetch %[[PACKED]]
+// CHECK-NOT: memref.prefetch
+// CHECK: scf.for %{{.+}} = %{{.+}} to %c200
+// CHECK-NOT: memref.prefetch
+// CHECK: return
+// AVX512-LABEL: func.func @matmul_panel_prefetch
+// AVX512: %[[PACKED:.+]] = memref.alloc() {alignment = 64 : i64} : memref<1x12800xf32>
+// AVX512-COUNT-192: memref.prefetch %[[PACKED]]
+// AVX512-NOT: memref.prefetch %[[PACKED]]
+// AVX512: memref.prefetch %arg0
+#mA = affine_map<(m, n, k) -> (m, k)>
+#mB = affine_map<(m, n, k) -> (n, k)>
+#mC = affine_map<(m, n, k) -> (m, n)>
+func.func @matmul_panel_prefetch(%x: memref<12x200xf32>, %w: memref<64x200xf32>, %y: memref<12x64xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%y : memref<12x64xf32>)
+  linalg.matmul indexing_maps = [#mA, #mB, #mC] ins(%x, %w : memref<12x200xf32>, memref<64x200xf32>) outs(%y : memref<12x64xf32>)
   return
 }

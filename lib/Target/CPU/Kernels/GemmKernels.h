@@ -42,6 +42,12 @@ struct GemmSchedule {
   /// Reduction block of the dense GEMM: a kc x (vecs * lanes) panel of
   /// packed B fills half of L1.
   int64_t kc = 96;
+  /// Lines of the next column group's packed B panel that each micro kernel
+  /// of a dense GEMM block prefetches: 0, its share of the whole panel;
+  /// n > 0, n of the panel's first lines (micro kernel i its lines i·n ...),
+  /// so that the next panel's stream starts on hits and the hardware
+  /// prefetcher runs ahead of it.
+  int64_t panelPrefetchLines = 0;
   /// Output tile of a dense GEMM work item (loom-tile-and-fuse's tile and
   /// the kernel's own blocks for anything larger): tileM rows, whole
   /// register tiles; tileN columns, a power-of-two number of column groups

@@ -766,11 +766,12 @@ private:
   /// that what the next ones read first is on its way to L1 when they
   /// start: this micro's share of the next column group's packed panel
   /// (after the tile's last group: of the first group's next block of
-  /// reductions), and, before a block that is not the last, its rows' share
-  /// of A's next block of reductions (A's rows of a tile are `K` floats
-  /// apart: short streams the hardware prefetcher starts late on). Panel
-  /// offsets past the end are clamped (a prefetch never faults, but the
-  /// index stays in bounds).
+  /// reductions; with s.panelPrefetchLines, only the panel's first lines,
+  /// that many per micro), and, before a block that is not the last, its
+  /// rows' share of A's next block of reductions (A's rows of a tile are
+  /// `K` floats apart: short streams the hardware prefetcher starts late
+  /// on). Panel offsets past the end are clamped (a prefetch never faults,
+  /// but the index stays in bounds).
   void prefetchNext(ImplicitLocOpBuilder &b, Value batchRow, Value groupCol,
                     ArrayRef<Value> m, Value r0, Value j0, int64_t nvec,
                     int64_t width, Value k0, int64_t len, bool last) {
@@ -785,7 +786,9 @@ private:
     if (width == groupCols) {
       int64_t rowsPerMicro = s.rowsForVecs(nvec);
       int64_t lines = ceilDiv(len * width, kLineFloats);
-      int64_t per = ceilDiv(lines, ceilDiv(blockRows, rowsPerMicro));
+      int64_t per = s.panelPrefetchLines
+                        ? std::min(s.panelPrefetchLines, lines)
+                        : ceilDiv(lines, ceilDiv(blockRows, rowsPerMicro));
       Value micro = arith::DivUIOp::create(b, r0, idx(b, rowsPerMicro));
       Value isLastGroup =
           arith::CmpIOp::create(b, arith::CmpIPredicate::uge,
