@@ -176,9 +176,9 @@ class Layers:
         """The Linear `p` of x [B, L, d] computed straight into [B, H, L, Dh]
         with contiguous rows per head: one contraction generic
         y[b, h, l, e] = Σ_k x[b, l, k] · W[h·Dh + e, k] (W read through an
-        expand_shape as [H, Dh, d]) and the bias add. Its tiles are (b, h,
-        rows) with all Dh columns, each a GEMM tile whose epilogue stores
-        its rows of one head (docs/dense.md): no transpose or copy runs
+        expand_shape as [H, Dh, d]) and the bias add. Its tiles are (b, row
+        block, h) with all Dh columns, each a GEMM tile whose epilogue
+        stores its rows of one head (docs/dense.md): no transpose or copy runs
         between the projection and its reader (TransformerFAM)."""
         fb = self.fb
         B, L, d = x.shape
