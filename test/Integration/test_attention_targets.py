@@ -102,19 +102,16 @@ def test_native_avx512_compiles(tmp_path):
     assert "zmm" in text
 
 
-def test_avx2_build_has_no_zmm_and_no_spills_in_fma_loops(tmp_path):
-    """The AVX2 tiles of FIT-sized ops fit 16 ymm registers: no 512-bit
-    register anywhere, and no store inside an innermost broadcast-FMA loop
-    (the register tiles only load and multiply-add there; a store is a
-    spilled accumulator). The path that selects around non-finite masked
-    values (vblendvps) is not register-tight and not checked."""
+def register_tile_loops(lines):
+    """The innermost broadcast-FMA loops of an assembly listing (at least 12
+    vector FMAs and a broadcast; the softmax loops, with the exp's vpslld of
+    2^n into the exponent, store their probabilities, and the path that
+    selects around non-finite masked values, vblendvps, is not
+    register-tight: both are left out), each as its list of lines."""
     import re
-    asm = loom.compile(fit_module(), str(tmp_path / "f.s"), mcpu="x86-64-v3", emit="asm")
-    lines = open(asm).read().split("\n")
-    assert not any("zmm" in l for l in lines)
     labels = {m.group(1): i for i, l in enumerate(lines)
               if (m := re.match(r"^(\.LBB\w+):", l))}
-    checked = 0
+    loops = []
     for i, l in enumerate(lines):
         m = re.match(r"\s+j\w+\s+(\.LBB\w+)", l)
         if not m or m.group(1) not in labels or labels[m.group(1)] >= i:
@@ -124,13 +121,62 @@ def test_avx2_build_has_no_zmm_and_no_spills_in_fma_loops(tmp_path):
         inner = [b for b in body[1:-1] if re.match(r"\s+j\w+\s+\.LBB", b)
                  and b.split()[-1] in labels and labels[b.split()[-1]] < i
                  and labels[b.split()[-1]] >= labels[m.group(1)]]
-        # Register tiles: broadcast-FMA loops (the softmax loops, with the
-        # exp's vpslld of 2^n into the exponent, store their probabilities).
         if (inner or sum("vfmadd" in b for b in body) < 12
-                or not any("vbroadcastss" in b for b in body)
+                or not any("vbroadcastss" in b or "{1to" in b for b in body)
                 or any("vpslld" in b or "vblendv" in b for b in body)):
             continue
-        checked += 1
-        stores = [b for b in body if re.match(r"\s+vmov\w+\s+%[xy]mm\d+, .*\(", b)]
+        loops.append(body)
+    return loops
+
+
+def assert_no_spills(lines, minimum):
+    """No store inside a register tile (the tiles only load and
+    multiply-add there; a store is a spilled accumulator), in at least
+    `minimum` tiles."""
+    import re
+    loops = register_tile_loops(lines)
+    for body in loops:
+        stores = [b for b in body if re.match(r"\s+vmov\w+\s+%[xyz]mm\d+, .*\(", b)]
         assert not stores, f"a store in an FMA loop: {stores[:3]}"
-    assert checked >= 4
+    assert len(loops) >= minimum
+    return loops
+
+
+def test_avx2_build_has_no_zmm_and_no_spills_in_fma_loops(tmp_path):
+    """The AVX2 tiles of FIT-sized ops fit 16 ymm registers: no 512-bit
+    register anywhere, and no spill in a register tile."""
+    asm = loom.compile(fit_module(), str(tmp_path / "f.s"), mcpu="x86-64-v3", emit="asm")
+    lines = open(asm).read().split("\n")
+    assert not any("zmm" in l for l in lines)
+    assert_no_spills(lines, 4)
+
+
+def dense_layer_module():
+    """A FIT local layer at 512 tokens (LayerNorm, the GEMMs with their bias,
+    GELU and residual epilogues, grouped attention) and a Monarch op."""
+    from loom.models.layers import Layers, transformer_layer_weights
+    fb = ir.FunctionBuilder("f")
+    x = fb.arg((1, 512, 256))
+    ws = transformer_layer_weights("local", 256, 1024)
+    args = {w.name: fb.arg(w.shape, name=w.name) for w in ws}
+    attend = lambda b, q, k, v: b.grouped_attention(q, k, v, group_size=256)  # noqa: E731
+    y = Layers(fb, args).transformer_layer(x, "local", 4, attend)
+    m = fb.monarch(fb.arg((256, 1024)), fb.arg((32, 32, 32)), fb.arg((32, 32, 32)))
+    fb.ret(y, m)
+    return ir.module(fb)
+
+
+@pytest.mark.parametrize("mcpu", ["skylake-avx512", "znver4"])
+def test_avx512_builds_keep_zmm_tiles_without_spills(mcpu, tmp_path):
+    """The AVX-512 tiles (24 accumulators of 32 zmm registers) for CPUs the
+    host may not have, compile-only: every register tile of a FIT layer's
+    GEMMs (with their bias, GELU and residual epilogues), its grouped
+    attention and a Monarch op works on zmm registers and spills nothing.
+    (The masked causal blocks of fit_module spill one vector of their 8 x 3
+    score tile on skylake-avx512, where the tile's three running maxima
+    and the mask's row indices live across it: docs/attention-kernels.md.)"""
+    asm = loom.compile(dense_layer_module(), str(tmp_path / "dense.s"), mcpu=mcpu,
+                       emit="asm")
+    loops = assert_no_spills(open(asm).read().split("\n"), 8)
+    for body in loops:
+        assert any("%zmm" in b for b in body), "a tile without zmm"
