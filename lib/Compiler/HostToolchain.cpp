@@ -42,13 +42,24 @@ mlir::loom::createHostTargetMachine(ModuleOp module, StringRef mcpu,
   if (!target)
     return module.emitError() << "no LLVM target for " << triple.str() << ": "
                               << error;
-  std::string cpu = mcpu.str(), features;
-  if (cpu.empty()) {
+  // "host" and "native" (clang's and llc's spellings) mean the host, as no
+  // --mcpu does.
+  bool host = mcpu.empty() || mcpu == "host" || mcpu == "native";
+  std::string cpu = host ? "" : mcpu.str(), features;
+  if (host) {
     // The host's name alone would miss features a VM's CPUID reports
     // differently from the named model.
     cpu = llvm::sys::getHostCPUName().str();
     for (auto &feature : llvm::sys::getHostCPUFeatures())
       features += (feature.second ? "+" : "-") + feature.first().str() + ",";
+  } else {
+    // Checked before the target machine exists: LLVM would print a warning
+    // of its own for an unknown name and go on with a generic CPU.
+    std::unique_ptr<llvm::MCSubtargetInfo> generic(
+        target->createMCSubtargetInfo(triple, "", ""));
+    if (!generic || !generic->isCPUStringValid(cpu))
+      return module.emitError() << "unknown --mcpu '" << cpu << "' for "
+                                << triple.str();
   }
   std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
       triple, cpu, features, llvm::TargetOptions(), llvm::Reloc::PIC_,
@@ -56,9 +67,6 @@ mlir::loom::createHostTargetMachine(ModuleOp module, StringRef mcpu,
   if (!machine)
     return module.emitError() << "cannot create an LLVM target machine for CPU '"
                               << cpu << "'";
-  if (!mcpu.empty() && !machine->getMCSubtargetInfo()->isCPUStringValid(cpu))
-    return module.emitError() << "unknown --mcpu '" << cpu << "' for "
-                              << triple.str();
   return machine;
 }
 

@@ -52,7 +52,7 @@ static cl::opt<EmitKind> emitKind(
 static cl::opt<std::string>
     mcpu("mcpu",
          cl::desc("LLVM CPU to tune for, e.g. znver4, skylake-avx512, haswell "
-                  "(default: the host CPU and its features)"),
+                  "(default, or host / native: the host CPU and its features)"),
          cl::value_desc("name"), cl::cat(loomCategory));
 
 static cl::opt<std::string> cpuTarget(
@@ -60,7 +60,7 @@ static cl::opt<std::string> cpuTarget(
     cl::desc("Size the kernels for this CPU description instead of the one "
              "--mcpu implies: avx512, avx2 or sse, optionally followed by "
              ":key=value fields (vector-bits, registers, fma-latency, "
-             "fma-pipes, l1, l2, l3)"),
+             "fma-pipes, l1, l2, l3, line)"),
     cl::value_desc("spec"), cl::cat(loomCategory));
 
 static cl::opt<std::string> cudaTarget(

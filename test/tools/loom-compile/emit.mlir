@@ -6,6 +6,8 @@
 // RUN: loom-compile %s -o %t.so && od -A n -N 4 -c %t.so | FileCheck %s --check-prefix=OBJ
 // RUN: %if cuda-target %{ not loom-compile %s --target=cuda --cuda-path=%t.no-toolkit -o %t.so 2>&1 | FileCheck %s --check-prefix=CUDA %}
 // RUN: not loom-compile %s --mcpu=no-such-cpu -o %t.so 2>&1 | FileCheck %s --check-prefix=MCPU
+// RUN: loom-compile %s -v --mcpu=host -o %t.host.so 2>&1 | FileCheck %s --check-prefix=HOST
+// RUN: loom-compile %s -v --mcpu=native -o %t.native.so 2>&1 | FileCheck %s --check-prefix=HOST
 // RUN: loom-compile --help | FileCheck %s --check-prefix=HELP
 
 // MLIR: llvm.func @_mlir_ciface_route(%{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr)
@@ -25,7 +27,13 @@
 // OBJ: 177   E   L   F
 
 // CUDA: error: --target=cuda needs the CUDA toolkit's libdevice
+// An unknown name is one located error, without LLVM's own warning first.
+// MCPU-NOT: not a recognized processor
 // MCPU: error: unknown --mcpu 'no-such-cpu'
+// MCPU-NOT: not a recognized processor
+// host and native mean the host CPU, as no --mcpu does.
+// HOST-NOT: not a recognized processor
+// HOST: loom-compile: CPU target {{avx512|avx2|sse}}
 
 // HELP: _mlir_ciface_f
 // HELP: --emit=<value>
