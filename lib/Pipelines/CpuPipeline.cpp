@@ -103,6 +103,7 @@ void mlir::loom::buildLoomCpuPipeline(OpPassManager &pm,
   tileAndFuse.matmulTileM = tiles.matmulTileM;
   tileAndFuse.matmulTileN = tiles.matmulTileN;
   tileAndFuse.tileBytes = tiles.tileBytes;
+  tileAndFuse.lineElements = tiles.lineFloats;
   // An MLP's hidden row block (GEMM tile rows x hidden width) is computed
   // inside fc2's tile when it fits in L2 (docs/dense.md).
   tileAndFuse.rowBlockFusionBytes = options.target.l2Bytes;

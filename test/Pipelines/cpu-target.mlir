@@ -5,6 +5,8 @@
 // RUN: loom-opt %s --loom-cpu-pipeline="mcpu=skylake-avx512" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=AVX512
 // RUN: loom-opt %s --loom-cpu-pipeline="mcpu=x86-64" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=SSE
 // RUN: loom-opt %s --loom-cpu-pipeline="mcpu=skylake-avx512 target=avx2:l2=1048576:fma-latency=5" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=SPELLED
+// RUN: loom-opt %s --loom-cpu-pipeline="target=avx2:line=128" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=LINE
+// RUN: not loom-opt %s --loom-cpu-pipeline="target=avx2:line=48" 2>&1 | FileCheck %s --check-prefix=BADLINE
 // RUN: not loom-opt %s --loom-cpu-pipeline="target=avx9" 2>&1 | FileCheck %s --check-prefix=BADTARGET
 // RUN: not loom-opt %s --loom-cpu-pipeline="mcpu=no-such-cpu" 2>&1 | FileCheck %s --check-prefix=BADCPU
 // RUN: loom-compile -v --mcpu=x86-64-v3 %s -o %t.so 2>&1 | FileCheck %s --check-prefix=COMPILE-AVX2
@@ -15,6 +17,10 @@
 // AVX512: convert-loom-to-vector{{.*}}target=avx512{{[ }]}}
 // SSE: convert-loom-to-vector{{.*}}target=sse{{[ }]}}
 // SPELLED: convert-loom-to-vector{{.*}}target=avx2:fma-latency=5:l2=1048576{{[ }]}}
+// The line size sizes the prefetch steps and the tiles' column rounding.
+// LINE: convert-loom-to-vector{{.*}}target=avx2:line=128{{[ }]}}
+// LINE: loom-tile-and-fuse{{.*}}line-elements=32
+// BADLINE: error: loom-cpu-pipeline: line must be a power of two from 16 to 1024 bytes, got 48
 // BADTARGET: error: loom-cpu-pipeline: unknown CPU target 'avx9'
 // BADCPU: error: loom-cpu-pipeline: unknown --mcpu 'no-such-cpu'
 // COMPILE-AVX2: loom-compile: CPU target avx2{{$}}

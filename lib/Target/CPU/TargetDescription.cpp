@@ -9,6 +9,7 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/Triple.h"
@@ -59,6 +60,7 @@ constexpr Field kFields[] = {
     {"l1", &CpuTargetDescription::l1Bytes},
     {"l2", &CpuTargetDescription::l2Bytes},
     {"l3", &CpuTargetDescription::l3Bytes},
+    {"line", &CpuTargetDescription::lineBytes},
 };
 
 std::optional<CpuTargetDescription> preset(llvm::StringRef name) {
@@ -94,6 +96,14 @@ LogicalResult validate(const CpuTargetDescription &d, std::string &error) {
       d.l1Bytes > kMaxCache || d.l2Bytes > kMaxCache || d.l3Bytes > kMaxCache) {
     error = "cache sizes must satisfy 4 KiB <= l1 <= l2 <= 4 GiB and "
             "0 <= l3 <= 4 GiB";
+    return failure();
+  }
+  // At least one vector wide, so a line holds whole vectors or a vector
+  // whole lines.
+  if (d.lineBytes < 16 || d.lineBytes > 1024 ||
+      !llvm::isPowerOf2_64(d.lineBytes)) {
+    error = "line must be a power of two from 16 to 1024 bytes, got " +
+            std::to_string(d.lineBytes);
     return failure();
   }
   return success();
@@ -168,7 +178,7 @@ bool CpuTargetDescription::operator==(const CpuTargetDescription &o) const {
 
 FailureOr<CpuTargetDescription>
 CpuTargetDescription::forLlvmCpu(llvm::StringRef cpu, std::string &error) {
-  bool host = cpu.empty() || cpu == "host";
+  bool host = cpu.empty() || cpu == "host" || cpu == "native";
   llvm::InitializeNativeTarget();
   llvm::Triple triple(llvm::sys::getProcessTriple());
   const llvm::Target *target =
@@ -194,6 +204,10 @@ CpuTargetDescription::forLlvmCpu(llvm::StringRef cpu, std::string &error) {
                                                           : sse();
   if (host) {
     d.l1Bytes = osCacheSize(_SC_LEVEL1_DCACHE_SIZE, d.l1Bytes);
+    // The line size the OS reports where it is one validate() takes.
+    if (int64_t line = osCacheSize(_SC_LEVEL1_DCACHE_LINESIZE, 0);
+        line >= 16 && line <= 1024 && llvm::isPowerOf2_64(line))
+      d.lineBytes = line;
     d.l2Bytes = std::max(d.l1Bytes, osCacheSize(_SC_LEVEL2_CACHE_SIZE, d.l2Bytes));
     // The OS reports the whole L3 of the package (256 MiB on an EPYC with
     // eight 32 MiB slices, even inside a 2-vCPU VM); a core can count on a

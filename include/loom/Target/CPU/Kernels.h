@@ -64,6 +64,7 @@ struct DenseTileSizes {
   int64_t matmulTileM = 96;
   int64_t matmulTileN = 512;
   int64_t tileBytes = 512 << 10;
+  int64_t lineFloats = 16;
 };
 DenseTileSizes denseTileSizes(const CpuTargetDescription &target);
 

@@ -42,7 +42,7 @@ def ConvertLoomToVectorPass : Pass<"convert-loom-to-vector", "ModuleOp"> {
     Option<"target", "target", "std::string", /*default=*/"\"avx512\"",
            "CPU target description: avx512, avx2 or sse, optionally "
            "followed by :key=value fields (vector-bits, registers, "
-           "fma-latency, fma-pipes, l1, l2, l3)">,
+           "fma-latency, fma-pipes, l1, l2, l3, line)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

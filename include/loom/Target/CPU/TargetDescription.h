@@ -2,7 +2,7 @@
 //
 // The small description of a CPU from which every register tile, query
 // tile, key block and cache block of the CPU kernels is derived: vector
-// width, vector registers, FMA latency and pipes, cache sizes. Kernels never
+// width, vector registers, FMA latency and pipes, cache and line sizes. Kernels never
 // hard-code an ISA; the pipeline passes one of these to every kernel pass as
 // its `target` option, in the text form `str()` writes and `parse()` reads:
 //
@@ -45,9 +45,14 @@ struct CpuTargetDescription {
   int64_t l1Bytes = 48 << 10;
   int64_t l2Bytes = 2 << 20;
   int64_t l3Bytes = 8 << 20;
+  /// Bytes per cache line: the step of software prefetches, and the unit
+  /// tile widths are rounded to.
+  int64_t lineBytes = 64;
 
   /// f32 lanes per vector register.
   int64_t lanes() const { return vectorBits / 32; }
+  /// f32s per cache line.
+  int64_t lineFloats() const { return lineBytes / 4; }
   /// Independent FMA chains that hide the FMA latency on every pipe.
   int64_t fmasInFlight() const { return fmaLatency * fmaPipes; }
 
@@ -57,7 +62,7 @@ struct CpuTargetDescription {
 
   /// Reads the form str() writes: a preset name, then `:key=value` for each
   /// field that differs (vector-bits, registers, fma-latency, fma-pipes, l1,
-  /// l2, l3). On failure, says why in `error`.
+  /// l2, l3, line). On failure, says why in `error`.
   static FailureOr<CpuTargetDescription> parse(llvm::StringRef spec,
                                                std::string &error);
   /// parse() for a pass's `target` option: a failure is reported on
@@ -68,8 +73,9 @@ struct CpuTargetDescription {
   std::string str() const;
 
   /// The description of an LLVM CPU name (e.g. "x86-64-v3", "znver3",
-  /// "skylake-avx512"), or of the host when `cpu` is empty or "host" (then
-  /// with the host's cache sizes where the OS reports them).
+  /// "skylake-avx512"), or of the host when `cpu` is empty, "host" or
+  /// "native" (then with the host's cache and line sizes where the OS
+  /// reports them).
   static FailureOr<CpuTargetDescription> forLlvmCpu(llvm::StringRef cpu,
                                                     std::string &error);
 

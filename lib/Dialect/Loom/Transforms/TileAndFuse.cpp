@@ -62,10 +62,6 @@ int64_t dividingTile(int64_t range, int64_t tile, int64_t multiple = 1) {
   return tile;
 }
 
-/// Columns of a tile stay whole cache lines (and whole vectors of any
-/// target) when the asked tile is: 16 floats.
-constexpr int64_t kLineFloats = 16;
-
 /// Contraction tiles: batch dims by 1, the innermost M and N dims by the
 /// options' tile (outer M/N dims by 1; a dividing tile near it where there
 /// is one), the reduction whole.
@@ -85,9 +81,11 @@ contractionTileSizes(linalg::LinalgOp op, const TileAndFuseOptions &options) {
     sizes[d] = 1;
   sizes[dims->m.back()] =
       dividingTile(ranges[dims->m.back()], options.matmulTileM);
-  sizes[dims->n.back()] = dividingTile(
-      ranges[dims->n.back()], options.matmulTileN,
-      options.matmulTileN % kLineFloats == 0 ? kLineFloats : 1);
+  // Columns of a tile stay whole cache lines when the asked tile is.
+  int64_t line = options.lineElements;
+  sizes[dims->n.back()] = dividingTile(ranges[dims->n.back()],
+                                       options.matmulTileN,
+                                       options.matmulTileN % line == 0 ? line : 1);
   return sizes;
 }
 
@@ -115,11 +113,11 @@ SmallVector<int64_t> rowTileSizes(linalg::LinalgOp op,
     int64_t size = std::clamp<int64_t>(options.tileBytes / rowBytes, 1, range);
     // An innermost tile is a whole number of cache lines.
     bool innermost = d + 1 == ranges.size();
-    if (innermost && size > kLineFloats)
-      size = size / kLineFloats * kLineFloats;
-    sizes[d] = dividingTile(
-        range, size,
-        innermost && size % kLineFloats == 0 ? kLineFloats : 1);
+    int64_t line = options.lineElements;
+    if (innermost && size > line)
+      size = size / line * line;
+    sizes[d] = dividingTile(range, size,
+                            innermost && size % line == 0 ? line : 1);
     break;
   }
   return sizes;
@@ -523,15 +521,17 @@ struct LoomTileAndFusePass
 
   void runOnOperation() override {
     func::FuncOp func = getOperation();
-    if (matmulTileM < 1 || matmulTileN < 1 || tileBytes < 1) {
-      func.emitError("loom-tile-and-fuse: matmul-tile-m, matmul-tile-n and "
-                     "tile-bytes must be positive");
+    if (matmulTileM < 1 || matmulTileN < 1 || tileBytes < 1 ||
+        lineElements < 1) {
+      func.emitError("loom-tile-and-fuse: matmul-tile-m, matmul-tile-n, "
+                     "tile-bytes and line-elements must be positive");
       return signalPassFailure();
     }
     TileAndFuseOptions options;
     options.matmulTileM = matmulTileM;
     options.matmulTileN = matmulTileN;
     options.tileBytes = tileBytes;
+    options.lineElements = lineElements;
     options.fuseElementwise = fuseElementwise;
     options.rowBlockFusionBytes = rowBlockFusionBytes;
     IRRewriter rewriter(&getContext());

@@ -606,7 +606,7 @@ void AttentionTileKernel::emitPrefetchRowsBefore(ImplicitLocOpBuilder &b,
           [&](ImplicitLocOpBuilder &ib, Value back, ValueRange) {
             Value rowStart = arith::SubIOp::create(
                 ib, viewStart, arith::MulIOp::create(ib, back, stride));
-            for (int64_t c = 0; c < cols; c += kFloatsPerLine)
+            for (int64_t c = 0; c < cols; c += target.lineFloats())
               memref::PrefetchOp::create(
                   ib, flat,
                   ValueRange{arith::AddIOp::create(ib, rowStart, idx(ib, c))},
@@ -922,7 +922,7 @@ SmallVector<Value> AttentionTileKernel::emitScoreRows(
           lastKey);
       for (auto [buf, cols] : {std::pair(prefetch->keys, width),
                                std::pair(prefetch->values, valueWidth)})
-        for (int64_t c = 0; c < cols; c += kFloatsPerLine)
+        for (int64_t c = 0; c < cols; c += target.lineFloats())
           memref::PrefetchOp::create(b, buf, ValueRange{ahead, idx(b, c)},
                                      /*isWrite=*/false, /*localityHint=*/3,
                                      /*isDataCache=*/true);

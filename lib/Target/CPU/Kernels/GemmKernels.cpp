@@ -62,6 +62,7 @@ int64_t largestPowerOfTwoAtMost(int64_t v) {
 GemmSchedule GemmSchedule::forTarget(const CpuTargetDescription &t) {
   GemmSchedule s;
   s.lanes = t.lanes();
+  s.lineFloats = t.lineFloats();
   int64_t regs = t.vectorRegisters;
   // Enough independent accumulators to keep every FMA pipe busy, and room
   // for the operands: three quarters of the registers.

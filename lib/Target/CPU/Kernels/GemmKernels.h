@@ -23,8 +23,9 @@ namespace mlir::loom::kernel {
 /// the Monarch kernels were tuned with on AVX-512 (6x4 and 4x6 register
 /// tiles of 16 lanes, 96-row work items).
 struct GemmSchedule {
-  /// f32 lanes per vector.
+  /// f32 lanes per vector, and f32s per cache line.
   int64_t lanes = 16;
+  int64_t lineFloats = 16;
   /// Accumulators a register tile may hold: three quarters of the vector
   /// registers, leaving the rest for operands.
   int64_t accumulators = 24;

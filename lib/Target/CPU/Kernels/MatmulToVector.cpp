@@ -53,6 +53,7 @@ DenseTileSizes mlir::loom::denseTileSizes(const CpuTargetDescription &target) {
   sizes.matmulTileM = s.tileM;
   sizes.matmulTileN = s.tileN;
   sizes.tileBytes = target.l2Bytes / 4;
+  sizes.lineFloats = target.lineFloats();
   return sizes;
 }
 
@@ -739,8 +740,11 @@ private:
           return wv;
         },
         [&](ImplicitLocOpBuilder &ib, Value i, int64_t r) {
-          ValueRange where = g.aKContiguous ? ValueRange{rowIdx[r], i}
-                                            : ValueRange{i, rowIdx[r]};
+          // Owned indices: a ValueRange of a braced list would point into
+          // a temporary gone by the next statement.
+          SmallVector<Value, 2> where{rowIdx[r], i};
+          if (!g.aKContiguous)
+            std::swap(where[0], where[1]);
           return memref::LoadOp::create(ib, ap, where).getResult();
         });
     for (int64_t v = 0; v < nvec; ++v)
@@ -775,7 +779,7 @@ private:
   void prefetchNext(ImplicitLocOpBuilder &b, Value batchRow, Value groupCol,
                     ArrayRef<Value> m, Value r0, Value j0, int64_t nvec,
                     int64_t width, Value k0, int64_t len, bool last) {
-    constexpr int64_t kLineFloats = 16;
+    const int64_t lineFloats = s.lineFloats;
     int64_t groupCols = s.groupCols();
     if (len == 0)
       return;
@@ -785,7 +789,7 @@ private:
     };
     if (width == groupCols) {
       int64_t rowsPerMicro = s.rowsForVecs(nvec);
-      int64_t lines = ceilDiv(len * width, kLineFloats);
+      int64_t lines = ceilDiv(len * width, lineFloats);
       int64_t per = s.panelPrefetchLines
                         ? std::min(s.panelPrefetchLines, lines)
                         : ceilDiv(lines, ceilDiv(blockRows, rowsPerMicro));
@@ -803,21 +807,21 @@ private:
       int64_t total = cast<MemRefType>(packed.getType()).getDimSize(1);
       for (int64_t j = 0; j < per; ++j) {
         Value off = arith::AddIOp::create(
-            b, base, muli(b, addi(b, muli(b, micro, per), j), kLineFloats));
+            b, base, muli(b, addi(b, muli(b, micro, per), j), lineFloats));
         prefetch(packed, {batchRow, arith::MinUIOp::create(
                                         b, off, idx(b, total - 1))});
       }
     }
     if (last || !g.aKContiguous)
       return;
-    int64_t lines = ceilDiv(len, kLineFloats);
+    int64_t lines = ceilDiv(len, lineFloats);
     int64_t per = ceilDiv(lines, ceilDiv(blockCols, groupCols));
     Value group = arith::DivUIOp::create(b, j0, idx(b, groupCols));
     for (Value row : m)
       for (int64_t j = 0; j < per; ++j) {
         Value k = arith::AddIOp::create(
             b, addi(b, k0, len),
-            muli(b, addi(b, muli(b, group, per), j), kLineFloats));
+            muli(b, addi(b, muli(b, group, per), j), lineFloats));
         prefetch(g.a, at(g.aDims, row,
                          Value(), arith::MinUIOp::create(b, k, idx(b, g.K - 1))));
       }

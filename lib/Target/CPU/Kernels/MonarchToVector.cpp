@@ -54,9 +54,6 @@ using namespace mlir::loom::kernel;
 
 namespace {
 
-/// f32s per cache line (64 bytes on every x86 CPU the targets describe).
-constexpr int64_t kLineFloats = 16;
-
 /// Monarch's row split (rowSplitRows) needs at least this many work items,
 /// so that up to this many threads all get work.
 constexpr int64_t kRowSplitItems = 16;
@@ -224,7 +221,7 @@ void factor1Rows(ImplicitLocOpBuilder &b, const Factor1 &f0, Value row0,
       // thread (blocks are the inner dim of the work split): runs of p
       // floats, N floats apart, too short for the hardware prefetcher to
       // follow. Prefetched here, they arrive while this item computes.
-      for (int64_t c = 0; f.k > 1 && c < f.p; c += kLineFloats)
+      for (int64_t c = 0; f.k > 1 && c < f.p; c += s.lineFloats)
         memref::PrefetchOp::create(
             rb, f.x, ValueRange{src, addi(rb, nextBase, c)}, /*isWrite=*/false,
             /*localityHint=*/3, /*isDataCache=*/true);
@@ -628,7 +625,7 @@ void emitFactor2(ImplicitLocOpBuilder &b, const Factor2 &f) {
 /// Only where it was measured: with vectors narrower than a line (AVX2;
 /// AVX-512 keeps the other split, unmeasured).
 int64_t rowSplitRows(const GemmSchedule &s, int64_t rows, int64_t hRowBytes) {
-  if (s.lanes >= kLineFloats)
+  if (s.lanes >= s.lineFloats)
     return 0;
   for (int64_t n : {64, 32})
     if (rows >= kRowSplitItems * n && n * hRowBytes < kMaxItemHBytes)
@@ -783,8 +780,8 @@ struct MonarchToVector : OpRewritePattern<MonarchOp> {
     f2.kc = sched.vcols * f2.r * lanes * 4 <= 3 * target.l1Bytes / 4
                 ? f2.r
                 : sched.vreduceChunk;
-    // A line of out holds kLineFloats / L lane groups (2 with 8 lanes).
-    if (int64_t perLine = std::max<int64_t>(1, kLineFloats / lanes);
+    // A line of out holds lineFloats / L lane groups (2 with 8 lanes).
+    if (int64_t perLine = std::max<int64_t>(1, sched.lineFloats / lanes);
         f2.l % (perLine * lanes) == 0)
       f2.lineGroups = perLine;
     f2.out = allocRows(b, rows, f2.s * f2.l);
@@ -836,9 +833,9 @@ struct MonarchToVector : OpRewritePattern<MonarchOp> {
     // thread, -4 to -9 % on two; N = 4K -5 to -7 % and -9 %).
     int64_t outBytes = rows * f2.s * f2.l * 4;
     if (f2.l % lanes == 0 && outBytes >= sched.streamOutBytes) {
-      if (lanes >= kLineFloats) {
+      if (lanes >= sched.lineFloats) {
         f2.streamOut = isLineAligned(b, f2.out);
-      } else if (f2.lineGroups * lanes == kLineFloats && f2.laneMajor) {
+      } else if (f2.lineGroups * lanes == sched.lineFloats && f2.laneMajor) {
         f2.wholeLines = true;
         f2.streamOut = isLineAligned(b, f2.out);
       }

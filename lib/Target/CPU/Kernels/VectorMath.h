@@ -16,10 +16,6 @@
 
 namespace mlir::loom {
 
-/// Floats per 64-byte cache line: the step of software prefetches, whatever
-/// the vector width.
-constexpr int64_t kFloatsPerLine = 16;
-
 /// Accumulator vectors a register tile may hold: three quarters of the
 /// vector registers (24 of AVX-512's 32, 12 of AVX2's 16), the rest for the
 /// tile's operands and the loop. Both are at least fmaLatency x fmaPipes

@@ -124,6 +124,9 @@ def LoomTileAndFusePass : Pass<"loom-tile-and-fuse", "::mlir::func::FuncOp"> {
            "Columns of a contraction's output tile">,
     Option<"tileBytes", "tile-bytes", "int64_t", /*default=*/"131072",
            "Bytes of operands per tile of a root that is not a contraction">,
+    Option<"lineElements", "line-elements", "int64_t", /*default=*/"16",
+           "Elements per cache line: innermost tile widths are whole lines "
+           "where the asked width is">,
     Option<"fuseElementwise", "fuse-elementwise", "bool", /*default=*/"true",
            "Fuse elementwise chains into single generics first">,
     Option<"rowBlockFusionBytes", "row-block-fusion-bytes", "int64_t",

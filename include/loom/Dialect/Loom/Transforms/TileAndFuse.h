@@ -26,6 +26,8 @@ struct TileAndFuseOptions {
   int64_t matmulTileN = 256;
   /// Operand bytes per tile of any other root.
   int64_t tileBytes = 128 << 10;
+  /// Elements of a cache line: innermost tile widths are whole lines.
+  int64_t lineElements = 16;
   /// Fuse elementwise chains into single generics before tiling.
   bool fuseElementwise = true;
   /// Largest row block (tile rows x K, f32) of a contraction's A operand
