@@ -698,10 +698,12 @@ public:
     forRange(b, len / (2 * B), 1, [&](ImplicitLocOpBuilder &ub, Value u) {
       Value first =
           arith::CmpIOp::create(ub, arith::CmpIPredicate::eq, u, idx(ub, 0));
-      auto [lo1, lo2] =
+      // Plain variables, not structured bindings: the lambdas below
+      // capture them (C++20 only for bindings).
+      std::pair<Value, Value> mirror =
           mirrorPair(ub, arith::MaxUIOp::create(ub, u, idx(ub, 1)), B);
-      lo1 = arith::SelectOp::create(ub, first, idx(ub, 0), lo1);
-      lo2 = arith::SelectOp::create(ub, first, idx(ub, B), lo2);
+      Value lo1 = arith::SelectOp::create(ub, first, idx(ub, 0), mirror.first);
+      Value lo2 = arith::SelectOp::create(ub, first, idx(ub, B), mirror.second);
       auto both = [&](const std::function<void(ImplicitLocOpBuilder &, Value)>
                           &stages) {
         forRange(ub, 2, 1, [&](ImplicitLocOpBuilder &sb, Value t) {
@@ -1173,8 +1175,8 @@ struct FftConvToVector : OpRewritePattern<FftConvOp> {
       // past the row (z positions >= zCount).
       auto loader = [&](Value src, SmallVector<Value, 2> prefix,
                         Value limit) -> Loader {
-        return [&io, src, prefix, limit, zCount, &fft](ImplicitLocOpBuilder &lb,
-                                                       Value i, int64_t off) {
+        return [&io, src, prefix, limit, zCount](ImplicitLocOpBuilder &lb,
+                                                 Value i, int64_t off) {
           if (off >= zCount)
             return Complex{};
           return io.load(lb, src, prefix, i, limit);
