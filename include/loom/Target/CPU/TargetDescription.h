@@ -2,9 +2,10 @@
 //
 // The small description of a CPU from which every register tile, query
 // tile, key block and cache block of the CPU kernels is derived: vector
-// width, vector registers, FMA latency and pipes, cache and line sizes. Kernels never
-// hard-code an ISA; the pipeline passes one of these to every kernel pass as
-// its `target` option, in the text form `str()` writes and `parse()` reads:
+// width, vector registers, FMA latency and pipes, cache and line sizes.
+// Kernels never hard-code an ISA; the pipeline passes one of these to every
+// kernel pass as its `target` option, in the text form `str()` writes and
+// `parse()` reads:
 //
 //   avx2                                   a preset
 //   avx512:l2=2097152:fma-latency=4        a preset with fields overridden

@@ -83,9 +83,9 @@ contractionTileSizes(linalg::LinalgOp op, const TileAndFuseOptions &options) {
       dividingTile(ranges[dims->m.back()], options.matmulTileM);
   // Columns of a tile stay whole cache lines when the asked tile is.
   int64_t line = options.lineElements;
-  sizes[dims->n.back()] = dividingTile(ranges[dims->n.back()],
-                                       options.matmulTileN,
-                                       options.matmulTileN % line == 0 ? line : 1);
+  sizes[dims->n.back()] =
+      dividingTile(ranges[dims->n.back()], options.matmulTileN,
+                   options.matmulTileN % line == 0 ? line : 1);
   return sizes;
 }
 

@@ -835,7 +835,9 @@ struct MonarchToVector : OpRewritePattern<MonarchOp> {
     if (f2.l % lanes == 0 && outBytes >= sched.streamOutBytes) {
       if (lanes >= sched.lineFloats) {
         f2.streamOut = isLineAligned(b, f2.out);
-      } else if (f2.lineGroups * lanes == sched.lineFloats && f2.laneMajor) {
+      } else if (f2.lineGroups == 2 && f2.laneMajor &&
+                 f2.lineGroups * lanes == sched.lineFloats) {
+        // The stash holds one lane group: two of them make a line.
         f2.wholeLines = true;
         f2.streamOut = isLineAligned(b, f2.out);
       }
