@@ -19,6 +19,8 @@ TARGETS = {
     "avx2": (["--cpu-target=avx2", "--mcpu=x86-64-v3"], True),
     "sse": (["--cpu-target=sse", "--mcpu=x86-64-v2"], True),
     "avx512_tiles_on_avx2": (["--cpu-target=avx512", "--mcpu=x86-64-v3"], True),
+    # A 128-byte cache line: other prefetch steps and tile roundings.
+    "avx2_line128": (["--cpu-target=avx2:line=128", "--mcpu=x86-64-v3"], True),
 }
 
 
