@@ -11,16 +11,17 @@ rows that writes each row's scores), simulated cycles per iteration, and
 the FMA pipes' use = FMAs / (cycles x pipes): the share of the CPU's FMA
 peak the loop would reach if its operands were always in L1. One row per
 kernel and CPU (the tile loops' use: lowest / median / highest); --loops
-lists every loop. A prediction, not a measurement: caches, prefetch, the
-loops around the tile and the work split are not modelled
-(docs/benchmarks.md, "Static estimates", sets it beside measured AVX2
-figures).
+lists every loop; one JSON line follows the table. A prediction, not a
+measurement: caches, prefetch, the loops around the tile and the work
+split are not modelled (docs/benchmarks.md, "Static estimates", sets it
+beside measured AVX2 figures).
 
     /usr/bin/python3 bench/mca.py
     /usr/bin/python3 bench/mca.py --cpus skylake-avx512 znver4 --kernels matmul
 """
 
 import argparse
+import json
 import os
 import re
 import subprocess
@@ -110,12 +111,12 @@ def analyse(name, text, cpu, min_fmas, iterations, directory):
             continue
         # A register tile only loads and multiply-adds: a vector store in
         # it is a spilled register.
-        stack = sum(bool(re.match(r"\s+vmov\w+\s+%[xyz]mm\d+, .*\(", l)) for l in body)
+        stores = sum(bool(re.match(r"\s+vmov\w+\s+%[xyz]mm\d+, .*\(", l)) for l in body)
         width = "zmm" if any("%zmm" in l for l in body) else "ymm"
         cycles = simulate(body, cpu, iterations)
         use = fmas / (cycles * FMA_PIPES.get(cpu, 2))
         rows.append(dict(kernel=name, cpu=cpu, loop=label, width=width, fmas=fmas,
-                         instructions=len(body), stack=stack, cycles=cycles, use=use))
+                         instructions=len(body), stores=stores, cycles=cycles, use=use))
     return rows
 
 
@@ -141,27 +142,30 @@ def main():
         print("| kernel | CPU | width | tile loops | FMAs / iter | vector stores "
               "| FMA pipes' use (lowest / median / highest) |")
         print("| --- | --- | --- | --- | --- | --- | --- |")
+    every = []
     with tempfile.TemporaryDirectory() as d:
         for name in names:
             for cpu in args.cpus:
                 rows = analyse(name, all_kernels[name], cpu, args.min_fmas,
                                args.iterations, d)
+                every += rows
                 if not rows:
                     print(f"| {name} | {cpu} | no register-tile loop | | | | |")
                     continue
                 if args.loops:
                     for r in sorted(rows, key=lambda r: -r["fmas"]):
                         print(f"| {r['kernel']} | {r['cpu']} | {r['loop']} | {r['width']} "
-                              f"| {r['fmas']} | {r['instructions']} | {r['stack']} "
+                              f"| {r['fmas']} | {r['instructions']} | {r['stores']} "
                               f"| {r['cycles']:.2f} | {100 * r['use']:.0f} % |", flush=True)
                     continue
                 uses = sorted(r["use"] for r in rows)
                 widths = sorted({r["width"] for r in rows})
                 fmas = sorted({r["fmas"] for r in rows})
                 print(f"| {name} | {cpu} | {'/'.join(widths)} | {len(rows)} "
-                      f"| {fmas[0]}–{fmas[-1]} | {sum(r['stack'] for r in rows)} "
+                      f"| {fmas[0]}–{fmas[-1]} | {sum(r['stores'] for r in rows)} "
                       f"| {100 * uses[0]:.0f} / {100 * uses[len(uses) // 2]:.0f} / "
                       f"{100 * uses[-1]:.0f} % |", flush=True)
+    print(json.dumps({"benchmark": "mca", "fma_pipes": FMA_PIPES, "loops": every}))
 
 if __name__ == "__main__":
     main()
