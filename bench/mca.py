@@ -65,27 +65,6 @@ def kernels():
 INSTR = re.compile(r"^\s+([a-z][a-z0-9.]*)\b(.*)$")
 
 
-def inner_loops(asm):
-    """(label, body lines) of every innermost loop: a backward jump whose
-    body holds no other backward jump."""
-    lines = asm.split("\n")
-    labels = {m.group(1): i for i, l in enumerate(lines)
-              if (m := re.match(r"^(\.LBB\w+):", l))}
-    back = []
-    for i, l in enumerate(lines):
-        m = re.match(r"\s+j\w+\s+(\.LBB\w+)", l)
-        if m and m.group(1) in labels and labels[m.group(1)] < i:
-            back.append((labels[m.group(1)], i))
-    loops = []
-    for start, end in back:
-        if any(start <= s and e < end for s, e in back if (s, e) != (start, end)):
-            continue
-        body = [l for l in lines[start + 1:end + 1]
-                if INSTR.match(l) and not l.strip().startswith(".")]
-        loops.append((lines[start].rstrip(":"), body))
-    return loops
-
-
 def simulate(body, cpu, iterations):
     """Cycles per iteration of the loop body under llvm-mca's model."""
     text = "\n".join(body) + "\n"
@@ -100,18 +79,16 @@ def simulate(body, cpu, iterations):
 
 def analyse(name, text, cpu, min_fmas, iterations, directory):
     from loom import runtime
+    from loom.asm import fma_count, register_tile_loops, vector_stores
     asm = runtime.compile(text, os.path.join(directory, f"{name}.{cpu}.s"),
                           mcpu=cpu, emit="asm", verbose=False)
     rows = []
-    for label, body in inner_loops(open(asm).read()):
-        fmas = sum(bool(re.match(r"\s+vfn?madd\d+ps\s", l)) for l in body)
-        broadcast = any("vbroadcastss" in l or "{1to" in l for l in body)
-        exp = any("vpslld" in l or "vblendv" in l for l in body)
-        if fmas < min_fmas or not broadcast or exp:
-            continue
-        # A register tile only loads and multiply-adds: a vector store in
-        # it is a spilled register.
-        stores = sum(bool(re.match(r"\s+vmov\w+\s+%[xyz]mm\d+, .*\(", l)) for l in body)
+    for loop in register_tile_loops(open(asm).read().split("\n"), min_fmas):
+        label = loop[0].rstrip(":")
+        # The instructions only: llvm-mca reads no labels or directives.
+        body = [l for l in loop[1:] if INSTR.match(l) and not l.strip().startswith(".")]
+        fmas = fma_count(body)
+        stores = len(vector_stores(body))
         width = "zmm" if any("%zmm" in l for l in body) else "ymm"
         cycles = simulate(body, cpu, iterations)
         use = fmas / (cycles * FMA_PIPES.get(cpu, 2))

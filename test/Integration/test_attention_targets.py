@@ -13,6 +13,7 @@ import pytest
 import loom
 from helpers import ATTENTION_TOL, assert_close
 from loom import ir, reference
+from loom.asm import register_tile_loops, vector_stores
 
 # (extra args of loom-compile, whether the host can run the result)
 TARGETS = {
@@ -104,41 +105,12 @@ def test_native_avx512_compiles(tmp_path):
     assert "zmm" in text
 
 
-def register_tile_loops(lines):
-    """The innermost broadcast-FMA loops of an assembly listing (at least 12
-    vector FMAs and a broadcast; the softmax loops, with the exp's vpslld of
-    2^n into the exponent, store their probabilities, and the path that
-    selects around non-finite masked values, vblendvps, is not
-    register-tight: both are left out), each as its list of lines."""
-    import re
-    labels = {m.group(1): i for i, l in enumerate(lines)
-              if (m := re.match(r"^(\.LBB\w+):", l))}
-    loops = []
-    for i, l in enumerate(lines):
-        m = re.match(r"\s+j\w+\s+(\.LBB\w+)", l)
-        if not m or m.group(1) not in labels or labels[m.group(1)] >= i:
-            continue
-        body = lines[labels[m.group(1)]:i + 1]
-        # Innermost loops only: no other back edge inside.
-        inner = [b for b in body[1:-1] if re.match(r"\s+j\w+\s+\.LBB", b)
-                 and b.split()[-1] in labels and labels[b.split()[-1]] < i
-                 and labels[b.split()[-1]] >= labels[m.group(1)]]
-        if (inner or sum("vfmadd" in b for b in body) < 12
-                or not any("vbroadcastss" in b or "{1to" in b for b in body)
-                or any("vpslld" in b or "vblendv" in b for b in body)):
-            continue
-        loops.append(body)
-    return loops
-
-
 def assert_no_spills(lines, minimum):
-    """No store inside a register tile (the tiles only load and
-    multiply-add there; a store is a spilled accumulator), in at least
-    `minimum` tiles."""
-    import re
+    """No store inside a register tile (loom.asm.register_tile_loops; a
+    store there is a spilled accumulator), in at least `minimum` tiles."""
     loops = register_tile_loops(lines)
     for body in loops:
-        stores = [b for b in body if re.match(r"\s+vmov\w+\s+%[xyz]mm\d+, .*\(", b)]
+        stores = vector_stores(body)
         assert not stores, f"a store in an FMA loop: {stores[:3]}"
     assert len(loops) >= minimum
     return loops
