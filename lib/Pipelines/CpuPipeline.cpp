@@ -3,7 +3,7 @@
 // Stages, in order:
 //   0. Symbol names the compiled library reserves are rejected.
 //   1. Tensor arithmetic a frontend emits (residual adds) -> linalg; the
-//      loom ops lowered whole (few-keys routes, Monarch, fft_conv) -> the
+//      loom ops lowered whole (Monarch, fft_conv) -> the
 //      CPU's vector microkernels (convert-loom-to-vector); the attention
 //      ops tiled per (batch row, head, query tile) into attention_tile ops
 //      with the head transposes folded into their slices
@@ -13,7 +13,8 @@
 //   2. Public inputs marked read-only (the caller's buffers), one-shot
 //      bufferization with identity layouts at function boundaries (the
 //      attention tiles in place on strided views); the attention tiles ->
-//      the flash microkernel (convert-attention-tiles-to-vector); the
+//      their microkernels, flash or few-keys
+//      (convert-attention-tiles-to-vector); the
 //      tiles' linalg ops -> GEMM microkernels with fused epilogues and
 //      vector loops (convert-linalg-to-vector); results turned into
 //      caller-allocated out-params (the result allocation is hoisted into
@@ -84,8 +85,7 @@ void mlir::loom::buildLoomCpuPipeline(OpPassManager &pm,
           llvm::Twine("loom-cpu-pipeline is malformed: ") + error);
   };
   addText(kToLinalg);
-  // The loom ops the CPU still lowers whole (few-keys routes, Monarch,
-  // fft_conv).
+  // The loom ops the CPU still lowers whole (Monarch, fft_conv).
   ConvertLoomToVectorPassOptions kernels;
   kernels.target = options.target.str();
   pm.addPass(createConvertLoomToVectorPass(kernels));
@@ -97,6 +97,9 @@ void mlir::loom::buildLoomCpuPipeline(OpPassManager &pm,
   attention.forall = true;
   attention.fitGroups = true;
   attention.heaviestFirst = true;
+  // Ops whose rows see only a few keys (FIT's pull) take the few-keys
+  // microkernel: longer tiles, first to last (docs/attention-kernels.md).
+  attention.smallWindowKeys = fewKeysWindowKeys(options.target);
   pm.addNestedPass<func::FuncOp>(createLoomTileAttentionPass(attention));
   DenseTileSizes tiles = denseTileSizes(options.target);
   LoomTileAndFusePassOptions tileAndFuse;

@@ -39,6 +39,10 @@ GROUPED_CASES = {
     # static remainder block of keys (128 + 5 memory rows; 72 keys).
     "rows_in_group_memory_rest": (1, 2, 256, 16, 16, 128, 0, False, 5, None),
     "rows_in_group_key_rest": (1, 1, 216, 16, 8, 72, 0, False, 0, None),
+    # Rows that see a few keys take the few-keys kernel (keys along the
+    # lanes): two groups of 16 under a lookback of 1 (32 keys, 16 in the
+    # first group's window, masked at run time), E = 16.
+    "few_keys_grouped_lookback": (2, 2, 96, 24, 16, 16, 1, False, 0, None),
 }
 
 

@@ -28,17 +28,14 @@ struct ConvertLoomToVectorPass
     if (failed(cpu))
       return signalPassFailure();
     RewritePatternSet patterns(&getContext());
-    populateFewKeysRouteToVectorPatterns(patterns, *cpu);
     populateMonarchToVectorPatterns(patterns, *cpu);
     populateFftConvToVectorPatterns(patterns, *cpu);
     ConversionTarget conversionTarget(getContext());
     conversionTarget.addIllegalDialect<LoomDialect>();
     // Attention goes through loom-tile-attention and
-    // convert-attention-tiles-to-vector (the few-keys route aside).
-    conversionTarget.addLegalOp<GroupedAttentionOp, AttentionTileOp,
-                                AttentionStepOp>();
-    conversionTarget.addDynamicallyLegalOp<LatentRouteOp>(
-        [&](LatentRouteOp op) { return !isFewKeysRoute(op, *cpu); });
+    // convert-attention-tiles-to-vector.
+    conversionTarget.addLegalOp<GroupedAttentionOp, LatentRouteOp,
+                                AttentionTileOp, AttentionStepOp>();
     conversionTarget.markUnknownOpDynamicallyLegal(
         [](Operation *) { return true; });
     if (failed(applyPartialConversion(getOperation(), conversionTarget,

@@ -24,24 +24,22 @@ struct AttentionTileSizes {
 class AttentionTileOp;
 
 /// One loom.attention_tile on memrefs (no batch dims, static widths, unit
-/// innermost strides) -> the flash attention microkernel: register-tiled
-/// vector code over the key window its #loom.visibility gives it, writing
-/// through its out view. Emits an error on the op (and fails) for tiles it
+/// innermost strides) -> an attention microkernel: register-tiled vector
+/// code over the key window its #loom.visibility gives it, writing through
+/// its out view. Rows that all see one window of at most 4 key vectors
+/// (FIT's pull) take keys along the lanes; every other tile the flash
+/// kernel (queries along the lanes, online softmax over key blocks). Emits an error on the op (and fails) for tiles it
 /// cannot take.
 LogicalResult lowerAttentionTileToVector(RewriterBase &rewriter,
                                          AttentionTileOp op,
                                          const CpuTargetDescription &target,
                                          const AttentionTileSizes &sizes);
 
-/// latent_route with at most 64 keys per group and E a multiple of 16 (FIT's
-/// pull): keys and value columns along the lanes, no transposes; benefit 2,
-/// so it wins over the flash kernel where it applies.
-void populateFewKeysRouteToVectorPatterns(RewritePatternSet &patterns,
-                                          const CpuTargetDescription &target);
-class LatentRouteOp;
-/// Whether the few-keys kernel takes `op` (else it is tiled and takes the
-/// flash kernel of lowerAttentionTileToVector).
-bool isFewKeysRoute(LatentRouteOp op, const CpuTargetDescription &target);
+/// The most keys a window of an attention tile may have for the few-keys
+/// microkernel (4 key vectors: 64 keys on AVX-512, 32 on AVX2); the CPU
+/// pipeline tiles ops whose rows see no more as loom-tile-attention's
+/// small-window ops (longer tiles, first to last).
+int64_t fewKeysWindowKeys(const CpuTargetDescription &target);
 
 /// blockdiag_matmul and monarch -> register-tiled scf + vector kernels on
 /// buffers, one scf.parallel over (row tile, block) per factor.

@@ -22,11 +22,9 @@ def ConvertLoomToVectorPass : Pass<"convert-loom-to-vector", "ModuleOp"> {
     `avx512`, `avx2`, `sse`, optionally with `:key=value` fields; see
     `loom/Target/CPU/TargetDescription.h`).
 
-    - `latent_route` with few keys per group (FIT's pull): keys and value
-      columns along the lanes, one `scf.parallel` over (batch, head, row
-      block). Other `grouped_attention` / `latent_route` ops are left
-      alone: they go through `loom-tile-attention` and
-      `convert-attention-tiles-to-vector`.
+    `grouped_attention` and `latent_route` are left alone: they go
+    through `loom-tile-attention` and `convert-attention-tiles-to-vector`.
+
     - `blockdiag_matmul`, `monarch`: register-tiled factors, one
       `scf.parallel` over (row tile, block) per factor, whose index algebra
       carries the permutations (no copies).
@@ -59,8 +57,8 @@ def ConvertLoomToVectorPass : Pass<"convert-loom-to-vector", "ModuleOp"> {
 
 def ConvertAttentionTilesToVectorPass
     : Pass<"convert-attention-tiles-to-vector", "::mlir::ModuleOp"> {
-  let summary = "Lower loom.attention_tile on memrefs to the CPU's flash "
-                "attention microkernel";
+  let summary = "Lower loom.attention_tile on memrefs to the CPU's "
+                "attention microkernels";
   let description = [{
     Each `loom.attention_tile` on memrefs (one batch row and head: `q [M,
     D]`, `k`/`v` `[K, D/E]`, the optional memory rows and `out [M, E]`,
@@ -74,7 +72,15 @@ def ConvertAttentionTilesToVectorPass
     runs an online softmax with a polynomial `exp` and a register-tiled
     P.V update, and writes the result through the `out` view. Every
     register tile, query tile and key block derives from the `target`
-    description; a longer `q` is walked a query tile at a time. Copies of
+    description; a longer `q` is walked a query tile at a time.
+
+    A tile whose rows all see one window (`rows_in_group`, not causal, a
+    lookback bound, no memory rows) of at most 4 key vectors, with `E` a
+    multiple of the lanes and between one vector and 256 rows (FIT's pull:
+    a group's queries over its few latents) takes the few-keys microkernel
+    instead: keys and value columns along the lanes, the window's keys
+    packed transposed once, a row max and sum by horizontal reductions, no
+    online rescaling and no transposes of queries or outputs. Copies of
     a buffer onto itself (what a bufferized `parallel_insert_slice` of a
     tile written in place leaves) are erased.
   }];

@@ -29,30 +29,42 @@ using namespace mlir::loom;
 
 namespace {
 
+VisibilityAttr keyVisibilityOf(Operation *op) {
+  return isa<GroupedAttentionOp>(op)
+             ? cast<GroupedAttentionOp>(op).getKeyVisibility()
+             : cast<LatentRouteOp>(op).getKeyVisibility();
+}
+
 /// The query rows of one group of `op`'s key visibility.
 int64_t queryGroupOf(Operation *op) {
-  VisibilityAttr visibility =
-      isa<GroupedAttentionOp>(op)
-          ? cast<GroupedAttentionOp>(op).getKeyVisibility()
-          : cast<LatentRouteOp>(op).getKeyVisibility();
-  return visibility.getQueriesPerGroup();
+  return keyVisibilityOf(op).getQueriesPerGroup();
+}
+
+/// Whether every query row of `op` sees at most `keys` keys (see
+/// AttentionTilingOptions::smallWindowKeys).
+bool hasSmallWindow(Operation *op, int64_t keys) {
+  if (keys <= 0)
+    return false;
+  if (auto grouped = dyn_cast<GroupedAttentionOp>(op))
+    if (!grouped.getMemory().empty())
+      return false;
+  VisibilityAttr visibility = keyVisibilityOf(op);
+  return !visibility.getCausal() && visibility.getLookback() >= 0 &&
+         (visibility.getLookback() + 1) * visibility.getKeysPerGroup() <= keys;
 }
 
 /// The query rows of one tile of `op` (queries_per_group from its key
-/// visibility) under `options`.
-int64_t queryTileOf(Operation *op, const AttentionTilingOptions &options) {
+/// visibility) under `options`, whose tiles hold at most `queryTile` rows.
+int64_t queryTileOf(Operation *op, const AttentionTilingOptions &options,
+                    int64_t queryTile) {
   int64_t rows =
       cast<RankedTensorType>(op->getResult(0).getType()).getDimSize(2);
   // An empty query dimension still gets a positive tile (a loop of no
   // iterations), so that nothing below divides by zero.
-  int64_t tile = std::max<int64_t>(1, std::min(options.queryTile, rows));
+  int64_t tile = std::max<int64_t>(1, std::min(queryTile, rows));
   if (!options.fitGroups)
     return tile;
-  VisibilityAttr visibility =
-      isa<GroupedAttentionOp>(op)
-          ? cast<GroupedAttentionOp>(op).getKeyVisibility()
-          : cast<LatentRouteOp>(op).getKeyVisibility();
-  int64_t group = visibility.getQueriesPerGroup();
+  int64_t group = queryGroupOf(op);
   if (group <= tile)
     return group;
   for (int64_t t = tile; 2 * t >= tile; --t)
@@ -97,7 +109,9 @@ mlir::loom::tileAttentionOps(RewriterBase &rewriter, Operation *root,
       ops.push_back(cast<TilingInterface>(op));
   });
   for (TilingInterface op : ops) {
-    int64_t queryTile = queryTileOf(op, tiling);
+    bool smallWindow = hasSmallWindow(op, tiling.smallWindowKeys);
+    int64_t queryTile = queryTileOf(
+        op, tiling, smallWindow ? 4 * tiling.queryTile : tiling.queryTile);
     scf::SCFTilingOptions options;
     options.setTileSizes({rewriter.getIndexAttr(1), rewriter.getIndexAttr(1),
                           rewriter.getIndexAttr(queryTile)});
@@ -116,7 +130,7 @@ mlir::loom::tileAttentionOps(RewriterBase &rewriter, Operation *root,
         if (auto attentionTile = dyn_cast<AttentionTileOp>(tile))
           attentionTile.setRowsInGroup(true);
     rewriter.replaceOp(op, tiled->replacements);
-    if (tiling.forall && tiling.heaviestFirst)
+    if (tiling.forall && tiling.heaviestFirst && !smallWindow)
       for (LoopLikeOpInterface loop : tiled->loops)
         if (auto forall = dyn_cast<scf::ForallOp>(loop.getOperation()))
           reverseIterations(rewriter, forall);
@@ -135,12 +149,19 @@ struct LoomTileAttentionPass
                                  << static_cast<int64_t>(queryTile);
       return signalPassFailure();
     }
+    if (smallWindowKeys < 0) {
+      getOperation().emitError()
+          << "loom-tile-attention: small-window-keys must be 0 or more, got "
+          << static_cast<int64_t>(smallWindowKeys);
+      return signalPassFailure();
+    }
     IRRewriter rewriter(&getContext());
     AttentionTilingOptions options;
     options.queryTile = queryTile;
     options.forall = forall;
     options.fitGroups = fitGroups;
     options.heaviestFirst = heaviestFirst;
+    options.smallWindowKeys = smallWindowKeys;
     if (failed(tileAttentionOps(rewriter, getOperation(), options)))
       return signalPassFailure();
     RewritePatternSet patterns(&getContext());

@@ -23,10 +23,13 @@
 //      nothing) through the out view.
 // Scratch (QT, ST, OT, max, sum) lives on the stack, in an alloca_scope, a
 // few tens of KB. The work split (one tile per scf.forall iteration over
-// batch, head and query tile, heaviest first) is the tiling's.
+// batch, head and query tile, heaviest first) is the tiling's. A tile whose
+// rows all see one window of a few keys takes the few-keys microkernel
+// (FewKeysTileToVector.cpp) instead.
 //
 //===----------------------------------------------------------------------===//
 
+#include "FewKeysTile.h"
 #include "VectorMath.h"
 #include "loom/Target/CPU/Kernels.h"
 #include "CpuKernelBuilders.h"
@@ -162,8 +165,6 @@ private:
   Value emitAllFinite(ImplicitLocOpBuilder &b, Value values, Value lo,
                       Value hi);
   void emitPackQueries(ImplicitLocOpBuilder &b);
-  void emitPrefetchRowsBefore(ImplicitLocOpBuilder &b, Value buf,
-                              int64_t cols, bool isWrite);
   void emitStoreOutput(ImplicitLocOpBuilder &b, ArrayRef<KeySource> sources);
   void emitKeyRange(ImplicitLocOpBuilder &b, Value keys, Value values,
                     Value lo, Value hi, Mask mask);
@@ -220,15 +221,10 @@ private:
 
 Value AttentionTileKernel::laneRows(ImplicitLocOpBuilder &b, int64_t v) {
   auto i32Vec = VectorType::get({lanes}, b.getI32Type());
-  SmallVector<int32_t> iota(lanes);
-  for (int64_t l = 0; l < lanes; ++l)
-    iota[l] = int32_t(l);
-  Value laneNumbers = arith::ConstantOp::create(
-      b, i32Vec, DenseElementsAttr::get(i32Vec, ArrayRef<int32_t>(iota)));
   Value row = arith::IndexCastOp::create(
       b, b.getI32Type(), arith::AddIOp::create(b, firstRow, idx(b, v * lanes)));
   return arith::AddIOp::create(
-      b, vector::BroadcastOp::create(b, i32Vec, row), laneNumbers);
+      b, vector::BroadcastOp::create(b, i32Vec, row), laneNumbers(b, lanes));
 }
 
 Value AttentionTileKernel::laneSees(ImplicitLocOpBuilder &b, Value key,
@@ -319,8 +315,10 @@ void AttentionTileKernel::emitTile(ImplicitLocOpBuilder &b,
   // most likely holds the rows just before this one. Ask for its queries
   // and output lines (into L2) now; each output store would otherwise wait
   // for its line to be read for ownership.
-  emitPrefetchRowsBefore(b, q, width, /*isWrite=*/false);
-  emitPrefetchRowsBefore(b, out, valueWidth, /*isWrite=*/true);
+  emitPrefetchRowsBefore(b, target, q, rowBase, firstRow, tileRows,
+                         /*isWrite=*/false);
+  emitPrefetchRowsBefore(b, target, out, rowBase, firstRow, tileRows,
+                         /*isWrite=*/true);
 
   // Accumulator, running max and running sum.
   Value zero = idx(b, 0), one = idx(b, 1);
@@ -545,74 +543,7 @@ Value AttentionTileKernel::emitAllFinite(ImplicitLocOpBuilder &b, Value values,
 /// finite values whose results are never stored, and no read past the
 /// buffer.
 void AttentionTileKernel::emitPackQueries(ImplicitLocOpBuilder &b) {
-  Value lastRow = arith::SubIOp::create(
-      b, arith::AddIOp::create(b, rowBase, tileRowCount), idx(b, 1));
-  SmallVector<Value> rowOf;
-  for (int64_t i = 0; i < tileRows; ++i)
-    rowOf.push_back(arith::MinUIOp::create(
-        b, arith::AddIOp::create(b, rowBase, idx(b, i)), lastRow));
-  Value scaleVec = splat(b, scale);
-  int64_t fullCols = width - width % lanes;
-  forLoop(b, idx(b, 0), idx(b, fullCols), idx(b, lanes), {},
-          [&](ImplicitLocOpBuilder &ib, Value d0, ValueRange) {
-            for (int64_t v = 0; v < vecs; ++v) {
-              SmallVector<Value> rows;
-              for (int64_t l = 0; l < lanes; ++l)
-                rows.push_back(arith::MulFOp::create(
-                    ib, loadVec(ib, q, ValueRange{rowOf[v * lanes + l], d0}),
-                    scaleVec));
-              SmallVector<Value> cols = transposeSquare(ib, rows);
-              for (int64_t c = 0; c < lanes; ++c)
-                vector::StoreOp::create(
-                    ib, cols[c], qT,
-                    ValueRange{arith::AddIOp::create(ib, d0, idx(ib, c)),
-                               idx(ib, v * lanes)});
-            }
-            return SmallVector<Value>{};
-          });
-  // The last D % lanes columns one element at a time.
-  Value scalarScale = f32(b, scale);
-  for (int64_t d = fullCols; d < width; ++d)
-    for (int64_t i = 0; i < tileRows; ++i) {
-      Value x = memref::LoadOp::create(b, q, ValueRange{rowOf[i], idx(b, d)});
-      memref::StoreOp::create(b, arith::MulFOp::create(b, x, scalarScale), qT,
-                              ValueRange{idx(b, d), idx(b, i)});
-    }
-}
-
-/// Prefetches the tileRows rows of `buf` (q or out, whose local row
-/// rowBase is the tile's first) just before the tile, where they exist in
-/// the op's rows' sequence (absolute rows >= 0): through the buffer's base,
-/// since they lie before the view. A prefetch never faults.
-void AttentionTileKernel::emitPrefetchRowsBefore(ImplicitLocOpBuilder &b,
-                                                 Value buf, int64_t cols,
-                                                 bool isWrite) {
-  auto meta = memref::ExtractStridedMetadataOp::create(b, buf);
-  Value stride = meta.getStrides()[0];
-  Value viewStart = arith::AddIOp::create(
-      b, meta.getOffset(), arith::MulIOp::create(b, rowBase, stride));
-  Value extent = arith::AddIOp::create(
-      b, meta.getOffset(),
-      arith::MulIOp::create(b, meta.getSizes()[0], stride));
-  auto flatType = MemRefType::get({ShapedType::kDynamic}, b.getF32Type());
-  Value flat = memref::ReinterpretCastOp::create(
-      b, flatType, meta.getBaseBuffer(), OpFoldResult(b.getIndexAttr(0)),
-      ArrayRef<OpFoldResult>{extent},
-      ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
-  // Rows [firstRow - before, firstRow), before = min(firstRow, tileRows).
-  Value before = arith::MinUIOp::create(b, firstRow, idx(b, tileRows));
-  forLoop(b, idx(b, 1), arith::AddIOp::create(b, before, idx(b, 1)),
-          idx(b, 1), {},
-          [&](ImplicitLocOpBuilder &ib, Value back, ValueRange) {
-            Value rowStart = arith::SubIOp::create(
-                ib, viewStart, arith::MulIOp::create(ib, back, stride));
-            for (int64_t c = 0; c < cols; c += target.lineFloats())
-              memref::PrefetchOp::create(
-                  ib, flat,
-                  ValueRange{arith::AddIOp::create(ib, rowStart, idx(ib, c))},
-                  isWrite, /*localityHint=*/2, /*isDataCache=*/true);
-            return SmallVector<Value>{};
-          });
+  emitTransposedPack(b, lanes, q, rowBase, tileRowCount, tileRows, scale, qT);
 }
 
 /// out[row0 + i][e] = OT[e][i] / sum[i] for the tile's real rows; a row
@@ -628,11 +559,7 @@ void AttentionTileKernel::emitStoreOutput(ImplicitLocOpBuilder &b,
     return vector::BroadcastOp::create(
         b, i64Vec, arith::IndexCastOp::create(b, b.getI64Type(), x));
   };
-  SmallVector<int64_t> iota(lanes);
-  for (int64_t l = 0; l < lanes; ++l)
-    iota[l] = l;
-  Value laneNumbers = arith::ConstantOp::create(
-      b, i64Vec, DenseElementsAttr::get(i64Vec, ArrayRef<int64_t>(iota)));
+  Value lanes64 = laneNumbers(b, lanes, /*bits=*/64);
   for (int64_t v = 0; v < vecs; ++v) {
     Value off = idx(b, v * lanes);
     Value sum = loadVec(b, runSum, off);
@@ -641,7 +568,7 @@ void AttentionTileKernel::emitStoreOutput(ImplicitLocOpBuilder &b,
     // rows each source holds).
     Value rows = arith::AddIOp::create(
         b, i64(arith::AddIOp::create(b, firstRow, idx(b, v * lanes))),
-        laneNumbers);
+        lanes64);
     Value empty;
     for (const KeySource &src : sources) {
       Value lo = arith::MaxSIOp::create(
@@ -1073,11 +1000,18 @@ LogicalResult mlir::loom::lowerAttentionTileToVector(
   if (!reason.empty())
     return op.emitOpError() << "cannot be lowered to the CPU kernel: "
                             << reason;
-  AttentionTileKernel kernel(op, target, sizes,
-                             rowBound(op).value_or(sizes.queryTile));
+  std::optional<int64_t> bound = rowBound(op);
   rewriter.setInsertionPoint(op);
   ImplicitLocOpBuilder b(op.getLoc(), rewriter);
-  kernel.emit(b, op);
+  // Rows that all see one window of a few keys (FIT's pull) take the
+  // keys-along-lanes microkernel; everything else the flash kernel.
+  if (bound && fewKeysTileApplies(op, target, *bound)) {
+    emitFewKeysTile(b, op, target, *bound);
+  } else {
+    AttentionTileKernel kernel(op, target, sizes,
+                               bound.value_or(sizes.queryTile));
+    kernel.emit(b, op);
+  }
   rewriter.eraseOp(op);
   return success();
 }

@@ -4,6 +4,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/UB/IR/UBOps.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -116,6 +117,16 @@ Value mlir::loom::emitMax(ImplicitLocOpBuilder &b, Value x, Value y) {
   return arith::SelectOp::create(b, greater, x, y);
 }
 
+Value mlir::loom::laneNumbers(ImplicitLocOpBuilder &b, int64_t lanes,
+                              unsigned bits) {
+  auto type = VectorType::get({lanes}, b.getIntegerType(bits));
+  SmallVector<APInt> iota;
+  for (int64_t l = 0; l < lanes; ++l)
+    iota.push_back(APInt(bits, l));
+  return arith::ConstantOp::create(b, type,
+                                   DenseElementsAttr::get(type, iota));
+}
+
 SmallVector<Value> mlir::loom::transposeSquare(ImplicitLocOpBuilder &b,
                                                ArrayRef<Value> rows) {
   auto type = cast<VectorType>(rows.front().getType());
@@ -198,4 +209,88 @@ SmallVector<Value> mlir::loom::emitBroadcastFmaLoop(
         scf::YieldOp::create(ib, next);
       });
   return SmallVector<Value>(loop.getResults());
+}
+
+void mlir::loom::emitPrefetchRowsBefore(ImplicitLocOpBuilder &b,
+                                        const CpuTargetDescription &target,
+                                        Value buf, Value rowBase,
+                                        Value firstRow, int64_t rows,
+                                        bool isWrite) {
+  int64_t cols = cast<MemRefType>(buf.getType()).getDimSize(1);
+  auto meta = memref::ExtractStridedMetadataOp::create(b, buf);
+  Value stride = meta.getStrides()[0];
+  Value viewStart = arith::AddIOp::create(
+      b, meta.getOffset(), arith::MulIOp::create(b, rowBase, stride));
+  Value extent = arith::AddIOp::create(
+      b, meta.getOffset(),
+      arith::MulIOp::create(b, meta.getSizes()[0], stride));
+  auto flatType = MemRefType::get({ShapedType::kDynamic}, b.getF32Type());
+  Value flat = memref::ReinterpretCastOp::create(
+      b, flatType, meta.getBaseBuffer(), OpFoldResult(b.getIndexAttr(0)),
+      ArrayRef<OpFoldResult>{extent},
+      ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
+  // Rows [firstRow - before, firstRow), before = min(firstRow, rows).
+  auto c = [&](int64_t v) { return arith::ConstantIndexOp::create(b, v); };
+  Value before = arith::MinUIOp::create(b, firstRow, c(rows));
+  scf::ForOp::create(
+      b, c(1), arith::AddIOp::create(b, before, c(1)), c(1), ValueRange{},
+      [&](OpBuilder &nb, Location loc, Value back, ValueRange) {
+        ImplicitLocOpBuilder ib(loc, nb);
+        Value rowStart = arith::SubIOp::create(
+            ib, viewStart, arith::MulIOp::create(ib, back, stride));
+        for (int64_t col = 0; col < cols; col += target.lineFloats())
+          memref::PrefetchOp::create(
+              ib, flat,
+              ValueRange{arith::AddIOp::create(
+                  ib, rowStart, arith::ConstantIndexOp::create(ib, col))},
+              isWrite, /*localityHint=*/2, /*isDataCache=*/true);
+        scf::YieldOp::create(ib);
+      });
+}
+
+void mlir::loom::emitTransposedPack(ImplicitLocOpBuilder &b, int64_t lanes,
+                                    Value src, Value first, Value count,
+                                    int64_t slots, float scale, Value dst) {
+  int64_t width = cast<MemRefType>(src.getType()).getDimSize(1);
+  auto c = [&](OpBuilder &ob, int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(ob, b.getLoc(), v);
+  };
+  Value last = arith::SubIOp::create(b, arith::AddIOp::create(b, first, count),
+                                     c(b, 1));
+  SmallVector<Value> rowOf;
+  for (int64_t i = 0; i < slots; ++i)
+    rowOf.push_back(arith::MinUIOp::create(
+        b, arith::AddIOp::create(b, first, c(b, i)), last));
+  VectorType vecType = f32Vector(b, lanes);
+  Value scaleVec = splatF32(b, vecType, scale);
+  int64_t fullCols = width - width % lanes;
+  scf::ForOp::create(
+      b, c(b, 0), c(b, fullCols), c(b, lanes), ValueRange{},
+      [&](OpBuilder &nb, Location loc, Value d0, ValueRange) {
+        ImplicitLocOpBuilder ib(loc, nb);
+        for (int64_t v = 0; v < slots / lanes; ++v) {
+          SmallVector<Value> rows;
+          for (int64_t l = 0; l < lanes; ++l)
+            rows.push_back(arith::MulFOp::create(
+                ib,
+                vector::LoadOp::create(ib, vecType, src,
+                                       ValueRange{rowOf[v * lanes + l], d0}),
+                scaleVec));
+          SmallVector<Value> cols = transposeSquare(ib, rows);
+          for (int64_t dd = 0; dd < lanes; ++dd)
+            vector::StoreOp::create(
+                ib, cols[dd], dst,
+                ValueRange{arith::AddIOp::create(ib, d0, c(ib, dd)),
+                           c(ib, v * lanes)});
+        }
+        scf::YieldOp::create(ib);
+      });
+  // The last width % lanes columns one element at a time.
+  Value scalarScale = arith::ConstantOp::create(b, b.getF32FloatAttr(scale));
+  for (int64_t d = fullCols; d < width; ++d)
+    for (int64_t i = 0; i < slots; ++i) {
+      Value x = memref::LoadOp::create(b, src, ValueRange{rowOf[i], c(b, d)});
+      memref::StoreOp::create(b, arith::MulFOp::create(b, x, scalarScale), dst,
+                              ValueRange{c(b, d), c(b, i)});
+    }
 }

@@ -1,9 +1,10 @@
 //===- VectorMath.h - vector helpers of the attention kernels ---*- C++ -*-===//
 //
-// What the attention microkernels (AttentionTileToVector.cpp, RouteToVector.cpp)
-// share: register tiles sized from the CpuTargetDescription, a polynomial
-// exp, in-register transposes and the broadcast-FMA loop every register
-// tile runs. Vectors have target.lanes() f32 lanes (16 on AVX-512, 8 on
+// What the attention microkernels (AttentionTileToVector.cpp,
+// FewKeysTileToVector.cpp) share: register tiles sized from the
+// CpuTargetDescription, a polynomial exp, in-register transposes, the
+// broadcast-FMA loop every register tile runs and the prefetch of the next
+// tile's rows. Vectors have target.lanes() f32 lanes (16 on AVX-512, 8 on
 // AVX2, 4 on SSE); nothing here assumes one width.
 //
 //===----------------------------------------------------------------------===//
@@ -66,6 +67,10 @@ Value emitExpOfNonPositive(ImplicitLocOpBuilder &b, Value x);
 /// NaNs reach the result by another path (exp(NaN - m) is NaN) may use it.
 Value emitMax(ImplicitLocOpBuilder &b, Value x, Value y);
 
+/// The integer vector [0, 1, ..., lanes - 1] of `bits`-bit lanes: lane
+/// numbers for lane masks.
+Value laneNumbers(ImplicitLocOpBuilder &b, int64_t lanes, unsigned bits = 32);
+
 /// The transpose of a square of vectors (lanes of them, each of `lanes`
 /// f32): result i holds element i of every row. 16 x 16 through
 /// vector.transpose (lowered with shuffle16x16); 8 x 8 and 4 x 4 as the
@@ -90,6 +95,29 @@ SmallVector<Value> emitBroadcastFmaLoop(ImplicitLocOpBuilder &b, Value lo,
                                         TileOperand vectorAt,
                                         TileOperand scalarAt,
                                         TileMask maskAt = TileMask());
+
+/// dst[d][i] = scale * src[min(first + i, first + count - 1)][d] for the
+/// `slots` (a multiple of `lanes`) columns i of dst and every column d of
+/// src ([rows, width] with a unit innermost stride): lanes x lanes blocks
+/// through register transposes, the last width % lanes columns one element
+/// at a time. Slots past `count` repeat the last row: finite values the
+/// caller masks or never stores, and no read past the rows. The attention
+/// kernels pack their queries (flash) or keys (few keys) this way.
+void emitTransposedPack(ImplicitLocOpBuilder &b, int64_t lanes, Value src,
+                        Value first, Value count, int64_t slots, float scale,
+                        Value dst);
+
+/// Prefetches (into L2) the `rows` rows of `buf` ([rows, cols], q or out of
+/// an attention tile, whose local row `rowBase` is the tile's first,
+/// absolute row `firstRow`) just before the tile, where they exist in the
+/// op's sequence (absolute rows >= 0): loom-tile-attention hands tiles out
+/// last to first, so a thread's next tile most likely holds them. Reached
+/// through the buffer's base, since they lie before the view; a prefetch
+/// never faults.
+void emitPrefetchRowsBefore(ImplicitLocOpBuilder &b,
+                            const CpuTargetDescription &target, Value buf,
+                            Value rowBase, Value firstRow, int64_t rows,
+                            bool isWrite);
 
 } // namespace mlir::loom
 

@@ -1,5 +1,7 @@
 // RUN: loom-opt %s -split-input-file -loom-tile-attention="query-tile=64 fit-groups" | FileCheck %s --check-prefix=FIT
 // RUN: loom-opt %s -split-input-file -loom-tile-attention="query-tile=16 heaviest-first" -canonicalize | FileCheck %s --check-prefix=REV
+// RUN: loom-opt %s -split-input-file -loom-tile-attention="query-tile=16 fit-groups heaviest-first small-window-keys=32" -canonicalize | FileCheck %s --check-prefix=SMALL
+// RUN: not loom-opt %s -loom-tile-attention="small-window-keys=-1" 2>&1 | FileCheck %s --check-prefix=BADSMALL
 
 // fit-groups: a group of at most query-tile rows is one tile (40 rows, not
 // 64 rows cutting groups); a larger group is cut into equal tiles of at
@@ -58,4 +60,33 @@ func.func @reversed(%q: tensor<2x3x48x8xf32>) -> tensor<2x3x48x8xf32> {
 func.func @no_memory_rows(%q: tensor<1x1x32x8xf32>, %m: tensor<1x1x0x8xf32>) -> tensor<1x1x32x8xf32> {
   %o = loom.grouped_attention %q, %q, %q memory(%m, %m : tensor<1x1x0x8xf32>, tensor<1x1x0x8xf32>) group_size = 16 causal = true : tensor<1x1x32x8xf32>, tensor<1x1x32x8xf32>, tensor<1x1x32x8xf32> -> tensor<1x1x32x8xf32>
   return %o : tensor<1x1x32x8xf32>
+}
+
+// -----
+
+// small-window-keys: ops whose every row sees at most 32 keys (a route's 8
+// latents per group; 2 groups of 16 under a lookback of 1) get tiles of up
+// to 4 x query-tile rows (the route's group of 64 is one tile, not four of
+// 16) and run first to last whatever heaviest-first says: their tiles'
+// query offsets are the induction variables themselves. A causal op, or
+// one whose rows see more keys (48 under a lookback of 2), is tiled as
+// before: query-tile rows, last to first.
+// SMALL-LABEL: func.func @small_windows
+// SMALL:         scf.forall (%{{.+}}, %[[R1:.+]]) = (0, 0) to (2, 256) step (1, 64)
+// SMALL:           loom.attention_tile {{.+}} offsets(query = %[[R1]],
+// SMALL:         scf.forall (%{{.+}}, %[[R2:.+]]) = (0, 0) to (2, 128) step (1, 16)
+// SMALL:           loom.attention_tile {{.+}} offsets(query = %[[R2]],
+// SMALL:         scf.forall (%{{.+}}, %[[R3:.+]]) = (0, 0) to (2, 128) step (1, 16)
+// SMALL:           %[[Q3:.+]] = affine.apply #{{.+}}(%[[R3]])
+// SMALL:           loom.attention_tile {{.+}} offsets(query = %[[Q3]],
+// SMALL:         scf.forall (%{{.+}}, %[[R4:.+]]) = (0, 0) to (2, 128) step (1, 16)
+// SMALL:           %[[Q4:.+]] = affine.apply #{{.+}}(%[[R4]])
+// SMALL:           loom.attention_tile {{.+}} offsets(query = %[[Q4]],
+// BADSMALL: error: loom-tile-attention: small-window-keys must be 0 or more, got -1
+func.func @small_windows(%x: tensor<1x2x256x8xf32>, %z: tensor<1x2x32x8xf32>, %q: tensor<1x2x128x8xf32>) -> (tensor<1x2x256x8xf32>, tensor<1x2x128x8xf32>, tensor<1x2x128x8xf32>, tensor<1x2x128x8xf32>) {
+  %pull = loom.latent_route %x, %z, %z groups = 4 shift = 1 : tensor<1x2x256x8xf32>, tensor<1x2x32x8xf32>, tensor<1x2x32x8xf32> -> tensor<1x2x256x8xf32>
+  %window = loom.grouped_attention %q, %q, %q group_size = 16 lookback = 1 : tensor<1x2x128x8xf32>, tensor<1x2x128x8xf32>, tensor<1x2x128x8xf32> -> tensor<1x2x128x8xf32>
+  %causal = loom.grouped_attention %q, %q, %q group_size = 16 causal = true : tensor<1x2x128x8xf32>, tensor<1x2x128x8xf32>, tensor<1x2x128x8xf32> -> tensor<1x2x128x8xf32>
+  %wide = loom.grouped_attention %q, %q, %q group_size = 16 lookback = 2 : tensor<1x2x128x8xf32>, tensor<1x2x128x8xf32>, tensor<1x2x128x8xf32> -> tensor<1x2x128x8xf32>
+  return %pull, %window, %causal, %wide : tensor<1x2x256x8xf32>, tensor<1x2x128x8xf32>, tensor<1x2x128x8xf32>, tensor<1x2x128x8xf32>
 }

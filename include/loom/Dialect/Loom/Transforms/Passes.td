@@ -187,7 +187,8 @@ def LoomTileAttentionPass : Pass<"loom-tile-attention", "::mlir::func::FuncOp"> 
     tiles' slices: the tiles read and write `[rows, width]` slices of the
     untransposed tensors, strided views after bufferization, and no
     transpose is left between a projection and the attention.
-    `fit-groups` and `heaviest-first` are what the CPU pipeline asks for.
+    `fit-groups`, `heaviest-first` and `small-window-keys` are what the CPU
+    pipeline asks for.
   }];
   let options = [
     Option<"queryTile", "query-tile", "int64_t", /*default=*/"64",
@@ -203,6 +204,12 @@ def LoomTileAttentionPass : Pass<"loom-tile-attention", "::mlir::func::FuncOp"> 
            "The scf.forall visits its tiles in reverse order: later rows "
            "see more keys, so a dynamic schedule starts the heaviest tiles "
            "first">,
+    Option<"smallWindowKeys", "small-window-keys", "int64_t",
+           /*default=*/"0",
+           "Ops whose every query row sees at most this many keys (not "
+           "causal, a lookback bound, no memory rows) get tiles of up to 4 x "
+           "query-tile rows, visited first to last: little work per row, "
+           "tiles of equal weight (0: no op)">,
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",

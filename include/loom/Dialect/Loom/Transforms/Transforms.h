@@ -31,6 +31,13 @@ struct AttentionTilingOptions {
   /// variable reversed): later rows see more keys (causal, lookback -1),
   /// so a dynamic schedule hands out the heaviest tiles first.
   bool heaviestFirst = false;
+  /// Ops whose every query row sees at most this many keys (not causal, a
+  /// lookback bound, no memory rows; 0: none) have little work per row and
+  /// tiles of equal weight: they get up to 4 x queryTile rows per tile, so
+  /// that a tile's fixed costs (its keys packed, its window found) are
+  /// shared by more rows, and their tiles are visited first to last
+  /// whatever heaviestFirst says, in the order the rows lie in memory.
+  int64_t smallWindowKeys = 0;
 };
 
 /// Tiles every grouped_attention and latent_route under `root` into loops
