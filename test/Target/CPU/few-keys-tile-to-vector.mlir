@@ -4,27 +4,36 @@
 // FIT pull: 64 queries per group over 20 latents, tiled like any attention
 // op (one tile per head and group). Every row of a tile sees the same 20
 // keys, so the tile takes the few-keys microkernel, keys along the lanes:
-// the window's keys packed transposed into a 16 x 32 stack buffer (20 keys
-// padded to 2 vectors), the lanes past the window masked, a row max and
-// sum by horizontal reductions, and output rows stored straight from a
-// register tile of value columns into the tile's view of the result.
+// the window's keys packed transposed (16 x 16 register transposes) into a
+// 16 x 32 stack buffer (20 keys padded to 2 vectors), the lanes past the
+// window masked, a row max and sum by horizontal reductions, and output
+// rows stored straight from a register tile of value columns into the
+// tile's view of the result. A full window (20 keys) gets code with a
+// static key count; a shorter one the same code on the run-time count
+// (lane masks from a compare); rows that see nothing get zeros.
 // CHECK-LABEL: func.func @pull
 // CHECK:         %[[OUT:.+]] = memref.alloc() {alignment = 64 : i64} : memref<1x2x256x32xf32>
 // CHECK:         scf.forall (%{{.+}}, %{{.+}}) = (0, 0) to (2, 256) step (1, 64)
 // CHECK:           %[[OV:.+]] = memref.subview %[[OUT]]{{.+}} to memref<64x32xf32, strided<[32, 1], offset: ?>>
 // CHECK:           memref.alloca_scope
-// CHECK:             scf.if
+// CHECK:             %[[FULL:.+]] = arith.cmpi eq, %{{.+}}, %c20 : index
+// CHECK:             scf.if %[[FULL]] {
 // CHECK:               memref.alloca() {alignment = 64 : i64} : memref<16x32xf32>
 // CHECK:               memref.alloca() {alignment = 64 : i64} : memref<64x32xf32>
-// CHECK:               arith.cmpi slt, %{{.+}}, %{{.+}} : vector<16xi32>
+// CHECK:               vector.transpose %{{.+}}, [1, 0] : vector<16x16xf32> to vector<16x16xf32>
 // CHECK:               vector.fma
 // CHECK:               vector.reduction <maxnumf>
 // CHECK:               vector.reduction <add>
 // CHECK:               vector.store %{{.+}}, %[[OV]][%{{.+}}, %{{.+}}] : memref<64x32xf32, strided<[32, 1], offset: ?>>, vector<16xf32>
-// The query groups before the shift see no key: zero rows.
 // CHECK:             } else {
-// CHECK:               vector.store %{{.+}}, %[[OV]]
-// CHECK-NOT:     vector.transpose
+// CHECK:               %[[SEES:.+]] = arith.cmpi sgt
+// CHECK:               scf.if %[[SEES]] {
+// CHECK:                 arith.cmpi slt, %{{.+}}, %{{.+}} : vector<16xi32>
+// CHECK:                 vector.reduction <maxnumf>
+// The query groups before the shift see no key: zero rows.
+// CHECK:               } else {
+// CHECK:                 vector.store %{{.+}}, %[[OV]]
+// CHECK-NOT:     linalg.transpose
 // CHECK-NOT:     loom.attention_tile
 func.func @pull(%x: tensor<1x2x256x16xf32>, %z: tensor<1x2x80x16xf32>, %zv: tensor<1x2x80x32xf32>) -> tensor<1x2x256x32xf32> {
   %o = loom.latent_route %x, %z, %zv groups = 4 shift = 1 : tensor<1x2x256x16xf32>, tensor<1x2x80x16xf32>, tensor<1x2x80x32xf32> -> tensor<1x2x256x32xf32>
@@ -39,7 +48,8 @@ func.func @pull(%x: tensor<1x2x256x16xf32>, %z: tensor<1x2x80x16xf32>, %zv: tens
 // projections' own buffers (rows H * D apart) and writes the merged
 // layout through one, so no transpose is materialized.
 // CHECK-LABEL: func.func @pull_heads
-// CHECK-NOT:     transpose
+// CHECK-NOT:     linalg.transpose
+// CHECK-NOT:     memref.transpose
 // CHECK:         scf.forall
 // CHECK-DAG:       memref.subview %arg0{{.+}} to memref<64x16xf32, strided<[32, 1], offset: ?>>
 // CHECK-DAG:       memref.subview %arg1{{.+}} to memref<?x16xf32, strided<[32, 1], offset: ?>>
@@ -47,7 +57,8 @@ func.func @pull(%x: tensor<1x2x256x16xf32>, %z: tensor<1x2x80x16xf32>, %zv: tens
 // CHECK-DAG:       %[[OV:.+]] = memref.subview %{{.+}} to memref<64x32xf32, strided<[64, 1], offset: ?>>
 // CHECK:           vector.reduction <maxnumf>
 // CHECK:           vector.store %{{.+}}, %[[OV]]
-// CHECK-NOT:     transpose
+// CHECK-NOT:     linalg.transpose
+// CHECK-NOT:     memref.transpose
 func.func @pull_heads(%x: tensor<1x256x2x16xf32>, %z: tensor<1x80x2x16xf32>, %zv: tensor<1x80x2x32xf32>) -> tensor<1x256x2x32xf32> {
   %eq = tensor.empty() : tensor<1x2x256x16xf32>
   %q = linalg.transpose ins(%x : tensor<1x256x2x16xf32>) outs(%eq : tensor<1x2x256x16xf32>) permutation = [0, 2, 1, 3]

@@ -68,7 +68,8 @@ public:
     width = widthOf(op.getQ());
     valueWidth = widthOf(op.getV());
     scale = op.getScale().convertToFloat();
-    keyVecs = llvm::divideCeil(maxWindowKeys(op), lanes);
+    maxKeys = maxWindowKeys(op);
+    keyVecs = llvm::divideCeil(maxKeys, lanes);
     valueVecs = valueWidth / lanes;
     // A row's scores are reduced whole: the score tile spans every key
     // vector; the output tile takes the value vectors a chunk at a time.
@@ -118,6 +119,7 @@ private:
               [&](ImplicitLocOpBuilder &ib, Value r0) { tile(ib, r0, 1); });
   }
 
+  void emitWindow(ImplicitLocOpBuilder &b);
   void emitScores(ImplicitLocOpBuilder &b, Value r0, int64_t rowCount);
   void emitOutputs(ImplicitLocOpBuilder &b, Value r0, int64_t rowCount,
                    int64_t firstVec, int64_t numVecs);
@@ -126,7 +128,7 @@ private:
   int64_t lanes, rowBound;
   int64_t width = 0, valueWidth = 0; // D, E
   float scale = 1.0f;
-  int64_t keyVecs = 1, valueVecs = 1, scoreRows = 1;
+  int64_t maxKeys = 1, keyVecs = 1, valueVecs = 1, scoreRows = 1;
   RegisterTile valueTile;
 
   // The op's views and its window.
@@ -172,68 +174,88 @@ void FewKeysTileKernel::emit(ImplicitLocOpBuilder &b, AttentionTileOp op) {
   b.setInsertionPointToStart(body);
   memref::AllocaScopeReturnOp::create(b);
   b.setInsertionPointToStart(body);
-  Value sees = arith::CmpIOp::create(b, arith::CmpIPredicate::sgt, keyCount,
-                                     idx(b, 0));
+  // The window has its full length (every tile of a route or a group
+  // past the lookback's first groups) or is shorter (clipped at the first
+  // groups, or a hand-written tile that holds fewer keys) or empty (rows
+  // before a shift): the full window gets code with a static key count
+  // (its loops and lane masks folded), the rest the same code on the
+  // run-time count.
+  Value full = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, keyCount,
+                                     idx(b, maxKeys));
   scf::IfOp::create(
-      b, sees,
+      b, full,
       [&](OpBuilder &nb, Location loc) {
         ImplicitLocOpBuilder ib(loc, nb);
-        auto scratch = [&](ArrayRef<int64_t> shape) {
-          return memref::AllocaOp::create(
-              ib, MemRefType::get(shape, ib.getF32Type()),
-              ib.getI64IntegerAttr(64));
-        };
-        keysT = scratch({width, keyVecs * lanes});
-        probs = scratch({rowBound, keyVecs * lanes});
-        invSums = scratch({rowBound});
-        // KT[d][j] = scale * k[firstKey + j][d] by register transposes
-        // (one element at a time was a quarter of a 64-row tile's time);
-        // keys past the window repeat its last row, and their lanes are
-        // masked below.
-        emitTransposedPack(ib, lanes, k, firstKey, keyCount, keyVecs * lanes,
-                           scale, keysT);
-        // Lane l of key vector c is a key when c * lanes + l < keyCount: a
-        // window may be shorter than the most keys a row sees (clipped
-        // at the first group under a lookback).
-        auto i32Vec = VectorType::get({lanes}, ib.getI32Type());
-        Value lanesIota = laneNumbers(ib, lanes);
-        Value count32 =
-            arith::IndexCastOp::create(ib, ib.getI32Type(), keyCount);
-        keyMasks.clear();
-        for (int64_t c = 0; c < keyVecs; ++c) {
-          Value left = arith::SubIOp::create(
-              ib, count32,
-              arith::ConstantOp::create(ib, ib.getI32IntegerAttr(c * lanes)));
-          keyMasks.push_back(arith::CmpIOp::create(
-              ib, arith::CmpIPredicate::slt, lanesIota,
-              vector::BroadcastOp::create(ib, i32Vec, left)));
-        }
-        forRowTiles(ib, scoreRows,
-                    [&](ImplicitLocOpBuilder &tb, Value r0, int64_t n) {
-                      emitScores(tb, r0, n);
-                    });
-        for (auto [first, size] :
-             chunkVectors(0, valueVecs, valueTile.vectors)) {
-          int64_t v0 = first, nv = size;
-          forRowTiles(ib, rowsForVectors(target, nv, kAnyRows),
-                      [&](ImplicitLocOpBuilder &tb, Value r0, int64_t n) {
-                        emitOutputs(tb, r0, n, v0, nv);
-                      });
-        }
+        Value count = keyCount;
+        keyCount = idx(ib, maxKeys);
+        emitWindow(ib);
+        keyCount = count;
         scf::YieldOp::create(ib);
       },
       [&](OpBuilder &nb, Location loc) {
-        // Rows that see no key (a group before the shift): zeros.
-        ImplicitLocOpBuilder ib(loc, nb);
-        Value zero = splat(ib, 0.0f);
-        forEach(ib, idx(ib, 0), rows, 1, [&](ImplicitLocOpBuilder &rb,
-                                              Value r) {
-          for (int64_t e = 0; e < valueVecs; ++e)
-            vector::StoreOp::create(rb, zero, out,
-                                    ValueRange{r, idx(rb, e * lanes)});
-        });
-        scf::YieldOp::create(ib);
+        ImplicitLocOpBuilder eb(loc, nb);
+        Value sees = arith::CmpIOp::create(eb, arith::CmpIPredicate::sgt,
+                                           keyCount, idx(eb, 0));
+        scf::IfOp::create(
+            eb, sees,
+            [&](OpBuilder &nb, Location loc) {
+              ImplicitLocOpBuilder ib(loc, nb);
+              emitWindow(ib);
+              scf::YieldOp::create(ib);
+            },
+            [&](OpBuilder &nb, Location loc) {
+              // Rows that see no key (a group before the shift): zeros.
+              ImplicitLocOpBuilder ib(loc, nb);
+              Value zero = splat(ib, 0.0f);
+              forEach(ib, idx(ib, 0), rows, 1, [&](ImplicitLocOpBuilder &rb,
+                                                    Value r) {
+                for (int64_t e = 0; e < valueVecs; ++e)
+                  vector::StoreOp::create(rb, zero, out,
+                                          ValueRange{r, idx(rb, e * lanes)});
+              });
+              scf::YieldOp::create(ib);
+            });
+        scf::YieldOp::create(eb);
       });
+}
+
+/// The kernel on the window [firstKey, firstKey + keyCount), keyCount > 0.
+void FewKeysTileKernel::emitWindow(ImplicitLocOpBuilder &ib) {
+  auto scratch = [&](ArrayRef<int64_t> shape) {
+    return memref::AllocaOp::create(
+        ib, MemRefType::get(shape, ib.getF32Type()), ib.getI64IntegerAttr(64));
+  };
+  keysT = scratch({width, keyVecs * lanes});
+  probs = scratch({rowBound, keyVecs * lanes});
+  invSums = scratch({rowBound});
+  // KT[d][j] = scale * k[firstKey + j][d] by register transposes (one
+  // element at a time was a quarter of a 64-row tile's time); keys past the
+  // window repeat its last row, and their lanes are masked below.
+  emitTransposedPack(ib, lanes, k, firstKey, keyCount, keyVecs * lanes, scale,
+                     keysT);
+  // Lane l of key vector c is a key when c * lanes + l < keyCount: a window
+  // may be shorter than the most keys a row sees.
+  auto i32Vec = VectorType::get({lanes}, ib.getI32Type());
+  Value lanesIota = laneNumbers(ib, lanes);
+  Value count32 = arith::IndexCastOp::create(ib, ib.getI32Type(), keyCount);
+  keyMasks.clear();
+  for (int64_t c = 0; c < keyVecs; ++c) {
+    Value left = arith::SubIOp::create(
+        ib, count32,
+        arith::ConstantOp::create(ib, ib.getI32IntegerAttr(c * lanes)));
+    keyMasks.push_back(arith::CmpIOp::create(
+        ib, arith::CmpIPredicate::slt, lanesIota,
+        vector::BroadcastOp::create(ib, i32Vec, left)));
+  }
+  forRowTiles(ib, scoreRows, [&](ImplicitLocOpBuilder &tb, Value r0,
+                                 int64_t n) { emitScores(tb, r0, n); });
+  for (auto [first, size] : chunkVectors(0, valueVecs, valueTile.vectors)) {
+    int64_t v0 = first, nv = size;
+    forRowTiles(ib, rowsForVectors(target, nv, kAnyRows),
+                [&](ImplicitLocOpBuilder &tb, Value r0, int64_t n) {
+                  emitOutputs(tb, r0, n, v0, nv);
+                });
+  }
 }
 
 /// P[r0 + rr][:] = exp(S - rowmax) and invSums[r0 + rr] = 1 / rowsum for
