@@ -105,6 +105,35 @@ def test_latent_route(case, rng, cache_dir):
         assert (out[:, :, : min(shift, T) * nq] == 0).all()
 
 
+@pytest.mark.parametrize("draw", range(6))
+def test_small_windows_random_configs(draw, rng, cache_dir):
+    """Rows that see a few keys (the few-keys tile kernel and the flash one
+    next to its limits): random routes (any shift, queries per group not a
+    multiple of the tile or the lanes, 1 to 70 latents) and non-causal
+    grouped ops with a lookback, fresh shapes on every run."""
+    B, H = int(rng.integers(1, 3)), int(rng.integers(1, 4))
+    D = int(rng.choice([4, 8, 12, 16, 24, 40, 64]))
+    E = int(rng.choice([8, 12, 16, 24, 32, 64]))
+    if draw % 2 == 0:
+        T, shift = int(rng.integers(1, 7)), int(rng.choice([0, 1, 2, 7]))
+        nq, nk = int(rng.choice([3, 8, 16, 40, 100, 256, 300])), int(rng.integers(1, 71))
+        shapes = [(B, H, T * nq, D), (B, H, T * nk, D), (B, H, T * nk, E)]
+        out, expected = run_single_op(
+            cache_dir, rng, shapes,
+            lambda fb, q, k, v: fb.latent_route(q, k, v, groups=T, shift=shift),
+            lambda q, k, v: reference.latent_route(q, k, v, T, shift))
+    else:
+        n, lookback = int(rng.choice([2, 8, 12, 16, 24, 32, 64])), int(rng.integers(0, 4))
+        L = n * int(rng.integers(1, 9))
+        shapes = [(B, H, L, D), (B, H, L, D), (B, H, L, E)]
+        out, expected = run_single_op(
+            cache_dir, rng, shapes,
+            lambda fb, q, k, v: fb.grouped_attention(q, k, v, group_size=n,
+                                                     lookback=lookback),
+            lambda q, k, v: reference.grouped_attention(q, k, v, n, lookback, False))
+    assert_close(out, expected, ATTENTION_TOL)
+
+
 def test_thread_count_gives_identical_results(rng, tmp_path):
     """Each query tile is computed by exactly one thread, in one order, so the
     result is bitwise the same for any thread count."""
