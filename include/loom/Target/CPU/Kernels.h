@@ -28,8 +28,8 @@ class AttentionTileOp;
 /// code over the key window its #loom.visibility gives it, writing through
 /// its out view. Rows that all see one window of at most 4 key vectors
 /// (FIT's pull) take keys along the lanes; every other tile the flash
-/// kernel (queries along the lanes, online softmax over key blocks). Emits an error on the op (and fails) for tiles it
-/// cannot take.
+/// kernel (queries along the lanes, online softmax over key blocks). Emits
+/// an error on the op (and fails) for tiles it cannot take.
 LogicalResult lowerAttentionTileToVector(RewriterBase &rewriter,
                                          AttentionTileOp op,
                                          const CpuTargetDescription &target,

@@ -19,6 +19,7 @@
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <algorithm>
+#include <limits>
 
 using namespace mlir;
 using namespace mlir::loom;
@@ -114,6 +115,17 @@ int64_t VisibilityAttr::getKeyEnd(int64_t row) const {
 
 bool VisibilityAttr::isVisible(int64_t row, int64_t key) const {
   return getKeyBegin(row) <= key && key < getKeyEnd(row);
+}
+
+std::optional<int64_t> VisibilityAttr::getMaxKeysPerRow() const {
+  int64_t lookback = getLookback(), perGroup = getKeysPerGroup();
+  if (lookback < 0)
+    return std::nullopt;
+  // (lookback + 1) * perGroup > max exactly when lookback >= max / perGroup
+  // (perGroup > 0, verified).
+  if (lookback >= std::numeric_limits<int64_t>::max() / perGroup)
+    return std::numeric_limits<int64_t>::max();
+  return (lookback + 1) * perGroup;
 }
 
 KeyWindow VisibilityAttr::getWindow(int64_t rowBegin, int64_t rowCount) const {

@@ -49,8 +49,8 @@ bool hasSmallWindow(Operation *op, int64_t keys) {
     if (!grouped.getMemory().empty())
       return false;
   VisibilityAttr visibility = keyVisibilityOf(op);
-  return !visibility.getCausal() && visibility.getLookback() >= 0 &&
-         (visibility.getLookback() + 1) * visibility.getKeysPerGroup() <= keys;
+  std::optional<int64_t> window = visibility.getMaxKeysPerRow();
+  return !visibility.getCausal() && window && *window <= keys;
 }
 
 /// The query rows of one tile of `op` (queries_per_group from its key

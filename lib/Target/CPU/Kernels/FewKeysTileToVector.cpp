@@ -54,10 +54,11 @@ int64_t widthOf(Value buf) {
   return cast<MemRefType>(buf.getType()).getDimSize(1);
 }
 
-/// The most keys any row of a tile of `op` sees: (lookback + 1) groups.
+/// The most keys any row of a tile of `op` sees, (lookback + 1) groups;
+/// the int64 maximum without a lookback bound.
 int64_t maxWindowKeys(AttentionTileOp op) {
-  VisibilityAttr vis = op.getVisibility();
-  return (vis.getLookback() + 1) * vis.getKeysPerGroup();
+  return op.getVisibility().getMaxKeysPerRow().value_or(
+      std::numeric_limits<int64_t>::max());
 }
 
 class FewKeysTileKernel {
@@ -355,7 +356,6 @@ bool mlir::loom::fewKeysTileApplies(AttentionTileOp op,
   int64_t keys = maxWindowKeys(op);
   int64_t valueWidth = widthOf(op.getV());
   return op.getMemory().empty() && op.getRowsInGroup() && !vis.getCausal() &&
-         vis.getLookback() >= 0 && keys >= 1 &&
          keys <= fewKeysWindowKeys(target) && valueWidth > 0 &&
          valueWidth % lanes == 0 && rowBound >= lanes && rowBound <= kMaxRows;
 }

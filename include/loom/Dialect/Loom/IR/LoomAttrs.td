@@ -63,6 +63,9 @@ def Loom_VisibilityAttr : Loom_Attr<"Visibility", "visibility"> {
     bool isVisible(int64_t row, int64_t key) const;
     /// The keys `rowCount` (> 0) query rows from `rowBegin` on see.
     KeyWindow getWindow(int64_t rowBegin, int64_t rowCount) const;
+    /// The most keys one row sees: (lookback + 1) * keys_per_group under a
+    /// lookback bound (saturated at the int64 maximum), none without one.
+    std::optional<int64_t> getMaxKeysPerRow() const;
 
     /// The rule as IR on index values (affine.max, folded to constants
     /// where the rows are constants).
