@@ -43,6 +43,10 @@ GROUPED_CASES = {
     # lanes): two groups of 16 under a lookback of 1 (32 keys, 16 in the
     # first group's window, masked at run time), E = 16.
     "few_keys_grouped_lookback": (2, 2, 96, 24, 16, 16, 1, False, 0, None),
+    # A lookback whose product with the group size overflows int64 (it is
+    # every earlier group): the window's start wrapped around before.
+    "lookback_2_pow_62": (1, 2, 128, 8, 16, 16, 2**62, False, 0, None),
+    "lookback_2_pow_62_causal": (1, 1, 192, 16, 16, 64, 2**62, True, 0, None),
 }
 
 

@@ -12,6 +12,8 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
 
+#include <algorithm>
+
 using namespace mlir;
 using namespace mlir::loom;
 
@@ -19,10 +21,24 @@ using namespace mlir::loom;
 // The visibility of the ops of SPEC section 1
 //===----------------------------------------------------------------------===//
 
+// A lookback (or shift) beyond the op's query groups means the same as one
+// of exactly that many groups: every row's window starts at key 0 (or is
+// empty). The attribute carries the smaller value, so that the rule's
+// products with keys_per_group cannot overflow (a lookback of 2^62 gave
+// wrong results before).
+static int64_t clampToGroups(int64_t value, int64_t rows, int64_t perGroup) {
+  if (ShapedType::isDynamic(rows) || perGroup <= 0)
+    return value;
+  return std::min(value, std::max<int64_t>(rows / perGroup, 1));
+}
+
 VisibilityAttr GroupedAttentionOp::getKeyVisibility() {
   int64_t n = getGroupSizeAttr().getInt();
-  return VisibilityAttr::get(getContext(), n, n, getLookbackAttr().getInt(),
-                             /*shift=*/0, getCausal());
+  int64_t lookback = getLookbackAttr().getInt();
+  if (lookback >= 0)
+    lookback = clampToGroups(lookback, getQ().getType().getDimSize(2), n);
+  return VisibilityAttr::get(getContext(), n, n, lookback, /*shift=*/0,
+                             getCausal());
 }
 
 VisibilityAttr GroupedAttentionOp::getMemoryVisibility() {
@@ -35,10 +51,10 @@ VisibilityAttr GroupedAttentionOp::getMemoryVisibility() {
 
 VisibilityAttr LatentRouteOp::getKeyVisibility() {
   int64_t t = getGroupsAttr().getInt();
+  int64_t shift = std::min(getShiftAttr().getInt(), std::max<int64_t>(t, 1));
   return VisibilityAttr::get(getContext(), getQ().getType().getDimSize(2) / t,
                              getK().getType().getDimSize(2) / t,
-                             /*lookback=*/0, getShiftAttr().getInt(),
-                             /*causal=*/false);
+                             /*lookback=*/0, shift, /*causal=*/false);
 }
 
 //===----------------------------------------------------------------------===//

@@ -90,3 +90,19 @@ func.func @small_windows(%x: tensor<1x2x256x8xf32>, %z: tensor<1x2x32x8xf32>, %q
   %wide = loom.grouped_attention %q, %q, %q group_size = 16 lookback = 2 : tensor<1x2x128x8xf32>, tensor<1x2x128x8xf32>, tensor<1x2x128x8xf32> -> tensor<1x2x128x8xf32>
   return %pull, %window, %causal, %wide : tensor<1x2x256x8xf32>, tensor<1x2x128x8xf32>, tensor<1x2x128x8xf32>, tensor<1x2x128x8xf32>
 }
+
+// -----
+
+// A lookback beyond the op's groups means every earlier group; the tiles'
+// visibility carries the group count (8) instead, so that the rule's
+// products with keys_per_group cannot overflow: with 2^62 the window's
+// start wrapped around and the results were wrong. Such an op is no small
+// window.
+// SMALL-LABEL: func.func @huge_lookback
+// SMALL:         scf.forall (%{{.+}}, %[[R:.+]]) = (0, 0) to (2, 128) step (1, 16)
+// SMALL:           %[[Q:.+]] = affine.apply #{{.+}}(%[[R]])
+// SMALL:           loom.attention_tile {{.+}} offsets(query = %[[Q]], {{.+}} visibility = <queries_per_group = 16, keys_per_group = 16, lookback = 8>
+func.func @huge_lookback(%q: tensor<1x2x128x8xf32>) -> tensor<1x2x128x8xf32> {
+  %o = loom.grouped_attention %q, %q, %q group_size = 16 lookback = 4611686018427387904 : tensor<1x2x128x8xf32>, tensor<1x2x128x8xf32>, tensor<1x2x128x8xf32> -> tensor<1x2x128x8xf32>
+  return %o : tensor<1x2x128x8xf32>
+}
