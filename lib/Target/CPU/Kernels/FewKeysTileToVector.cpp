@@ -136,8 +136,8 @@ private:
   Value q, k, v, out, rows, firstKey, keyCount;
   std::optional<int64_t> staticRows;
   Value keysT, probs, invSums; // stack scratch
-  /// Per key vector c, the lanes c * lanes + l < keyCount (null when every
-  /// lane is a key of every window).
+  /// Per key vector c, the lanes c * lanes + l < keyCount (constants that
+  /// fold away when keyCount is the static full window).
   SmallVector<Value> keyMasks;
 };
 
