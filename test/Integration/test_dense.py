@@ -380,3 +380,78 @@ def test_pre_ln_mlp_residual(M, d, hidden, rng, cache_dir):
     xs, g, b, w1, b1, w2, b2 = [a.astype(np.float64) for a in inputs]
     h = gelu(layernorm_ref(xs, g, b) @ w1.T + b1)
     assert_close(got, xs + h @ w2.T + b2, TOL)
+
+
+# (B, N, C): multiples of the lane count in both transposed dims (square
+# register-transposed blocks, one or several tiles), and odd sizes (the
+# lanes read one at a time, or scalar loops).
+ACCESS_SHAPES = [(1, 128, 256), (2, 40, 24), (1, 64, 16), (1, 13, 7), (2, 9, 33)]
+
+
+@pytest.mark.parametrize("shape", ACCESS_SHAPES, ids=["x".join(map(str, s)) for s in ACCESS_SHAPES])
+def test_transposed_shifted_and_strided_reads(shape, rng, cache_dir):
+    """One elementwise generic reading an operand transposed (x as [B, C, N]),
+    one at a row offset (y[b, n + 1, c]), a convolution weight at a fixed
+    tap (w[c, 0, 2], lanes 3 floats apart) and a bias: the reads M2's mixer
+    makes around fft_conv and in its short convolution."""
+    B, N, C = shape
+    out = t(B, N, C)
+    text = f"""func.func @f(%x: {t(B, C, N)}, %y: {t(B, N + 1, C)}, %w: {t(C, 1, 3)}, %bias: {t(C)}) -> {out} {{
+  %e = tensor.empty() : {out}
+  %r = linalg.generic {{indexing_maps = [affine_map<(b, n, c) -> (b, c, n)>,
+      affine_map<(b, n, c) -> (b, n + 1, c)>, affine_map<(b, n, c) -> (c, 0, 2)>,
+      affine_map<(b, n, c) -> (c)>, affine_map<(b, n, c) -> (b, n, c)>],
+      iterator_types = ["parallel", "parallel", "parallel"]}}
+      ins(%x, %y, %w, %bias : {t(B, C, N)}, {t(B, N + 1, C)}, {t(C, 1, 3)}, {t(C)}) outs(%e : {out}) {{
+  ^bb0(%xv: f32, %yv: f32, %wv: f32, %bv: f32, %o: f32):
+    %s = arith.addf %xv, %yv : f32
+    %m = arith.mulf %s, %wv : f32
+    %a = arith.addf %m, %bv : f32
+    linalg.yield %a : f32
+  }} -> {out}
+  return %r : {out}
+}}
+"""
+    x, y, w, bias = inputs_for(rng, [(B, C, N), (B, N + 1, C), (C, 1, 3), (C,)])
+    got = run(compile_and_load(text, cache_dir), [x, y, w, bias])
+    x64, y64, w64 = (a.astype(np.float64) for a in (x, y, w))
+    ref = (x64.transpose(0, 2, 1) + y64[:, 1:, :]) * w64[:, 0, 2] + bias
+    assert_close(got, ref, TOL)
+
+
+@pytest.mark.parametrize("shape", ACCESS_SHAPES, ids=["x".join(map(str, s)) for s in ACCESS_SHAPES])
+def test_transpose_copy(shape, rng, cache_dir):
+    """linalg.transpose [B, N, C] -> [B, C, N], as M2 hands its activations
+    to fft_conv."""
+    B, N, C = shape
+    text = f"""func.func @f(%x: {t(B, N, C)}) -> {t(B, C, N)} {{
+  %e = tensor.empty() : {t(B, C, N)}
+  %r = linalg.transpose ins(%x : {t(B, N, C)}) outs(%e : {t(B, C, N)}) permutation = [0, 2, 1]
+  return %r : {t(B, C, N)}
+}}
+"""
+    x, = inputs_for(rng, [(B, N, C)])
+    got = run(compile_and_load(text, cache_dir), [x])
+    np.testing.assert_array_equal(got, x.transpose(0, 2, 1))
+
+
+def test_reversed_read_is_not_tiled(rng, cache_dir):
+    """A generic reading its input reversed (d0, -d1 + N - 1), as M2's
+    bidirectional kernel flip: linalg cannot slice such a read for a tile,
+    so loom-tile-and-fuse leaves the op whole (it used to fail to compile
+    once the row was longer than one tile)."""
+    C, N = 16, 4096
+    text = f"""func.func @f(%x: {t(C, N)}) -> {t(C, N)} {{
+  %e = tensor.empty() : {t(C, N)}
+  %r = linalg.generic {{indexing_maps = [affine_map<(c, n) -> (c, -n + {N - 1})>,
+      affine_map<(c, n) -> (c, n)>], iterator_types = ["parallel", "parallel"]}}
+      ins(%x : {t(C, N)}) outs(%e : {t(C, N)}) {{
+  ^bb0(%v: f32, %o: f32):
+    linalg.yield %v : f32
+  }} -> {t(C, N)}
+  return %r : {t(C, N)}
+}}
+"""
+    x, = inputs_for(rng, [(C, N)])
+    got = run(compile_and_load(text, cache_dir), [x])
+    np.testing.assert_array_equal(got, x[:, ::-1])

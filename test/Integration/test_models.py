@@ -107,6 +107,16 @@ def test_m2(bidirectional, rng, cache_dir):
     check_model(m2(bidirectional=bidirectional), rng, cache_dir)
 
 
+@pytest.mark.parametrize("bidirectional", [False, True], ids=["causal", "bidirectional"])
+def test_m2_long_enough_to_tile_the_mixer(bidirectional, rng, cache_dir):
+    """L = 1024, d = 32: the mixer's transposes around fft_conv run as
+    register-transposed blocks, and the bidirectional kernel's reversal,
+    which linalg's tiling cannot slice, stays whole (until 2026-12-01 the
+    bidirectional model failed to compile from L = 1024 on)."""
+    check_model(m2(length=1024, d=32, d_ff=64, layers=1, bidirectional=bidirectional),
+                rng, cache_dir)
+
+
 def test_m2_two_monarch_blocks_and_batch_one(rng, cache_dir):
     check_model(m2(batch=1, length=16, d=12, d_ff=20, monarch_blocks=2, layers=1), rng, cache_dir)
 

@@ -157,14 +157,59 @@ func.func @row_max(%x: memref<3x100xf32>, %m: memref<3xf32>) {
 
 #id = affine_map<(d0, d1) -> (d0, d1)>
 #t = affine_map<(d0, d1) -> (d1, d0)>
-// negative: the input is read across rows (a transpose); there is no
-// vector dim every operand is contiguous or absent along, so the op stays
+// An input read transposed (its contiguous dim is the output's row dim):
+// per 8 x 8 block (AVX2), 8 row loads of x, the in-register transpose
+// (shuffles), then the body once per output row on the transposed
+// vectors. AVX-512's 16 lanes do not divide the 8 rows: the lanes of x are
+// read one at a time instead.
+// CHECK-LABEL: func.func @transposed_blocks
+// CHECK-NOT: linalg.generic
+// CHECK: scf.for %[[J:.+]] = %{{.+}} to %{{.+}} step %{{.+}} {
+// CHECK-COUNT-8: vector.load %{{.+}} : memref<16x8xf32>, vector<8xf32>
+// CHECK-COUNT-24: vector.shuffle
+// CHECK-COUNT-8: vector.store %{{.+}}, %{{.+}}[%{{.+}}, %[[J]]] : memref<8x16xf32>, vector<8xf32>
+// AVX512-LABEL: func.func @transposed_blocks
+// AVX512-NOT: linalg.generic
+// AVX512-COUNT-16: memref.load %{{.+}} : memref<16x8xf32>
+// AVX512: vector.store %{{.+}} : memref<8x16xf32>, vector<16xf32>
+func.func @transposed_blocks(%x: memref<16x8xf32>, %b: memref<16xf32>, %y: memref<8x16xf32>) {
+  linalg.generic {indexing_maps = [#t, affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%x, %b : memref<16x8xf32>, memref<16xf32>) outs(%y : memref<8x16xf32>) {
+  ^bb0(%v: f32, %c: f32, %o: f32):
+    %s = arith.addf %v, %c : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// A read one row ahead (d1 + 1) is a vector load at the shifted index; a
+// convolution weight at a fixed tap (d2, 0, 2), whose lanes are 3 floats
+// apart, is read one lane at a time into a vector.
+// CHECK-LABEL: func.func @shifted_and_fixed_reads
+// CHECK-NOT: linalg.generic
+// CHECK: %[[NEXT:.+]] = arith.addi %{{.+}}, %c1{{.*}} : index
+// CHECK: vector.load %{{.+}}[%{{.+}}, %[[NEXT]], %{{.+}}] : memref<4x9x24xf32>, vector<8xf32>
+// CHECK-COUNT-8: memref.load %{{.+}} : memref<24x1x3xf32>
+// CHECK: arith.mulf %{{.+}} : vector<8xf32>
+func.func @shifted_and_fixed_reads(%x: memref<4x9x24xf32>, %w: memref<24x1x3xf32>, %y: memref<4x8x24xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1 + 1, d2)>, affine_map<(d0, d1, d2) -> (d2, 0, 2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%x, %w : memref<4x9x24xf32>, memref<24x1x3xf32>) outs(%y : memref<4x8x24xf32>) {
+  ^bb0(%v: f32, %c: f32, %o: f32):
+    %s = arith.mulf %v, %c : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// negative: a reversed read (-d1 + 15) is none of the above; the op stays
 // for convert-linalg-to-loops.
-// CHECK-LABEL: func.func @negative_transpose
+// CHECK-LABEL: func.func @negative_reversed
 // CHECK: linalg.generic
 // CHECK-NOT: vector.
-func.func @negative_transpose(%x: memref<8x16xf32>, %y: memref<16x8xf32>) {
-  linalg.generic {indexing_maps = [#id, #t], iterator_types = ["parallel", "parallel"]} ins(%x : memref<8x16xf32>) outs(%y : memref<16x8xf32>) {
+func.func @negative_reversed(%x: memref<8x16xf32>, %y: memref<8x16xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, -d1 + 15)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%x : memref<8x16xf32>) outs(%y : memref<8x16xf32>) {
   ^bb0(%v: f32, %o: f32):
     linalg.yield %v : f32
   }

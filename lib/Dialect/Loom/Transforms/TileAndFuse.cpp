@@ -34,11 +34,30 @@ namespace {
 /// others from being visited again). Removed at the end of the pass.
 constexpr const char *kVisitedAttr = "loom.tile_and_fuse_visited";
 
-/// A linalg op on static-shaped tensors.
+/// Whether every index of every operand is `d`, `d + c` or `c`: the slice
+/// of a tile is then the tile's range, shifted. Linalg's tiling computes
+/// the slice of any other index (e.g. the reversal `-d + c` of M2's
+/// bidirectional kernel) wrongly, a one-element slice that the tiled op's
+/// verifier rejects, so such ops are neither tiled nor fused.
+bool hasShiftedIndicesOnly(linalg::LinalgOp op) {
+  for (AffineMap map : op.getIndexingMapsArray())
+    for (AffineExpr e : map.getResults()) {
+      if (auto add = dyn_cast<AffineBinaryOpExpr>(e);
+          add && add.getKind() == AffineExprKind::Add &&
+          isa<AffineConstantExpr>(add.getRHS()))
+        e = add.getLHS();
+      if (!isa<AffineDimExpr, AffineConstantExpr>(e))
+        return false;
+    }
+  return true;
+}
+
+/// A linalg op on static-shaped tensors that tiles.
 bool isStaticTensorLinalgOp(Operation *op) {
   auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
   return linalgOp && linalgOp.hasPureTensorSemantics() &&
-         !linalgOp.hasDynamicShape() && isa<TilingInterface>(op);
+         !linalgOp.hasDynamicShape() && isa<TilingInterface>(op) &&
+         hasShiftedIndicesOnly(linalgOp);
 }
 
 bool isContraction(Operation *op) {
@@ -121,6 +140,48 @@ SmallVector<int64_t> rowTileSizes(linalg::LinalgOp op,
     break;
   }
   return sizes;
+}
+
+/// Tiles of an all-parallel root with one output that reads an input
+/// transposed (the input's innermost dim is a loop dim t other than the
+/// output's innermost v, as in M2's [B, L, d] <-> [B, d, L] around
+/// fft_conv): square blocks of about kTransposeBlock along t and v, the
+/// other dims by 1, so that a block reads whole lines of both and the
+/// vector code transposes it in registers (docs/dense.md).
+constexpr int64_t kTransposeBlock = 64;
+std::optional<SmallVector<int64_t>>
+transposeTileSizes(linalg::LinalgOp op, const TileAndFuseOptions &options) {
+  if (op.getNumDpsInits() != 1 ||
+      op.getNumParallelLoops() != op.getNumLoops())
+    return std::nullopt;
+  auto innermostDim = [&](OpOperand &operand) -> std::optional<unsigned> {
+    AffineMap map = op.getMatchingIndexingMap(&operand);
+    if (map.getNumResults() == 0)
+      return std::nullopt;
+    auto dim = dyn_cast<AffineDimExpr>(map.getResults().back());
+    if (!dim)
+      return std::nullopt;
+    return dim.getPosition();
+  };
+  std::optional<unsigned> v = innermostDim(*op.getDpsInitOperand(0));
+  if (!v)
+    return std::nullopt;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    std::optional<unsigned> t = innermostDim(*input);
+    // v must index the input too: a row statistic read along v (a
+    // LayerNorm's mean) is a broadcast, not a transpose.
+    if (!t || *t == *v ||
+        !op.getMatchingIndexingMap(input).isFunctionOfDim(*v) ||
+        ranges[*t] < options.lineElements ||
+        ranges[*v] < options.lineElements)
+      continue;
+    SmallVector<int64_t> sizes(ranges.size(), 1);
+    for (unsigned d : {*t, *v})
+      sizes[d] = dividingTile(ranges[d], kTransposeBlock, options.lineElements);
+    return sizes;
+  }
+  return std::nullopt;
 }
 
 /// The tiles of `contraction` seen through `root`'s indexing map of
@@ -570,6 +631,9 @@ mlir::loom::rootTileSizes(TilingInterface root,
       }
     }
   }
+  if (std::optional<SmallVector<int64_t>> sizes =
+          transposeTileSizes(linalgOp, options))
+    return sizes;
   return rowTileSizes(linalgOp, options);
 }
 

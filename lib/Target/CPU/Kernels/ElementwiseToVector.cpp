@@ -23,6 +23,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ElementwiseKernels.h"
+#include "VectorMath.h"
 #include "loom/Target/CPU/Kernels.h"
 
 #include "loom/Conversion/KernelBuilders.h"
@@ -155,14 +156,51 @@ struct FastErf : OpRewritePattern<math::ErfOp> {
   }
 };
 
-/// How an operand is read along the vector dim.
-enum class Access { Contiguous, Broadcast, Scalar };
+/// How an operand is read along the vector dim. A transposed operand is
+/// contiguous along another loop dim (the generic's transposed dim t): it is
+/// read in lanes x lanes blocks, transposed in registers. A gathered one
+/// (e.g. a [C, 1, 3] convolution weight read at (c, 0, j)) is read one lane
+/// at a time.
+enum class Access { Contiguous, Broadcast, Transposed, Gathered, Scalar };
+
+/// What planFor may use beyond contiguous and broadcast operands, tried in
+/// this order so that the cheapest plan wins.
+enum class Reads { Direct, Transposes, Gathers };
 
 struct OperandPlan {
   Access access;
-  /// For memref operands: the loop dim of each index.
-  SmallVector<unsigned> dims;
+  /// For memref operands, per index: the loop dim it reads (-1 for a
+  /// constant index) plus `offsets` (a map result `d + c`, or `c`).
+  SmallVector<int64_t> dims;
+  SmallVector<int64_t> offsets;
 };
+
+/// The indices of a memref operand's map when each is `d`, `d + c` or `c`
+/// (what the frontend's shifted reads and the M2 short convolution's taps
+/// use); false for anything else.
+bool parseIndexing(AffineMap map, OperandPlan &p) {
+  for (AffineExpr e : map.getResults()) {
+    int64_t offset = 0;
+    if (auto add = dyn_cast<AffineBinaryOpExpr>(e);
+        add && add.getKind() == AffineExprKind::Add) {
+      auto c = dyn_cast<AffineConstantExpr>(add.getRHS());
+      if (!c)
+        return false;
+      offset = c.getValue();
+      e = add.getLHS();
+    }
+    if (auto c = dyn_cast<AffineConstantExpr>(e)) {
+      p.dims.push_back(-1);
+      p.offsets.push_back(offset + c.getValue());
+    } else if (auto d = dyn_cast<AffineDimExpr>(e)) {
+      p.dims.push_back(d.getPosition());
+      p.offsets.push_back(offset);
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
 
 /// A reduction output's combiner: the op yielding combine(out, x).
 struct Combiner {
@@ -228,24 +266,25 @@ public:
     ranges = op.getStaticLoopRanges();
     if (llvm::any_of(ranges, ShapedType::isDynamic))
       return false;
+    // The innermost loop, else the contiguous dim of an operand.
+    SmallVector<unsigned> candidates{op.getNumLoops() - 1};
     for (OpOperand &operand : op->getOpOperands()) {
       auto type = dyn_cast<MemRefType>(operand.get().getType());
       if (!type)
         continue;
+      OperandPlan p;
       if (!type.getElementType().isF32() ||
-          !op.getMatchingIndexingMap(&operand).isProjectedPermutation())
+          !parseIndexing(op.getMatchingIndexingMap(&operand), p))
         return false;
+      if (!p.dims.empty() && p.dims.back() >= 0)
+        candidates.push_back(p.dims.back());
     }
-    // The innermost loop, else the contiguous dim of an operand.
-    SmallVector<unsigned> candidates{op.getNumLoops() - 1};
-    for (OpOperand &operand : op->getOpOperands()) {
-      AffineMap map = op.getMatchingIndexingMap(&operand);
-      if (isa<MemRefType>(operand.get().getType()) && map.getNumResults())
-        candidates.push_back(map.getDimPosition(map.getNumResults() - 1));
-    }
-    for (unsigned v : candidates)
-      if (planFor(v))
-        return true;
+    // Every operand contiguous or broadcast along v first; then v with
+    // some inputs transposed (read in square blocks), then gathered.
+    for (Reads reads : {Reads::Direct, Reads::Transposes, Reads::Gathers})
+      for (unsigned v : candidates)
+        if (planFor(v, reads))
+          return true;
     return false;
   }
 
@@ -256,10 +295,14 @@ public:
     for (unsigned d = 0; d < op.getNumLoops(); ++d)
       if (d != vdim)
         outer.push_back(d);
+    if (tdim >= 0)
+      llvm::erase(outer, unsigned(tdim));
     SmallVector<Value> ivs(op.getNumLoops());
     loopNest(b, outer, ranges, ivs, [&](ImplicitLocOpBuilder &ib) {
       if (reduction)
         emitReductionRow(ib, ivs);
+      else if (tdim >= 0)
+        emitTransposedBlocks(ib, ivs);
       else
         emitParallelRow(ib, ivs);
     });
@@ -267,9 +310,11 @@ public:
   }
 
 private:
-  bool planFor(unsigned v) {
+  bool planFor(unsigned v, Reads reads) {
     vdim = v;
+    tdim = -1;
     reduction = op.getIteratorTypesArray()[v] == utils::IteratorType::reduction;
+    bool transposes = reads == Reads::Transposes;
     plans.clear();
     for (OpOperand &operand : op->getOpOperands()) {
       OperandPlan p;
@@ -279,23 +324,35 @@ private:
         plans.push_back(p);
         continue;
       }
-      AffineMap map = op.getMatchingIndexingMap(&operand);
-      for (unsigned r = 0; r < map.getNumResults(); ++r)
-        p.dims.push_back(map.getDimPosition(r));
-      bool uses = llvm::is_contained(p.dims, v);
-      if (!uses)
+      parseIndexing(op.getMatchingIndexingMap(&operand), p);
+      int64_t uses = llvm::count(p.dims, int64_t(v));
+      bool isOutput = op.isDpsInit(&operand);
+      if (uses == 0)
         p.access = Access::Broadcast;
-      else if (p.dims.back() == v && type.isLastDimUnitStride())
+      else if (uses == 1 && p.dims.back() == v && type.isLastDimUnitStride())
         p.access = Access::Contiguous;
+      else if (transposes && !reduction && !isOutput && uses == 1 &&
+               p.dims.back() >= 0 && p.dims.back() != int64_t(v) &&
+               op.getIteratorTypesArray()[p.dims.back()] ==
+                   utils::IteratorType::parallel &&
+               type.isLastDimUnitStride() &&
+               llvm::count(p.dims, p.dims.back()) == 1 &&
+               (tdim < 0 || tdim == p.dims.back()))
+        // Contiguous along t != v: read as lanes x lanes blocks.
+        p.access = Access::Transposed, tdim = p.dims.back();
+      else if (reads == Reads::Gathers && !isOutput)
+        p.access = Access::Gathered;
       else
         return false;
-      bool isOutput = op.isDpsInit(&operand);
       if (isOutput && reduction && p.access != Access::Broadcast)
         return false;
       if (isOutput && !reduction && p.access != Access::Contiguous)
         return false;
       plans.push_back(p);
     }
+    if (tdim >= 0 &&
+        (ranges[v] % lanes != 0 || ranges[tdim] % lanes != 0))
+      return false;
     if (!reduction)
       return true;
     // Each output yields combine(out, x), and out feeds nothing else.
@@ -321,8 +378,12 @@ private:
   SmallVector<Value> indices(ImplicitLocOpBuilder &b, const OperandPlan &p,
                              ArrayRef<Value> ivs) {
     SmallVector<Value> at;
-    for (unsigned d : p.dims)
-      at.push_back(ivs[d]);
+    for (auto [d, offset] : llvm::zip(p.dims, p.offsets)) {
+      if (d < 0)
+        at.push_back(idx(b, offset));
+      else
+        at.push_back(offset ? addi(b, ivs[d], offset) : ivs[d]);
+    }
     return at;
   }
 
@@ -342,6 +403,22 @@ private:
     if (p.access == Access::Broadcast)
       return vector::BroadcastOp::create(
           b, vectorType(element), memref::LoadOp::create(b, v, indices(b, p, ivs)));
+    if (p.access == Access::Gathered) {
+      // Lane l at v + l; masked-off lanes stay zero and are never read.
+      int64_t count = lanes;
+      if (mask)
+        count = cast<vector::ConstantMaskOp>(mask.getDefiningOp())
+                    .getMaskDimSizes()[0];
+      Value gathered = arith::ConstantOp::create(
+          b, DenseElementsAttr::get(vectorType(element), b.getZeroAttr(element)));
+      for (int64_t l = 0; l < count; ++l) {
+        SmallVector<Value> at(ivs);
+        at[vdim] = addi(b, ivs[vdim], l);
+        Value x = memref::LoadOp::create(b, v, indices(b, p, at));
+        gathered = vector::InsertOp::create(b, x, gathered, l);
+      }
+      return gathered;
+    }
     if (mask) {
       Value zero = arith::ConstantOp::create(
           b, DenseElementsAttr::get(vectorType(element),
@@ -395,6 +472,78 @@ private:
             vector::ConstantMaskOp::create(
                 b, VectorType::get({lanes}, b.getI1Type()),
                 ArrayRef<int64_t>{rem}));
+  }
+
+  /// A parallel generic with transposed inputs: lanes x lanes blocks of
+  /// (t, v). Each transposed input is read as lanes vectors along t (one
+  /// per v) and transposed in registers; the body then runs once per t of
+  /// the block on vectors along v, as emitParallelRow's.
+  void emitTransposedBlocks(ImplicitLocOpBuilder &b, SmallVector<Value> &ivs) {
+    Block &body = *op.getBlock();
+    unsigned t = tdim;
+    auto block = [&](ImplicitLocOpBuilder &bb, Value t0, Value v0) {
+      SmallVector<Value> at(ivs);
+      at[vdim] = v0;
+      // columns[i][j]: input i's lanes along v at t = t0 + j.
+      DenseMap<unsigned, SmallVector<Value>> columns;
+      for (OpOperand &operand : op->getOpOperands()) {
+        unsigned i = operand.getOperandNumber();
+        if (plans[i].access != Access::Transposed)
+          continue;
+        SmallVector<Value> rows;
+        for (int64_t l = 0; l < lanes; ++l) {
+          SmallVector<Value> rowAt(at);
+          rowAt[vdim] = addi(bb, v0, l);
+          rowAt[t] = t0;
+          rows.push_back(vector::LoadOp::create(
+              bb, vectorType(bb.getF32Type()), operand.get(),
+              indices(bb, plans[i], rowAt)));
+        }
+        columns[i] = transposeSquare(bb, rows);
+      }
+      for (int64_t j = 0; j < lanes; ++j) {
+        at[t] = addi(bb, t0, j);
+        SmallVector<Value> args;
+        for (OpOperand &operand : op->getOpOperands()) {
+          unsigned i = operand.getOperandNumber();
+          BlockArgument arg = body.getArgument(i);
+          if (op.isDpsInit(&operand) && arg.use_empty())
+            args.push_back(Value());
+          else if (plans[i].access == Access::Transposed)
+            args.push_back(columns[i][j]);
+          else
+            args.push_back(read(bb, i, at, Value()));
+        }
+        SmallVector<Value> results =
+            vectorizeBody(bb, body, args, lanes, mathOps);
+        for (OpOperand &init : op.getDpsInitsMutable()) {
+          unsigned i = init.getOperandNumber();
+          vector::StoreOp::create(bb, results[i - op.getNumDpsInputs()],
+                                  init.get(), indices(bb, plans[i], at));
+        }
+      }
+    };
+    auto loop = [&](ImplicitLocOpBuilder &lb, int64_t range,
+                    function_ref<void(ImplicitLocOpBuilder &, Value)> f) {
+      if (range == lanes) {
+        f(lb, idx(lb, 0));
+        return;
+      }
+      scf::ForOp::create(lb, idx(lb, 0), idx(lb, range), idx(lb, lanes),
+                         ValueRange{},
+                         [&](OpBuilder &nb, Location loc, Value iv, ValueRange) {
+                           ImplicitLocOpBuilder ib(loc, nb);
+                           f(ib, iv);
+                           scf::YieldOp::create(ib);
+                         });
+    };
+    // v outermost: the lanes lines a block reads along t are read again
+    // by the next block along t, while they are in L1.
+    loop(b, ranges[vdim], [&](ImplicitLocOpBuilder &vb, Value v0) {
+      loop(vb, ranges[t], [&](ImplicitLocOpBuilder &tb, Value t0) {
+        block(tb, t0, v0);
+      });
+    });
   }
 
   void emitReductionRow(ImplicitLocOpBuilder &b, SmallVector<Value> &ivs) {
@@ -480,6 +629,8 @@ private:
   SmallVectorImpl<Operation *> &mathOps;
   SmallVector<int64_t> ranges;
   unsigned vdim = 0;
+  /// The transposed inputs' contiguous dim, or -1 when there are none.
+  int64_t tdim = -1;
   bool reduction = false;
   SmallVector<OperandPlan> plans;
   SmallVector<Combiner> combiners;

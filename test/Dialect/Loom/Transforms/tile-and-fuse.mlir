@@ -531,3 +531,47 @@ func.func @layernorm_one_nest(%x: tensor<192x64xf32>) -> tensor<192x64xf32> {
   } -> tensor<192x64xf32>
   return %ln : tensor<192x64xf32>
 }
+
+// -----
+
+// A root reading an input transposed (M2's [B, L, d] -> [B, d, L] around
+// fft_conv, here with a scale): square blocks of 64 x 64 along the two
+// transposed dims (the batch dim by 1), so a tile reads whole lines of
+// both layouts. A LayerNorm-like row statistic read along the rows (the
+// mean below) is a broadcast, not a transpose: that op keeps row tiles.
+// CHECK-LABEL: func.func @transposed_blocks
+// CHECK: scf.forall (%[[B:[a-z0-9]+]], %[[C:[a-z0-9]+]], %[[L:[a-z0-9]+]]) = (0, 0, 0) to (2, 256, 1024) step (1, 64, 64)
+// CHECK: tensor.extract_slice %{{.+}}[%[[B]], %[[L]], %[[C]]] [1, 64, 64] [1, 1, 1] : tensor<2x1024x256xf32> to tensor<1x64x64xf32>
+// CHECK: linalg.transpose ins(%{{.+}} : tensor<1x64x64xf32>) outs(%{{.+}} : tensor<1x64x64xf32>) permutation = [0, 2, 1]
+// CHECK: scf.forall (%{{.+}}) = (0) to (256) step
+// CHECK-NOT: step (1, 64, 64)
+// CHECK: return
+func.func @transposed_blocks(%x: tensor<2x1024x256xf32>, %mean: tensor<256xf32>) -> (tensor<2x256x1024xf32>, tensor<256x1024xf32>) {
+  %e = tensor.empty() : tensor<2x256x1024xf32>
+  %t = linalg.transpose ins(%x : tensor<2x1024x256xf32>) outs(%e : tensor<2x256x1024xf32>) permutation = [0, 2, 1]
+  %e2 = tensor.empty() : tensor<256x1024xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%mean : tensor<256xf32>) outs(%e2 : tensor<256x1024xf32>) {
+  ^bb0(%m: f32, %o: f32):
+    linalg.yield %m : f32
+  } -> tensor<256x1024xf32>
+  return %t, %y : tensor<2x256x1024xf32>, tensor<256x1024xf32>
+}
+
+// -----
+
+// A reversed read (-d1 + 4095, M2's bidirectional kernel flip): linalg's
+// tiling would cut a one-element slice of the input that the tiled op's
+// verifier rejects, so the op is neither tiled nor fused.
+// CHECK-LABEL: func.func @reversed_read_stays_whole
+// CHECK-NOT: scf.forall
+// CHECK: linalg.generic {{.+}} ins(%{{.+}} : tensor<16x4096xf32>) outs(%{{.+}} : tensor<16x4096xf32>)
+// CHECK-NOT: scf.forall
+// CHECK: return
+func.func @reversed_read_stays_whole(%x: tensor<16x4096xf32>) -> tensor<16x4096xf32> {
+  %e = tensor.empty() : tensor<16x4096xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, -d1 + 4095)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%x : tensor<16x4096xf32>) outs(%e : tensor<16x4096xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    linalg.yield %v : f32
+  } -> tensor<16x4096xf32>
+  return %r : tensor<16x4096xf32>
+}
