@@ -83,16 +83,20 @@ class M2(Model):
         B, N, d = u.shape
         a = L.linear(u, f"{p}.in_proj")                                   # [B, N, 3d]
         # Depthwise causal conv of 3 taps: c[t] = bias + Σ_j w[:, 0, j]·a[t−2+j].
-        # Tap 2 reads a; taps 0 and 1 read a copy of a behind two zero rows
-        # (tap 0 through a slice: a map with a pure dim must match its size).
-        padded = fb.insert_slice(a, fb.fill((B, N + 2, 3 * d)), (0, 2, 0))
+        # The taps read a behind two zero rows (tap 0 through a slice: a map
+        # with a pure dim must match its size). Only those two rows are
+        # filled: the projection is written into the rest in place
+        # (bufferization's empty-tensor elimination), not copied there.
+        zero_rows = fb.insert_slice(fb.fill((B, 2, 3 * d)), fb.empty((B, N + 2, 3 * d)), (0, 0, 0))
+        padded = fb.insert_slice(a, zero_rows, (0, 2, 0))
         tap0 = fb.extract_slice(padded, (0, 0, 0), (B, N, 3 * d))
         cw = w[f"{p}.short_conv.weight"]
 
         def conv(s, a0, a1, a2, w0, w1, w2, bias, _):
             return s.add(s.add(s.add(bias, s.mul(w0, a0)), s.mul(w1, a1)), s.mul(w2, a2))
         c = fb.generic((B, N, 3 * d),
-                       [(tap0, None), (padded, ("d0", "d1 + 1", "d2")), (a, None)]
+                       [(tap0, None), (padded, ("d0", "d1 + 1", "d2")),
+                        (padded, ("d0", "d1 + 2", "d2"))]
                        + [(cw, ("d2", 0, j)) for j in range(3)]
                        + [(w[f"{p}.short_conv.bias"], ("d2",))], conv)
         # [x1, x2, v] = the thirds of c; v ⊙ x1, then channels first for fft_conv.
@@ -109,7 +113,9 @@ class M2(Model):
                                  lambda s, a, _: a)
             kernel = fb.insert_slice(w[f"{p}.kernel_fwd"], fb.empty((d, 2 * N)), (0, 0))
             kernel = fb.insert_slice(flipped, kernel, (0, N))
-            vpad = fb.insert_slice(vt, fb.fill((B, d, 2 * N)), (0, 0, 0))
+            # Only the zero half is filled; vt goes into the other in place.
+            zero_half = fb.insert_slice(fb.fill((B, d, N)), fb.empty((B, d, 2 * N)), (0, 0, N))
+            vpad = fb.insert_slice(vt, zero_half, (0, 0, 0))
             y = fb.fft_conv(vpad, kernel, causal=False)                   # [B, d, 2N]
             y = fb.extract_slice(y, (0, 0, 0), (B, d, N))
         else:
