@@ -3,11 +3,12 @@
 // Stages, in order:
 //   0. Symbol names the compiled library reserves are rejected.
 //   1. Tensor arithmetic a frontend emits (residual adds) -> linalg; the
-//      loom ops lowered whole (Monarch, fft_conv) -> the
+//      loom ops lowered whole (monarch, fft_conv) -> the
 //      CPU's vector microkernels (convert-loom-to-vector); the attention
 //      ops tiled per (batch row, head, query tile) into attention_tile ops
 //      with the head transposes folded into their slices
-//      (loom-tile-attention); the dense linalg ops tiled into parallel
+//      (loom-tile-attention); blockdiag_matmul -> its linalg contraction
+//      (loom-decompose); the dense linalg ops tiled into parallel
 //      tiles with their producers and epilogues fused (loom-tile-and-fuse,
 //      tiles from the options' CpuTargetDescription).
 //   2. Public inputs marked read-only (the caller's buffers), one-shot
@@ -85,7 +86,7 @@ void mlir::loom::buildLoomCpuPipeline(OpPassManager &pm,
           llvm::Twine("loom-cpu-pipeline is malformed: ") + error);
   };
   addText(kToLinalg);
-  // The loom ops the CPU still lowers whole (Monarch, fft_conv).
+  // The loom ops the CPU still lowers whole (monarch, fft_conv).
   ConvertLoomToVectorPassOptions kernels;
   kernels.target = options.target.str();
   pm.addPass(createConvertLoomToVectorPass(kernels));
@@ -101,6 +102,13 @@ void mlir::loom::buildLoomCpuPipeline(OpPassManager &pm,
   // microkernel: longer tiles, first to last (docs/attention-kernels.md).
   attention.smallWindowKeys = fewKeysWindowKeys(options.target);
   pm.addNestedPass<func::FuncOp>(createLoomTileAttentionPass(attention));
+  // blockdiag_matmul as its linalg contraction (a batched GEMM over the
+  // blocks, the Monarch decomposition): tiled and fused with its bias and
+  // epilogues like any dense contraction, and run by the GEMM microkernel
+  // with its weight packed once (docs/dense.md). The attention tiles stay.
+  LoomDecomposePassOptions blockdiag;
+  blockdiag.keep = {"loom.attention_tile"};
+  pm.addNestedPass<func::FuncOp>(createLoomDecomposePass(blockdiag));
   DenseTileSizes tiles = denseTileSizes(options.target);
   LoomTileAndFusePassOptions tileAndFuse;
   tileAndFuse.matmulTileM = tiles.matmulTileM;

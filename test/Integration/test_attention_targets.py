@@ -127,7 +127,8 @@ def test_avx2_build_has_no_zmm_and_no_spills_in_fma_loops(tmp_path):
 
 def dense_layer_module():
     """A FIT local layer at 512 tokens (LayerNorm, the GEMMs with their bias,
-    GELU and residual epilogues, grouped attention) and a Monarch op."""
+    GELU and residual epilogues, grouped attention), a Monarch op and M2's
+    gate blockdiag_matmul (its GEMM tiles, one per block)."""
     from loom.models.layers import Layers, transformer_layer_weights
     fb = ir.FunctionBuilder("f")
     x = fb.arg((1, 512, 256))
@@ -136,7 +137,8 @@ def dense_layer_module():
     attend = lambda b, q, k, v: b.grouped_attention(q, k, v, group_size=256)  # noqa: E731
     y = Layers(fb, args).transformer_layer(x, "local", 4, attend)
     m = fb.monarch(fb.arg((256, 1024)), fb.arg((32, 32, 32)), fb.arg((32, 32, 32)))
-    fb.ret(y, m)
+    h = fb.blockdiag_matmul(fb.arg((1, 512, 256)), fb.arg((4, 512, 64)))
+    fb.ret(y, m, h)
     return ir.module(fb)
 
 
@@ -145,7 +147,8 @@ def test_avx512_builds_keep_zmm_tiles_without_spills(mcpu, tmp_path):
     """The AVX-512 tiles (24 accumulators of 32 zmm registers) for CPUs the
     host may not have, compile-only: every register tile of a FIT layer's
     GEMMs (with their bias, GELU and residual epilogues), its grouped
-    attention and a Monarch op works on zmm registers and spills nothing.
+    attention, a Monarch op and a blockdiag_matmul works on zmm registers
+    and spills nothing.
     (The masked causal blocks of fit_module spill one vector of their 8 x 3
     score tile on skylake-avx512, where the tile's three running maxima
     and the mask's row indices live across it: docs/attention-kernels.md.)"""

@@ -33,9 +33,11 @@ struct ConvertLoomToVectorPass
     ConversionTarget conversionTarget(getContext());
     conversionTarget.addIllegalDialect<LoomDialect>();
     // Attention goes through loom-tile-attention and
-    // convert-attention-tiles-to-vector.
+    // convert-attention-tiles-to-vector, blockdiag_matmul through its
+    // linalg contraction and the dense path.
     conversionTarget.addLegalOp<GroupedAttentionOp, LatentRouteOp,
-                                AttentionTileOp, AttentionStepOp>();
+                                AttentionTileOp, AttentionStepOp,
+                                BlockdiagMatmulOp>();
     conversionTarget.markUnknownOpDynamicallyLegal(
         [](Operation *) { return true; });
     if (failed(applyPartialConversion(getOperation(), conversionTarget,

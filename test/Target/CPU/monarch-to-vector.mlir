@@ -9,109 +9,16 @@
 // 16 ymm registers), 8x8 transposes in the packs.
 // AVX2-ANY-NOT: vector<16xf32>
 
-// blockdiag_matmul: w is packed once as W_b^T with j padded to 32 (q = 20),
-// panel-major ([2, p*32]), then one scf.parallel over (row tile, block). Rows fold into
-// M = 15: one 12-row register tile (2 vectors x 12 rows = 24 accumulators
-// carried by the i loop) and a 3-row remainder tile; the partial last vector
-// (20 = 16 + 4 lanes) is a masked store.
-// CHECK-LABEL: func.func @blockdiag_tails
-// CHECK: %[[X2:.+]] = tensor.collapse_shape %arg0 {{\[}}[0, 1], [2]] : tensor<3x5x40xf32> into tensor<15x40xf32>
-// CHECK-DAG: %[[XB:.+]] = bufferization.to_buffer %[[X2]] read_only : tensor<15x40xf32> to memref<15x40xf32>
-// CHECK-DAG: %[[WB:.+]] = bufferization.to_buffer %arg1 read_only : tensor<2x20x20xf32> to memref<2x20x20xf32>
-// CHECK: %[[WT:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2x640xf32>
-// The pack is a transpose in registers, work items (block, 16 j's): 16 rows
-// of w (clamped to row q - 1, zeros past it) are read 16 i's at a time,
-// transposed, and each i's 16 j's stored as one line of the panel. p = 20
-// is one full tile and one of 4 i's (masked loads, 4 stores).
-// CHECK: scf.parallel
-// CHECK: %[[JC:.+]] = arith.minui %{{.+}}, %c19{{.*}} : index
-// CHECK: %[[ROW:.+]] = vector.load %[[WB]][%{{.+}}, %[[JC]], %{{.+}}] : memref<2x20x20xf32>, vector<16xf32>
-// CHECK: arith.select %{{.+}}, %[[ROW]], %{{.+}} : vector<16xf32>
-// CHECK: vector.transpose %{{.+}}, [1, 0] : vector<16x16xf32> to vector<16x16xf32>
-// CHECK-COUNT-16: vector.store %{{.+}}, %[[WT]]
-// CHECK: %[[M4W:.+]] = vector.constant_mask [4] : vector<16xi1>
-// CHECK: vector.maskedload %[[WB]][%{{.+}}, %{{.+}}, %c16{{.*}}], %[[M4W]]
-// CHECK: vector.transpose
-// CHECK-COUNT-4: vector.store %{{.+}}, %[[WT]]
-// CHECK-NOT: vector.store
-// CHECK: %[[OUT:.+]] = memref.alloc() {alignment = 64 : i64} : memref<15x40xf32>
-// CHECK: scf.parallel (%[[T:.+]], %[[BLK:.+]]) = (%{{.+}}, %{{.+}}) to (%{{.+}}, %{{.+}}) step
-// The work item first copies its rows of block blk of x to a dense stack
-// buffer (x's rows are N floats apart and would share cache sets): one
-// vector and four scalars per row for p = 20. It prefetches the same rows
-// of the next block (min(blk + 1, k - 1)), the thread's next work item:
-// one prefetch per line of p = 20 floats.
-// CHECK: %[[XP:.+]] = memref.alloca() {alignment = 64 : i64} : memref<15x20xf32>
-// CHECK: %[[NEXT:.+]] = arith.minui %{{.+}}, %c1{{.*}} : index
-// CHECK: %[[NEXTCOL:.+]] = arith.muli %[[NEXT]], %c20{{.*}} : index
-// CHECK: %[[XV:.+]] = vector.load %[[XB]][%{{.+}}, %{{.+}}] : memref<15x40xf32>, vector<16xf32>
-// CHECK: vector.store %[[XV]], %[[XP]]
-// CHECK: %[[XS:.+]] = memref.load %[[XB]]
-// CHECK: memref.store %[[XS]], %[[XP]]
-// CHECK: memref.prefetch %[[XB]][%{{.+}}, %[[NEXTCOL]]], read, locality<3>, data
-// CHECK: %[[NEXTCOL16:.+]] = arith.addi %[[NEXTCOL]], %c16{{.*}} : index
-// CHECK: memref.prefetch %[[XB]][%{{.+}}, %[[NEXTCOL16]]], read, locality<3>, data
-// CHECK-NOT: memref.prefetch
-// CHECK: %[[ACC:.+]]:24 = scf.for %[[I:.+]] = {{.+}} iter_args({{.+}}) -> (vector<16xf32>,
-// CHECK: %[[PANEL:.+]] = arith.addi %{{.+}}, %{{.+}} : index
-// CHECK: vector.load %[[WT]][%[[BLK]], %[[PANEL]]] : memref<2x640xf32>, vector<16xf32>
-// CHECK: vector.load %[[WT]][%[[BLK]], %{{.+}}] : memref<2x640xf32>, vector<16xf32>
-// CHECK: %[[S:.+]] = memref.load %[[XP]]
-// CHECK: %[[BC:.+]] = vector.broadcast %[[S]] : f32 to vector<16xf32>
-// CHECK: vector.fma %{{.+}}, %[[BC]], %{{.+}} : vector<16xf32>
-// CHECK-NOT: nontemporal
-// CHECK: vector.store %[[ACC]]#0, %[[OUT]]
-// CHECK: %[[M4:.+]] = vector.constant_mask [4] : vector<16xi1>
-// CHECK: vector.maskedstore %[[OUT]][%{{.+}}, %{{.+}}], %[[M4]], %[[ACC]]#1
-// CHECK: scf.for {{.+}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>) {
-// CHECK: scf.reduce
-// CHECK: %[[R:.+]] = bufferization.to_tensor %[[OUT]] restrict writable
-// CHECK: tensor.expand_shape %[[R]] {{\[}}[0, 1], [2]] output_shape [3, 5, 40]
-func.func @blockdiag_tails(%x: tensor<3x5x40xf32>, %w: tensor<2x20x20xf32>) -> tensor<3x5x40xf32> {
+// blockdiag_matmul is left for the dense path (the CPU pipeline decomposes
+// it into its linalg contraction first: test/Pipelines/cpu-pipeline-dense.mlir).
+// CHECK-LABEL: func.func @blockdiag_left_alone
+// CHECK: loom.blockdiag_matmul
+// CHECK-NOT: vector.
+// AVX2-LABEL: func.func @blockdiag_left_alone
+// AVX2: loom.blockdiag_matmul
+func.func @blockdiag_left_alone(%x: tensor<3x5x40xf32>, %w: tensor<2x20x20xf32>) -> tensor<3x5x40xf32> {
   %0 = loom.blockdiag_matmul %x, %w : tensor<3x5x40xf32>, tensor<2x20x20xf32> -> tensor<3x5x40xf32>
   return %0 : tensor<3x5x40xf32>
-}
-
-// -----
-
-// 100 rows: a full 96-row tile and a 4-row last tile, chosen by scf.if on
-// the tile index inside the one parallel loop. q = 64 is four full vectors
-// per register tile (6 rows x 4 vectors): no mask anywhere.
-// CHECK-LABEL: func.func @blockdiag_row_tiles
-// CHECK: scf.parallel
-// CHECK: scf.parallel (%[[T:.+]], %[[BLK:.+]]) =
-// CHECK: %[[LAST:.+]] = arith.cmpi eq, %[[T]], %{{.+}} : index
-// CHECK: scf.if %[[LAST]] {
-// CHECK: scf.for {{.+}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>) {
-// CHECK: } else {
-// CHECK: scf.for {{.+}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>) {
-// CHECK-NOT: vector.maskedstore
-// CHECK-NOT: vector.constant_mask
-// CHECK: return
-// AVX2-LABEL: func.func @blockdiag_row_tiles
-// Panels of 2 vectors (16 columns): 4 panels of [64][16] per block.
-// AVX2: %[[WT:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2x4096xf32>
-// AVX2: scf.parallel
-// AVX2: vector.transpose %{{.+}}, [1, 0] : vector<8x8xf32> to vector<8x8xf32>
-// AVX2: scf.parallel
-// The 4-row last tile: 4 rows x 2 vectors; the 96-row tiles: 6 x 2.
-// AVX2: scf.for {{.+}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>) {
-// AVX2: vector.load %[[WT]]
-// AVX2: vector.broadcast %{{.+}} : f32 to vector<8xf32>
-// AVX2: } else {
-// A [64][16] panel (4 KiB) fits in half of L1 and x's slice is on the
-// stack: column groups outer (4), row groups inner (16 of 6 rows), so the
-// panel stays in L1 while the x slices stream past it.
-// AVX2: memref.alloca() {alignment = 64 : i64} : memref<96x64xf32>
-// AVX2: scf.for %{{.+}} = %{{.+}} to %c4{{.*}} step
-// AVX2-NOT: vector.fma
-// AVX2: scf.for %{{.+}} = %{{.+}} to %c16{{.*}} step
-// AVX2: scf.for {{.+}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>) {
-// AVX2: vector.fma %{{.+}}, %{{.+}}, %{{.+}} : vector<8xf32>
-// AVX2: return
-func.func @blockdiag_row_tiles(%x: tensor<100x128xf32>, %w: tensor<2x64x64xf32>) -> tensor<100x128xf32> {
-  %0 = loom.blockdiag_matmul %x, %w : tensor<100x128xf32>, tensor<2x64x64xf32> -> tensor<100x128xf32>
-  return %0 : tensor<100x128xf32>
 }
 
 // -----
@@ -334,21 +241,6 @@ func.func @monarch_row_split_h_bound(%x: tensor<1024x131072xf32>, %w1: tensor<25
 
 // -----
 
-// A vector input gets a unit leading dim and loses it again.
-// CHECK-LABEL: func.func @blockdiag_vector
-// CHECK: %[[X:.+]] = tensor.expand_shape %arg0 {{\[}}[0, 1]] output_shape [1, 8] : tensor<8xf32> into tensor<1x8xf32>
-// CHECK: %[[OUT:.+]] = memref.alloc() {alignment = 64 : i64} : memref<1x6xf32>
-// CHECK: vector.constant_mask [3] : vector<16xi1>
-// CHECK: %[[Y:.+]] = bufferization.to_tensor %[[OUT]] restrict writable
-// CHECK: %[[R:.+]] = tensor.collapse_shape %[[Y]] {{\[}}[0, 1]] : tensor<1x6xf32> into tensor<6xf32>
-// CHECK: return %[[R]]
-func.func @blockdiag_vector(%x: tensor<8xf32>, %w: tensor<2x3x4xf32>) -> tensor<6xf32> {
-  %0 = loom.blockdiag_matmul %x, %w : tensor<8xf32>, tensor<2x3x4xf32> -> tensor<6xf32>
-  return %0 : tensor<6xf32>
-}
-
-// -----
-
 // Scratch of 32 MiB or more (w1 packed alone is 32 MiB) is still one arena,
 // marked loom.cached_scratch: glibc would map a block that large afresh on
 // every call, so loom-cache-scratch keeps it across calls. Smaller arenas
@@ -361,26 +253,4 @@ func.func @blockdiag_vector(%x: tensor<8xf32>, %w: tensor<2x3x4xf32>) -> tensor<
 func.func @monarch_large_scratch(%x: tensor<1x32768xf32>, %w1: tensor<128x256x256xf32>, %w2: tensor<256x128x128xf32>) -> tensor<1x32768xf32> {
   %0 = loom.monarch %x, %w1, %w2 : tensor<1x32768xf32>, tensor<128x256x256xf32>, tensor<256x128x128xf32> -> tensor<1x32768xf32>
   return %0 : tensor<1x32768xf32>
-}
-
-// -----
-
-// A blockdiag_matmul result of 8 MiB or more (512 x 4096 floats) with q a
-// multiple of 16 is written with streaming stores when the buffer is
-// 64-byte aligned, tested once per call; the ordinary stores are the other
-// branch. (Smaller results: @blockdiag_tails, none.)
-// CHECK-LABEL: func.func @blockdiag_streaming_result
-// CHECK: %[[OUT:.+]] = memref.alloc() {alignment = 64 : i64} : memref<512x4096xf32>
-// CHECK: %[[ADDR:.+]] = memref.extract_aligned_pointer_as_index %[[OUT]]
-// CHECK: %[[MIS:.+]] = arith.remui %[[ADDR]], %c64{{.*}} : index
-// CHECK: %[[STREAM:.+]] = arith.cmpi eq, %[[MIS]], %c0{{.*}} : index
-// CHECK: scf.parallel
-// CHECK: scf.if %[[STREAM]] {
-// CHECK-COUNT-24: vector.store %{{.+}}, %[[OUT]][%{{.+}}, %{{.+}}] {alignment = 64 : i64, nontemporal = true}
-// CHECK: } else {
-// CHECK-COUNT-24: vector.store %{{.+}}, %[[OUT]][%{{.+}}, %{{.+}}] : memref<512x4096xf32>, vector<16xf32>
-// CHECK: }
-func.func @blockdiag_streaming_result(%x: tensor<512x4096xf32>, %w: tensor<64x64x64xf32>) -> tensor<512x4096xf32> {
-  %0 = loom.blockdiag_matmul %x, %w : tensor<512x4096xf32>, tensor<64x64x64xf32> -> tensor<512x4096xf32>
-  return %0 : tensor<512x4096xf32>
 }

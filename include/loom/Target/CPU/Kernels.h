@@ -41,8 +41,8 @@ LogicalResult lowerAttentionTileToVector(RewriterBase &rewriter,
 /// small-window ops (longer tiles, first to last).
 int64_t fewKeysWindowKeys(const CpuTargetDescription &target);
 
-/// blockdiag_matmul and monarch -> register-tiled scf + vector kernels on
-/// buffers, one scf.parallel over (row tile, block) per factor.
+/// monarch -> register-tiled scf + vector kernels on buffers, one
+/// scf.parallel over (row tile, block) per factor.
 void populateMonarchToVectorPatterns(RewritePatternSet &patterns,
                                      const CpuTargetDescription &target);
 

@@ -22,15 +22,18 @@ def ConvertLoomToVectorPass : Pass<"convert-loom-to-vector", "ModuleOp"> {
     `avx512`, `avx2`, `sse`, optionally with `:key=value` fields; see
     `loom/Target/CPU/TargetDescription.h`).
 
-    - `blockdiag_matmul`, `monarch`: register-tiled factors, one
-      `scf.parallel` over (row tile, block) per factor, whose index algebra
-      carries the permutations (no copies).
+    - `monarch`: register-tiled factors, one `scf.parallel` over (row
+      tile, block) per factor, whose index algebra carries the
+      permutations (no copies).
     - `fft_conv`: spectra products through a vectorized FFT (radix-4
       passes, 16-point blocks in registers, no transposes), one
       `scf.parallel` over (row pair, channel).
 
     `grouped_attention` and `latent_route` are left alone: they go
     through `loom-tile-attention` and `convert-attention-tiles-to-vector`.
+    So is `blockdiag_matmul`: the CPU pipeline decomposes it into its
+    linalg contraction (`loom-decompose`), which the dense path tiles,
+    fuses and runs on the GEMM microkernel.
 
     All kernels work on buffers wrapped by `bufferization.to_buffer` /
     `to_tensor`, so the result is still tensor IR for one-shot

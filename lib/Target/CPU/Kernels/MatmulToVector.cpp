@@ -202,14 +202,18 @@ std::optional<GemmMatch> matchContraction(linalg::LinalgOp op) {
   };
   std::optional<unsigned> m = theDim(dims->m), n = theDim(dims->n);
   bool unitExtras = dims->m.size() > 1 || dims->n.size() > 1;
-  if (!m || !n || (unitExtras && !dims->batch.empty()))
+  // With unit M or N dims, a batch dim of extent 1 (the tile of one block
+  // of a blockdiag_matmul, [.., M, k, q] = x[.., M, k, p] · w[k, q, p]) is
+  // one more of them.
+  bool unitBatch = dims->batch.size() == 1 && ranges[dims->batch[0]] == 1;
+  if (!m || !n || (unitExtras && !dims->batch.empty() && !unitBatch))
     return std::nullopt;
   GemmMatch g;
   g.op = op;
   g.m = *m;
   g.n = *n;
   g.k = dims->k[0];
-  if (!dims->batch.empty()) {
+  if (!dims->batch.empty() && !(unitExtras && unitBatch)) {
     g.batch = dims->batch[0];
     g.B = ranges[*g.batch];
   }

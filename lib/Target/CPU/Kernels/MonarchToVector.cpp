@@ -1,7 +1,10 @@
 //===- MonarchToVector.cpp - Monarch factors as register-tiled kernels ----===//
 //
-// blockdiag_matmul and monarch become scf + vector code on buffers. Leading
-// dims fold into one row dim M, and each factor runs as a GEMM per block.
+// monarch becomes scf + vector code on buffers. Leading dims fold into one
+// row dim M, and each factor runs as a GEMM per block. (blockdiag_matmul
+// alone is not lowered here: the CPU pipeline decomposes it into its linalg
+// contraction, which the dense path tiles, fuses and runs on the GEMM
+// microkernel, docs/dense.md.)
 // Every size comes from the GemmSchedule of the target description
 // (GemmKernels.h); L below is its lanes (16 for avx512, 8 for avx2):
 //
@@ -10,8 +13,7 @@
 //     multiple of L with zeros), so the register tile streams contiguous
 //     memory; L lanes run over j. Register tile: the shared broadcast tile,
 //     rows x vecs vectors of accumulators; per i, vecs vector loads of wt
-//     and rows broadcast loads of x. A large blockdiag result is written
-//     with streaming stores, as factor 2's below.
+//     and rows broadcast loads of x.
 //   factor 2 (monarch): o[m, a, c] = sum_i w2[a, c, i] h[m, i*l + a] written
 //     to out[m, c*l + a]. L lanes run over a, where both h and out are
 //     contiguous, so the two Monarch permutations are only index algebra;
@@ -81,9 +83,6 @@ struct Factor1 {
   /// once by a caller that loops over blocks: an alloca per block inside a
   /// loop would grow the stack by one buffer per iteration).
   Value xPackBuffer;
-  /// i1, true when out's lines may be written with streaming stores; null
-  /// when never.
-  Value streamOut;
   /// Whether column groups run outermost in a work item (see
   /// columnGroupsOuter; set from the target description).
   bool columnsOuter = false;
@@ -155,24 +154,12 @@ void factor1Micro(ImplicitLocOpBuilder &b, const Factor1 &f, Value blk,
     }
     return;
   }
-  auto storeAll = [&](ImplicitLocOpBuilder &sb, bool streaming) {
-    for (int64_t v = 0; v < nvec; ++v) {
-      Value n = addi(sb, outBase, v * lanes);
-      for (int64_t r = 0; r < rr; ++r) {
-        Value value = acc[r * nvec + v];
-        if (!streaming) {
-          storeLanes(sb, s, value, f.out, ValueRange{rowIdx[r], n},
-                     v == nvec - 1 ? lastLanes : lanes);
-          continue;
-        }
-        storeStreaming(sb, value, f.out, ValueRange{rowIdx[r], n});
-      }
-    }
-  };
-  if (!f.streamOut || lastLanes < lanes)
-    storeAll(b, /*streaming=*/false);
-  else
-    storeBranches(b, f.streamOut, storeAll);
+  for (int64_t v = 0; v < nvec; ++v) {
+    Value n = addi(b, outBase, v * lanes);
+    for (int64_t r = 0; r < rr; ++r)
+      storeLanes(b, s, acc[r * nvec + v], f.out, ValueRange{rowIdx[r], n},
+                 v == nvec - 1 ? lastLanes : lanes);
+  }
 }
 
 /// Whether factor1Rows copies its rows of x's block to the stack (x's
@@ -702,48 +689,6 @@ Value toTensor(ImplicitLocOpBuilder &b, Value buffer) {
       /*restrict=*/b.getUnitAttr(), /*writable=*/b.getUnitAttr());
 }
 
-struct BlockdiagMatmulToVector : OpRewritePattern<BlockdiagMatmulOp> {
-  BlockdiagMatmulToVector(MLIRContext *context, const GemmSchedule &sched,
-                          const CpuTargetDescription &target)
-      : OpRewritePattern(context), sched(sched), target(target) {}
-  GemmSchedule sched;
-  CpuTargetDescription target;
-  LogicalResult matchAndRewrite(BlockdiagMatmulOp op,
-                                PatternRewriter &rewriter) const override {
-    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
-    Value x2d = collapseLeadingDims(b, b.getLoc(), op.getX(), 1);
-    ArrayRef<int64_t> ws = op.getW().getType().getShape();
-    int64_t rows = cast<RankedTensorType>(x2d.getType()).getDimSize(0);
-    Factor1 f;
-    f.sched = sched;
-    f.x = toReadOnlyBuffer(b, b.getLoc(), x2d);
-    f.rows = rows;
-    f.k = ws[0];
-    f.q = ws[1];
-    f.p = ws[2];
-    f.columnsOuter = columnGroupsOuter(sched, target, f.q, f.p);
-    f.wt = packFactor1(
-        b, sched, toReadOnlyBuffer(b, b.getLoc(), op.getW()),
-        allocCallScratch(b, packedBType(b, sched, f.k, f.q, f.p), 64), f.k,
-        f.q, f.p);
-    f.out = allocRows(b, rows, f.k * f.q);
-    // Each line of y is written once; for a large y, streaming stores skip
-    // reading it for ownership first: at N = 4K (y = 16 MiB, 1024 rows) the
-    // call is as much memory traffic as arithmetic, and one thread went
-    // from 5.40 to 4.19 ms. They need 64-byte aligned lines (checked at run
-    // time, as for monarch's result).
-    if (f.q % sched.lanes == 0 &&
-        rows * f.k * f.q * 4 >= sched.streamOutBytes) {
-      f.streamOut = isLineAligned(b, f.out);
-    }
-    emitFactor1(b, f);
-    rewriter.replaceOp(op, expandLeadingDims(b, b.getLoc(), toTensor(b, f.out),
-                                             cast<RankedTensorType>(op.getType()),
-                                             1));
-    return success();
-  }
-};
-
 struct MonarchToVector : OpRewritePattern<MonarchOp> {
   MonarchToVector(MLIRContext *context, const GemmSchedule &sched,
                   const CpuTargetDescription &target)
@@ -876,6 +821,5 @@ struct MonarchToVector : OpRewritePattern<MonarchOp> {
 void mlir::loom::populateMonarchToVectorPatterns(
     RewritePatternSet &patterns, const CpuTargetDescription &target) {
   GemmSchedule sched = GemmSchedule::forTarget(target);
-  patterns.add<BlockdiagMatmulToVector, MonarchToVector>(patterns.getContext(),
-                                                         sched, target);
+  patterns.add<MonarchToVector>(patterns.getContext(), sched, target);
 }
