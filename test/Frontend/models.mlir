@@ -119,7 +119,9 @@
 // M2: %[[ZERO:.*]] = linalg.fill {{.*}} -> tensor<1x2x36xf32>
 // M2: %[[ROWS:.*]] = tensor.insert_slice %[[ZERO]] into %{{.*}}[0, 0, 0] [1, 2, 36]
 // M2: tensor.insert_slice %{{.*}} into %[[ROWS]][0, 2, 0] [1, 64, 36]
-// M2: linalg.generic {{.*}} affine_map<(d0, d1, d2) -> (d0, d1 + 1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1 + 2, d2)>
+// The conv weight taps-first, so each tap is contiguous along the channels.
+// M2: %[[CW:.*]] = linalg.transpose ins(%arg{{[0-9]+}} : tensor<36x1x3xf32>) outs(%{{.*}} : tensor<3x1x36xf32>) permutation = [2, 1, 0]
+// M2: linalg.generic {{.*}} affine_map<(d0, d1, d2) -> (d0, d1 + 1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1 + 2, d2)>, affine_map<(d0, d1, d2) -> (0, 0, d2)>, affine_map<(d0, d1, d2) -> (1, 0, d2)>, affine_map<(d0, d1, d2) -> (2, 0, d2)>{{.*}} %[[CW]], %[[CW]], %[[CW]]
 // M2: linalg.transpose ins(%{{.*}} : tensor<1x64x12xf32>) outs(%{{.*}} : tensor<1x12x64xf32>) permutation = [0, 2, 1]
 // M2: loom.fft_conv %{{.*}}, %arg1 : tensor<1x12x64xf32>, tensor<12x64xf32> -> tensor<1x12x64xf32>
 // M2: loom.blockdiag_matmul %{{.*}}, %arg{{[0-9]+}} : tensor<1x64x12xf32>, tensor<2x20x6xf32> -> tensor<1x64x40xf32>

@@ -90,14 +90,17 @@ class M2(Model):
         zero_rows = fb.insert_slice(fb.fill((B, 2, 3 * d)), fb.empty((B, N + 2, 3 * d)), (0, 0, 0))
         padded = fb.insert_slice(a, zero_rows, (0, 2, 0))
         tap0 = fb.extract_slice(padded, (0, 0, 0), (B, N, 3 * d))
-        cw = w[f"{p}.short_conv.weight"]
+        # The weight [3d, 1, 3] taps-first, [3, 1, 3d] (3·3d floats, once per
+        # call): each tap's weights are then contiguous along the channels,
+        # which the conv runs on vectors.
+        cw = fb.transpose(w[f"{p}.short_conv.weight"], (2, 1, 0))
 
         def conv(s, a0, a1, a2, w0, w1, w2, bias, _):
             return s.add(s.add(s.add(bias, s.mul(w0, a0)), s.mul(w1, a1)), s.mul(w2, a2))
         c = fb.generic((B, N, 3 * d),
                        [(tap0, None), (padded, ("d0", "d1 + 1", "d2")),
                         (padded, ("d0", "d1 + 2", "d2"))]
-                       + [(cw, ("d2", 0, j)) for j in range(3)]
+                       + [(cw, (j, 0, "d2")) for j in range(3)]
                        + [(w[f"{p}.short_conv.bias"], ("d2",))], conv)
         # [x1, x2, v] = the thirds of c; v ⊙ x1, then channels first for fft_conv.
         # (An operand read at an offset needs a non-identity map; the one at
