@@ -546,6 +546,14 @@ LogicalResult tileRoot(RewriterBase &rewriter, TilingInterface root,
   return success();
 }
 
+/// Whether `op` has an operand that a contraction computes.
+bool readsContractionDirectly(Operation *op) {
+  return llvm::any_of(op->getOperands(), [](Value v) {
+    Operation *producer = v.getDefiningOp();
+    return producer && isContraction(producer);
+  });
+}
+
 void fuseElementwiseChains(func::FuncOp func) {
   MLIRContext *ctx = func.getContext();
   RewritePatternSet patterns(ctx);
@@ -564,7 +572,25 @@ void fuseElementwiseChains(func::FuncOp func) {
   linalg::populateFoldReshapeOpsByCollapsingPatterns(
       patterns, [](OpOperand *fused) {
         Operation *producer = fused->get().getDefiningOp();
-        return producer && producer->hasOneUse();
+        return producer && producer->hasOneUse() &&
+               !readsContractionDirectly(producer) &&
+               !readsContractionDirectly(fused->getOwner());
+      });
+  // A batched contraction's result collapsed after it (blockdiag_matmul's
+  // [..., k, q] -> [..., k*q]) and the elementwise op after that (its bias
+  // add): the consumer is expanded to the contraction's shape instead, so
+  // that it becomes the contraction's epilogue. (The collapsing patterns
+  // above leave such an op alone, or the two would undo each other.)
+  linalg::populateFoldReshapeOpsByExpansionPatterns(
+      patterns, [](OpOperand *fused) {
+        auto collapse = fused->get().getDefiningOp<tensor::CollapseShapeOp>();
+        if (!collapse || !collapse->hasOneUse())
+          return false;
+        Operation *source = collapse.getSrc().getDefiningOp();
+        auto consumer = dyn_cast<linalg::LinalgOp>(fused->getOwner());
+        return source && isContraction(source) && source->hasOneUse() &&
+               consumer && !isContraction(consumer) &&
+               consumer.getNumParallelLoops() == consumer.getNumLoops();
       });
   tensor::populateReassociativeReshapeFoldingPatterns(patterns);
   linalg::GenericOp::getCanonicalizationPatterns(patterns, ctx);
