@@ -8,6 +8,7 @@ Configs (issue 12), L = --length (default 16K), batch 1:
   FITAR  as FIT, vocab 512
   FAM    d = 256, 4 heads, --layers layers, S = 1024, M = 3, F = 64
   M2     d = 256, d_ff = 1024, --layers layers, 4 Monarch blocks
+  M2BI   as M2, bidirectional (not in the default list: --models M2BI)
 
 One child process per (model, implementation, threads, round), the rounds
 interleaved over the implementations (--rounds, default 2; each reports its
@@ -58,6 +59,9 @@ def configs(length, layers):
                                        block=1024, memory_segments=3, fam_len=64)),
         "M2": ("M2", dict(batch=1, length=length, d=256, layers=layers, d_ff=1024,
                           monarch_blocks=4)),
+        # Not in the default list: the bidirectional mixer (--models M2BI).
+        "M2BI": ("M2", dict(batch=1, length=length, d=256, layers=layers, d_ff=1024,
+                            monarch_blocks=4, bidirectional=True)),
     }
 
 
