@@ -455,3 +455,30 @@ def test_reversed_read_is_not_tiled(rng, cache_dir):
     x, = inputs_for(rng, [(C, N)])
     got = run(compile_and_load(text, cache_dir), [x])
     np.testing.assert_array_equal(got, x[:, ::-1])
+
+
+def test_sliding_window_is_tiled_and_right(rng, cache_dir):
+    """y[i] = sum_j x[i + j] w[j]: the index i + j grows with both dims, so
+    loom-tile-and-fuse tiles it (a row tile's slice of x is its rows plus
+    the window), unlike the reversed read above."""
+    N, J = 4096, 5
+    text = f"""func.func @f(%x: {t(N + J - 1)}, %w: {t(J)}) -> {t(N)} {{
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : {t(N)}
+  %f = linalg.fill ins(%zero : f32) outs(%e : {t(N)}) -> {t(N)}
+  %r = linalg.generic {{indexing_maps = [affine_map<(i, j) -> (i + j)>, affine_map<(i, j) -> (j)>,
+      affine_map<(i, j) -> (i)>], iterator_types = ["parallel", "reduction"]}}
+      ins(%x, %w : {t(N + J - 1)}, {t(J)}) outs(%f : {t(N)}) {{
+  ^bb0(%v: f32, %c: f32, %o: f32):
+    %m = arith.mulf %v, %c : f32
+    %a = arith.addf %o, %m : f32
+    linalg.yield %a : f32
+  }} -> {t(N)}
+  return %r : {t(N)}
+}}
+"""
+    x, w = inputs_for(rng, [(N + J - 1,), (J,)])
+    got = run(compile_and_load(text, cache_dir), [x, w])
+    x64 = x.astype(np.float64)
+    ref = sum(x64[j:j + N] * w[j] for j in range(J))
+    assert_close(got, ref, TOL)

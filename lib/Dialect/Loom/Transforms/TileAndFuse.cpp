@@ -34,21 +34,33 @@ namespace {
 /// others from being visited again). Removed at the end of the pass.
 constexpr const char *kVisitedAttr = "loom.tile_and_fuse_visited";
 
-/// Whether every index of every operand is `d`, `d + c` or `c`: the slice
-/// of a tile is then the tile's range, shifted. Linalg's tiling computes
-/// the slice of any other index (e.g. the reversal `-d + c` of M2's
-/// bidirectional kernel) wrongly, a one-element slice that the tiled op's
-/// verifier rejects, so such ops are neither tiled nor fused.
-bool hasShiftedIndicesOnly(linalg::LinalgOp op) {
+/// Whether `e` is a sum of dims with non-negative coefficients and a
+/// constant (`d`, `d + c`, a convolution's `d0 + d1`, a stride's `2 * d`).
+bool isNonDecreasing(AffineExpr e) {
+  if (isa<AffineDimExpr, AffineConstantExpr>(e))
+    return true;
+  auto binary = dyn_cast<AffineBinaryOpExpr>(e);
+  if (!binary)
+    return false;
+  if (binary.getKind() == AffineExprKind::Add)
+    return isNonDecreasing(binary.getLHS()) && isNonDecreasing(binary.getRHS());
+  if (binary.getKind() == AffineExprKind::Mul) {
+    auto c = dyn_cast<AffineConstantExpr>(binary.getRHS());
+    return c && c.getValue() >= 0 && isNonDecreasing(binary.getLHS());
+  }
+  return false;
+}
+
+/// Whether every index of every operand grows with the loop dims: a tile's
+/// slice is then from the index at the tile's first point to the one at
+/// its last. Linalg's tiling computes the slice of any other index (e.g.
+/// the reversal `-d + c` of M2's bidirectional kernel) wrongly, a
+/// one-element slice that the tiled op's verifier rejects, so such ops are
+/// neither tiled nor fused.
+bool hasNonDecreasingIndices(linalg::LinalgOp op) {
   for (AffineMap map : op.getIndexingMapsArray())
-    for (AffineExpr e : map.getResults()) {
-      if (auto add = dyn_cast<AffineBinaryOpExpr>(e);
-          add && add.getKind() == AffineExprKind::Add &&
-          isa<AffineConstantExpr>(add.getRHS()))
-        e = add.getLHS();
-      if (!isa<AffineDimExpr, AffineConstantExpr>(e))
-        return false;
-    }
+    if (!llvm::all_of(map.getResults(), isNonDecreasing))
+      return false;
   return true;
 }
 
@@ -57,7 +69,7 @@ bool isStaticTensorLinalgOp(Operation *op) {
   auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
   return linalgOp && linalgOp.hasPureTensorSemantics() &&
          !linalgOp.hasDynamicShape() && isa<TilingInterface>(op) &&
-         hasShiftedIndicesOnly(linalgOp);
+         hasNonDecreasingIndices(linalgOp);
 }
 
 bool isContraction(Operation *op) {

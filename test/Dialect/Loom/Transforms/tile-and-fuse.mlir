@@ -575,3 +575,25 @@ func.func @reversed_read_stays_whole(%x: tensor<16x4096xf32>) -> tensor<16x4096x
   } -> tensor<16x4096xf32>
   return %r : tensor<16x4096xf32>
 }
+
+// -----
+
+// A sliding window (y[i] = sum_j x[i + j] * w[j], the index d0 + d1 grows
+// with both dims) still tiles: its rows by tile-bytes, the window's slice
+// of x the tile's rows plus the window.
+// CHECK-LABEL: func.func @sliding_window_tiles
+// CHECK: scf.forall (%[[I:[a-z0-9]+]]) = (0) to (4096) step
+// CHECK: tensor.extract_slice %arg0[%[[I]]] [515] [1] : tensor<4099xf32> to tensor<515xf32>
+// CHECK: linalg.generic {{.+}}iterator_types = ["parallel", "reduction"]
+func.func @sliding_window_tiles(%x: tensor<4099xf32>, %w: tensor<4xf32>) -> tensor<4096xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<4096xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<4096xf32>) -> tensor<4096xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0 + d1)>, affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]} ins(%x, %w : tensor<4099xf32>, tensor<4xf32>) outs(%f : tensor<4096xf32>) {
+  ^bb0(%v: f32, %c: f32, %o: f32):
+    %m = arith.mulf %v, %c : f32
+    %a = arith.addf %o, %m : f32
+    linalg.yield %a : f32
+  } -> tensor<4096xf32>
+  return %r : tensor<4096xf32>
+}
