@@ -33,6 +33,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "python"))
 
+import target_isa  # noqa: E402  (this run's ISA; LOOM_MCPU)
+
 # name -> (kind, params); B=1, H=8, D=64 unless the case says otherwise.
 CASES = {
     "grouped_n256": ("grouped", dict(n=256, lookback=0, causal=False)),
@@ -249,6 +251,7 @@ def spawn_argv(argv, threads, impl, python=sys.executable):
     env.pop("OPENBLAS_L2_SIZE", None)
     env.update(LOOM_BENCH_THREADS=str(threads), OMP_NUM_THREADS=str(threads),
                OPENBLAS_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    target_isa.cap_peers(env)
     if impl == "torch":
         # PyTorch at its best; "torch_default" is a default install (glibc
         # malloc, active OpenMP waiting), with the same thread bounds.
@@ -268,16 +271,15 @@ def spawn_argv(argv, threads, impl, python=sys.executable):
 def fma_peak(threads):
     exe = os.path.join(ROOT, "build", "bench", "fma_peak")
     os.makedirs(os.path.dirname(exe), exist_ok=True)
-    subprocess.run(["/usr/lib/llvm-22/bin/clang", "-O2", "-march=native", "-pthread",
+    subprocess.run(["/usr/lib/llvm-22/bin/clang", "-O2", target_isa.march(), "-pthread",
                     os.path.join(ROOT, "bench", "fma_peak.c"), "-o", exe], check=True)
     return json.loads(subprocess.run([exe, str(threads)], capture_output=True, text=True,
                                      check=True).stdout)["gflops"]
 
 
 def isa():
-    """The vector ISA the host's kernels use (what loom-compile picks)."""
-    flags = open("/proc/cpuinfo").read()
-    return "AVX-512" if " avx512f" in flags else "AVX2" if " avx2" in flags else "SSE"
+    """The vector ISA of this run's kernels (the host's, or LOOM_MCPU's)."""
+    return target_isa.isa()
 
 
 def check(cases, L):

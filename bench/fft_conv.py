@@ -34,6 +34,8 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PEER_PYTHON = "/work/venv-peers/bin/python"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import target_isa  # noqa: E402  (this run's ISA; LOOM_MCPU)
 CHANNELS = 64
 
 
@@ -118,6 +120,7 @@ def spawn(python, impl, n, batch, causal, threads, repeats, compiler=None, extra
     env.pop("OPENBLAS_L2_SIZE", None)
     env.update(LOOM_BENCH_THREADS=str(threads), OMP_NUM_THREADS=str(threads),
                OPENBLAS_NUM_THREADS=str(threads))
+    target_isa.cap_peers(env)
     if compiler:
         env["LOOM_COMPILE"] = compiler
     if impl == "torch":
@@ -174,7 +177,7 @@ def main():
         impls.append(("torch1.13", sys.executable, "torch", None, ()))
     names = [i[0] for i in impls]
 
-    print("ISA of this run: the host's (loom-compile --mcpu default); times in ms "
+    print(f"ISA of this run: {target_isa.describe()}; times in ms "
           f"({a.clock} clock), best of {a.rounds} interleaved rounds; C = {CHANNELS}")
     print(f"{'kind':8} {'N':>6} {'B':>3} {'thr':>3} " + " ".join(f"{n:>10}" for n in names)
           + f" {'vs torch2':>9}")

@@ -39,6 +39,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "python"))
 sys.path.insert(0, HERE)
+import target_isa  # noqa: E402  (this run's ISA; LOOM_MCPU)
 
 IMPLS = ["loom", "torch", "torch_compile"]
 PREFIX = "local"
@@ -145,6 +146,7 @@ def spawn(python, impl, args, threads, directory):
     env = dict(os.environ)
     env.update(OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
                MKL_NUM_THREADS=str(threads), OMP_WAIT_POLICY="PASSIVE")
+    target_isa.cap_peers(env)
     argv = [python, os.path.abspath(__file__), "--child", impl, str(args.length), str(args.d),
             str(args.n), str(args.heads), str(args.ratio), str(threads), str(args.repeats),
             directory]
@@ -164,7 +166,7 @@ def host_info():
                 info["cpu"] = line.split(":", 1)[1].strip()
             if line.startswith("cpu MHz") and info["mhz"] is None:
                 info["mhz"] = float(line.split(":", 1)[1])
-        info["isa"] = "AVX-512" if " avx512f" in text else "AVX2" if " avx2" in text else "SSE"
+        info["isa"] = target_isa.isa()
     except OSError:
         pass
     info["load"] = os.getloadavg()[0]

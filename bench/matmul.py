@@ -68,8 +68,7 @@ def isa():
     flags = open("/proc/cpuinfo").read()
     name = next((l.split(":", 1)[1].strip() for l in flags.splitlines()
                  if l.startswith("model name")), "?")
-    kind = "AVX-512" if " avx512f" in flags else "AVX2" if " avx2" in flags else "SSE"
-    return f"{kind} ({name})"
+    return f"{attention.target_isa.isa()} ({name})"
 
 
 def module(M, K, N, form):

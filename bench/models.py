@@ -41,6 +41,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "python"))
 sys.path.insert(0, HERE)
+import target_isa  # noqa: E402  (this run's ISA; LOOM_MCPU)
 
 from fit_layer import best_round, paired_ratios  # noqa: E402
 
@@ -148,6 +149,7 @@ def spawn(python, impl, name, args, threads, out_path):
         env["LOOM_COMPILE"] = args.before
     env.update(OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
                MKL_NUM_THREADS=str(threads), OMP_WAIT_POLICY="PASSIVE")
+    target_isa.cap_peers(env)
     argv = [python, __file__, "--child", impl, name, str(args.length), str(args.layers),
             str(threads), str(args.repeats), out_path]
     out = subprocess.run(argv, env=env, capture_output=True, text=True)
@@ -169,11 +171,7 @@ def cpu_name():
 
 
 def isa():
-    try:
-        flags = open("/proc/cpuinfo").read()
-    except OSError:
-        return "?"
-    return "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "SSE"
+    return target_isa.isa()
 
 
 def main():

@@ -51,15 +51,19 @@ def compile(source, output=None, *, mcpu=None, emit="so", extra_args=(), cache_d
     Without `output`, artifacts land in a content-addressed cache directory
     ($LOOM_CACHE_DIR, default <tmp>/loom-cache) keyed on the text, the
     options and the compiler binary, so that compiling the same text twice
-    is free. A compile that runs longer than a second prints a progress line
-    and then loom-compile's stage timings to stderr (`verbose=True`: always;
-    `False`: never); `label` names what is compiled in those lines.
+    is free. `mcpu` is an LLVM CPU name for loom-compile's --mcpu; without
+    it, $LOOM_MCPU, and without that the host (so `LOOM_MCPU=x86-64-v3`
+    builds a whole program's AVX2 tiles on an AVX-512 host). A compile that
+    runs longer than a second prints a progress line and then loom-compile's
+    stage timings to stderr (`verbose=True`: always; `False`: never);
+    `label` names what is compiled in those lines.
     """
     if source.endswith(".mlir") and os.path.isfile(source):
         with open(source) as f:
             text = f.read()
     else:
         text = source
+    mcpu = mcpu or os.environ.get("LOOM_MCPU", "").strip() or None
     args = [f"--emit={emit}"] + ([f"--mcpu={mcpu}"] if mcpu else []) + list(extra_args)
     if output is None:
         cache_dir = (cache_dir or os.environ.get("LOOM_CACHE_DIR")

@@ -152,6 +152,27 @@ def test_compile_error_is_reported(tmp_path):
         loom.compile(bad, str(tmp_path / "bad.so"))
 
 
+def test_loom_mcpu_is_the_default_cpu(tmp_path, monkeypatch):
+    """$LOOM_MCPU picks the CPU when the caller names none (the benchmarks'
+    AVX2 runs on an AVX-512 host); an explicit mcpu still wins, and the
+    cache never answers one CPU's artifact for another."""
+    fb = ir.FunctionBuilder("f")
+    a = fb.arg((64, 256))
+    w = fb.arg((256, 256))
+    fb.ret(fb.matmul_transposed(a, w))
+    text = ir.module(fb)
+
+    def asm(**kw):
+        with open(loom.compile(text, emit="asm", cache_dir=str(tmp_path), **kw)) as f:
+            return f.read()
+    monkeypatch.setenv("LOOM_MCPU", "x86-64-v3")
+    avx2 = asm()
+    assert "%ymm" in avx2 and "%zmm" not in avx2
+    assert "%zmm" in asm(mcpu="skylake-avx512")
+    monkeypatch.setenv("LOOM_MCPU", "skylake-avx512")
+    assert "%zmm" in asm()
+
+
 def test_inputs_are_never_written(tmp_path, rng):
     """A residual add must not reuse the caller's input buffer for its result."""
     fb = ir.FunctionBuilder("residual")

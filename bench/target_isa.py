@@ -1,0 +1,77 @@
+"""The vector ISA a benchmark run measures, and the settings that hold
+every implementation of the run to it.
+
+`LOOM_MCPU` (read by `loom.runtime.compile` when the caller names no CPU)
+picks the CPU Loom compiles for. An AVX2 CPU name on an AVX-512 host
+(`LOOM_MCPU=x86-64-v3`) makes the whole run an AVX2 run: Loom builds its
+AVX2 tiles, the FMA peak is measured with 256-bit FMAs, and the peers are
+capped at AVX2 through their own switches (PyTorch's ATen dispatch and
+Inductor, oneDNN, MKL, OpenBLAS, XLA), so that no ratio compares AVX2 code
+with AVX-512 code.
+"""
+
+import os
+
+# LLVM CPU names whose widest vectors are AVX2 (256-bit, 16 registers).
+AVX2_CPUS = {"x86-64-v3", "haswell", "broadwell", "skylake", "alderlake", "raptorlake",
+             "znver1", "znver2", "znver3"}
+SSE_CPUS = {"x86-64", "x86-64-v2", "nehalem", "westmere", "sandybridge", "ivybridge"}
+
+
+def mcpu():
+    """The CPU Loom compiles for in this run, or None for the host."""
+    name = os.environ.get("LOOM_MCPU", "").strip()
+    return name if name and name not in ("host", "native") else None
+
+
+def host_isa():
+    try:
+        flags = open("/proc/cpuinfo").read()
+    except OSError:
+        return "?"
+    return "AVX-512" if " avx512f" in flags else "AVX2" if " avx2" in flags else "SSE"
+
+
+def isa():
+    """AVX-512, AVX2 or SSE: what this run's code uses."""
+    name = mcpu()
+    if name in AVX2_CPUS:
+        return "AVX2"
+    if name in SSE_CPUS:
+        return "SSE"
+    return host_isa()
+
+
+def march():
+    """The clang -march of bench/fma_peak.c for this run's ISA."""
+    return f"-march={mcpu() or 'native'}"
+
+
+def capped():
+    """Whether the run's ISA is narrower than the host's."""
+    order = {"SSE": 0, "AVX2": 1, "AVX-512": 2}
+    return order.get(isa(), 2) < order.get(host_isa(), 2)
+
+
+def cap_peers(env):
+    """Holds the peers in a child's environment `env` to this run's ISA."""
+    if not capped():
+        return env
+    if isa() == "AVX2":
+        env.update(ATEN_CPU_CAPABILITY="avx2", ONEDNN_MAX_CPU_ISA="AVX2",
+                   MKL_ENABLE_INSTRUCTIONS="AVX2", OPENBLAS_CORETYPE="Haswell")
+        xla_isa = "AVX2"
+    else:
+        env.update(ATEN_CPU_CAPABILITY="default", ONEDNN_MAX_CPU_ISA="SSE41",
+                   MKL_ENABLE_INSTRUCTIONS="SSE4_2", OPENBLAS_CORETYPE="Nehalem")
+        xla_isa = "SSE4_2"
+    env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") + f" --xla_cpu_max_isa={xla_isa}").strip()
+    return env
+
+
+def describe():
+    """One line for a table's header."""
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
+                if l.startswith("model name")), "?")
+    how = f"LOOM_MCPU={mcpu()}, peers capped to it" if capped() else "the host's ISA"
+    return f"{isa()} on {cpu} ({how})"
