@@ -28,6 +28,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import target_isa  # noqa: E402  (Inductor held to a capped run's ISA)
 from attention import B, CASES, D, H, best_times, shapes_and_flops  # noqa: E402
 
 SCALE = 1.0 / D ** 0.5
@@ -112,6 +113,7 @@ def torch_sdpa(case, params):
 def torch_flex(case, params):
     import torch
     from torch.nn.attention.flex_attention import create_block_mask, flex_attention
+    target_isa.hold_inductor()
     flex = torch.compile(flex_attention, dynamic=False)
     kind = CASES[case][0]
     masks = {}

@@ -130,6 +130,7 @@ def child(impl, length, d, n, heads, ratio, threads, repeats, directory):
         setup_s = 0.0
         with torch.no_grad():
             if impl == "torch_compile":
+                target_isa.hold_inductor()
                 net = torch.compile(net)
                 t0 = time.perf_counter()
                 net(tx)

@@ -174,12 +174,8 @@ def spawn(impl, form, M, K, N, threads, repeats, budget_s, before=None):
     if impl == "torch":
         if not os.path.exists(PEERS_PYTHON):
             return {"error": "no /work/venv-peers"}
-        saved = sys.executable
-        sys.executable = PEERS_PYTHON
-        try:
-            return attention.spawn_argv(argv, threads, "torch")
-        finally:
-            sys.executable = saved
+        # Under the peers' venv (PyTorch 2.x), never this interpreter.
+        return attention.spawn_argv(argv, threads, "torch", python=PEERS_PYTHON)
     return attention.spawn_argv(argv, threads, impl)
 
 

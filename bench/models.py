@@ -130,6 +130,7 @@ def child(impl, name, length, layers, threads, repeats, out_path):
         cpu = []
         with torch.no_grad():
             if impl == "torch_compile":
+                target_isa.hold_inductor()
                 net = torch.compile(net)
                 t0 = time.perf_counter()
                 net(tx)

@@ -66,7 +66,20 @@ def cap_peers(env):
                    MKL_ENABLE_INSTRUCTIONS="SSE4_2", OPENBLAS_CORETYPE="Nehalem")
         xla_isa = "SSE4_2"
     env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") + f" --xla_cpu_max_isa={xla_isa}").strip()
+    env["LOOM_BENCH_INDUCTOR_SIMDLEN"] = "256" if isa() == "AVX2" else "128"
     return env
+
+
+def hold_inductor():
+    """In a peer's child, after `import torch`: Inductor's vector width set
+    to the capped ISA's explicitly. ATEN_CPU_CAPABILITY alone makes
+    PyTorch 2.15's Inductor pick AVX2 but return NaN or garbage on an
+    AVX-512 host (a FIT layer under torch.compile, 2026-12-02); with
+    `cpp.simdlen` set as well its output matches eager's."""
+    simdlen = os.environ.get("LOOM_BENCH_INDUCTOR_SIMDLEN")
+    if simdlen:
+        import torch._inductor.config as inductor_config
+        inductor_config.cpp.simdlen = int(simdlen)
 
 
 def describe():
