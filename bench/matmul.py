@@ -65,10 +65,7 @@ def fma_peak(threads, tries=3):
 
 
 def isa():
-    flags = open("/proc/cpuinfo").read()
-    name = next((l.split(":", 1)[1].strip() for l in flags.splitlines()
-                 if l.startswith("model name")), "?")
-    return f"{attention.target_isa.isa()} ({name})"
+    return f"{attention.target_isa.isa()} ({attention.target_isa.cpu_name()})"
 
 
 def module(M, K, N, form):

@@ -30,7 +30,6 @@ writes JSON (--json).
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -160,17 +159,6 @@ def spawn(python, impl, name, args, threads, out_path):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def cpu_name():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
-
-
 def isa():
     return target_isa.isa()
 
@@ -206,7 +194,7 @@ def main():
     torch_python = args.torch_python if os.path.exists(args.torch_python) else sys.executable
     torch_version = subprocess.run([torch_python, "-c", "import torch; print(torch.__version__)"],
                                    capture_output=True, text=True).stdout.strip() or "absent"
-    host = dict(cpu=cpu_name(), isa=isa(), cores=os.cpu_count(), torch=torch_version,
+    host = dict(cpu=target_isa.cpu_name(), isa=isa(), cores=os.cpu_count(), torch=torch_version,
                 torch_python=torch_python, length=args.length)
     print(f"# {host['cpu']} ({host['isa']}), {host['cores']} CPUs; PyTorch {torch_version}; "
           f"L = {args.length}", flush=True)

@@ -82,9 +82,19 @@ def hold_inductor():
         inductor_config.cpp.simdlen = int(simdlen)
 
 
+def cpu_name():
+    """The host CPU's model name, as /proc/cpuinfo gives it."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "?"
+
+
 def describe():
     """One line for a table's header."""
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
-                if l.startswith("model name")), "?")
     how = f"LOOM_MCPU={mcpu()}, peers capped to it" if capped() else "the host's ISA"
-    return f"{isa()} on {cpu} ({how})"
+    return f"{isa()} on {cpu_name()} ({how})"
