@@ -28,8 +28,10 @@
 // CHECK-DAG:         memref.alloca() {alignment = 64 : i64} : memref<16x64xf32>
 // CHECK-DAG:         memref.alloca() {alignment = 64 : i64} : memref<64x64xf32>
 // CHECK-DAG:         memref.alloca() {alignment = 64 : i64} : memref<64xf32>
-// The query tile is transposed 16 x 16 at a time in registers.
-// CHECK:             vector.transpose %{{.+}}, [1, 0] : vector<16x16xf32> to vector<16x16xf32>
+// The query tile is transposed 16 x 16 at a time in registers: unpacks,
+// then 128-bit block shuffles.
+// CHECK:             vector.shuffle %{{.+}}, %{{.+}} [0, 16, 1, 17, 4, 20, 5, 21, 8, 24, 9, 25, 12, 28, 13, 29] : vector<16xf32>, vector<16xf32>
+// CHECK:             vector.shuffle %{{.+}}, %{{.+}} [4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31] : vector<16xf32>, vector<16xf32>
 // Scores: a broadcast key element times a vector of 16 queries.
 // CHECK:             vector.broadcast %{{.+}} : f32 to vector<16xf32>
 // CHECK:             vector.fma %{{.+}}, %{{.+}}, %{{.+}} : vector<16xf32>

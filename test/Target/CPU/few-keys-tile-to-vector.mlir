@@ -20,7 +20,7 @@
 // CHECK:             scf.if %[[FULL]] {
 // CHECK:               memref.alloca() {alignment = 64 : i64} : memref<16x32xf32>
 // CHECK:               memref.alloca() {alignment = 64 : i64} : memref<64x32xf32>
-// CHECK:               vector.transpose %{{.+}}, [1, 0] : vector<16x16xf32> to vector<16x16xf32>
+// CHECK:               vector.shuffle %{{.+}}, %{{.+}} [0, 16, 1, 17, 4, 20, 5, 21, 8, 24, 9, 25, 12, 28, 13, 29] : vector<16xf32>, vector<16xf32>
 // CHECK:               vector.fma
 // CHECK:               vector.reduction <maxnumf>
 // CHECK:               vector.reduction <add>
@@ -79,11 +79,11 @@ func.func @pull_heads(%x: tensor<1x256x2x16xf32>, %z: tensor<1x80x2x16xf32>, %zv
 // CHECK-LABEL: func.func @push
 // CHECK:         scf.forall
 // CHECK-NOT:       vector.reduction <maxnumf>
-// CHECK:           vector.transpose
+// CHECK:           vector.shuffle %{{.+}}, %{{.+}} [0, 16, 1, 17, 4, 20, 5, 21, 8, 24, 9, 25, 12, 28, 13, 29] : vector<16xf32>, vector<16xf32>
 // CHECK-LABEL: func.func @narrow_values
 // CHECK:         scf.forall
 // CHECK-NOT:       vector.reduction <maxnumf>
-// CHECK:           vector.transpose
+// CHECK:           vector.shuffle %{{.+}}, %{{.+}} [0, 16, 1, 17, 4, 20, 5, 21, 8, 24, 9, 25, 12, 28, 13, 29] : vector<16xf32>, vector<16xf32>
 func.func @push(%z: tensor<1x2x64x16xf32>, %x: tensor<1x2x512x16xf32>) -> tensor<1x2x64x16xf32> {
   %o = loom.latent_route %z, %x, %x groups = 4 : tensor<1x2x64x16xf32>, tensor<1x2x512x16xf32>, tensor<1x2x512x16xf32> -> tensor<1x2x64x16xf32>
   return %o : tensor<1x2x64x16xf32>

@@ -6,7 +6,6 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/Dialect/UB/IR/UBOps.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 using namespace mlir;
@@ -132,20 +131,58 @@ SmallVector<Value> mlir::loom::transposeSquare(ImplicitLocOpBuilder &b,
   auto type = cast<VectorType>(rows.front().getType());
   int64_t lanes = type.getDimSize(0);
   assert(int64_t(rows.size()) == lanes && "a square of vectors");
-  if (lanes == 16) {
-    auto square = VectorType::get({lanes, lanes}, type.getElementType());
-    Value m = ub::PoisonOp::create(b, square);
-    for (auto [i, row] : llvm::enumerate(rows))
-      m = vector::InsertOp::create(b, row, m, ArrayRef<int64_t>{int64_t(i)});
-    Value t = vector::TransposeOp::create(b, m, ArrayRef<int64_t>{1, 0});
-    SmallVector<Value> cols;
-    for (int64_t i = 0; i < lanes; ++i)
-      cols.push_back(vector::ExtractOp::create(b, t, ArrayRef<int64_t>{i}));
-    return cols;
-  }
   auto shuffle = [&](Value x, Value y, ArrayRef<int64_t> mask) -> Value {
     return vector::ShuffleOp::create(b, x, y, mask);
   };
+  if (lanes == 16) {
+    // unpcklps/unpckhps of row pairs, unpcklpd/unpckhpd of pair pairs
+    // (4 x 4 blocks transposed inside each 128-bit lane), then two rounds
+    // of vshuff32x4 that transpose the 4 x 4 grid of 128-bit blocks: 64
+    // two-source shuffles. vector.transpose's shuffle16x16 came out of
+    // LLVM as ~100 permutes plus constant loads and spills per square.
+    auto mask = [](std::initializer_list<int64_t> quads, int64_t step) {
+      SmallVector<int64_t> m;
+      for (int64_t lane = 0; lane < 4; ++lane)
+        for (int64_t q : quads)
+          m.push_back(q + lane * step);
+      return m;
+    };
+    auto blocks = [](std::initializer_list<int64_t> firsts) {
+      SmallVector<int64_t> m;
+      for (int64_t f : firsts)
+        for (int64_t e = 0; e < 4; ++e)
+          m.push_back(f + e);
+      return m;
+    };
+    SmallVector<Value> t(16), u(16), out(16);
+    for (int64_t i = 0; i < 16; i += 2) {
+      t[i] = shuffle(rows[i], rows[i + 1], mask({0, 16, 1, 17}, 4));
+      t[i + 1] = shuffle(rows[i], rows[i + 1], mask({2, 18, 3, 19}, 4));
+    }
+    // u[4g + j]: lane block L holds column 4L + j of rows 4g .. 4g + 3.
+    for (int64_t g = 0; g < 16; g += 4)
+      for (int64_t h : {0, 1}) {
+        u[g + 2 * h] =
+            shuffle(t[g + h], t[g + 2 + h], mask({0, 1, 16, 17}, 4));
+        u[g + 2 * h + 1] =
+            shuffle(t[g + h], t[g + 2 + h], mask({2, 3, 18, 19}, 4));
+      }
+    SmallVector<int64_t> evenBlocks = blocks({0, 8, 16, 24});
+    SmallVector<int64_t> oddBlocks = blocks({4, 12, 20, 28});
+    for (int64_t j = 0; j < 4; ++j) {
+      // x: blocks {0, 2} and {1, 3} of u[j] with those of u[4 + j], and of
+      // u[8 + j] with u[12 + j].
+      Value x0 = shuffle(u[j], u[4 + j], evenBlocks);
+      Value x1 = shuffle(u[j], u[4 + j], oddBlocks);
+      Value y0 = shuffle(u[8 + j], u[12 + j], evenBlocks);
+      Value y1 = shuffle(u[8 + j], u[12 + j], oddBlocks);
+      out[j] = shuffle(x0, y0, evenBlocks);
+      out[4 + j] = shuffle(x1, y1, evenBlocks);
+      out[8 + j] = shuffle(x0, y0, oddBlocks);
+      out[12 + j] = shuffle(x1, y1, oddBlocks);
+    }
+    return out;
+  }
   if (lanes == 8) {
     // unpcklps/unpckhps of row pairs, shufps of pair pairs, vperm2f128 of
     // the 128-bit halves.
