@@ -285,7 +285,7 @@ func.func @negative_written_weight_is_packed_again(%x: memref<96x64xf32>, %w: me
 // -----
 
 // Inside a serial loop the work item's scratch (A's block, the partial sums
-// of K = 300 > 256) is a heap buffer: a stack buffer would grow the stack
+// of K = 400 > 384, a block of 256 and one of 144) is a heap buffer: a stack buffer would grow the stack
 // by one per iteration.
 // CHECK-LABEL: func.func @matmul_in_serial_loop
 // CHECK: scf.for
@@ -294,12 +294,12 @@ func.func @negative_written_weight_is_packed_again(%x: memref<96x64xf32>, %w: me
 // CHECK: memref.alloc() {alignment = 64 : i64} : memref<8x16xf32>
 // CHECK-NOT: memref.alloca
 // CHECK: return
-func.func @matmul_in_serial_loop(%a: memref<8x300xf32>, %b: memref<300x16xf32>, %c: memref<8x16xf32>) {
+func.func @matmul_in_serial_loop(%a: memref<8x400xf32>, %b: memref<400x16xf32>, %c: memref<8x16xf32>) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   %c4 = arith.constant 4 : index
   scf.for %i = %c0 to %c4 step %c1 {
-    linalg.matmul ins(%a, %b : memref<8x300xf32>, memref<300x16xf32>) outs(%c : memref<8x16xf32>)
+    linalg.matmul ins(%a, %b : memref<8x400xf32>, memref<400x16xf32>) outs(%c : memref<8x16xf32>)
   }
   return
 }
@@ -333,27 +333,40 @@ func.func @whole_weight_packed_once(%x: memref<192x96xf32>, %w: memref<120x96xf3
 
 // -----
 
-// Software prefetches (AVX2: column groups of 16, kc = 256; K = 300 is a
-// block of 256 and one of 44): each micro kernel prefetches one line of
+// A K a little past kc (AVX2: 256) whose panel still fits 3/4 of L1 (K <=
+// 384) is one reduction block: no partial sums, one pass over the tile.
+// CHECK-LABEL: func.func @matmul_k_in_one_block
+// CHECK: memref.alloca() {alignment = 64 : i64} : memref<8x300xf32>
+// CHECK-NOT: memref.alloca() {alignment = 64 : i64} : memref<8x16xf32>
+// CHECK: return
+func.func @matmul_k_in_one_block(%a: memref<8x300xf32>, %b: memref<300x16xf32>, %c: memref<8x16xf32>) {
+  linalg.matmul ins(%a, %b : memref<8x300xf32>, memref<300x16xf32>) outs(%c : memref<8x16xf32>)
+  return
+}
+
+// -----
+
+// Software prefetches (AVX2: column groups of 16, kc = 256; K = 400 is a
+// block of 256 and one of 144): each micro kernel prefetches one line of
 // the next column group's packed panel, and, in every block but the last,
 // its rows' share of A's next block.
 // CHECK-LABEL: func.func @matmul_prefetches
-// CHECK: %[[PACKED:.+]] = memref.alloc() {alignment = 64 : i64} : memref<1x9600xf32>
+// CHECK: %[[PACKED:.+]] = memref.alloc() {alignment = 64 : i64} : memref<1x12800xf32>
 // CHECK: memref.prefetch %[[PACKED]][%{{.+}}, %{{.+}}], read, locality<3>, data
 // CHECK-NOT: memref.prefetch %[[PACKED]]
 // CHECK: memref.prefetch %arg0[%{{.+}}, %{{.+}}], read, locality<3>, data
 // CHECK: scf.for %{{.+}} = %{{.+}} to %c256
 // CHECK: memref.prefetch %[[PACKED]]
 // CHECK-NOT: memref.prefetch %arg0
-// CHECK: scf.for %{{.+}} = %{{.+}} to %c44
+// CHECK: scf.for %{{.+}} = %{{.+}} to %c144
 // CHECK: return
 #mA = affine_map<(m, n, k) -> (m, k)>
 #mB = affine_map<(m, n, k) -> (n, k)>
 #mC = affine_map<(m, n, k) -> (m, n)>
-func.func @matmul_prefetches(%x: memref<12x300xf32>, %w: memref<32x300xf32>, %y: memref<12x32xf32>) {
+func.func @matmul_prefetches(%x: memref<12x400xf32>, %w: memref<32x400xf32>, %y: memref<12x32xf32>) {
   %zero = arith.constant 0.0 : f32
   linalg.fill ins(%zero : f32) outs(%y : memref<12x32xf32>)
-  linalg.matmul indexing_maps = [#mA, #mB, #mC] ins(%x, %w : memref<12x300xf32>, memref<32x300xf32>) outs(%y : memref<12x32xf32>)
+  linalg.matmul indexing_maps = [#mA, #mB, #mC] ins(%x, %w : memref<12x400xf32>, memref<32x400xf32>) outs(%y : memref<12x32xf32>)
   return
 }
 

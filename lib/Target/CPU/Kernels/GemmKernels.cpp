@@ -86,6 +86,8 @@ GemmSchedule GemmSchedule::forTarget(const CpuTargetDescription &t) {
   s.rowTile = ceilDiv(s.rowTile, s.vrows) * s.vrows;
   s.kc = std::max<int64_t>(
       s.lanes, t.l1Bytes / 2 / (s.groupCols() * bytes) / s.lanes * s.lanes);
+  s.kcWhole = std::max<int64_t>(
+      s.kc, 3 * t.l1Bytes / 4 / (s.groupCols() * bytes) / s.lanes * s.lanes);
   // The whole next panel on top of the current one fills L1 (each is half
   // of it): on AVX2 (Zen 3) one line per micro kernel made the GEMMs 3-4 %
   // faster than the whole panel (docs/dense.md). AVX-512 keeps the whole

@@ -449,7 +449,7 @@ public:
     int64_t lanes = s.lanes;
     tileM = std::min(g.M, s.tileM);
     tileN = std::min(g.N, s.tileN);
-    kcMax = std::min(g.K, s.kc);
+    kcMax = g.K <= s.kcWhole ? g.K : s.kc;
     // Work-item scratch on the stack: a parallel work item restores it
     // (memref.alloca_scope); inside a serial loop it would grow by one
     // buffer per iteration, so there it is a heap buffer (freed by the
@@ -474,7 +474,7 @@ public:
                        ? MemRefType::get({tileM, kcMax}, b.getF32Type())
                        : MemRefType::get({kcMax, ceilDiv(tileM, lanes) * lanes},
                                          b.getF32Type()));
-    if (g.K > s.kc)
+    if (g.K > kcMax)
       partial = scratch(MemRefType::get({tileM, ceilDiv(tileN, lanes) * lanes},
                                         b.getF32Type()));
     forRange(b, g.B, [&](ImplicitLocOpBuilder &bb, Value bt) {
