@@ -46,7 +46,7 @@ struct GemmSchedule {
   /// Largest K a dense GEMM takes in one reduction block although it
   /// exceeds kc: the panel fills at most 3/4 of L1. One block of K = 128
   /// beat kc 96 + a tail of 32 (two passes over the partial sums, the
-  /// second a thin one) by 22 % (blockdiag 16K, 128-wide blocks, AVX-512).
+  /// second a thin one) by 21 % (blockdiag 16K, 128-wide blocks, AVX-512).
   int64_t kcWhole = 144;
   /// Lines of the next column group's packed B panel that each micro kernel
   /// of a dense GEMM block prefetches: 0, its share of the whole panel;
