@@ -3,11 +3,12 @@
 // Stages, in order:
 //   0. Symbol names the compiled library reserves are rejected.
 //   1. Tensor arithmetic a frontend emits (residual adds) -> linalg; the
-//      loom ops lowered whole (monarch, fft_conv) -> the
-//      CPU's vector microkernels (convert-loom-to-vector); the attention
-//      ops tiled per (batch row, head, query tile) into attention_tile ops
-//      with the head transposes folded into their slices
-//      (loom-tile-attention); blockdiag_matmul -> its linalg contraction
+//      loom op lowered whole (fft_conv) -> the CPU's vector microkernel
+//      (convert-loom-to-vector); the attention ops tiled per (batch row,
+//      head, query tile) into attention_tile ops with the head transposes
+//      folded into their slices (loom-tile-attention); monarch tiled over
+//      its rows into monarch_tile ops (loom-tile-monarch);
+//      blockdiag_matmul -> its linalg contraction
 //      (loom-decompose); the dense linalg ops tiled into parallel
 //      tiles with their producers and epilogues fused (loom-tile-and-fuse,
 //      tiles from the options' CpuTargetDescription).
@@ -15,7 +16,8 @@
 //      bufferization with identity layouts at function boundaries (the
 //      attention tiles in place on strided views); the attention tiles ->
 //      their microkernels, flash or few-keys
-//      (convert-attention-tiles-to-vector); the
+//      (convert-attention-tiles-to-vector); the Monarch tiles -> theirs
+//      (convert-monarch-tiles-to-vector); the
 //      tiles' linalg ops -> GEMM microkernels with fused epilogues and
 //      vector loops (convert-linalg-to-vector); results turned into
 //      caller-allocated out-params (the result allocation is hoisted into
@@ -86,7 +88,7 @@ void mlir::loom::buildLoomCpuPipeline(OpPassManager &pm,
           llvm::Twine("loom-cpu-pipeline is malformed: ") + error);
   };
   addText(kToLinalg);
-  // The loom ops the CPU still lowers whole (monarch, fft_conv).
+  // The loom op the CPU still lowers whole (fft_conv).
   ConvertLoomToVectorPassOptions kernels;
   kernels.target = options.target.str();
   pm.addPass(createConvertLoomToVectorPass(kernels));
@@ -102,6 +104,12 @@ void mlir::loom::buildLoomCpuPipeline(OpPassManager &pm,
   // microkernel: longer tiles, first to last (docs/attention-kernels.md).
   attention.smallWindowKeys = fewKeysWindowKeys(options.target);
   pm.addNestedPass<func::FuncOp>(createLoomTileAttentionPass(attention));
+  // Monarch: monarch_tile ops over rows, an scf.forall of work items
+  // where the target's kernel is faster so (AVX2), else one tile that the
+  // kernel splits by blocks and lane groups itself.
+  LoomTileMonarchPassOptions monarch;
+  monarch.itemRows = monarchItemRows(options.target);
+  pm.addNestedPass<func::FuncOp>(createLoomTileMonarchPass(monarch));
   // blockdiag_matmul as its linalg contraction (a batched GEMM over the
   // blocks, the Monarch decomposition): tiled and fused with its bias and
   // epilogues like any dense contraction, and run by the GEMM microkernel
@@ -125,6 +133,9 @@ void mlir::loom::buildLoomCpuPipeline(OpPassManager &pm,
   attentionKernels.queryTile = options.attentionTiles.queryTile;
   attentionKernels.keyBlock = options.attentionTiles.keyBlock;
   pm.addPass(createConvertAttentionTilesToVectorPass(attentionKernels));
+  ConvertMonarchTilesToVectorPassOptions monarchKernels;
+  monarchKernels.target = options.target.str();
+  pm.addPass(createConvertMonarchTilesToVectorPass(monarchKernels));
   ConvertLinalgToVectorPassOptions dense;
   dense.target = options.target.str();
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToVectorPass(dense));

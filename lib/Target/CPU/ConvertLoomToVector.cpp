@@ -28,16 +28,16 @@ struct ConvertLoomToVectorPass
     if (failed(cpu))
       return signalPassFailure();
     RewritePatternSet patterns(&getContext());
-    populateMonarchToVectorPatterns(patterns, *cpu);
     populateFftConvToVectorPatterns(patterns, *cpu);
     ConversionTarget conversionTarget(getContext());
     conversionTarget.addIllegalDialect<LoomDialect>();
     // Attention goes through loom-tile-attention and
-    // convert-attention-tiles-to-vector, blockdiag_matmul through its
+    // convert-attention-tiles-to-vector, monarch through loom-tile-monarch
+    // and convert-monarch-tiles-to-vector, blockdiag_matmul through its
     // linalg contraction and the dense path.
     conversionTarget.addLegalOp<GroupedAttentionOp, LatentRouteOp,
                                 AttentionTileOp, AttentionStepOp,
-                                BlockdiagMatmulOp>();
+                                BlockdiagMatmulOp, MonarchOp, MonarchTileOp>();
     conversionTarget.markUnknownOpDynamicallyLegal(
         [](Operation *) { return true; });
     if (failed(applyPartialConversion(getOperation(), conversionTarget,

@@ -657,3 +657,51 @@ func.func @attention_tile_rows_in_group_too_many_rows(%q: tensor<8x8xf32>, %o: t
   %0 = loom.attention_tile ins(%q, %q, %q : tensor<8x8xf32>, tensor<8x8xf32>, tensor<8x8xf32>) outs(%o : tensor<8x8xf32>) offsets(query = %i, key = %i) visibility = <queries_per_group = 4, keys_per_group = 4> scale = 1.0 rows_in_group -> tensor<8x8xf32>
   return %0 : tensor<8x8xf32>
 }
+
+// -----
+
+func.func @monarch_tile_rank(%x: tensor<12xf32>, %w1: tensor<4x6x3xf32>, %w2: tensor<6x5x4xf32>, %o: tensor<4x30xf32>) -> tensor<4x30xf32> {
+  // expected-error @+1 {{expects x to have rank 2, got 1}}
+  %0 = loom.monarch_tile ins(%x, %w1, %w2 : tensor<12xf32>, tensor<4x6x3xf32>, tensor<6x5x4xf32>) outs(%o : tensor<4x30xf32>) -> tensor<4x30xf32>
+  return %0 : tensor<4x30xf32>
+}
+
+// -----
+
+func.func @monarch_tile_dynamic(%x: tensor<?x12xf32>, %w1: tensor<4x6x3xf32>, %w2: tensor<6x5x4xf32>, %o: tensor<?x30xf32>) -> tensor<?x30xf32> {
+  // expected-error @+1 {{expects x to have a static shape, got 'tensor<?x12xf32>'}}
+  %0 = loom.monarch_tile ins(%x, %w1, %w2 : tensor<?x12xf32>, tensor<4x6x3xf32>, tensor<6x5x4xf32>) outs(%o : tensor<?x30xf32>) -> tensor<?x30xf32>
+  return %0 : tensor<?x30xf32>
+}
+
+// -----
+
+func.func @monarch_tile_width(%x: tensor<4x16xf32>, %w1: tensor<4x6x3xf32>, %w2: tensor<6x5x4xf32>, %o: tensor<4x30xf32>) -> tensor<4x30xf32> {
+  // expected-error @+1 {{expects k*p of w1 (4*3) to equal the row width of x (16)}}
+  %0 = loom.monarch_tile ins(%x, %w1, %w2 : tensor<4x16xf32>, tensor<4x6x3xf32>, tensor<6x5x4xf32>) outs(%o : tensor<4x30xf32>) -> tensor<4x30xf32>
+  return %0 : tensor<4x30xf32>
+}
+
+// -----
+
+func.func @monarch_tile_factors(%x: tensor<4x12xf32>, %w1: tensor<4x6x3xf32>, %w2: tensor<6x5x5xf32>, %o: tensor<4x30xf32>) -> tensor<4x30xf32> {
+  // expected-error @+1 {{expects l*r of w2 (6*5) to equal k*q of w1 (4*6)}}
+  %0 = loom.monarch_tile ins(%x, %w1, %w2 : tensor<4x12xf32>, tensor<4x6x3xf32>, tensor<6x5x5xf32>) outs(%o : tensor<4x30xf32>) -> tensor<4x30xf32>
+  return %0 : tensor<4x30xf32>
+}
+
+// -----
+
+func.func @monarch_tile_out(%x: tensor<4x12xf32>, %w1: tensor<4x6x3xf32>, %w2: tensor<6x5x4xf32>, %o: tensor<3x30xf32>) -> tensor<3x30xf32> {
+  // expected-error @+1 {{expects out to be [4, 30] (rows of x, l*s), got [3, 30]}}
+  %0 = loom.monarch_tile ins(%x, %w1, %w2 : tensor<4x12xf32>, tensor<4x6x3xf32>, tensor<6x5x4xf32>) outs(%o : tensor<3x30xf32>) -> tensor<3x30xf32>
+  return %0 : tensor<3x30xf32>
+}
+
+// -----
+
+func.func @monarch_tile_mixed(%x: tensor<4x12xf32>, %w1: tensor<4x6x3xf32>, %w2: tensor<6x5x4xf32>, %o: memref<4x30xf32>) {
+  // expected-error @+1 {{expects every operand to be a tensor or every operand to be a memref, but out is 'memref<4x30xf32>'}}
+  loom.monarch_tile ins(%x, %w1, %w2 : tensor<4x12xf32>, tensor<4x6x3xf32>, tensor<6x5x4xf32>) outs(%o : memref<4x30xf32>)
+  return
+}

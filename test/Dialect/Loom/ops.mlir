@@ -102,3 +102,16 @@ func.func @attention_step(%q: tensor<16x8xf32>, %k: tensor<64x8xf32>, %v: tensor
   %1:3 = "loom.attention_step"(%q, %k, %v, %0#0, %0#1, %0#2, %i, %j) {scale = 0.5 : f32} : (tensor<16x8xf32>, tensor<64x8xf32>, tensor<64x4xf32>, tensor<16x4xf32>, tensor<16xf32>, tensor<16xf32>, index, index) -> (tensor<16x4xf32>, tensor<16xf32>, tensor<16xf32>)
   return %1#0 : tensor<16x4xf32>
 }
+
+// -----
+
+// monarch_tile on tensors (a result) and on strided memrefs (none).
+// CHECK-LABEL: func.func @monarch_tile
+// CHECK: loom.monarch_tile ins(%{{.+}}, %{{.+}}, %{{.+}} : tensor<4x12xf32>, tensor<4x6x3xf32>, tensor<6x5x4xf32>) outs(%{{.+}} : tensor<4x30xf32>) -> tensor<4x30xf32>
+// CHECK: loom.monarch_tile ins(%{{.+}}, %{{.+}}, %{{.+}} : memref<4x12xf32, strided<[12, 1], offset: ?>>, memref<4x6x3xf32>, memref<6x5x4xf32>) outs(%{{.+}} : memref<4x30xf32, strided<[30, 1], offset: ?>>)
+func.func @monarch_tile(%x: tensor<4x12xf32>, %w1: tensor<4x6x3xf32>, %w2: tensor<6x5x4xf32>, %o: tensor<4x30xf32>,
+                        %xm: memref<4x12xf32, strided<[12, 1], offset: ?>>, %w1m: memref<4x6x3xf32>, %w2m: memref<6x5x4xf32>, %om: memref<4x30xf32, strided<[30, 1], offset: ?>>) -> tensor<4x30xf32> {
+  %0 = loom.monarch_tile ins(%x, %w1, %w2 : tensor<4x12xf32>, tensor<4x6x3xf32>, tensor<6x5x4xf32>) outs(%o : tensor<4x30xf32>) -> tensor<4x30xf32>
+  loom.monarch_tile ins(%xm, %w1m, %w2m : memref<4x12xf32, strided<[12, 1], offset: ?>>, memref<4x6x3xf32>, memref<6x5x4xf32>) outs(%om : memref<4x30xf32, strided<[30, 1], offset: ?>>)
+  return %0 : tensor<4x30xf32>
+}

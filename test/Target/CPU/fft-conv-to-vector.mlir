@@ -312,3 +312,21 @@ func.func @circular_cache_blocks(%u: tensor<2x1x16384xf32>, %c: tensor<1x16384xf
   %0 = loom.fft_conv %u, %c {causal = false} : tensor<2x1x16384xf32>, tensor<1x16384xf32> -> tensor<2x1x16384xf32>
   return %0 : tensor<2x1x16384xf32>
 }
+
+// -----
+
+// Only fft_conv is lowered whole here: monarch goes through
+// loom-tile-monarch and convert-monarch-tiles-to-vector, blockdiag_matmul
+// through its linalg contraction (the CPU pipeline's loom-decompose).
+// CHECK-LABEL: func.func @left_alone
+// CHECK: loom.blockdiag_matmul
+// CHECK: loom.monarch
+// CHECK-NOT: vector.
+// AVX2-LABEL: func.func @left_alone
+// AVX2: loom.blockdiag_matmul
+// AVX2: loom.monarch
+func.func @left_alone(%x: tensor<3x5x40xf32>, %w: tensor<2x20x20xf32>, %y: tensor<4x12xf32>, %w1: tensor<4x6x3xf32>, %w2: tensor<6x5x4xf32>) -> (tensor<3x5x40xf32>, tensor<4x30xf32>) {
+  %0 = loom.blockdiag_matmul %x, %w : tensor<3x5x40xf32>, tensor<2x20x20xf32> -> tensor<3x5x40xf32>
+  %1 = loom.monarch %y, %w1, %w2 : tensor<4x12xf32>, tensor<4x6x3xf32>, tensor<6x5x4xf32> -> tensor<4x30xf32>
+  return %0, %1 : tensor<3x5x40xf32>, tensor<4x30xf32>
+}

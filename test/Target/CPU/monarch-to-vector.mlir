@@ -1,27 +1,13 @@
-// RUN: loom-opt %s -split-input-file -convert-loom-to-vector | FileCheck %s
-// RUN: loom-opt %s -split-input-file -convert-loom-to-vector=target=avx512 | FileCheck %s
-// RUN: loom-opt %s -split-input-file -convert-loom-to-vector=target=avx2 | FileCheck %s --check-prefix=AVX2
-// RUN: loom-opt %s -split-input-file -convert-loom-to-vector=target=avx2 | FileCheck %s --check-prefix=AVX2-ANY
+// RUN: loom-opt %s -split-input-file --loom-tile-monarch --canonicalize --eliminate-empty-tensors --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" --cse --convert-monarch-tiles-to-vector --cse | FileCheck %s
+// RUN: loom-opt %s -split-input-file --loom-tile-monarch --canonicalize --eliminate-empty-tensors --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" --cse --convert-monarch-tiles-to-vector="target=avx512" --cse | FileCheck %s
+// RUN: loom-opt %s -split-input-file --loom-tile-monarch="item-rows=64" --canonicalize --eliminate-empty-tensors --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" --cse --convert-monarch-tiles-to-vector="target=avx2" --cse | FileCheck %s --check-prefix=AVX2
+// RUN: loom-opt %s -split-input-file --loom-tile-monarch="item-rows=64" --canonicalize --eliminate-empty-tensors --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" --cse --convert-monarch-tiles-to-vector="target=avx2" --cse | FileCheck %s --check-prefix=AVX2-ANY
 
 // The CHECK lines pin the AVX-512 kernels (16 lanes, 6x4 and 4x6 register
 // tiles in 32 registers); the AVX2 lines the same kernels derived from the
 // avx2 description: 8 lanes, 6x2 and 2x6 tiles (12 accumulators, 15 of the
 // 16 ymm registers), 8x8 transposes in the packs.
 // AVX2-ANY-NOT: vector<16xf32>
-
-// blockdiag_matmul is left for the dense path (the CPU pipeline decomposes
-// it into its linalg contraction first: test/Pipelines/cpu-pipeline-dense.mlir).
-// CHECK-LABEL: func.func @blockdiag_left_alone
-// CHECK: loom.blockdiag_matmul
-// CHECK-NOT: vector.
-// AVX2-LABEL: func.func @blockdiag_left_alone
-// AVX2: loom.blockdiag_matmul
-func.func @blockdiag_left_alone(%x: tensor<3x5x40xf32>, %w: tensor<2x20x20xf32>) -> tensor<3x5x40xf32> {
-  %0 = loom.blockdiag_matmul %x, %w : tensor<3x5x40xf32>, tensor<2x20x20xf32> -> tensor<3x5x40xf32>
-  return %0 : tensor<3x5x40xf32>
-}
-
-// -----
 
 // monarch: factor 1 writes h [M, k*q]; factor 2 reads h[m, i*l + a] and
 // writes out[m, c*l + a] with 16 lanes over a, so both permutations are
@@ -31,7 +17,7 @@ func.func @blockdiag_left_alone(%x: tensor<3x5x40xf32>, %w: tensor<2x20x20xf32>)
 // out stores are masked with min(16, l - a0) lanes. q = 6 is not a multiple
 // of 16, so h keeps the row-major layout.
 // CHECK-LABEL: func.func @monarch_rectangular
-// CHECK: %[[X2:.+]] = tensor.collapse_shape %arg0 {{\[}}[0, 1], [2]] : tensor<3x5x12xf32> into tensor<15x12xf32>
+// CHECK: %[[X2:.+]] = memref.collapse_shape %arg0 {{\[}}[0, 1], [2]] : memref<3x5x12xf32> into memref<15x12xf32>
 // The packed weights and h are views of one allocation, each 17 lines
 // further past a 4 KiB boundary than the one before.
 // CHECK: %[[OUT:.+]] = memref.alloc() {alignment = 64 : i64} : memref<15x30xf32>
@@ -64,8 +50,7 @@ func.func @blockdiag_left_alone(%x: tensor<3x5x40xf32>, %w: tensor<2x20x20xf32>)
 // CHECK: vector.fma %[[HV]], %[[WV]]
 // CHECK: vector.maskedstore %[[OUT]][%{{.+}}, %{{.+}}], %[[MASK]]
 // CHECK-NOT: linalg.transpose
-// CHECK: %[[R:.+]] = bufferization.to_tensor %[[OUT]] restrict writable
-// CHECK: tensor.expand_shape %[[R]] {{\[}}[0, 1], [2]] output_shape [3, 5, 30]
+// CHECK: memref.expand_shape %[[OUT]] {{\[}}[0, 1], [2]] output_shape [3, 5, 30]
 func.func @monarch_rectangular(%x: tensor<3x5x12xf32>, %w1: tensor<4x6x3xf32>, %w2: tensor<6x5x4xf32>) -> tensor<3x5x30xf32> {
   %0 = loom.monarch %x, %w1, %w2 : tensor<3x5x12xf32>, tensor<4x6x3xf32>, tensor<6x5x4xf32> -> tensor<3x5x30xf32>
   return %0 : tensor<3x5x30xf32>
@@ -125,7 +110,8 @@ func.func @monarch_square(%x: tensor<8x1024xf32>, %w1: tensor<32x32x32xf32>, %w2
 // CHECK-LABEL: func.func @monarch_streaming_chunks
 // CHECK: %[[OUT:.+]] = memref.alloc() {alignment = 64 : i64} : memref<64x32768xf32>
 // CHECK: %[[BASE:.+]] = memref.extract_aligned_pointer_as_index %[[OUT]]
-// CHECK: %[[REM:.+]] = arith.remui %[[BASE]], %{{.+}} : index
+// CHECK: %[[START:.+]] = arith.addi %[[BASE]], %{{.+}} : index
+// CHECK: %[[REM:.+]] = arith.remui %[[START]], %{{.+}} : index
 // CHECK: %[[ALIGNED:.+]] = arith.cmpi eq, %[[REM]], %{{.+}} : index
 // CHECK: scf.parallel (%{{.+}}, %[[AG:.+]]) =
 // CHECK: %[[PART:.+]] = memref.alloca() {alignment = 64 : i64} : memref<64x6x16xf32>
@@ -151,7 +137,8 @@ func.func @monarch_square(%x: tensor<8x1024xf32>, %w1: tensor<32x32x32xf32>, %w2
 // 3/4 of L1: one pass over r = 128, no partial-sum buffer.
 // AVX2: %[[OUT:.+]] = memref.alloc() {alignment = 64 : i64} : memref<64x32768xf32>
 // AVX2: %[[BASE:.+]] = memref.extract_aligned_pointer_as_index %[[OUT]]
-// AVX2: %[[REM:.+]] = arith.remui %[[BASE]], %{{.+}} : index
+// AVX2: %[[START:.+]] = arith.addi %[[BASE]], %{{.+}} : index
+// AVX2: %[[REM:.+]] = arith.remui %[[START]], %{{.+}} : index
 // AVX2: %[[ALIGNED:.+]] = arith.cmpi eq, %[[REM]], %{{.+}} : index
 // AVX2: scf.parallel (%[[T:.+]], %[[ITEM:.+]]) = (%{{.+}}, %{{.+}}) to (%{{.+}}, %c8{{.*}}) step
 // AVX2: %[[ROW0:.+]] = arith.muli %[[T]], %c96{{.*}} : index
@@ -185,40 +172,54 @@ func.func @monarch_streaming_chunks(%x: tensor<64x32768xf32>, %w1: tensor<128x12
 
 // -----
 
-// 1030 rows: on AVX2, the row split. One scf.parallel runs over items of
-// 64 rows (16 whole ones and a last one of 6); each item allocates its own
-// lane-major h [l/8][64][r+1][8] and its stack buffers once, runs factor
-// 1 for every block in order (an scf.for, with no scf.parallel inside),
-// then factor 2 for every pair of lane groups, reading the h it wrote.
-// On AVX-512 the split by blocks and lane groups stays: h is a view of
-// the call's scratch for all 1030 rows.
+// 1030 rows. With item-rows = 64 (what the CPU pipeline asks for on
+// AVX2), loom-tile-monarch cuts an scf.forall over 16 work items of 64 rows
+// and one tile of the 6 rows left. The weights are packed once, before the
+// forall, and the last tile reads the same packed copy; each item
+// allocates its own lane-major h [l/8][64][r+1][8] and its stack buffers
+// once, runs factor 1 for every block in order (an scf.for, with no
+// scf.parallel inside), then factor 2 for every pair of lane groups,
+// reading the h it wrote and writing its slice of out. The tile of 6 rows,
+// in no parallel loop, splits itself by blocks and lane groups. On
+// AVX-512 (item-rows = 0) the whole op is one tile, split that way: h is a
+// view of the call's scratch for all 1030 rows.
 // CHECK-LABEL: func.func @monarch_row_split
 // CHECK: memref.view {{.+}} to memref<1x1030x17x16xf32>
 // CHECK-NOT: memref.alloc()
+// CHECK-NOT: scf.forall
 // CHECK: scf.parallel (%{{.+}}, %{{.+}}) = (%{{.+}}, %{{.+}}) to (%c11, %c16{{.*}})
 // CHECK-NOT: memref.alloc()
 // CHECK: return
 // AVX2-LABEL: func.func @monarch_row_split
 // AVX2: %[[OUT:.+]] = memref.alloc() {alignment = 64 : i64} : memref<1030x256xf32>
+// AVX2: %[[WT:.+]] = memref.view {{.+}} to memref<16x256xf32>
+// AVX2: %[[W2P:.+]] = memref.view {{.+}} to memref<2x16x17x8xf32>
 // AVX2-NOT: memref<1030x
-// AVX2: scf.parallel (%[[T:.+]], %{{.+}}) = (%{{.+}}, %{{.+}}) to (%c17, %c1{{.*}})
-// AVX2: %[[ROW0:.+]] = arith.muli %[[T]], %c64 : index
-// AVX2: scf.if
-// AVX2: memref.alloc() {alignment = 64 : i64} : memref<2x6x17x8xf32>
-// AVX2: } else {
+// AVX2: scf.forall (%[[ROW0:.+]]) = (0) to (1024) step (64) {
+// AVX2-NEXT: %[[OUTT:.+]] = memref.subview %[[OUT]][%[[ROW0]], 0] [64, 256] [1, 1]
+// AVX2-NEXT: %[[XT:.+]] = memref.subview %arg0[%[[ROW0]], 0] [64, 256] [1, 1]
 // AVX2-NEXT: %[[H:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2x64x17x8xf32>
 // AVX2-NEXT: %[[XP:.+]] = memref.alloca() {alignment = 64 : i64} : memref<64x16xf32>
 // AVX2-NOT: scf.parallel
 // AVX2-NOT: memref.alloca
 // AVX2: scf.for %{{.+}} = %{{.+}} to %c16{{.*}} step
-// AVX2: %[[XROW:.+]] = arith.addi %{{.+}}, %[[ROW0]] : index
-// AVX2: vector.load %{{.+}}[%[[XROW]], %{{.+}}] : memref<1030x256xf32>, vector<8xf32>
+// AVX2: vector.load %[[XT]][%{{.+}}, %{{.+}}] : memref<64x256xf32, strided<[256, 1], offset: ?>>, vector<8xf32>
 // AVX2: vector.store %{{.+}}, %[[XP]]
+// AVX2: vector.load %[[WT]]
 // AVX2: vector.store %{{.+}}, %[[H]][%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}] : memref<2x64x17x8xf32>, vector<8xf32>
 // AVX2-NOT: scf.parallel
 // AVX2-NOT: memref.alloca
 // AVX2: vector.load %[[H]][%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}] : memref<2x64x17x8xf32>, vector<8xf32>
-// AVX2: vector.store %{{.+}}, %[[OUT]][%{{.+}}, %{{.+}}] : memref<1030x256xf32>, vector<8xf32>
+// AVX2: vector.load %[[W2P]]
+// AVX2: vector.store %{{.+}}, %[[OUTT]][%{{.+}}, %{{.+}}] : memref<64x256xf32, strided<[256, 1], offset: ?>>, vector<8xf32>
+// AVX2: %[[REST:.+]] = memref.subview %[[OUT]][1024, 0] [6, 256] [1, 1]
+// AVX2-NOT: memref<16x256xf32>
+// AVX2: memref.view {{.+}} to memref<2x6x17x8xf32>
+// AVX2: scf.parallel
+// AVX2: vector.load %[[WT]]
+// AVX2: scf.parallel
+// AVX2: vector.load %[[W2P]]
+// AVX2: vector.store %{{.+}}, %[[REST]]
 // AVX2: return
 func.func @monarch_row_split(%x: tensor<1030x256xf32>, %w1: tensor<16x16x16xf32>, %w2: tensor<16x16x16xf32>) -> tensor<1030x256xf32> {
   %0 = loom.monarch %x, %w1, %w2 : tensor<1030x256xf32>, tensor<16x16x16xf32>, tensor<16x16x16xf32> -> tensor<1030x256xf32>
@@ -227,12 +228,11 @@ func.func @monarch_row_split(%x: tensor<1030x256xf32>, %w1: tensor<16x16x16xf32>
 
 // -----
 
-// The row split keeps an item's h under 32 MiB: here 64 rows of h would
-// be 64 x 257 x 8 floats per row for 64 lane groups, 33.7 MB, so items
-// have 32 rows (32 items).
+// A work item's h stays under 32 MiB: here 64 rows of h would be 64 x 257
+// x 8 floats per row for 64 lane groups, 33.7 MB, so items have 32 rows
+// (32 items).
 // AVX2-LABEL: func.func @monarch_row_split_h_bound
-// AVX2: scf.parallel (%{{.+}}, %{{.+}}) = (%{{.+}}, %{{.+}}) to (%c32, %c1{{.*}})
-// AVX2-NEXT: %c32{{.*}} = arith.constant 32 : index
+// AVX2: scf.forall (%{{.+}}) = (0) to (1024) step (32)
 // AVX2: memref.alloc() {alignment = 64 : i64} : memref<64x32x257x8xf32>
 func.func @monarch_row_split_h_bound(%x: tensor<1024x131072xf32>, %w1: tensor<256x512x512xf32>, %w2: tensor<512x256x256xf32>) -> tensor<1024x131072xf32> {
   %0 = loom.monarch %x, %w1, %w2 : tensor<1024x131072xf32>, tensor<256x512x512xf32>, tensor<512x256x256xf32> -> tensor<1024x131072xf32>

@@ -41,10 +41,20 @@ LogicalResult lowerAttentionTileToVector(RewriterBase &rewriter,
 /// small-window ops (longer tiles, first to last).
 int64_t fewKeysWindowKeys(const CpuTargetDescription &target);
 
-/// monarch -> register-tiled scf + vector kernels on buffers, one
-/// scf.parallel over (row tile, block) per factor.
-void populateMonarchToVectorPatterns(RewritePatternSet &patterns,
-                                     const CpuTargetDescription &target);
+class MonarchTileOp;
+
+/// Rows per work item loom-tile-monarch should cut a monarch into for this
+/// CPU (0: one tile of all rows, which the kernel splits itself).
+int64_t monarchItemRows(const CpuTargetDescription &target);
+
+/// Every loom.monarch_tile on memrefs under `root` -> register-tiled scf +
+/// vector code: the weights packed once per call (before the outermost
+/// scf.forall a tile is in, shared by the tiles of the same weights), a
+/// tile inside a parallel loop run in order with its own h, any other one
+/// split into chunks of rows with an scf.parallel per factor. Emits an
+/// error on the op (and fails) for tiles it cannot take.
+LogicalResult lowerMonarchTilesToVector(RewriterBase &rewriter, Operation *root,
+                                        const CpuTargetDescription &target);
 
 /// fft_conv -> spectra products through a vectorized FFT (radix-4 passes
 /// and one-vector DFT blocks), one scf.parallel over (channel, row).

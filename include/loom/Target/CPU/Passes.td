@@ -22,15 +22,13 @@ def ConvertLoomToVectorPass : Pass<"convert-loom-to-vector", "ModuleOp"> {
     `avx512`, `avx2`, `sse`, optionally with `:key=value` fields; see
     `loom/Target/CPU/TargetDescription.h`).
 
-    - `monarch`: register-tiled factors, one `scf.parallel` over (row
-      tile, block) per factor, whose index algebra carries the
-      permutations (no copies).
     - `fft_conv`: spectra products through a vectorized FFT (radix-4
       passes, 16-point blocks in registers, no transposes), one
       `scf.parallel` over (row pair, channel).
 
     `grouped_attention` and `latent_route` are left alone: they go
-    through `loom-tile-attention` and `convert-attention-tiles-to-vector`.
+    through `loom-tile-attention` and `convert-attention-tiles-to-vector`;
+    so is `monarch` (`loom-tile-monarch`, `convert-monarch-tiles-to-vector`).
     So is `blockdiag_matmul`: the CPU pipeline decomposes it into its
     linalg contraction (`loom-decompose`), which the dense path tiles,
     fuses and runs on the GEMM microkernel.
@@ -96,6 +94,39 @@ def ConvertAttentionTilesToVectorPass
     Option<"keyBlock", "key-block", "int64_t", /*default=*/"64",
            "Keys scored per online-softmax step (1 to 1024) when the op "
            "has no key_block">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
+def ConvertMonarchTilesToVectorPass
+    : Pass<"convert-monarch-tiles-to-vector", "::mlir::ModuleOp"> {
+  let summary = "Lower loom.monarch_tile on memrefs to the CPU's Monarch "
+                "microkernel";
+  let description = [{
+    Each `loom.monarch_tile` on memrefs (`x [M, N]` and `out [M, l*s]`,
+    row slices with a unit innermost stride, as `loom-tile-monarch` and
+    bufferization leave them) becomes register-tiled vector code: factor 1
+    as a broadcast-tile GEMM per block into an intermediate h, factor 2 as
+    a vector tile whose index algebra carries both permutations, both
+    sized by the `target` description. The weights are packed once per
+    call: before the outermost `scf.forall` the tile is in when they are
+    defined outside it (and shared with the other tiles of the same
+    weights it dominates). A tile inside a parallel loop runs its rows in
+    order with an h of its own; a tile outside one splits its own rows
+    into chunks and each factor into an `scf.parallel` over (row tile,
+    block) and (row tile, lane group). Copies of a buffer onto itself
+    (what a bufferized `parallel_insert_slice` of a tile written in place
+    leaves) are erased.
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"avx512\"",
+           "CPU target description: avx512, avx2 or sse, optionally "
+           "followed by :key=value fields">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -1,9 +1,10 @@
 //===- LoomTileOps.cpp - tile-level ops and the ops' visibility -----------===//
 //
 // Verifiers of attention_tile and attention_step (local shape facts; sizes
-// may be dynamic, and then only the static ones are compared), their memory
-// effects, and the visibility rule of grouped_attention and latent_route as
-// #loom.visibility attributes.
+// may be dynamic, and then only the static ones are compared) and of
+// monarch_tile (static shapes), their memory effects, and the visibility
+// rule of grouped_attention and latent_route as #loom.visibility
+// attributes.
 //
 //===----------------------------------------------------------------------===//
 
@@ -295,4 +296,46 @@ void AttentionStepOp::getEffects(
         &effects) {
   addEffects(getOperation(), getDpsInputs(),
              ValueRange{getAcc(), getMax(), getSum()}, effects);
+}
+
+//===----------------------------------------------------------------------===//
+// MonarchTileOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult MonarchTileOp::verify() {
+  Operation *op = getOperation();
+  SmallVector<NamedOperand> operands{{"x", getX(), 2},
+                                     {"w1", getW1(), 3},
+                                     {"w2", getW2(), 3},
+                                     {"out", getOut(), 2}};
+  if (failed(verifyOperands(op, operands, /*batchRank=*/0)))
+    return failure();
+  // The microkernels are static-shaped (register tiles, packed panels).
+  for (const NamedOperand &o : operands)
+    if (!cast<ShapedType>(o.value.getType()).hasStaticShape())
+      return emitOpError() << "expects " << o.name
+                           << " to have a static shape, got "
+                           << o.value.getType();
+  ArrayRef<int64_t> x = cast<ShapedType>(getX().getType()).getShape();
+  ArrayRef<int64_t> w1 = cast<ShapedType>(getW1().getType()).getShape();
+  ArrayRef<int64_t> w2 = cast<ShapedType>(getW2().getType()).getShape();
+  ArrayRef<int64_t> out = cast<ShapedType>(getOut().getType()).getShape();
+  if (w1[0] * w1[2] != x[1])
+    return emitOpError() << "expects k*p of w1 (" << w1[0] << "*" << w1[2]
+                         << ") to equal the row width of x (" << x[1] << ")";
+  if (w2[0] * w2[2] != w1[0] * w1[1])
+    return emitOpError() << "expects l*r of w2 (" << w2[0] << "*" << w2[2]
+                         << ") to equal k*q of w1 (" << w1[0] << "*" << w1[1]
+                         << ")";
+  if (out[0] != x[0] || out[1] != w2[0] * w2[1])
+    return emitOpError() << "expects out to be [" << x[0] << ", "
+                         << w2[0] * w2[1] << "] (rows of x, l*s), got ["
+                         << out[0] << ", " << out[1] << "]";
+  return verifyResults(op, ValueRange{getOut()});
+}
+
+void MonarchTileOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  addEffects(getOperation(), getDpsInputs(), ValueRange{getOut()}, effects);
 }

@@ -61,5 +61,6 @@ void mlir::loom::registerBufferizableOpInterfaceExternalModels(
   registry.addExtension(+[](MLIRContext *ctx, LoomDialect *) {
     AttentionTileOp::attachInterface<TileOpBufferization<AttentionTileOp>>(*ctx);
     AttentionStepOp::attachInterface<TileOpBufferization<AttentionStepOp>>(*ctx);
+    MonarchTileOp::attachInterface<TileOpBufferization<MonarchTileOp>>(*ctx);
   });
 }

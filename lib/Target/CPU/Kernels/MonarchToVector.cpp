@@ -1,10 +1,10 @@
 //===- MonarchToVector.cpp - Monarch factors as register-tiled kernels ----===//
 //
-// monarch becomes scf + vector code on buffers. Leading dims fold into one
-// row dim M, and each factor runs as a GEMM per block. (blockdiag_matmul
-// alone is not lowered here: the CPU pipeline decomposes it into its linalg
-// contraction, which the dense path tiles, fuses and runs on the GEMM
-// microkernel, docs/dense.md.)
+// A loom.monarch_tile (rows of a monarch, cut by loom-tile-monarch) on
+// buffers becomes scf + vector code; each factor runs as a GEMM per block.
+// (blockdiag_matmul alone is not lowered here: the CPU pipeline decomposes
+// it into its linalg contraction, which the dense path tiles, fuses and
+// runs on the GEMM microkernel, docs/dense.md.)
 // Every size comes from the GemmSchedule of the target description
 // (GemmKernels.h); L below is its lanes (16 for avx512, 8 for avx2):
 //
@@ -26,15 +26,18 @@
 //     take turns and each line is stored whole, the first half from a
 //     stack buffer.
 //
-// The outermost loop of each factor (and of each weight pack) is one
-// scf.parallel over its work items: (row tile, block) for factor 1, (row
-// tile, lane group) for factor 2; on AVX2 from 512 rows, one scf.parallel
-// over items of 64 (or 32) rows that run both factors (rowSplitRows). Everything inside is static-shaped, with
-// separate (smaller) tiles for the row and column remainders and masked
-// stores for a partial last vector. monarch's intermediate h holds one
-// chunk of rows (about 1.5 L2s, or one row tile) at a time; when q and l
-// are multiples of L it is stored lane-major, [l/L][rows][r+1][L] (one
-// line of padding per row, so rows do not share L1 sets), and factor 2
+// The weights are packed once per call, before the scf.forall of the
+// tiles (each pack one scf.parallel). A tile in that forall is one work
+// item (AVX2 from 512 rows: items of 64 or 32 rows) and runs both factors
+// on its rows in order; a tile of all the rows (AVX-512, or few rows)
+// makes each factor one scf.parallel over its work items: (row tile,
+// block) for factor 1, (row tile, lane group) for factor 2, over chunks
+// of rows (about 1.5 L2s, or one row tile) that its h holds one at a
+// time. Everything inside is static-shaped, with separate (smaller) tiles
+// for the row and column remainders and masked stores for a partial last
+// vector. When q and l are multiples of L, h is stored lane-major,
+// [l/L][rows][r+1][L] (one line of padding per row, so rows do not share
+// L1 sets), and factor 2
 // reads contiguous panels. docs/design.md has the full picture.
 //
 //===----------------------------------------------------------------------===//
@@ -44,23 +47,18 @@
 #include "loom/Dialect/Loom/IR/LoomOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/Dominance.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 
 using namespace mlir;
 using namespace mlir::loom;
 using namespace mlir::loom::kernel;
 
 namespace {
-
-/// Monarch's row split (rowSplitRows) needs at least this many work items,
-/// so that up to this many threads all get work.
-constexpr int64_t kRowSplitItems = 16;
-/// A row-split item's h stays under this (glibc's largest mmap threshold).
-constexpr int64_t kMaxItemHBytes = int64_t(32) << 20;
 
 //===----------------------------------------------------------------------===//
 // Factor 1: blockdiag
@@ -590,35 +588,8 @@ void emitFactor2(ImplicitLocOpBuilder &b, const Factor2 &f) {
 }
 
 //===----------------------------------------------------------------------===//
-// Patterns
+// Tiles
 //===----------------------------------------------------------------------===//
-
-/// Rows per work item of monarch's row split, or 0 for the split by
-/// blocks and lane groups (emitFactor1 and emitFactor2 per chunk of rows,
-/// each one scf.parallel). In the row split one scf.parallel runs over
-/// items of this many rows, and each item runs both factors on its rows
-/// alone (factor 1's blocks, then factor 2's lane groups, in order) with
-/// an h of its own: no barrier between the factors, and no core reads the
-/// h another core wrote (in the other split, every factor 2 work item
-/// reads h lines that factor 1 work items on every core wrote), and a
-/// thread held up by other work delays only its own item. AVX2, 1024
-/// rows, two threads, interleaved A/B (docs/design.md), best of the
-/// rounds: N = 1K 18-35 %, 4K 0-17 %, 16K -1 to 8 % faster; one thread
-/// within 3 %; N = 64K unchanged. Items of 64 rows (32 for 512 to 1023 rows; 64 was the
-/// best of 32, 48, 64 and 96 at N = 16K), at least kRowSplitItems of
-/// them; fewer rows keep the other split, which shares every chunk's
-/// work among the threads, and so does an item's h of 32 MiB or more
-/// (glibc would map it afresh, with its page faults, for every item).
-/// Only where it was measured: with vectors narrower than a line (AVX2;
-/// AVX-512 keeps the other split, unmeasured).
-int64_t rowSplitRows(const GemmSchedule &s, int64_t rows, int64_t hRowBytes) {
-  if (s.lanes >= s.lineFloats)
-    return 0;
-  for (int64_t n : {64, 32})
-    if (rows >= kRowSplitItems * n && n * hRowBytes < kMaxItemHBytes)
-      return n;
-  return 0;
-}
 
 /// Monarch's h for `rows` rows: lane-major [l/L][rows][r+1][L] (see
 /// MonarchToVector), else row-major [rows][k*q].
@@ -629,39 +600,6 @@ MemRefType hBufferType(Builder &b, const Factor2 &f2, int64_t hCols,
     return MemRefType::get({f2.l / lanes, rows, f2.r + 1, lanes},
                            b.getF32Type());
   return MemRefType::get({rows, hCols}, b.getF32Type());
-}
-
-/// The row split (rowSplitRows): one scf.parallel over items of
-/// `itemRows` rows (a smaller last one), each with its own h on the heap
-/// (freed at the end of the item), running factor 1 for every block and
-/// then factor 2 for every lane group of its rows.
-void emitRowSplit(ImplicitLocOpBuilder &b, const Factor1 &f1,
-                  const Factor2 &f2, int64_t hCols, int64_t itemRows) {
-  parallelRowTiles(
-      b, f1.rows, itemRows, 1,
-      [&](ImplicitLocOpBuilder &ib, Value row0, int64_t n, Value) {
-        Factor1 c1 = f1;
-        Factor2 c2 = f2;
-        c1.rows = c2.rows = n;
-        c1.xRowOffset = c2.outRowOffset = row0;
-        c1.out = c2.h = memref::AllocOp::create(
-            ib, hBufferType(ib, f2, hCols, n), ib.getI64IntegerAttr(64));
-        // The stack buffers, once per item (not per block or lane group).
-        if (packsX(c1))
-          c1.xPackBuffer = xPackAlloca(ib, n, c1.p);
-        if (factor2Chunked(c2))
-          c2.partialBuffer = factor2BufferAlloca(ib, c2.sched, n);
-        if (c2.wholeLines)
-          c2.stashBuffer = factor2BufferAlloca(ib, c2.sched, n);
-        forRange(ib, f1.k, [&](ImplicitLocOpBuilder &kb, Value blk) {
-          factor1Rows(kb, c1, idx(kb, 0), n, blk);
-        });
-        int64_t per = f2.lineGroups;
-        forRange(ib, ceilDiv(f2.l, f2.sched.lanes) / per,
-                 [&](ImplicitLocOpBuilder &gb, Value item) {
-                   factor2Item(gb, c2, idx(gb, 0), n, item);
-                 });
-      });
 }
 
 /// Factor 1's loop order in a work item. Row groups outer keep the whole
@@ -677,149 +615,280 @@ bool columnGroupsOuter(const GemmSchedule &s,
   return wholeBytes > target.l1Bytes / 4 && panelBytes <= target.l1Bytes / 2;
 }
 
-Value allocRows(ImplicitLocOpBuilder &b, int64_t rows, int64_t cols) {
-  return memref::AllocOp::create(
-      b, MemRefType::get({rows, cols}, b.getF32Type()), b.getI64IntegerAttr(64));
+/// The static size in bytes of the buffer `view` is a (sub)view of, or 0.
+int64_t viewedBufferBytes(Value view) {
+  while (auto subview = view.getDefiningOp<memref::SubViewOp>())
+    view = subview.getSource();
+  auto type = cast<MemRefType>(view.getType());
+  return type.hasStaticShape() ? type.getNumElements() * 4 : 0;
 }
 
-Value toTensor(ImplicitLocOpBuilder &b, Value buffer) {
-  auto type = cast<MemRefType>(buffer.getType());
-  return bufferization::ToTensorOp::create(
-      b, RankedTensorType::get(type.getShape(), type.getElementType()), buffer,
-      /*restrict=*/b.getUnitAttr(), /*writable=*/b.getUnitAttr());
+/// Whether the first element of `view` starts a cache line (its base
+/// pointer plus its offset).
+Value startsLine(ImplicitLocOpBuilder &b, Value view) {
+  auto metadata = memref::ExtractStridedMetadataOp::create(b, view);
+  Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, view);
+  Value start = arith::AddIOp::create(b, base, muli(b, metadata.getOffset(), 4));
+  return arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
+                               arith::RemUIOp::create(b, start, idx(b, 64)),
+                               idx(b, 0));
 }
 
-struct MonarchToVector : OpRewritePattern<MonarchOp> {
-  MonarchToVector(MLIRContext *context, const GemmSchedule &sched,
-                  const CpuTargetDescription &target)
-      : OpRewritePattern(context), sched(sched), target(target) {}
+/// The outermost scf.forall or scf.parallel `op` is in, or null.
+Operation *outermostParallelLoop(Operation *op) {
+  Operation *outermost = nullptr;
+  for (Operation *p = op->getParentOp(); p && !isa<FunctionOpInterface>(p);
+       p = p->getParentOp())
+    if (isa<scf::ForallOp, scf::ParallelOp>(p))
+      outermost = p;
+  return outermost;
+}
+
+/// Lowers the monarch_tile ops of a module, packing each pair of weights
+/// once where every tile that uses it can reach the packed copy.
+class MonarchTileLowering {
+public:
+  MonarchTileLowering(const CpuTargetDescription &target)
+      : sched(GemmSchedule::forTarget(target)), target(target) {}
+
+  LogicalResult lower(RewriterBase &rewriter, MonarchTileOp op,
+                      DominanceInfo &dominance);
+
+private:
+  struct Packed {
+    Value wt, w2p;
+  };
+  /// The packing, made before `anchor`, of op's weights: one made earlier
+  /// for the same weights when it dominates the anchor. When `extra` is
+  /// given, `extraBuffer` is a buffer of that type, from the same arena as
+  /// the packing when that is made here.
+  Packed packWeights(RewriterBase &rewriter, MonarchTileOp op,
+                     Operation *anchor, DominanceInfo &dominance,
+                     const Factor1 &f1, const Factor2 &f2,
+                     std::optional<MemRefType> extra, Value &extraBuffer);
+
   GemmSchedule sched;
   CpuTargetDescription target;
-  LogicalResult matchAndRewrite(MonarchOp op,
-                                PatternRewriter &rewriter) const override {
-    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
-    Value x2d = collapseLeadingDims(b, b.getLoc(), op.getX(), 1);
-    int64_t rows = cast<RankedTensorType>(x2d.getType()).getDimSize(0);
-    ArrayRef<int64_t> w1 = op.getW1().getType().getShape();
-    ArrayRef<int64_t> w2 = op.getW2().getType().getShape();
-    int64_t lanes = sched.lanes;
-    Factor1 f1;
-    f1.sched = sched;
-    f1.x = toReadOnlyBuffer(b, b.getLoc(), x2d);
-    f1.rows = rows;
-    f1.k = w1[0];
-    f1.q = w1[1];
-    f1.p = w1[2];
-    f1.columnsOuter = columnGroupsOuter(sched, target, f1.q, f1.p);
-    Factor2 f2;
-    f2.sched = sched;
-    f2.rows = rows;
-    f2.l = w2[0];
-    f2.s = w2[1];
-    f2.r = w2[2];
-    f2.registers = target.vectorRegisters;
-    // Factor 2's reduction in one pass when a column group's whole w2
-    // slice ([vcols][r][L]) takes at most 3/4 of L1 (no partial sums; AVX2
-    // at N = 16K, r = 128: 24 of 32 KiB, -3 % per call); otherwise in
-    // chunks of the schedule's vreduceChunk (half of L1).
-    f2.kc = sched.vcols * f2.r * lanes * 4 <= 3 * target.l1Bytes / 4
-                ? f2.r
-                : sched.vreduceChunk;
-    // A line of out holds lineFloats / L lane groups (2 with 8 lanes).
-    if (int64_t perLine = std::max<int64_t>(1, sched.lineFloats / lanes);
-        f2.l % (perLine * lanes) == 0)
-      f2.lineGroups = perLine;
-    f2.out = allocRows(b, rows, f2.s * f2.l);
-    // h holds one chunk of rows at a time: a full [M, k*q] intermediate
-    // would be a fresh mmap (and page faults) on every call once it passes
-    // malloc's mmap threshold. Chunks are whole row tiles of about 1.5 L2s
-    // (or one row tile).
-    int64_t hCols = f1.k * f1.q;
-    int64_t chunk =
-        std::max<int64_t>(1, sched.hChunkBytes /
-                                 (4 * sched.rowTile * std::max<int64_t>(hCols, 1))) *
-        sched.rowTile;
-    chunk = std::min(chunk, rows);
-    // When a vector of factor 1's columns is one lane vector of factor 2
-    // (q and l multiples of the L lanes), h is stored lane-major,
-    // [l/L][rows][r+1][L]: factor 2 then reads each row's panel
-    // contiguously instead of L floats every l.
-    f2.laneMajor = f1.q % lanes == 0 && f2.l % lanes == 0;
-    if (f2.laneMajor)
-      f1.hLanes = f2.l;
-    // The packed weights and (unless every work item has its own) h: one
-    // allocation where that keeps them on the heap (allocScratch).
-    int64_t itemRows = rowSplitRows(
-        sched, rows,
-        hBufferType(b, f2, hCols, 1).getNumElements() * 4);
-    SmallVector<MemRefType> scratchTypes = {
-        packedBType(b, sched, f1.k, f1.q, f1.p),
-        packedFactor2Type(b, sched, f2.l, f2.s, f2.r)};
-    if (!itemRows)
-      scratchTypes.push_back(hBufferType(b, f2, hCols, chunk));
-    SmallVector<Value> scratch = allocScratch(b, scratchTypes);
-    f1.wt = packFactor1(b, sched, toReadOnlyBuffer(b, b.getLoc(), op.getW1()),
-                        scratch[0], f1.k, f1.q, f1.p);
-    f2.w2p = packFactor2(b, sched, toReadOnlyBuffer(b, b.getLoc(), op.getW2()),
-                         scratch[1], f2.l, f2.s, f2.r);
-    if (!itemRows)
-      f1.out = f2.h = scratch[2];
-    // Factor 2 writes each of out's lines once, l floats apart: ordinary
-    // stores would read every line for ownership first (scattered misses
-    // no prefetcher follows). Streaming stores skip that read, but need
-    // 64-byte aligned lines, and the caller's buffer may not be aligned;
-    // small results stay in cache for whoever reads them next.
-    // A lane vector narrower than a line (AVX2: half a line) streamed
-    // alone would leave partly written write-combining buffers, each
-    // flushed as a partial line (3-5 % slower than ordinary stores); so
-    // the two lane groups of a line take turns in each column group and
-    // each line is written whole, its first half from a stack buffer
-    // (wholeLines; AVX2, 1024 rows, CPU time: N = 16K 0 to -9 % on one
-    // thread, -4 to -9 % on two; N = 4K -5 to -7 % and -9 %).
-    int64_t outBytes = rows * f2.s * f2.l * 4;
-    if (f2.l % lanes == 0 && outBytes >= sched.streamOutBytes) {
-      if (lanes >= sched.lineFloats) {
-        f2.streamOut = isLineAligned(b, f2.out);
-      } else if (f2.lineGroups == 2 && f2.laneMajor &&
-                 f2.lineGroups * lanes == sched.lineFloats) {
-        // The stash holds one lane group: two of them make a line.
-        f2.wholeLines = true;
-        f2.streamOut = isLineAligned(b, f2.out);
-      }
+  DenseMap<std::pair<Value, Value>, SmallVector<Packed>> packed;
+};
+
+MonarchTileLowering::Packed
+MonarchTileLowering::packWeights(RewriterBase &rewriter, MonarchTileOp op,
+                                 Operation *anchor, DominanceInfo &dominance,
+                                 const Factor1 &f1, const Factor2 &f2,
+                                 std::optional<MemRefType> extra,
+                                 Value &extraBuffer) {
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(anchor);
+  ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+  SmallVector<Packed> &made = packed[{op.getW1(), op.getW2()}];
+  for (const Packed &p : made)
+    if (dominance.properlyDominates(p.wt, anchor)) {
+      if (extra)
+        extraBuffer = allocScratch(b, {*extra}).front();
+      return p;
     }
-    if (itemRows) {
-      emitRowSplit(b, f1, f2, hCols, itemRows);
-      rewriter.replaceOp(op, expandLeadingDims(b, b.getLoc(), toTensor(b, f2.out),
-                                               cast<RankedTensorType>(op.getType()),
-                                               1));
-      return success();
-    }
-    auto runChunk = [&](ImplicitLocOpBuilder &cb, Value row0, int64_t n) {
-      Factor1 c1 = f1;
-      Factor2 c2 = f2;
-      c1.rows = c2.rows = n;
-      c1.xRowOffset = c2.outRowOffset = row0;
-      emitFactor1(cb, c1);
-      emitFactor2(cb, c2);
-    };
-    if (chunk > 0) {
-      forRange(b, rows / chunk, [&](ImplicitLocOpBuilder &cb, Value c) {
-        runChunk(cb, muli(cb, c, chunk), chunk);
-      });
-      if (int64_t rem = rows % chunk)
-        runChunk(b, idx(b, rows - rem), rem);
-    }
-    rewriter.replaceOp(op, expandLeadingDims(b, b.getLoc(), toTensor(b, f2.out),
-                                             cast<RankedTensorType>(op.getType()),
-                                             1));
+  SmallVector<MemRefType> types = {
+      packedBType(b, sched, f1.k, f1.q, f1.p),
+      packedFactor2Type(b, sched, f2.l, f2.s, f2.r)};
+  if (extra)
+    types.push_back(*extra);
+  SmallVector<Value> scratch = allocScratch(b, types);
+  if (extra)
+    extraBuffer = scratch[2];
+  Packed p;
+  p.wt = packFactor1(b, sched, op.getW1(), scratch[0], f1.k, f1.q, f1.p);
+  p.w2p = packFactor2(b, sched, op.getW2(), scratch[1], f2.l, f2.s, f2.r);
+  made.push_back(p);
+  return p;
+}
+
+LogicalResult MonarchTileLowering::lower(RewriterBase &rewriter,
+                                         MonarchTileOp op,
+                                         DominanceInfo &dominance) {
+  if (!isa<MemRefType>(op.getX().getType()))
+    return op.emitOpError()
+           << "must be bufferized before convert-monarch-tiles-to-vector";
+  for (Value v : {op.getX(), op.getOut()})
+    if (!cast<MemRefType>(v.getType()).isLastDimUnitStride())
+      return op.emitOpError()
+             << "needs rows with a unit innermost stride, got " << v.getType();
+  ArrayRef<int64_t> x = cast<MemRefType>(op.getX().getType()).getShape();
+  ArrayRef<int64_t> w1 = cast<MemRefType>(op.getW1().getType()).getShape();
+  ArrayRef<int64_t> w2 = cast<MemRefType>(op.getW2().getType()).getShape();
+  int64_t rows = x[0];
+  int64_t lanes = sched.lanes;
+  Factor1 f1;
+  f1.sched = sched;
+  f1.x = op.getX();
+  f1.rows = rows;
+  f1.k = w1[0];
+  f1.q = w1[1];
+  f1.p = w1[2];
+  f1.columnsOuter = columnGroupsOuter(sched, target, f1.q, f1.p);
+  Factor2 f2;
+  f2.sched = sched;
+  f2.rows = rows;
+  f2.l = w2[0];
+  f2.s = w2[1];
+  f2.r = w2[2];
+  f2.registers = target.vectorRegisters;
+  // Factor 2's reduction in one pass when a column group's whole w2
+  // slice ([vcols][r][L]) takes at most 3/4 of L1 (no partial sums; AVX2
+  // at N = 16K, r = 128: 24 of 32 KiB, -3 % per call); otherwise in
+  // chunks of the schedule's vreduceChunk (half of L1).
+  f2.kc = sched.vcols * f2.r * lanes * 4 <= 3 * target.l1Bytes / 4
+              ? f2.r
+              : sched.vreduceChunk;
+  // A line of out holds lineFloats / L lane groups (2 with 8 lanes).
+  if (int64_t perLine = std::max<int64_t>(1, sched.lineFloats / lanes);
+      f2.l % (perLine * lanes) == 0)
+    f2.lineGroups = perLine;
+  f2.out = op.getOut();
+  // When a vector of factor 1's columns is one lane vector of factor 2
+  // (q and l multiples of the L lanes), h is stored lane-major,
+  // [l/L][rows][r+1][L]: factor 2 then reads each row's panel
+  // contiguously instead of L floats every l.
+  f2.laneMajor = f1.q % lanes == 0 && f2.l % lanes == 0;
+  if (f2.laneMajor)
+    f1.hLanes = f2.l;
+  int64_t hCols = f1.k * f1.q;
+  if (rows == 0) {
+    rewriter.eraseOp(op);
     return success();
   }
-};
+
+  // A tile inside a parallel loop is one work item of a split the tiling
+  // made: the weights are packed before that loop (when they come from
+  // outside it), and the tile runs its rows in order.
+  Operation *loop = outermostParallelLoop(op);
+  bool weightsOutside =
+      loop && llvm::all_of(ValueRange{op.getW1(), op.getW2()}, [&](Value w) {
+        return !loop->isAncestor(w.getParentBlock()->getParentOp());
+      });
+  Operation *anchor = loop && weightsOutside ? loop : op.getOperation();
+  // A tile of all the rows keeps one chunk of rows of h at a time, in the
+  // packing's arena: chunks of whole row tiles of about 1.5 L2s (or one
+  // row tile).
+  int64_t chunk =
+      std::max<int64_t>(1, sched.hChunkBytes /
+                               (4 * sched.rowTile * std::max<int64_t>(hCols, 1))) *
+      sched.rowTile;
+  chunk = std::min(chunk, rows);
+  std::optional<MemRefType> chunkH;
+  if (!loop)
+    chunkH = hBufferType(rewriter, f2, hCols, chunk);
+  Value chunkBuffer;
+  Packed p = packWeights(rewriter, op, anchor, dominance, f1, f2, chunkH,
+                         chunkBuffer);
+  f1.wt = p.wt;
+  f2.w2p = p.w2p;
+
+  rewriter.setInsertionPoint(op);
+  ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+  // Factor 2 writes each of out's lines once, l floats apart: ordinary
+  // stores would read every line for ownership first (scattered misses
+  // no prefetcher follows). Streaming stores skip that read, but need
+  // 64-byte aligned lines, and the caller's buffer may not be aligned;
+  // small results (of the whole op, not of this tile) stay in cache for
+  // whoever reads them next.
+  // A lane vector narrower than a line (AVX2: half a line) streamed
+  // alone would leave partly written write-combining buffers, each
+  // flushed as a partial line (3-5 % slower than ordinary stores); so
+  // the two lane groups of a line take turns in each column group and
+  // each line is written whole, its first half from a stack buffer
+  // (wholeLines; AVX2, 1024 rows, CPU time: N = 16K 0 to -9 % on one
+  // thread, -4 to -9 % on two; N = 4K -5 to -7 % and -9 %).
+  int64_t outBytes = std::max(rows * f2.s * f2.l * 4, viewedBufferBytes(f2.out));
+  if (f2.l % lanes == 0 && outBytes >= sched.streamOutBytes) {
+    if (lanes >= sched.lineFloats) {
+      f2.streamOut = startsLine(b, f2.out);
+    } else if (f2.lineGroups == 2 && f2.laneMajor &&
+               f2.lineGroups * lanes == sched.lineFloats) {
+      // The stash holds one lane group: two of them make a line.
+      f2.wholeLines = true;
+      f2.streamOut = startsLine(b, f2.out);
+    }
+  }
+
+  if (loop) {
+    // One work item: factor 1 for every block, then factor 2 for every
+    // lane group of its rows, with an h of its own on the heap (freed at
+    // the end of the item): no barrier between the factors, and no core
+    // reads the h another core wrote (docs/design.md, "the row split").
+    f1.xRowOffset = f2.outRowOffset = idx(b, 0);
+    f1.out = f2.h = memref::AllocOp::create(
+        b, hBufferType(b, f2, hCols, rows), b.getI64IntegerAttr(64));
+    // The stack buffers, once per item (not per block or lane group).
+    if (packsX(f1))
+      f1.xPackBuffer = xPackAlloca(b, rows, f1.p);
+    if (factor2Chunked(f2))
+      f2.partialBuffer = factor2BufferAlloca(b, f2.sched, rows);
+    if (f2.wholeLines)
+      f2.stashBuffer = factor2BufferAlloca(b, f2.sched, rows);
+    forRange(b, f1.k, [&](ImplicitLocOpBuilder &kb, Value blk) {
+      factor1Rows(kb, f1, idx(kb, 0), rows, blk);
+    });
+    forRange(b, ceilDiv(f2.l, f2.sched.lanes) / f2.lineGroups,
+             [&](ImplicitLocOpBuilder &gb, Value item) {
+               factor2Item(gb, f2, idx(gb, 0), rows, item);
+             });
+    rewriter.eraseOp(op);
+    return success();
+  }
+
+  // All the rows of the op in one tile: h holds one chunk of rows at a
+  // time (a full [M, k*q] intermediate would be a fresh mmap, and page
+  // faults, on every call once it passes malloc's mmap threshold), each
+  // factor of a chunk one scf.parallel over (row tile, block) or (row
+  // tile, lane group).
+  f1.out = f2.h = chunkBuffer;
+  auto runChunk = [&](ImplicitLocOpBuilder &cb, Value row0, int64_t n) {
+    Factor1 c1 = f1;
+    Factor2 c2 = f2;
+    c1.rows = c2.rows = n;
+    c1.xRowOffset = c2.outRowOffset = row0;
+    emitFactor1(cb, c1);
+    emitFactor2(cb, c2);
+  };
+  forRange(b, rows / chunk, [&](ImplicitLocOpBuilder &cb, Value c) {
+    runChunk(cb, muli(cb, c, chunk), chunk);
+  });
+  if (int64_t rem = rows % chunk)
+    runChunk(b, idx(b, rows - rem), rem);
+  rewriter.eraseOp(op);
+  return success();
+}
 
 } // namespace
 
-void mlir::loom::populateMonarchToVectorPatterns(
-    RewritePatternSet &patterns, const CpuTargetDescription &target) {
-  GemmSchedule sched = GemmSchedule::forTarget(target);
-  patterns.add<MonarchToVector>(patterns.getContext(), sched, target);
+int64_t mlir::loom::monarchItemRows(const CpuTargetDescription &target) {
+  // Work items of 64 rows (the tiling halves them for 512 to 1023 rows)
+  // that run both factors: measured only with vectors narrower than a line
+  // (AVX2, docs/design.md "the row split": 1024 rows, two threads, N = 1K
+  // 18-35 %, 4K 0-17 %, 16K -1 to 8 % faster than the split by blocks and
+  // lane groups; one thread within 3 %; 64 the best of 32, 48, 64 and 96
+  // at N = 16K). AVX-512 keeps one tile, split by the kernel.
+  return target.lanes() < target.lineFloats() ? 64 : 0;
+}
+
+LogicalResult
+mlir::loom::lowerMonarchTilesToVector(RewriterBase &rewriter, Operation *root,
+                                      const CpuTargetDescription &target) {
+  SmallVector<MonarchTileOp> tiles;
+  root->walk([&](MonarchTileOp op) { tiles.push_back(op); });
+  if (tiles.empty())
+    return success();
+  // A bufferized parallel_insert_slice of a tile written in place leaves
+  // a copy of the tile's out view onto itself.
+  root->walk([&](memref::CopyOp copy) {
+    if (copy.getSource() == copy.getTarget())
+      rewriter.eraseOp(copy);
+  });
+  MonarchTileLowering lowering(target);
+  DominanceInfo dominance(root);
+  for (MonarchTileOp op : tiles)
+    if (failed(lowering.lower(rewriter, op, dominance)))
+      return failure();
+  return success();
 }

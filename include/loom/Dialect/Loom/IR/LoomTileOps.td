@@ -167,4 +167,44 @@ def Loom_AttentionStepOp : Loom_Op<"attention_step", [
   }];
 }
 
+//===----------------------------------------------------------------------===//
+// monarch_tile
+//===----------------------------------------------------------------------===//
+
+def Loom_MonarchTileOp : Loom_Op<"monarch_tile", [
+    DestinationStyleOpInterface,
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
+  let summary = "both Monarch factors of a tile of rows";
+  let description = [{
+    `x: [M, N]` (M rows of a `loom.monarch`'s input, its leading dims
+    folded into one) through both factors of `w1: [k, q, p]` and
+    `w2: [l, s, r]`, exactly as `loom.monarch` computes each row (SPEC
+    section 1: h = blockdiag(x, w1), the permutation, the second
+    blockdiag, the permutation back); the result is written into
+    `out: [M, l*s]`. Rows never mix, so a tile of rows is all a target's
+    microkernel needs: loom-tile-monarch cuts a monarch into an
+    scf.forall of these (one per work item of rows) or one tile of all
+    its rows, and convert-monarch-tiles-to-vector lowers each on buffers.
+
+    Example (a work item of 64 rows of a Monarch with N = 1024):
+
+    ```mlir
+    %y = loom.monarch_tile ins(%x, %w1, %w2 : tensor<64x1024xf32>, tensor<32x32x32xf32>, tensor<32x32x32xf32>)
+        outs(%init : tensor<64x1024xf32>) -> tensor<64x1024xf32>
+    ```
+  }];
+  let arguments = (ins Loom_F32Shaped:$x, Loom_F32Shaped:$w1,
+                       Loom_F32Shaped:$w2, Loom_F32Shaped:$out);
+  let results = (outs Variadic<RankedTensorOf<[F32]>>:$result);
+  let assemblyFormat = [{
+    `ins` `(` $x `,` $w1 `,` $w2 `:` type($x) `,` type($w1) `,` type($w2) `)`
+    `outs` `(` $out `:` type($out) `)`
+    attr-dict (`->` type($result)^)?
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    MutableOperandRange getDpsInitsMutable() { return getOutMutable(); }
+  }];
+}
+
 #endif // LOOM_DIALECT_LOOM_IR_LOOMTILEOPS_TD

@@ -219,4 +219,33 @@ def LoomTileAttentionPass : Pass<"loom-tile-attention", "::mlir::func::FuncOp"> 
   ];
 }
 
+def LoomTileMonarchPass : Pass<"loom-tile-monarch", "::mlir::func::FuncOp"> {
+  let summary = "Tile every monarch into loom.monarch_tile ops over its rows";
+  let description = [{
+    Folds the leading dims of every `loom.monarch` into one row dim and
+    cuts it into `loom.monarch_tile`s: with `item-rows` > 0 and enough
+    rows, an `scf.forall` over work items of `item-rows` rows (or half as
+    many, so that there are at least `min-items` of them), each tile made
+    through the op's TilingInterface (a monarch on a row slice) and
+    written into its slice of the result, plus one tile for the rows left
+    over; otherwise one tile of all the rows, which a target may split
+    further itself. A work item's intermediate h (`rows * (k*q + l)`
+    floats) stays under `max-item-bytes`.
+  }];
+  let options = [
+    Option<"itemRows", "item-rows", "int64_t", /*default=*/"0",
+           "Rows per work item of the scf.forall (0: one tile of all rows)">,
+    Option<"minItems", "min-items", "int64_t", /*default=*/"16",
+           "Fewest work items worth a forall (else one tile)">,
+    Option<"maxItemBytes", "max-item-bytes", "int64_t",
+           /*default=*/"33554432",
+           "Largest intermediate h of one work item, in bytes">,
+  ];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 #endif // LOOM_DIALECT_LOOM_TRANSFORMS_PASSES_TD
