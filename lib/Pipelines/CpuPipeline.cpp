@@ -2,9 +2,9 @@
 //
 // Stages, in order:
 //   0. Symbol names the compiled library reserves are rejected.
-//   1. Tensor arithmetic a frontend emits (residual adds) -> linalg; the
-//      loom op lowered whole (fft_conv) -> the CPU's vector microkernel
-//      (convert-loom-to-vector); the attention ops tiled per (batch row,
+//   1. Tensor arithmetic a frontend emits (residual adds) -> linalg;
+//      fft_conv tiled per (block of rows, channel) into fft_conv_tile ops
+//      (loom-tile-fft-conv); the attention ops tiled per (batch row,
 //      head, query tile) into attention_tile ops with the head transposes
 //      folded into their slices (loom-tile-attention); monarch tiled over
 //      its rows into monarch_tile ops (loom-tile-monarch);
@@ -16,8 +16,9 @@
 //      bufferization with identity layouts at function boundaries (the
 //      attention tiles in place on strided views); the attention tiles ->
 //      their microkernels, flash or few-keys
-//      (convert-attention-tiles-to-vector); the Monarch tiles -> theirs
-//      (convert-monarch-tiles-to-vector); the
+//      (convert-attention-tiles-to-vector); the Monarch and fft_conv tiles
+//      -> theirs (convert-monarch-tiles-to-vector,
+//      convert-fft-conv-tiles-to-vector); the
 //      tiles' linalg ops -> GEMM microkernels with fused epilogues and
 //      vector loops (convert-linalg-to-vector); results turned into
 //      caller-allocated out-params (the result allocation is hoisted into
@@ -88,10 +89,9 @@ void mlir::loom::buildLoomCpuPipeline(OpPassManager &pm,
           llvm::Twine("loom-cpu-pipeline is malformed: ") + error);
   };
   addText(kToLinalg);
-  // The loom op the CPU still lowers whole (fft_conv).
-  ConvertLoomToVectorPassOptions kernels;
-  kernels.target = options.target.str();
-  pm.addPass(createConvertLoomToVectorPass(kernels));
+  // fft_conv: an scf.forall of fft_conv_tile ops, one per channel (and
+  // block of rows, when the channels alone are too few work items).
+  pm.addNestedPass<func::FuncOp>(createLoomTileFftConvPass());
   // Attention: per (batch row, head, query tile) attention_tile ops, the
   // head transposes folded into their slices, heaviest tiles first. Before
   // the dense tiling, which would otherwise cut the transposes as copies.
@@ -136,6 +136,9 @@ void mlir::loom::buildLoomCpuPipeline(OpPassManager &pm,
   ConvertMonarchTilesToVectorPassOptions monarchKernels;
   monarchKernels.target = options.target.str();
   pm.addPass(createConvertMonarchTilesToVectorPass(monarchKernels));
+  ConvertFftConvTilesToVectorPassOptions fftKernels;
+  fftKernels.target = options.target.str();
+  pm.addPass(createConvertFftConvTilesToVectorPass(fftKernels));
   ConvertLinalgToVectorPassOptions dense;
   dense.target = options.target.str();
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToVectorPass(dense));

@@ -39,17 +39,20 @@
 // TILES:           linalg.matmul
 // TILES-NOT:     loom.
 
-// The stages: whole-op kernels, attention tiling (groups kept whole, the
+// The stages: fft_conv tiling, attention tiling (groups kept whole, the
 // heaviest tiles first; ops whose rows see at most 32 keys, the few-keys
-// kernel's limit on AVX2, in longer tiles), dense tile-and-fuse,
-// bufferization with the tiles in place, the attention microkernels, the
-// dense microkernels.
-// STAGES:      convert-loom-to-vector{target=avx2}
+// kernel's limit on AVX2, in longer tiles), Monarch tiling (64-row work
+// items on AVX2), dense tile-and-fuse, bufferization with the tiles in
+// place, the attention, Monarch and fft_conv microkernels, the dense
+// microkernels.
+// STAGES:      loom-tile-fft-conv{min-items=16}
 // STAGES:      loom-tile-attention{fit-groups=true forall=true heaviest-first=true query-tile=64 small-window-keys=32}
 // STAGES:      loom-tile-and-fuse
 // STAGES:      eliminate-empty-tensors
 // STAGES:      one-shot-bufferize
 // STAGES:      convert-attention-tiles-to-vector{key-block=64 query-tile=64 target=avx2}
+// STAGES:      convert-monarch-tiles-to-vector{target=avx2}
+// STAGES:      convert-fft-conv-tiles-to-vector{target=avx2}
 // STAGES:      convert-linalg-to-vector{{.*}}target=avx2}
 // STAGES:      scf-forall-to-parallel
 // STAGES:      convert-scf-to-openmp

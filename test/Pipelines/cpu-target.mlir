@@ -1,4 +1,4 @@
-// The CPU the kernels are sized for reaches convert-loom-to-vector as its
+// The CPU the kernels are sized for reaches every kernel pass as its
 // `target` option: from an LLVM CPU name (mcpu=) through LLVM's CPU tables,
 // or spelled out (target=), which wins.
 // RUN: loom-opt %s --loom-cpu-pipeline="mcpu=x86-64-v3" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=AVX2
@@ -13,13 +13,14 @@
 // RUN: loom-compile -v --mcpu=x86-64-v3 --cpu-target=avx512:registers=16 %s -o %t.so 2>&1 | FileCheck %s --check-prefix=COMPILE-SPELLED
 // RUN: not loom-compile --cpu-target=avx2:l1=12 %s -o %t.so 2>&1 | FileCheck %s --check-prefix=COMPILE-BAD
 
-// AVX2: convert-loom-to-vector{{.*}}target=avx2{{[ }]}}
-// AVX512: convert-loom-to-vector{{.*}}target=avx512{{[ }]}}
-// SSE: convert-loom-to-vector{{.*}}target=sse{{[ }]}}
-// SPELLED: convert-loom-to-vector{{.*}}target=avx2:fma-latency=5:l2=1048576{{[ }]}}
+// AVX2: convert-monarch-tiles-to-vector{{.*}}target=avx2{{[ }]}}
+// AVX2: convert-fft-conv-tiles-to-vector{{.*}}target=avx2{{[ }]}}
+// AVX512: convert-fft-conv-tiles-to-vector{{.*}}target=avx512{{[ }]}}
+// SSE: convert-fft-conv-tiles-to-vector{{.*}}target=sse{{[ }]}}
+// SPELLED: convert-fft-conv-tiles-to-vector{{.*}}target=avx2:fma-latency=5:l2=1048576{{[ }]}}
 // The line size sizes the prefetch steps and the tiles' column rounding.
-// LINE: convert-loom-to-vector{{.*}}target=avx2:line=128{{[ }]}}
 // LINE: loom-tile-and-fuse{{.*}}line-elements=32
+// LINE: convert-fft-conv-tiles-to-vector{{.*}}target=avx2:line=128{{[ }]}}
 // BADLINE: error: loom-cpu-pipeline: line must be a power of two from 16 to 1024 bytes, got 48
 // BADTARGET: error: loom-cpu-pipeline: unknown CPU target 'avx9'
 // BADCPU: error: loom-cpu-pipeline: unknown --mcpu 'no-such-cpu'

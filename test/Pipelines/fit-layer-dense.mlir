@@ -7,7 +7,7 @@
 // RUN: loom-opt %s -split-input-file -convert-elementwise-to-linalg \
 // RUN:   -loom-tile-and-fuse="matmul-tile-m=96 matmul-tile-n=256 tile-bytes=131072" \
 // RUN:   | FileCheck %s --check-prefix=TILE
-// RUN: loom-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(convert-elementwise-to-linalg),convert-loom-to-vector{target=avx2},func.func(loom-tile-attention{query-tile=64}),func.func(loom-tile-and-fuse{matmul-tile-m=96 matmul-tile-n=256 tile-bytes=131072}),func.func(convert-elementwise-to-linalg,loom-read-only-arguments),canonicalize,eliminate-empty-tensors,empty-tensor-to-alloc-tensor,cse,one-shot-bufferize{bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map},cse,convert-attention-tiles-to-vector{target=avx2},func.func(convert-linalg-to-vector{target=avx2 arena-min-bytes=1024}))" \
+// RUN: loom-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(convert-elementwise-to-linalg),func.func(loom-tile-fft-conv),func.func(loom-tile-attention{query-tile=64}),func.func(loom-tile-and-fuse{matmul-tile-m=96 matmul-tile-n=256 tile-bytes=131072}),func.func(convert-elementwise-to-linalg,loom-read-only-arguments),canonicalize,eliminate-empty-tensors,empty-tensor-to-alloc-tensor,cse,one-shot-bufferize{bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map},cse,convert-attention-tiles-to-vector{target=avx2},func.func(convert-linalg-to-vector{target=avx2 arena-min-bytes=1024}))" \
 // RUN:   | FileCheck %s --check-prefix=VEC
 
 // Tiles: LayerNorm's variance and normalization share one nest of row

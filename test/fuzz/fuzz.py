@@ -61,13 +61,15 @@ CRASH_MARKERS = ["Stack dump:", "LLVM ERROR", "PLEASE submit a bug report",
 # The first half of loom-cpu-pipeline: the kernels see every size a
 # mutation makes, bufferization and out-params every return pattern.
 FRONT_PIPELINE = (
-    "builtin.module(loom-verify-symbol-names,convert-loom-to-vector,"
+    "builtin.module(loom-verify-symbol-names,func.func(loom-tile-fft-conv),"
     "func.func(loom-tile-attention{fit-groups heaviest-first}),"
+    "func.func(loom-tile-monarch{item-rows=64}),"
     "func.func(convert-elementwise-to-linalg,loom-read-only-arguments),"
     "canonicalize,cse,eliminate-empty-tensors,"
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},cse,"
-    "convert-attention-tiles-to-vector,"
+    "convert-attention-tiles-to-vector,convert-monarch-tiles-to-vector,"
+    "convert-fft-conv-tiles-to-vector,"
     "func.func(loom-distinct-result-buffers),"
     "buffer-results-to-out-params{modify-public-functions hoist-static-allocs},"
     "buffer-deallocation-pipeline)")

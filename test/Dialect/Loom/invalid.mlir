@@ -705,3 +705,43 @@ func.func @monarch_tile_mixed(%x: tensor<4x12xf32>, %w1: tensor<4x6x3xf32>, %w2:
   loom.monarch_tile ins(%x, %w1, %w2 : tensor<4x12xf32>, tensor<4x6x3xf32>, tensor<6x5x4xf32>) outs(%o : memref<4x30xf32>)
   return
 }
+
+// -----
+
+func.func @fft_conv_tile_rank(%u: tensor<1x32xf32>, %k: tensor<1x32xf32>, %o: tensor<1x32xf32>) -> tensor<1x32xf32> {
+  // expected-error @+1 {{expects u to have rank 3, got 2}}
+  %0 = loom.fft_conv_tile ins(%u, %k : tensor<1x32xf32>, tensor<1x32xf32>) outs(%o : tensor<1x32xf32>) -> tensor<1x32xf32>
+  return %0 : tensor<1x32xf32>
+}
+
+// -----
+
+func.func @fft_conv_tile_length(%u: tensor<2x1x24xf32>, %k: tensor<1x24xf32>, %o: tensor<2x1x24xf32>) -> tensor<2x1x24xf32> {
+  // expected-error @+1 {{expects the length N of u to be a power of two of at least 16, got 24}}
+  %0 = loom.fft_conv_tile ins(%u, %k : tensor<2x1x24xf32>, tensor<1x24xf32>) outs(%o : tensor<2x1x24xf32>) -> tensor<2x1x24xf32>
+  return %0 : tensor<2x1x24xf32>
+}
+
+// -----
+
+func.func @fft_conv_tile_kernel(%u: tensor<2x2x32xf32>, %k: tensor<1x32xf32>, %o: tensor<2x2x32xf32>) -> tensor<2x2x32xf32> {
+  // expected-error @+1 {{expects kernel to be [2, 32] (the channels and length of u), got [1, 32]}}
+  %0 = loom.fft_conv_tile ins(%u, %k : tensor<2x2x32xf32>, tensor<1x32xf32>) outs(%o : tensor<2x2x32xf32>) -> tensor<2x2x32xf32>
+  return %0 : tensor<2x2x32xf32>
+}
+
+// -----
+
+func.func @fft_conv_tile_out(%u: tensor<2x1x32xf32>, %k: tensor<1x32xf32>, %o: tensor<1x1x32xf32>) -> tensor<1x1x32xf32> {
+  // expected-error @+1 {{expects out to have the shape of u}}
+  %0 = loom.fft_conv_tile ins(%u, %k : tensor<2x1x32xf32>, tensor<1x32xf32>) outs(%o : tensor<1x1x32xf32>) -> tensor<1x1x32xf32>
+  return %0 : tensor<1x1x32xf32>
+}
+
+// -----
+
+func.func @fft_conv_tile_dynamic(%u: tensor<?x1x32xf32>, %k: tensor<1x32xf32>, %o: tensor<?x1x32xf32>) -> tensor<?x1x32xf32> {
+  // expected-error @+1 {{expects u to have a static shape, got 'tensor<?x1x32xf32>'}}
+  %0 = loom.fft_conv_tile ins(%u, %k : tensor<?x1x32xf32>, tensor<1x32xf32>) outs(%o : tensor<?x1x32xf32>) -> tensor<?x1x32xf32>
+  return %0 : tensor<?x1x32xf32>
+}

@@ -115,3 +115,17 @@ func.func @monarch_tile(%x: tensor<4x12xf32>, %w1: tensor<4x6x3xf32>, %w2: tenso
   loom.monarch_tile ins(%xm, %w1m, %w2m : memref<4x12xf32, strided<[12, 1], offset: ?>>, memref<4x6x3xf32>, memref<6x5x4xf32>) outs(%om : memref<4x30xf32, strided<[30, 1], offset: ?>>)
   return %0 : tensor<4x30xf32>
 }
+
+// -----
+
+// fft_conv_tile on tensors (causal, the default, is not printed) and on
+// strided memrefs.
+// CHECK-LABEL: func.func @fft_conv_tile
+// CHECK: loom.fft_conv_tile ins(%{{.+}}, %{{.+}} : tensor<4x1x32xf32>, tensor<1x32xf32>) outs(%{{.+}} : tensor<4x1x32xf32>) -> tensor<4x1x32xf32>
+// CHECK: loom.fft_conv_tile ins(%{{.+}}, %{{.+}} : memref<4x1x32xf32, strided<[256, 32, 1], offset: ?>>, memref<1x32xf32, strided<[32, 1], offset: ?>>) outs(%{{.+}} : memref<4x1x32xf32, strided<[256, 32, 1], offset: ?>>) causal = false
+func.func @fft_conv_tile(%u: tensor<4x1x32xf32>, %k: tensor<1x32xf32>, %o: tensor<4x1x32xf32>,
+                         %um: memref<4x1x32xf32, strided<[256, 32, 1], offset: ?>>, %km: memref<1x32xf32, strided<[32, 1], offset: ?>>, %om: memref<4x1x32xf32, strided<[256, 32, 1], offset: ?>>) -> tensor<4x1x32xf32> {
+  %0 = loom.fft_conv_tile ins(%u, %k : tensor<4x1x32xf32>, tensor<1x32xf32>) outs(%o : tensor<4x1x32xf32>) causal = true -> tensor<4x1x32xf32>
+  loom.fft_conv_tile ins(%um, %km : memref<4x1x32xf32, strided<[256, 32, 1], offset: ?>>, memref<1x32xf32, strided<[32, 1], offset: ?>>) outs(%om : memref<4x1x32xf32, strided<[256, 32, 1], offset: ?>>) causal = false
+  return %0 : tensor<4x1x32xf32>
+}

@@ -1,5 +1,9 @@
-// RUN: loom-opt %s -split-input-file -convert-loom-to-vector | FileCheck %s
-// RUN: loom-opt %s -split-input-file -convert-loom-to-vector=target=avx2 | FileCheck %s --check-prefix=AVX2
+// RUN: loom-opt %s -split-input-file -convert-fft-conv-tiles-to-vector | FileCheck %s
+// RUN: loom-opt %s -split-input-file -convert-fft-conv-tiles-to-vector=target=avx2 | FileCheck %s --check-prefix=AVX2
+
+// Tiles outside any parallel loop (what loom-tile-fft-conv leaves is the
+// forall case at the end): the kernel splits the lines among the threads
+// itself.
 
 // Causal, N = 32: rows of length L = 64 (zero-padded) travel as complex
 // sequences of M = 32 positions, z[j] = x[2j] + i x[2j + 1]. The twiddle
@@ -7,10 +11,8 @@
 // computed in double precision at compile time.
 // CHECK-DAG: memref.global "private" constant @__loom_fft_twiddles_im_32 : memref<32xf32> = dense<{{\[}}0.000000e+00,
 // CHECK-DAG: memref.global "private" constant @__loom_fft_twiddles_re_32 : memref<32xf32> = dense<{{\[}}0.000000e+00,
-// CHECK-LABEL: func.func @causal
-// CHECK-DAG: %[[U:.+]] = bufferization.to_buffer %arg0 read_only : tensor<2x3x32xf32> to memref<2x3x32xf32>
-// CHECK-DAG: %[[K:.+]] = bufferization.to_buffer %arg1 read_only : tensor<3x32xf32> to memref<3x32xf32>
-// CHECK: %[[OUT:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2x3x32xf32>
+// CHECK-LABEL: func.func @causal(
+// CHECK-SAME: %[[U:[a-z0-9]+]]: memref<2x3x32xf32>, %[[K:[a-z0-9]+]]: memref<3x32xf32>, %[[OUT:[a-z0-9]+]]: memref<2x3x32xf32>)
 // CHECK: %[[TWR:.+]] = memref.get_global @__loom_fft_twiddles_re_32 : memref<32xf32>
 // CHECK: %[[TWI:.+]] = memref.get_global @__loom_fft_twiddles_im_32 : memref<32xf32>
 // CHECK-NOT: math.cos
@@ -103,7 +105,7 @@
 // CHECK: arith.select %{{.+}}, %{{.+}}, %cst{{.*}} : vector<16xi1>, vector<16xf32>
 // CHECK: vector.store %{{.+}}, %[[OUT]][%[[M]], %[[CH]], %{{.+}}]
 // CHECK: scf.reduce
-// CHECK: bufferization.to_tensor %[[OUT]] restrict writable
+// CHECK-NOT: loom.fft_conv_tile
 
 // With the avx2 target, 8 lanes and blocks of 8 positions.
 // AVX2-LABEL: func.func @causal
@@ -120,10 +122,10 @@
 // AVX2: memref.alloc() {alignment = 64 : i64} : memref<2x40xf32>
 // AVX2: vector.shuffle %{{.+}}, %{{.+}} [0, 8, 1, 9, 2, 10, 3, 11] : vector<8xf32>, vector<8xf32>
 // AVX2-NOT: vector<16xf32>
-// AVX2: bufferization.to_tensor
-func.func @causal(%u: tensor<2x3x32xf32>, %c: tensor<3x32xf32>) -> tensor<2x3x32xf32> {
-  %0 = loom.fft_conv %u, %c : tensor<2x3x32xf32>, tensor<3x32xf32> -> tensor<2x3x32xf32>
-  return %0 : tensor<2x3x32xf32>
+// AVX2: return
+func.func @causal(%u: memref<2x3x32xf32>, %c: memref<3x32xf32>, %out: memref<2x3x32xf32>) {
+  loom.fft_conv_tile ins(%u, %c : memref<2x3x32xf32>, memref<3x32xf32>) outs(%out : memref<2x3x32xf32>)
+  return
 }
 
 // -----
@@ -157,9 +159,9 @@ func.func @causal(%u: tensor<2x3x32xf32>, %c: tensor<3x32xf32>) -> tensor<2x3x32
 // CHECK: vector.store %{{.+}}, %{{.+}}[%[[M]], %[[C]], %{{.+}}] : memref<1x3x16xf32>, vector<8xf32>
 // CHECK-NOT: scf.if
 // CHECK: scf.reduce
-func.func @circular_one_row(%u: tensor<1x3x16xf32>, %c: tensor<3x16xf32>) -> tensor<1x3x16xf32> {
-  %0 = loom.fft_conv %u, %c causal = false : tensor<1x3x16xf32>, tensor<3x16xf32> -> tensor<1x3x16xf32>
-  return %0 : tensor<1x3x16xf32>
+func.func @circular_one_row(%u: memref<1x3x16xf32>, %c: memref<3x16xf32>, %out: memref<1x3x16xf32>) {
+  loom.fft_conv_tile ins(%u, %c : memref<1x3x16xf32>, memref<3x16xf32>) outs(%out : memref<1x3x16xf32>) causal = false
+  return
 }
 
 // -----
@@ -188,9 +190,9 @@ func.func @circular_one_row(%u: tensor<1x3x16xf32>, %c: tensor<3x16xf32>) -> ten
 // AVX2: vector.load %{{.+}} : memref<1x2x16xf32>, vector<8xf32>
 // AVX2: vector.store %{{.+}} : memref<1x2x16xf32>, vector<8xf32>
 // AVX2: vector.store %{{.+}} : memref<1x2x16xf32>, vector<8xf32>
-func.func @causal_one_vector(%u: tensor<1x2x16xf32>, %c: tensor<2x16xf32>) -> tensor<1x2x16xf32> {
-  %0 = loom.fft_conv %u, %c : tensor<1x2x16xf32>, tensor<2x16xf32> -> tensor<1x2x16xf32>
-  return %0 : tensor<1x2x16xf32>
+func.func @causal_one_vector(%u: memref<1x2x16xf32>, %c: memref<2x16xf32>, %out: memref<1x2x16xf32>) {
+  loom.fft_conv_tile ins(%u, %c : memref<1x2x16xf32>, memref<2x16xf32>) outs(%out : memref<1x2x16xf32>)
+  return
 }
 
 // -----
@@ -242,9 +244,9 @@ func.func @causal_one_vector(%u: tensor<1x2x16xf32>, %c: tensor<2x16xf32>) -> te
 // CHECK: arith.shrui %{{.+}}, %c3_i64 : i64
 // CHECK: %[[VAT:.+]] = arith.addi %{{.+}}, %c65536{{.*}} : index
 // CHECK: memref.load %[[TWR]][%[[VAT]]]
-func.func @causal_runtime_twiddles(%u: tensor<1x131072xf32>, %c: tensor<1x131072xf32>) -> tensor<1x131072xf32> {
-  %0 = loom.fft_conv %u, %c : tensor<1x131072xf32>, tensor<1x131072xf32> -> tensor<1x131072xf32>
-  return %0 : tensor<1x131072xf32>
+func.func @causal_runtime_twiddles(%u: memref<1x1x131072xf32>, %c: memref<1x131072xf32>, %out: memref<1x1x131072xf32>) {
+  loom.fft_conv_tile ins(%u, %c : memref<1x1x131072xf32>, memref<1x131072xf32>) outs(%out : memref<1x1x131072xf32>)
+  return
 }
 
 // -----
@@ -256,9 +258,9 @@ func.func @causal_runtime_twiddles(%u: tensor<1x131072xf32>, %c: tensor<1x131072
 // CHECK: memref.alloc() {alignment = 64 : i64, loom.cached_scratch} : memref<2x64x2x32784xf32>
 // CHECK-NOT: loom.cached_scratch
 // CHECK: return
-func.func @causal_large_coefficients(%u: tensor<2x64x32768xf32>, %c: tensor<64x32768xf32>) -> tensor<2x64x32768xf32> {
-  %0 = loom.fft_conv %u, %c : tensor<2x64x32768xf32>, tensor<64x32768xf32> -> tensor<2x64x32768xf32>
-  return %0 : tensor<2x64x32768xf32>
+func.func @causal_large_coefficients(%u: memref<2x64x32768xf32>, %c: memref<64x32768xf32>, %out: memref<2x64x32768xf32>) {
+  loom.fft_conv_tile ins(%u, %c : memref<2x64x32768xf32>, memref<64x32768xf32>) outs(%out : memref<2x64x32768xf32>)
+  return
 }
 
 // -----
@@ -308,25 +310,57 @@ func.func @causal_large_coefficients(%u: tensor<2x64x32768xf32>, %c: tensor<64x3
 // AVX2: scf.for %{{.+}} = %{{.+}} to %c2{{.*}} step %c1
 // AVX2: scf.for %{{.+}} = %{{.+}} to %c128{{.*}} step %c8
 // AVX2: scf.if
-func.func @circular_cache_blocks(%u: tensor<2x1x16384xf32>, %c: tensor<1x16384xf32>) -> tensor<2x1x16384xf32> {
-  %0 = loom.fft_conv %u, %c {causal = false} : tensor<2x1x16384xf32>, tensor<1x16384xf32> -> tensor<2x1x16384xf32>
-  return %0 : tensor<2x1x16384xf32>
+func.func @circular_cache_blocks(%u: memref<2x1x16384xf32>, %c: memref<1x16384xf32>, %out: memref<2x1x16384xf32>) {
+  loom.fft_conv_tile ins(%u, %c : memref<2x1x16384xf32>, memref<1x16384xf32>) outs(%out : memref<2x1x16384xf32>) causal = false
+  return
 }
 
 // -----
 
-// Only fft_conv is lowered whole here: monarch goes through
-// loom-tile-monarch and convert-monarch-tiles-to-vector, blockdiag_matmul
-// through its linalg contraction (the CPU pipeline's loom-decompose).
-// CHECK-LABEL: func.func @left_alone
-// CHECK: loom.blockdiag_matmul
-// CHECK: loom.monarch
-// CHECK-NOT: vector.
-// AVX2-LABEL: func.func @left_alone
-// AVX2: loom.blockdiag_matmul
-// AVX2: loom.monarch
-func.func @left_alone(%x: tensor<3x5x40xf32>, %w: tensor<2x20x20xf32>, %y: tensor<4x12xf32>, %w1: tensor<4x6x3xf32>, %w2: tensor<6x5x4xf32>) -> (tensor<3x5x40xf32>, tensor<4x30xf32>) {
-  %0 = loom.blockdiag_matmul %x, %w : tensor<3x5x40xf32>, tensor<2x20x20xf32> -> tensor<3x5x40xf32>
-  %1 = loom.monarch %y, %w1, %w2 : tensor<4x12xf32>, tensor<4x6x3xf32>, tensor<6x5x4xf32> -> tensor<4x30xf32>
-  return %0, %1 : tensor<3x5x40xf32>, tensor<4x30xf32>
+// A tile inside a parallel loop (loom-tile-fft-conv's forall: one channel
+// of 4 rows per work item) runs its lines in order: its channel's
+// coefficients into a buffer of its own ([re/im, 1 channel, A/Q, 32 + 16],
+// not kept across calls), then an scf.for over its rows; no scf.parallel.
+// CHECK-LABEL: func.func @tile_in_forall
+// CHECK: scf.forall (%[[CH:.+]]) in (8) {
+// CHECK: %[[UT:.+]] = memref.subview %arg0[0, %[[CH]], 0] [4, 1, 32] [1, 1, 1]
+// CHECK-NOT: scf.parallel
+// CHECK: %[[COEF:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2x1x2x48xf32>
+// CHECK-NOT: scf.parallel
+// CHECK: scf.for %[[M:.+]] = %{{.+}} to %c4{{.*}} step
+// CHECK-NOT: scf.parallel
+// CHECK: vector.load %[[UT]][%[[M]], %{{.+}}, %{{.+}}] : memref<4x1x32xf32, strided<[256, 32, 1], offset: ?>>, vector<16xf32>
+// CHECK-NOT: scf.parallel
+// CHECK: return
+func.func @tile_in_forall(%u: memref<4x8x32xf32>, %c: memref<8x32xf32>, %out: memref<4x8x32xf32>) {
+  scf.forall (%ch) in (8) {
+    %ut = memref.subview %u[0, %ch, 0] [4, 1, 32] [1, 1, 1] : memref<4x8x32xf32> to memref<4x1x32xf32, strided<[256, 32, 1], offset: ?>>
+    %ct = memref.subview %c[%ch, 0] [1, 32] [1, 1] : memref<8x32xf32> to memref<1x32xf32, strided<[32, 1], offset: ?>>
+    %ot = memref.subview %out[0, %ch, 0] [4, 1, 32] [1, 1, 1] : memref<4x8x32xf32> to memref<4x1x32xf32, strided<[256, 32, 1], offset: ?>>
+    loom.fft_conv_tile ins(%ut, %ct : memref<4x1x32xf32, strided<[256, 32, 1], offset: ?>>, memref<1x32xf32, strided<[32, 1], offset: ?>>) outs(%ot : memref<4x1x32xf32, strided<[256, 32, 1], offset: ?>>)
+  }
+  return
+}
+
+// -----
+
+// Beyond 2^16 positions the twiddle table is computed at run time, once
+// per call: before the tiles' forall, not in every work item.
+// CHECK-LABEL: func.func @twiddles_before_forall
+// CHECK: %[[TW:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2x131088xf32>
+// CHECK: memref.get_global @__loom_fft_twiddle_hi_re_131072
+// CHECK: scf.parallel
+// CHECK: math.ctlz
+// CHECK: scf.forall
+// CHECK-NOT: : memref<2x131088xf32>
+// CHECK-NOT: memref.get_global @__loom_fft_twiddle_hi_re_131072
+// CHECK: return
+func.func @twiddles_before_forall(%u: memref<1x2x131072xf32>, %c: memref<2x131072xf32>, %out: memref<1x2x131072xf32>) {
+  scf.forall (%ch) in (2) {
+    %ut = memref.subview %u[0, %ch, 0] [1, 1, 131072] [1, 1, 1] : memref<1x2x131072xf32> to memref<1x1x131072xf32, strided<[262144, 131072, 1], offset: ?>>
+    %ct = memref.subview %c[%ch, 0] [1, 131072] [1, 1] : memref<2x131072xf32> to memref<1x131072xf32, strided<[131072, 1], offset: ?>>
+    %ot = memref.subview %out[0, %ch, 0] [1, 1, 131072] [1, 1, 1] : memref<1x2x131072xf32> to memref<1x1x131072xf32, strided<[262144, 131072, 1], offset: ?>>
+    loom.fft_conv_tile ins(%ut, %ct : memref<1x1x131072xf32, strided<[262144, 131072, 1], offset: ?>>, memref<1x131072xf32, strided<[131072, 1], offset: ?>>) outs(%ot : memref<1x1x131072xf32, strided<[262144, 131072, 1], offset: ?>>)
+  }
+  return
 }

@@ -56,10 +56,15 @@ int64_t monarchItemRows(const CpuTargetDescription &target);
 LogicalResult lowerMonarchTilesToVector(RewriterBase &rewriter, Operation *root,
                                         const CpuTargetDescription &target);
 
-/// fft_conv -> spectra products through a vectorized FFT (radix-4 passes
-/// and one-vector DFT blocks), one scf.parallel over (channel, row).
-void populateFftConvToVectorPatterns(RewritePatternSet &patterns,
-                                     const CpuTargetDescription &target);
+class FftConvTileOp;
+
+/// Every loom.fft_conv_tile on memrefs under `root` -> spectra products
+/// through a vectorized FFT (radix-4 passes and one-vector DFT blocks): a
+/// tile inside a parallel loop runs its lines in order, channel by
+/// channel; any other one is one scf.parallel over (channel, row). Emits
+/// an error on the op (and fails) for tiles it cannot take.
+LogicalResult lowerFftConvTilesToVector(RewriterBase &rewriter, Operation *root,
+                                        const CpuTargetDescription &target);
 
 //===----------------------------------------------------------------------===//
 // Dense linalg on buffers (convert-linalg-to-vector)

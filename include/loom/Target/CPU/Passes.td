@@ -13,29 +13,26 @@
 
 include "mlir/Pass/PassBase.td"
 
-def ConvertLoomToVectorPass : Pass<"convert-loom-to-vector", "ModuleOp"> {
-  let summary = "Lower the whole loom ops the CPU still lowers whole to its "
-                "vector microkernels";
+def ConvertFftConvTilesToVectorPass
+    : Pass<"convert-fft-conv-tiles-to-vector", "::mlir::ModuleOp"> {
+  let summary = "Lower loom.fft_conv_tile on memrefs to the CPU's FFT "
+                "microkernel";
   let description = [{
-    The CPU lowering of the loom ops that are not tiled first, sized for the CPU that the
-    `target` option describes (a CpuTargetDescription in its text form:
-    `avx512`, `avx2`, `sse`, optionally with `:key=value` fields; see
-    `loom/Target/CPU/TargetDescription.h`).
-
-    - `fft_conv`: spectra products through a vectorized FFT (radix-4
-      passes, 16-point blocks in registers, no transposes), one
-      `scf.parallel` over (row pair, channel).
-
-    `grouped_attention` and `latent_route` are left alone: they go
-    through `loom-tile-attention` and `convert-attention-tiles-to-vector`;
-    so is `monarch` (`loom-tile-monarch`, `convert-monarch-tiles-to-vector`).
-    So is `blockdiag_matmul`: the CPU pipeline decomposes it into its
-    linalg contraction (`loom-decompose`), which the dense path tiles,
-    fuses and runs on the GEMM microkernel.
-
-    All kernels work on buffers wrapped by `bufferization.to_buffer` /
-    `to_tensor`, so the result is still tensor IR for one-shot
-    bufferization.
+    Each `loom.fft_conv_tile` on memrefs (`u [R, C, N]`, `kernel [C, N]`
+    and `out`, line slices with a unit innermost stride, as
+    `loom-tile-fft-conv` and bufferization leave them) becomes spectra
+    products through a vectorized FFT (radix-4 passes, one-vector DFT
+    blocks in registers, no transposes or bit reversals), sized for the
+    CPU that the `target` option describes (a CpuTargetDescription in its
+    text form: `avx512`, `avx2`, `sse`, optionally with `:key=value`
+    fields; see `loom/Target/CPU/TargetDescription.h`). A tile inside a
+    parallel loop (a work item of the tiling's forall) runs its lines in
+    order, channel by channel, its channels' kernel spectra computed once
+    in the tile; a tile outside one is one `scf.parallel` over (channel,
+    row). Twiddle tables beyond 2^16 positions are computed once per call,
+    before the tiles' loop. Copies of a buffer onto itself (what a
+    bufferized `parallel_insert_slice` of a tile written in place leaves)
+    are erased.
   }];
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"avx512\"",
@@ -45,12 +42,9 @@ def ConvertLoomToVectorPass : Pass<"convert-loom-to-vector", "ModuleOp"> {
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
-    "::mlir::bufferization::BufferizationDialect",
-    "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect",
     "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect",
-    "::mlir::tensor::TensorDialect",
     "::mlir::ub::UBDialect",
     "::mlir::vector::VectorDialect",
   ];

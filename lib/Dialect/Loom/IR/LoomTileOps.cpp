@@ -133,6 +133,18 @@ LogicalResult verifyStaticWidth(Operation *op, StringRef name, Value v) {
   return success();
 }
 
+/// Every operand has a static shape: the Monarch and FFT microkernels are
+/// static-shaped (register tiles, packed panels, transform lengths).
+LogicalResult verifyStaticShapes(Operation *op,
+                                 ArrayRef<NamedOperand> operands) {
+  for (const NamedOperand &o : operands)
+    if (!cast<ShapedType>(o.value.getType()).hasStaticShape())
+      return op->emitOpError() << "expects " << o.name
+                               << " to have a static shape, got "
+                               << o.value.getType();
+  return success();
+}
+
 /// Tensor operands give results of the inits' types; memref operands none.
 LogicalResult verifyResults(Operation *op, ValueRange inits) {
   bool tensors = isa<RankedTensorType>(inits.front().getType());
@@ -310,12 +322,8 @@ LogicalResult MonarchTileOp::verify() {
                                      {"out", getOut(), 2}};
   if (failed(verifyOperands(op, operands, /*batchRank=*/0)))
     return failure();
-  // The microkernels are static-shaped (register tiles, packed panels).
-  for (const NamedOperand &o : operands)
-    if (!cast<ShapedType>(o.value.getType()).hasStaticShape())
-      return emitOpError() << "expects " << o.name
-                           << " to have a static shape, got "
-                           << o.value.getType();
+  if (failed(verifyStaticShapes(op, operands)))
+    return failure();
   ArrayRef<int64_t> x = cast<ShapedType>(getX().getType()).getShape();
   ArrayRef<int64_t> w1 = cast<ShapedType>(getW1().getType()).getShape();
   ArrayRef<int64_t> w2 = cast<ShapedType>(getW2().getType()).getShape();
@@ -335,6 +343,41 @@ LogicalResult MonarchTileOp::verify() {
 }
 
 void MonarchTileOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  addEffects(getOperation(), getDpsInputs(), ValueRange{getOut()}, effects);
+}
+
+//===----------------------------------------------------------------------===//
+// FftConvTileOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult FftConvTileOp::verify() {
+  Operation *op = getOperation();
+  SmallVector<NamedOperand> operands{
+      {"u", getU(), 3}, {"kernel", getKernel(), 2}, {"out", getOut(), 3}};
+  if (failed(verifyOperands(op, operands, /*batchRank=*/0)))
+    return failure();
+  if (failed(verifyStaticShapes(op, operands)))
+    return failure();
+  ArrayRef<int64_t> u = cast<ShapedType>(getU().getType()).getShape();
+  ArrayRef<int64_t> kernel = cast<ShapedType>(getKernel().getType()).getShape();
+  ArrayRef<int64_t> out = cast<ShapedType>(getOut().getType()).getShape();
+  int64_t n = u[2];
+  if (n < 16 || (n & (n - 1)) != 0)
+    return emitOpError() << "expects the length N of u to be a power of two "
+                            "of at least 16, got "
+                         << n;
+  if (kernel[0] != u[1] || kernel[1] != n)
+    return emitOpError() << "expects kernel to be [" << u[1] << ", " << n
+                         << "] (the channels and length of u), got ["
+                         << kernel[0] << ", " << kernel[1] << "]";
+  if (out != u)
+    return emitOpError() << "expects out to have the shape of u";
+  return verifyResults(op, ValueRange{getOut()});
+}
+
+void FftConvTileOp::getEffects(
     SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
         &effects) {
   addEffects(getOperation(), getDpsInputs(), ValueRange{getOut()}, effects);

@@ -62,5 +62,6 @@ void mlir::loom::registerBufferizableOpInterfaceExternalModels(
     AttentionTileOp::attachInterface<TileOpBufferization<AttentionTileOp>>(*ctx);
     AttentionStepOp::attachInterface<TileOpBufferization<AttentionStepOp>>(*ctx);
     MonarchTileOp::attachInterface<TileOpBufferization<MonarchTileOp>>(*ctx);
+    FftConvTileOp::attachInterface<TileOpBufferization<FftConvTileOp>>(*ctx);
   });
 }

@@ -1,8 +1,9 @@
 //===- CpuKernelBuilders.h - builders of the CPU vector kernels -*- C++ -*-===//
 //
 // What the CPU microkernels share beyond the target-neutral builders:
-// the f32 lane vectors and function-level scratch that loom-cache-scratch
-// may keep across calls.
+// the f32 lane vectors, function-level scratch that loom-cache-scratch
+// may keep across calls, and what the tile kernels need to know about the
+// loops around a tile.
 //
 //===----------------------------------------------------------------------===//
 #ifndef LOOM_LIB_TARGET_CPU_KERNELS_CPUKERNELBUILDERS_H
@@ -10,6 +11,11 @@
 
 #include "loom/Conversion/KernelBuilders.h"
 #include "loom/Target/CPU/CachedScratch.h"
+
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 
 namespace mlir::loom::kernel {
 
@@ -32,6 +38,30 @@ inline Value allocCallScratch(ImplicitLocOpBuilder &b, MemRefType type,
   if (bytes >= kCachedScratchBytes)
     alloc->setAttr(kCachedScratchAttr, b.getUnitAttr());
   return alloc;
+}
+
+/// The outermost scf.forall or scf.parallel `op` is in (within its
+/// function), or null: a tile inside one is one work item of the tiling's
+/// split, and what every item shares goes before that loop.
+inline Operation *outermostParallelLoop(Operation *op) {
+  Operation *outermost = nullptr;
+  for (Operation *p = op->getParentOp(); p && !isa<FunctionOpInterface>(p);
+       p = p->getParentOp())
+    if (isa<scf::ForallOp, scf::ParallelOp>(p))
+      outermost = p;
+  return outermost;
+}
+
+/// Erases the copies of a buffer onto itself under `root`: what a
+/// bufferized parallel_insert_slice of a tile written in place leaves.
+inline void eraseSelfCopies(RewriterBase &rewriter, Operation *root) {
+  SmallVector<memref::CopyOp> copies;
+  root->walk([&](memref::CopyOp copy) {
+    if (copy.getSource() == copy.getTarget())
+      copies.push_back(copy);
+  });
+  for (memref::CopyOp copy : copies)
+    rewriter.eraseOp(copy);
 }
 
 } // namespace mlir::loom::kernel

@@ -13,9 +13,14 @@
 // two rows, and no two channels, ever share a transform: a NaN or a large
 // value in one (row, channel) cannot reach another's outputs. The kernels
 // are transformed the same way, each on its own: inside the work item
-// when there is one row, else once per call into stored coefficients
+// when there is one row, else once per tile into stored coefficients
 // [C, 2, M] that the rows of a channel read (channel-major work items, so
 // that they stay in L2).
+//
+// The kernel takes one loom.fft_conv_tile on buffers (loom-tile-fft-conv
+// cuts an fft_conv into a forall of them, one per block of rows and
+// channel): inside that forall the tile's lines run in order; a tile in no
+// parallel loop is one scf.parallel over (channel, row) itself.
 //
 // The complex transform of length M = 2^m (real and imaginary parts in
 // separate f32 arrays) is split as M = (M/W) x W, W the f32 lanes of one
@@ -62,12 +67,12 @@
 #include "loom/Target/CPU/Kernels.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 
 #include "llvm/ADT/bit.h"
 #include "llvm/Support/MathExtras.h"
@@ -1112,26 +1117,29 @@ int64_t cacheBlockPositions(const CpuTargetDescription &target) {
       int64_t(llvm::bit_floor(uint64_t(target.l1Bytes / 24))), 256);
 }
 
-struct FftConvToVector : OpRewritePattern<FftConvOp> {
-  FftConvToVector(MLIRContext *context, const CpuTargetDescription &target)
-      : OpRewritePattern(context), target(target) {}
-
-  CpuTargetDescription target;
-
-  LogicalResult matchAndRewrite(FftConvOp op,
-                                PatternRewriter &rewriter) const override {
+/// One fft_conv_tile on buffers: u [R, C, N], kernel [C, N] and out, row
+/// slices with a unit innermost stride. Inside a parallel loop (a work
+/// item of loom-tile-fft-conv's forall) its lines run in order, channel by
+/// channel; outside one, one scf.parallel over (channel, row).
+LogicalResult lowerFftConvTile(RewriterBase &rewriter, FftConvTileOp op,
+                               const CpuTargetDescription &target) {
+  if (!isa<MemRefType>(op.getU().getType()))
+    return op.emitOpError()
+           << "must be bufferized before convert-fft-conv-tiles-to-vector";
+  for (Value v : {op.getU(), op.getKernel(), op.getOut()})
+    if (!cast<MemRefType>(v.getType()).isLastDimUnitStride())
+      return op.emitOpError()
+             << "needs lines with a unit innermost stride, got " << v.getType();
     // The verifier guarantees a power of two >= 16.
-    int64_t n = op.getU().getType().getShape().back();
-    if (n < 16 || (n & (n - 1)) != 0)
-      return rewriter.notifyMatchFailure(op, "N is not a power of two >= 16");
+    ArrayRef<int64_t> shape = cast<MemRefType>(op.getU().getType()).getShape();
+    int64_t n = shape[2];
     // Constant twiddle tables live in the enclosing module.
     auto module = op->getParentOfType<ModuleOp>();
     if (!module)
-      return rewriter.notifyMatchFailure(op, "not inside a module");
+      return op.emitOpError() << "must be inside a module";
+    Operation *loop = outermostParallelLoop(op);
+    rewriter.setInsertionPoint(op);
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
-    Value u3d = collapseLeadingDims(b, b.getLoc(), op.getU(), 2);
-    auto u3dType = cast<RankedTensorType>(u3d.getType());
-    ArrayRef<int64_t> shape = u3dType.getShape();
     int64_t rows = shape[0], channels = shape[1];
     bool causal = op.getCausal();
 
@@ -1150,9 +1158,9 @@ struct FftConvToVector : OpRewritePattern<FftConvOp> {
         llvm::Log2_64(M / cacheBlock) % 2 == 1)
       cacheBlock /= 2;
 
-    Value u = toReadOnlyBuffer(b, b.getLoc(), u3d);
-    Value kernel = toReadOnlyBuffer(b, b.getLoc(), op.getKernel());
-    Value out = allocF32(b, shape);
+    Value u = op.getU();
+    Value kernel = op.getKernel();
+    Value out = op.getOut();
 
     if (rows > 0 && channels > 0) {
       // No decimation stage (M = W) needs no twiddle.
@@ -1162,8 +1170,13 @@ struct FftConvToVector : OpRewritePattern<FftConvOp> {
               constTwiddles(b, module, M, true),
               {}};
       } else if (M > lanes) {
-        tw = allocComplex(b, {M}, lanes, /*perCall=*/true);
-        fillTwiddles(b, module, tw, M);
+        // Once per call: before the tiles' parallel loop.
+        OpBuilder::InsertionGuard guard(rewriter);
+        if (loop)
+          rewriter.setInsertionPoint(loop);
+        ImplicitLocOpBuilder tb(op.getLoc(), rewriter);
+        tw = allocComplex(tb, {M}, lanes, /*perCall=*/true);
+        fillTwiddles(tb, module, tw, M);
       }
       Fft fft(M, lanes, cacheBlock, tw);
       EvenOdd io{fft, n};
@@ -1199,21 +1212,28 @@ struct FftConvToVector : OpRewritePattern<FftConvOp> {
       };
 
       // With more than one row, the coefficients of every channel once per
-      // call ([C, 2, M]: A and B in row 0, Q in row 1), each kernel
+      // tile ([C, 2, M]: A and B in row 0, Q in row 1), each kernel
       // transformed on its own.
       Seq coef;
       if (rows > 1) {
-        coef = allocComplex(b, {channels, 2, M}, lanes, /*perCall=*/true);
-        scf::ParallelOp::create(
-            b, ValueRange{idx(b, 0)}, ValueRange{idx(b, channels)},
-            ValueRange{idx(b, 1)},
-            [&](OpBuilder &nb, Location loc, ValueRange ivs) {
-              ImplicitLocOpBuilder ib(loc, nb);
-              Value c = ivs[0];
-              Seq a = coef.row({c, idx(ib, 0)}), qs = coef.row({c, idx(ib, 1)});
-              fft.forward(ib, a, loader(kernel, {c}, Value()), kernelScale);
-              fft.storeCoefficients(ib, a, qs);
-            });
+        auto channelCoefficients = [&](ImplicitLocOpBuilder &ib, Value c) {
+          Seq a = coef.row({c, idx(ib, 0)}), qs = coef.row({c, idx(ib, 1)});
+          fft.forward(ib, a, loader(kernel, {c}, Value()), kernelScale);
+          fft.storeCoefficients(ib, a, qs);
+        };
+        if (loop) {
+          coef = allocComplex(b, {channels, 2, M}, lanes);
+          forRange(b, channels, 1, channelCoefficients);
+        } else {
+          coef = allocComplex(b, {channels, 2, M}, lanes, /*perCall=*/true);
+          scf::ParallelOp::create(
+              b, ValueRange{idx(b, 0)}, ValueRange{idx(b, channels)},
+              ValueRange{idx(b, 1)},
+              [&](OpBuilder &nb, Location loc, ValueRange ivs) {
+                ImplicitLocOpBuilder ib(loc, nb);
+                channelCoefficients(ib, ivs[0]);
+              });
+        }
       }
 
       // One work item: row (m, c). With a single row the item transforms
@@ -1267,27 +1287,39 @@ struct FftConvToVector : OpRewritePattern<FftConvOp> {
       };
       // Channel-major: the rows of one channel follow each other (on each
       // thread), so that its coefficients stay in L2.
-      scf::ParallelOp::create(b, ValueRange{idx(b, 0), idx(b, 0)},
-                              ValueRange{idx(b, channels), idx(b, rows)},
-                              ValueRange{idx(b, 1), idx(b, 1)},
-                              [&](OpBuilder &nb, Location loc, ValueRange ivs) {
-                                ImplicitLocOpBuilder ib(loc, nb);
-                                item(ib, ivs[1], ivs[0]);
-                              });
+      if (loop) {
+        forRange(b, channels, 1, [&](ImplicitLocOpBuilder &cb, Value c) {
+          forRange(cb, rows, 1, [&](ImplicitLocOpBuilder &ib, Value m) {
+            item(ib, m, c);
+          });
+        });
+      } else {
+        scf::ParallelOp::create(
+            b, ValueRange{idx(b, 0), idx(b, 0)},
+            ValueRange{idx(b, channels), idx(b, rows)},
+            ValueRange{idx(b, 1), idx(b, 1)},
+            [&](OpBuilder &nb, Location loc, ValueRange ivs) {
+              ImplicitLocOpBuilder ib(loc, nb);
+              item(ib, ivs[1], ivs[0]);
+            });
+      }
     }
-
-    Value result = bufferization::ToTensorOp::create(
-        b, u3dType, out, b.getUnitAttr(), b.getUnitAttr());
-    rewriter.replaceOp(
-        op, expandLeadingDims(b, b.getLoc(), result,
-                              cast<RankedTensorType>(op.getType()), 2));
+    rewriter.eraseOp(op);
     return success();
-  }
-};
+}
 
 } // namespace
 
-void mlir::loom::populateFftConvToVectorPatterns(
-    RewritePatternSet &patterns, const CpuTargetDescription &target) {
-  patterns.add<FftConvToVector>(patterns.getContext(), target);
+LogicalResult
+mlir::loom::lowerFftConvTilesToVector(RewriterBase &rewriter, Operation *root,
+                                      const CpuTargetDescription &target) {
+  SmallVector<FftConvTileOp> tiles;
+  root->walk([&](FftConvTileOp op) { tiles.push_back(op); });
+  if (tiles.empty())
+    return success();
+  eraseSelfCopies(rewriter, root);
+  for (FftConvTileOp op : tiles)
+    if (failed(lowerFftConvTile(rewriter, op, target)))
+      return failure();
+  return success();
 }

@@ -634,16 +634,6 @@ Value startsLine(ImplicitLocOpBuilder &b, Value view) {
                                idx(b, 0));
 }
 
-/// The outermost scf.forall or scf.parallel `op` is in, or null.
-Operation *outermostParallelLoop(Operation *op) {
-  Operation *outermost = nullptr;
-  for (Operation *p = op->getParentOp(); p && !isa<FunctionOpInterface>(p);
-       p = p->getParentOp())
-    if (isa<scf::ForallOp, scf::ParallelOp>(p))
-      outermost = p;
-  return outermost;
-}
-
 /// Lowers the monarch_tile ops of a module, packing each pair of weights
 /// once where every tile that uses it can reach the packed copy.
 class MonarchTileLowering {
@@ -879,12 +869,7 @@ mlir::loom::lowerMonarchTilesToVector(RewriterBase &rewriter, Operation *root,
   root->walk([&](MonarchTileOp op) { tiles.push_back(op); });
   if (tiles.empty())
     return success();
-  // A bufferized parallel_insert_slice of a tile written in place leaves
-  // a copy of the tile's out view onto itself.
-  root->walk([&](memref::CopyOp copy) {
-    if (copy.getSource() == copy.getTarget())
-      rewriter.eraseOp(copy);
-  });
+  eraseSelfCopies(rewriter, root);
   MonarchTileLowering lowering(target);
   DominanceInfo dominance(root);
   for (MonarchTileOp op : tiles)

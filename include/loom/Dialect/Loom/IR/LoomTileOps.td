@@ -207,4 +207,45 @@ def Loom_MonarchTileOp : Loom_Op<"monarch_tile", [
   }];
 }
 
+//===----------------------------------------------------------------------===//
+// fft_conv_tile
+//===----------------------------------------------------------------------===//
+
+def Loom_FftConvTileOp : Loom_Op<"fft_conv_tile", [
+    DestinationStyleOpInterface,
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
+  let summary = "the long convolutions of a tile of rows and channels";
+  let description = [{
+    `u: [R, C, N]` (R rows of a `loom.fft_conv`'s input, its leading dims
+    folded into one, and C of its channels) convolved along N with
+    `kernel: [C, N]`, exactly as `loom.fft_conv` does each (row, channel)
+    line (causal, the default, or circular); the result is written into
+    `out: [R, C, N]`. Lines never mix, so a tile of lines is all a
+    target's microkernel needs: loom-tile-fft-conv cuts an fft_conv into
+    an scf.forall of these and convert-fft-conv-tiles-to-vector lowers
+    each on buffers.
+
+    Example (one channel of 16 rows):
+
+    ```mlir
+    %y = loom.fft_conv_tile ins(%u, %k : tensor<16x1x4096xf32>, tensor<1x4096xf32>)
+        outs(%init : tensor<16x1x4096xf32>) -> tensor<16x1x4096xf32>
+    ```
+  }];
+  let arguments = (ins Loom_F32Shaped:$u, Loom_F32Shaped:$kernel,
+                       Loom_F32Shaped:$out,
+                       DefaultValuedAttr<BoolAttr, "true">:$causal);
+  let results = (outs Variadic<RankedTensorOf<[F32]>>:$result);
+  let assemblyFormat = [{
+    `ins` `(` $u `,` $kernel `:` type($u) `,` type($kernel) `)`
+    `outs` `(` $out `:` type($out) `)`
+    (`causal` `=` $causal^)?
+    attr-dict (`->` type($result)^)?
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    MutableOperandRange getDpsInitsMutable() { return getOutMutable(); }
+  }];
+}
+
 #endif // LOOM_DIALECT_LOOM_IR_LOOMTILEOPS_TD

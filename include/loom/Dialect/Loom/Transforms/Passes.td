@@ -248,4 +248,28 @@ def LoomTileMonarchPass : Pass<"loom-tile-monarch", "::mlir::func::FuncOp"> {
   ];
 }
 
+def LoomTileFftConvPass : Pass<"loom-tile-fft-conv", "::mlir::func::FuncOp"> {
+  let summary = "Tile every fft_conv into loom.fft_conv_tile ops over its lines";
+  let description = [{
+    Folds the leading dims of every `loom.fft_conv` into one row dim and
+    cuts it into an `scf.forall` over (block of rows, channel) of
+    `loom.fft_conv_tile`, each made through the op's TilingInterface and
+    written into its slice of the result. A block holds all the rows of
+    its channel (so its kernel is transformed once and stays in cache for
+    them) unless that leaves fewer than `min-items` work items; then the
+    rows split into blocks (the largest divisor of the row count that
+    gives enough), each transforming the kernel for itself.
+  }];
+  let options = [
+    Option<"minItems", "min-items", "int64_t", /*default=*/"16",
+           "Work items the forall should have at least (when the rows "
+           "allow)">,
+  ];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 #endif // LOOM_DIALECT_LOOM_TRANSFORMS_PASSES_TD
