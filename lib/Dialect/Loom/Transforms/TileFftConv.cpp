@@ -71,8 +71,8 @@ LogicalResult tileFftConv(RewriterBase &rewriter, FftConvOp op,
   }
   Value u3 = op.getU();
   if (rank == 2)
-    u3 = tensor::ExpandShapeOp::create(rewriter, loc, type3d, u3,
-                                       ArrayRef<ReassociationIndices>{{0, 1}, {2}});
+    u3 = tensor::ExpandShapeOp::create(
+        rewriter, loc, type3d, u3, ArrayRef<ReassociationIndices>{{0, 1}, {2}});
   else if (rank > 3)
     u3 = tensor::CollapseShapeOp::create(rewriter, loc, u3, fold);
   // The op to tile: the same fft_conv on [rows, C, N]; only its tiles stay.
@@ -113,13 +113,14 @@ LogicalResult tileFftConv(RewriterBase &rewriter, FftConvOp op,
     SmallVector<OpFoldResult> strides(3, rewriter.getIndexAttr(1));
     Value dest = tensor::ExtractSliceOp::create(rewriter, loc, shared, offsets,
                                                 sizes, strides);
-    auto tile = FftConvTileOp::create(
-        rewriter, loc, TypeRange{dest.getType()}, slice.getU(),
-        slice.getKernel(), dest, slice.getCausalAttr());
+    auto tile = FftConvTileOp::create(rewriter, loc, TypeRange{dest.getType()},
+                                      slice.getU(), slice.getKernel(), dest,
+                                      slice.getCausalAttr());
     rewriter.eraseOp(slice);
     rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
-    tensor::ParallelInsertSliceOp::create(rewriter, loc, tile.getResult().front(),
-                                          shared, offsets, sizes, strides);
+    tensor::ParallelInsertSliceOp::create(rewriter, loc,
+                                          tile.getResult().front(), shared,
+                                          offsets, sizes, strides);
     result = forall.getResult(0);
   }
   rewriter.eraseOp(conv3d);

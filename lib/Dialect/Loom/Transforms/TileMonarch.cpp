@@ -60,9 +60,9 @@ FailureOr<Value> makeTile(RewriterBase &rewriter, MonarchOp monarch2d,
   if (failed(tiled) || tiled->tiledOps.size() != 1)
     return failure();
   auto slice = cast<MonarchOp>(tiled->tiledOps.front());
-  auto tile = MonarchTileOp::create(rewriter, slice.getLoc(),
-                                    TypeRange{dest.getType()}, slice.getX(),
-                                    slice.getW1(), slice.getW2(), dest);
+  auto tile =
+      MonarchTileOp::create(rewriter, slice.getLoc(), TypeRange{dest.getType()},
+                            slice.getX(), slice.getW1(), slice.getW2(), dest);
   rewriter.eraseOp(slice);
   return tile.getResult().front();
 }
@@ -132,7 +132,8 @@ LogicalResult tileMonarch(RewriterBase &rewriter, MonarchOp op,
       SmallVector<OpFoldResult> strides(2, rewriter.getIndexAttr(1));
       Value dest = tensor::ExtractSliceOp::create(rewriter, loc, shared,
                                                   offsets, sizes, strides);
-      FailureOr<Value> tile = makeTile(rewriter, monarch2d, row0, itemRows, dest);
+      FailureOr<Value> tile =
+          makeTile(rewriter, monarch2d, row0, itemRows, dest);
       if (failed(tile))
         return op.emitOpError() << "could not be tiled over its rows";
       rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
@@ -148,8 +149,8 @@ LogicalResult tileMonarch(RewriterBase &rewriter, MonarchOp op,
       SmallVector<OpFoldResult> strides(2, rewriter.getIndexAttr(1));
       Value dest = tensor::ExtractSliceOp::create(rewriter, loc, result,
                                                   offsets, sizes, strides);
-      FailureOr<Value> tile = makeTile(rewriter, monarch2d,
-                                       rewriter.getIndexAttr(whole), rest, dest);
+      FailureOr<Value> tile = makeTile(
+          rewriter, monarch2d, rewriter.getIndexAttr(whole), rest, dest);
       if (failed(tile))
         return op.emitOpError() << "could not be tiled over its rows";
       result = tensor::InsertSliceOp::create(rewriter, loc, *tile, result,

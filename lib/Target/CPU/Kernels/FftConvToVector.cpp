@@ -1130,182 +1130,179 @@ LogicalResult lowerFftConvTile(RewriterBase &rewriter, FftConvTileOp op,
     if (!cast<MemRefType>(v.getType()).isLastDimUnitStride())
       return op.emitOpError()
              << "needs lines with a unit innermost stride, got " << v.getType();
-    // The verifier guarantees a power of two >= 16.
-    ArrayRef<int64_t> shape = cast<MemRefType>(op.getU().getType()).getShape();
-    int64_t n = shape[2];
-    // Constant twiddle tables live in the enclosing module.
-    auto module = op->getParentOfType<ModuleOp>();
-    if (!module)
-      return op.emitOpError() << "must be inside a module";
-    Operation *loop = outermostParallelLoop(op);
-    rewriter.setInsertionPoint(op);
-    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
-    int64_t rows = shape[0], channels = shape[1];
-    bool causal = op.getCausal();
+  // The verifier guarantees a power of two >= 16.
+  ArrayRef<int64_t> shape = cast<MemRefType>(op.getU().getType()).getShape();
+  int64_t n = shape[2];
+  // Constant twiddle tables live in the enclosing module.
+  auto module = op->getParentOfType<ModuleOp>();
+  if (!module)
+    return op.emitOpError() << "must be inside a module";
+  Operation *loop = outermostParallelLoop(op);
+  rewriter.setInsertionPoint(op);
+  ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+  int64_t rows = shape[0], channels = shape[1];
+  bool causal = op.getCausal();
 
-    // Real rows of length L (the causal ones zero-padded to 2N) travel as
-    // complex sequences of M = L/2 positions; z positions >= zCount (the
-    // causal padding) are zeros.
-    int64_t M = causal ? n : n / 2;
-    int64_t zCount = n / 2;
-    int64_t lanes = std::min(blockLanes(target), M);
-    int64_t cacheBlock = std::max(cacheBlockPositions(target), 2 * lanes);
-    // The stages inside a cache block and the ones outside run as radix-4
-    // passes, with one radix-2 pass where their number is odd. When both
-    // numbers are odd, half the block makes both even: one pass less.
-    if (M > cacheBlock && cacheBlock >= 4 * lanes &&
-        llvm::Log2_64(cacheBlock / lanes) % 2 == 1 &&
-        llvm::Log2_64(M / cacheBlock) % 2 == 1)
-      cacheBlock /= 2;
+  // Real rows of length L (the causal ones zero-padded to 2N) travel as
+  // complex sequences of M = L/2 positions; z positions >= zCount (the
+  // causal padding) are zeros.
+  int64_t M = causal ? n : n / 2;
+  int64_t zCount = n / 2;
+  int64_t lanes = std::min(blockLanes(target), M);
+  int64_t cacheBlock = std::max(cacheBlockPositions(target), 2 * lanes);
+  // The stages inside a cache block and the ones outside run as radix-4
+  // passes, with one radix-2 pass where their number is odd. When both
+  // numbers are odd, half the block makes both even: one pass less.
+  if (M > cacheBlock && cacheBlock >= 4 * lanes &&
+      llvm::Log2_64(cacheBlock / lanes) % 2 == 1 &&
+      llvm::Log2_64(M / cacheBlock) % 2 == 1)
+    cacheBlock /= 2;
 
-    Value u = op.getU();
-    Value kernel = op.getKernel();
-    Value out = op.getOut();
+  Value u = op.getU();
+  Value kernel = op.getKernel();
+  Value out = op.getOut();
 
-    if (rows > 0 && channels > 0) {
-      // No decimation stage (M = W) needs no twiddle.
-      Seq tw;
-      if (M > lanes && M <= kMaxConstTwiddles) {
-        tw = {constTwiddles(b, module, M, false),
-              constTwiddles(b, module, M, true),
-              {}};
-      } else if (M > lanes) {
-        // Once per call: before the tiles' parallel loop.
-        OpBuilder::InsertionGuard guard(rewriter);
-        if (loop)
-          rewriter.setInsertionPoint(loop);
-        ImplicitLocOpBuilder tb(op.getLoc(), rewriter);
-        tw = allocComplex(tb, {M}, lanes, /*perCall=*/true);
-        fillTwiddles(tb, module, tw, M);
-      }
-      Fft fft(M, lanes, cacheBlock, tw);
-      EvenOdd io{fft, n};
-      // Zk = fft(k) / M of the kernels, the scale of the product's
-      // coefficients (kernelCoefficients).
-      const double kernelScale = 1.0 / double(M);
+  if (rows > 0 && channels > 0) {
+    // No decimation stage (M = W) needs no twiddle.
+    Seq tw;
+    if (M > lanes && M <= kMaxConstTwiddles) {
+      tw = {constTwiddles(b, module, M, false),
+            constTwiddles(b, module, M, true),
+            {}};
+    } else if (M > lanes) {
+      // Once per call: before the tiles' parallel loop.
+      OpBuilder::InsertionGuard guard(rewriter);
+      if (loop)
+        rewriter.setInsertionPoint(loop);
+      ImplicitLocOpBuilder tb(op.getLoc(), rewriter);
+      tw = allocComplex(tb, {M}, lanes, /*perCall=*/true);
+      fillTwiddles(tb, module, tw, M);
+    }
+    Fft fft(M, lanes, cacheBlock, tw);
+    EvenOdd io{fft, n};
+    // Zk = fft(k) / M of the kernels, the scale of the product's
+    // coefficients (kernelCoefficients).
+    const double kernelScale = 1.0 / double(M);
 
-      // Loaders of the first stage and storers of the last one: nothing
-      // past the row (z positions >= zCount).
-      auto loader = [&](Value src, SmallVector<Value, 2> prefix,
-                        Value limit) -> Loader {
-        return [&io, src, prefix, limit, zCount](ImplicitLocOpBuilder &lb,
-                                                 Value i, int64_t off) {
-          if (off >= zCount)
-            return Complex{};
-          return io.load(lb, src, prefix, i, limit);
-        };
+    // Loaders of the first stage and storers of the last one: nothing
+    // past the row (z positions >= zCount).
+    auto loader = [&](Value src, SmallVector<Value, 2> prefix,
+                      Value limit) -> Loader {
+      return [&io, src, prefix, limit, zCount](ImplicitLocOpBuilder &lb,
+                                               Value i, int64_t off) {
+        if (off >= zCount)
+          return Complex{};
+        return io.load(lb, src, prefix, i, limit);
       };
-      auto storer = [&](SmallVector<Value, 2> prefix, Value limit) -> Storer {
-        return [&io, out, prefix, limit, zCount](
-                   ImplicitLocOpBuilder &sb, Value i, int64_t off, Complex v) {
-          if (off < zCount)
-            io.store(sb, out, prefix, i, v, limit);
-        };
+    };
+    auto storer = [&](SmallVector<Value, 2> prefix, Value limit) -> Storer {
+      return [&io, out, prefix, limit, zCount](
+                 ImplicitLocOpBuilder &sb, Value i, int64_t off, Complex v) {
+        if (off < zCount)
+          io.store(sb, out, prefix, i, v, limit);
       };
-      // The product's coefficients from a kernel transform in the work
-      // item, or from the stored ones.
-      auto fromKernel = [&](Seq kz) -> Fft::CoefficientsAt {
-        return [&fft, kz](ImplicitLocOpBuilder &cb, Value p, Value q,
-                          ArrayRef<int64_t> mask) {
-          return fft.kernelCoefficients(cb, kz, p, q, mask);
-        };
+    };
+    // The product's coefficients from a kernel transform in the work
+    // item, or from the stored ones.
+    auto fromKernel = [&](Seq kz) -> Fft::CoefficientsAt {
+      return [&fft, kz](ImplicitLocOpBuilder &cb, Value p, Value q,
+                        ArrayRef<int64_t> mask) {
+        return fft.kernelCoefficients(cb, kz, p, q, mask);
       };
+    };
 
-      // With more than one row, the coefficients of every channel once per
-      // tile ([C, 2, M]: A and B in row 0, Q in row 1), each kernel
-      // transformed on its own.
-      Seq coef;
-      if (rows > 1) {
-        auto channelCoefficients = [&](ImplicitLocOpBuilder &ib, Value c) {
-          Seq a = coef.row({c, idx(ib, 0)}), qs = coef.row({c, idx(ib, 1)});
-          fft.forward(ib, a, loader(kernel, {c}, Value()), kernelScale);
-          fft.storeCoefficients(ib, a, qs);
-        };
-        if (loop) {
-          coef = allocComplex(b, {channels, 2, M}, lanes);
-          forRange(b, channels, 1, channelCoefficients);
-        } else {
-          coef = allocComplex(b, {channels, 2, M}, lanes, /*perCall=*/true);
-          scf::ParallelOp::create(
-              b, ValueRange{idx(b, 0)}, ValueRange{idx(b, channels)},
-              ValueRange{idx(b, 1)},
-              [&](OpBuilder &nb, Location loc, ValueRange ivs) {
-                ImplicitLocOpBuilder ib(loc, nb);
-                channelCoefficients(ib, ivs[0]);
-              });
-        }
-      }
-
-      // One work item: row (m, c). With a single row the item transforms
-      // its channel's kernel itself (no [C, M] spectra buffer), into the
-      // same allocation as its work buffer.
-      auto item = [&](ImplicitLocOpBuilder &ib, Value m, Value c) {
-        Seq x;
-        Fft::CoefficientsAt coefficients;
-        if (rows == 1) {
-          Seq both = allocComplex(ib, {2, M}, lanes);
-          Seq kz = both.row(idx(ib, 0));
-          x = both.row(idx(ib, 1));
-          fft.forward(ib, kz, loader(kernel, {c}, Value()), kernelScale);
-          coefficients = fromKernel(kz);
-        } else {
-          x = allocComplex(ib, {M}, lanes);
-          Seq a = coef.row({c, idx(ib, 0)}), qs = coef.row({c, idx(ib, 1)});
-          coefficients = [&fft, a, qs](ImplicitLocOpBuilder &cb, Value p,
-                                       Value q, ArrayRef<int64_t>) {
-            return fft.storedCoefficients(cb, a, qs, p, q);
-          };
-        }
-        fft.convolve(ib, x, loader(u, {m, c}, Value()), storer({m, c}, Value()),
-                     coefficients);
-        if (!causal)
-          return;
-        // A non-finite first output: some input of the row or its kernel
-        // is not finite. Recompute with both cut at the first such
-        // position p and NaN from p on.
-        Value y0 =
-            memref::LoadOp::create(ib, out, ValueRange{m, c, idx(ib, 0)});
-        Value inf = arith::ConstantOp::create(
-            ib, ib.getF32FloatAttr(std::numeric_limits<float>::infinity()));
-        Value bad = arith::CmpFOp::create(ib, arith::CmpFPredicate::UGE,
-                                          math::AbsFOp::create(ib, y0), inf);
-        scf::IfOp::create(ib, bad, [&](OpBuilder &nb, Location loc) {
-          ImplicitLocOpBuilder fb(loc, nb);
-          Value limit = arith::MinUIOp::create(
-              fb, firstNonFinite(fb, u, ValueRange{m, c}, n),
-              firstNonFinite(fb, kernel, ValueRange{c}, n));
-          Seq both = allocComplex(fb, {2, M}, lanes);
-          Seq kzCut = both.row(idx(fb, 0)), xCut = both.row(idx(fb, 1));
-          // Rare: the smaller code of whole-buffer stages.
-          fft.forward(fb, kzCut, loader(kernel, {c}, limit), kernelScale,
-                      /*blocked=*/false);
-          fft.convolve(fb, xCut, loader(u, {m, c}, limit),
-                       storer({m, c}, limit), fromKernel(kzCut),
-                       /*blocked=*/false);
-          scf::YieldOp::create(fb);
-        });
+    // With more than one row, the coefficients of every channel once per
+    // tile ([C, 2, M]: A and B in row 0, Q in row 1), each kernel
+    // transformed on its own.
+    Seq coef;
+    if (rows > 1) {
+      auto channelCoefficients = [&](ImplicitLocOpBuilder &ib, Value c) {
+        Seq a = coef.row({c, idx(ib, 0)}), qs = coef.row({c, idx(ib, 1)});
+        fft.forward(ib, a, loader(kernel, {c}, Value()), kernelScale);
+        fft.storeCoefficients(ib, a, qs);
       };
-      // Channel-major: the rows of one channel follow each other (on each
-      // thread), so that its coefficients stay in L2.
       if (loop) {
-        forRange(b, channels, 1, [&](ImplicitLocOpBuilder &cb, Value c) {
-          forRange(cb, rows, 1, [&](ImplicitLocOpBuilder &ib, Value m) {
-            item(ib, m, c);
-          });
-        });
+        coef = allocComplex(b, {channels, 2, M}, lanes);
+        forRange(b, channels, 1, channelCoefficients);
       } else {
+        coef = allocComplex(b, {channels, 2, M}, lanes, /*perCall=*/true);
         scf::ParallelOp::create(
-            b, ValueRange{idx(b, 0), idx(b, 0)},
-            ValueRange{idx(b, channels), idx(b, rows)},
-            ValueRange{idx(b, 1), idx(b, 1)},
+            b, ValueRange{idx(b, 0)}, ValueRange{idx(b, channels)},
+            ValueRange{idx(b, 1)},
             [&](OpBuilder &nb, Location loc, ValueRange ivs) {
               ImplicitLocOpBuilder ib(loc, nb);
-              item(ib, ivs[1], ivs[0]);
+              channelCoefficients(ib, ivs[0]);
             });
       }
     }
-    rewriter.eraseOp(op);
-    return success();
+
+    // One work item: row (m, c). With a single row the item transforms
+    // its channel's kernel itself (no [C, M] spectra buffer), into the
+    // same allocation as its work buffer.
+    auto item = [&](ImplicitLocOpBuilder &ib, Value m, Value c) {
+      Seq x;
+      Fft::CoefficientsAt coefficients;
+      if (rows == 1) {
+        Seq both = allocComplex(ib, {2, M}, lanes);
+        Seq kz = both.row(idx(ib, 0));
+        x = both.row(idx(ib, 1));
+        fft.forward(ib, kz, loader(kernel, {c}, Value()), kernelScale);
+        coefficients = fromKernel(kz);
+      } else {
+        x = allocComplex(ib, {M}, lanes);
+        Seq a = coef.row({c, idx(ib, 0)}), qs = coef.row({c, idx(ib, 1)});
+        coefficients = [&fft, a, qs](ImplicitLocOpBuilder &cb, Value p, Value q,
+                                     ArrayRef<int64_t>) {
+          return fft.storedCoefficients(cb, a, qs, p, q);
+        };
+      }
+      fft.convolve(ib, x, loader(u, {m, c}, Value()), storer({m, c}, Value()),
+                   coefficients);
+      if (!causal)
+        return;
+      // A non-finite first output: some input of the row or its kernel
+      // is not finite. Recompute with both cut at the first such
+      // position p and NaN from p on.
+      Value y0 = memref::LoadOp::create(ib, out, ValueRange{m, c, idx(ib, 0)});
+      Value inf = arith::ConstantOp::create(
+          ib, ib.getF32FloatAttr(std::numeric_limits<float>::infinity()));
+      Value bad = arith::CmpFOp::create(ib, arith::CmpFPredicate::UGE,
+                                        math::AbsFOp::create(ib, y0), inf);
+      scf::IfOp::create(ib, bad, [&](OpBuilder &nb, Location loc) {
+        ImplicitLocOpBuilder fb(loc, nb);
+        Value limit = arith::MinUIOp::create(
+            fb, firstNonFinite(fb, u, ValueRange{m, c}, n),
+            firstNonFinite(fb, kernel, ValueRange{c}, n));
+        Seq both = allocComplex(fb, {2, M}, lanes);
+        Seq kzCut = both.row(idx(fb, 0)), xCut = both.row(idx(fb, 1));
+        // Rare: the smaller code of whole-buffer stages.
+        fft.forward(fb, kzCut, loader(kernel, {c}, limit), kernelScale,
+                    /*blocked=*/false);
+        fft.convolve(fb, xCut, loader(u, {m, c}, limit), storer({m, c}, limit),
+                     fromKernel(kzCut),
+                     /*blocked=*/false);
+        scf::YieldOp::create(fb);
+      });
+    };
+    // Channel-major: the rows of one channel follow each other (on each
+    // thread), so that its coefficients stay in L2.
+    if (loop) {
+      forRange(b, channels, 1, [&](ImplicitLocOpBuilder &cb, Value c) {
+        forRange(cb, rows, 1,
+                 [&](ImplicitLocOpBuilder &ib, Value m) { item(ib, m, c); });
+      });
+    } else {
+      scf::ParallelOp::create(b, ValueRange{idx(b, 0), idx(b, 0)},
+                              ValueRange{idx(b, channels), idx(b, rows)},
+                              ValueRange{idx(b, 1), idx(b, 1)},
+                              [&](OpBuilder &nb, Location loc, ValueRange ivs) {
+                                ImplicitLocOpBuilder ib(loc, nb);
+                                item(ib, ivs[1], ivs[0]);
+                              });
+    }
+  }
+  rewriter.eraseOp(op);
+  return success();
 }
 
 } // namespace
