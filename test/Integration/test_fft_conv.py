@@ -13,6 +13,8 @@ from loom import ir, reference
 # (leading dims, C, N)
 FFT_CASES = {
     "n16_no_leading": ((), 3, 16),
+    "no_rows": ((0,), 3, 32),
+    "no_channels": ((2,), 0, 32),
     "n64": ((2,), 4, 64),
     "n256_batched": ((2, 2), 2, 256),
     "n1024": ((1,), 2, 1024),

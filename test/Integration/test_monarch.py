@@ -40,6 +40,9 @@ def test_blockdiag_matmul(case, rng, cache_dir):
 # (leading dims, w1 (k, q, p), w2 (l, s, r)) with l*r = k*q
 MONARCH_CASES = {
     "square_vector": ((), (4, 4, 4), (4, 4, 4)),
+    # No rows: nothing to tile (a row slice at 0 would be out of bounds).
+    "no_rows": ((0,), (4, 4, 4), (4, 4, 4)),
+    "no_rows_rank3": ((2, 0), (4, 6, 3), (6, 5, 4)),
     "square_rows": ((16,), (8, 8, 8), (8, 8, 8)),
     "rectangular": ((7,), (4, 6, 3), (6, 5, 4)),
     "rectangular_batched": ((2, 3), (2, 5, 4), (5, 3, 2)),

@@ -35,7 +35,7 @@ namespace {
 /// items, else the largest divisor of `rows` that gives
 /// ceil(minItems / channels) blocks or more (1 when none does).
 int64_t rowsPerItem(int64_t rows, int64_t channels, int64_t minItems) {
-  if (rows <= 1 || channels >= minItems)
+  if (rows <= 1 || channels <= 0 || channels >= minItems)
     return std::max<int64_t>(rows, 1);
   int64_t blocks = (minItems + channels - 1) / channels;
   for (int64_t d = rows / blocks; d > 1; --d)

@@ -108,7 +108,11 @@ LogicalResult tileMonarch(RewriterBase &rewriter, MonarchOp op,
   int64_t itemRows = workItemRows(o, rows, 4 * (w1[0] * w1[1] + l));
 
   Value result;
-  if (itemRows == 0) {
+  if (rows == 0) {
+    // No rows: nothing to compute (a slice at row 0 would be out of
+    // bounds).
+    result = init;
+  } else if (itemRows == 0) {
     FailureOr<Value> tile =
         makeTile(rewriter, monarch2d, rewriter.getIndexAttr(0), rows, init);
     if (failed(tile))

@@ -51,3 +51,29 @@ func.func @no_rows_and_prime_rows(%u: tensor<4x16xf32>, %k: tensor<4x16xf32>, %v
   %1 = loom.fft_conv %v, %k1 : tensor<7x1x16xf32>, tensor<1x16xf32> -> tensor<7x1x16xf32>
   return %0, %1 : tensor<4x16xf32>, tensor<7x1x16xf32>
 }
+
+// -----
+
+// No rows, or no channels: no forall; the result is the empty
+// destination.
+// CHECK-LABEL: func.func @no_rows
+// CHECK-NOT: scf.forall
+// CHECK: %[[E:.+]] = tensor.empty() : tensor<0x3x32xf32>
+// CHECK-NOT: scf.forall
+// CHECK: return %[[E]]
+func.func @no_rows(%u: tensor<0x3x32xf32>, %k: tensor<3x32xf32>) -> tensor<0x3x32xf32> {
+  %0 = loom.fft_conv %u, %k : tensor<0x3x32xf32>, tensor<3x32xf32> -> tensor<0x3x32xf32>
+  return %0 : tensor<0x3x32xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @no_channels
+// CHECK-NOT: scf.forall
+// CHECK: %[[E:.+]] = tensor.empty() : tensor<2x0x32xf32>
+// CHECK-NOT: scf.forall
+// CHECK: return %[[E]]
+func.func @no_channels(%u: tensor<2x0x32xf32>, %k: tensor<0x32xf32>) -> tensor<2x0x32xf32> {
+  %0 = loom.fft_conv %u, %k : tensor<2x0x32xf32>, tensor<0x32xf32> -> tensor<2x0x32xf32>
+  return %0 : tensor<2x0x32xf32>
+}

@@ -78,3 +78,17 @@ func.func @h_bound(%x: tensor<1024x64xf32>, %w1: tensor<8x8x8xf32>, %w2: tensor<
   %0 = loom.monarch %x, %w1, %w2 : tensor<1024x64xf32>, tensor<8x8x8xf32>, tensor<8x8x8xf32> -> tensor<1024x64xf32>
   return %0 : tensor<1024x64xf32>
 }
+
+// -----
+
+// No rows: no tile (a row slice at 0 of an empty dim is out of bounds);
+// the result is the empty destination.
+// CHECK-LABEL: func.func @no_rows
+// CHECK-NOT: loom.monarch
+// CHECK: %[[E:.+]] = tensor.empty() : tensor<0x64xf32>
+// CHECK-NOT: loom.monarch
+// CHECK: return %[[E]]
+func.func @no_rows(%x: tensor<0x64xf32>, %w1: tensor<8x8x8xf32>, %w2: tensor<8x8x8xf32>) -> tensor<0x64xf32> {
+  %0 = loom.monarch %x, %w1, %w2 : tensor<0x64xf32>, tensor<8x8x8xf32>, tensor<8x8x8xf32> -> tensor<0x64xf32>
+  return %0 : tensor<0x64xf32>
+}
