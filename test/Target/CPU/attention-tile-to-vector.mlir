@@ -47,10 +47,14 @@ func.func @grouped(%q: tensor<1x2x128x16xf32>, %k: tensor<1x2x128x16xf32>, %v: t
 // every row sees the same 128 keys, two whole key blocks, so the kernel has
 // no masked window head or tail (no lane mask of the rule, no switch over
 // a run-time remainder of key rows).
+// Its tiles hold half a group: the next block's rows go to L1 (locality
+// 3), and nothing before the view is prefetched.
 // CHECK-LABEL: func.func @rows_in_group
 // CHECK:         scf.forall
 // CHECK-NOT:     scf.index_switch
 // CHECK-NOT:     arith.cmpi {{.*}} : vector<16xi32>
+// CHECK:         memref.prefetch %{{.+}}, read, locality<3>, data : memref<?x16xf32, strided<[16, 1], offset: ?>>
+// CHECK-NOT:     memref.reinterpret_cast
 // CHECK:         return
 func.func @rows_in_group(%q: tensor<1x2x256x16xf32>, %k: tensor<1x2x256x16xf32>, %v: tensor<1x2x256x16xf32>) -> tensor<1x2x256x16xf32> {
   %o = loom.grouped_attention %q, %k, %v group_size = 128 : tensor<1x2x256x16xf32>, tensor<1x2x256x16xf32>, tensor<1x2x256x16xf32> -> tensor<1x2x256x16xf32>
@@ -109,10 +113,22 @@ func.func @memory(%q: tensor<1x1x16x8xf32>, %k: tensor<1x1x16x8xf32>, %v: tensor
 }
 
 // latent_route with 128 keys per group (more than the few-keys kernel
-// takes): 4 groups x 1 tile of 32 latents per head.
+// takes): 4 groups x 1 tile of 32 latents per head. Each tile is one whole
+// group over one group of keys, so its score tiles prefetch, into L2
+// (locality 2), the same rows of the window before its own (the keys of
+// the thread's next tile, the group before), through the key buffer's base
+// and never before its first element.
 // CHECK-LABEL: func.func @route
 // CHECK:         scf.forall (%{{.+}}, %{{.+}}) = (0, 0) to (2, 128) step (1, 32)
 // CHECK:           memref.alloca() {alignment = 64 : i64} : memref<16x32xf32>
+// CHECK:           scf.for %{{.+}} step %c64
+// CHECK:             %[[BASE:.+]], %{{.+}}, %{{.+}}:2, %{{.+}}:2 = memref.extract_strided_metadata %{{.+}} : memref<?x16xf32, strided<[16, 1], offset: ?>>
+// CHECK:             %[[FLAT:.+]] = memref.reinterpret_cast %[[BASE]] to offset: [0], sizes: [%{{.+}}], strides: [1] : memref<f32> to memref<?xf32>
+// CHECK:             scf.for
+// CHECK:               %[[AT:.+]] = arith.maxsi %{{.+}}, %c0 : index
+// CHECK-NEXT:          memref.prefetch %[[FLAT]][%[[AT]]], read, locality<2>, data : memref<?xf32>
+// CHECK-NOT:           locality<3>
+// CHECK:             return
 func.func @route(%z: tensor<1x2x128x16xf32>, %x: tensor<1x2x512x16xf32>) -> tensor<1x2x128x16xf32> {
   %o = loom.latent_route %z, %x, %x groups = 4 shift = 1 : tensor<1x2x128x16xf32>, tensor<1x2x512x16xf32>, tensor<1x2x512x16xf32> -> tensor<1x2x128x16xf32>
   return %o : tensor<1x2x128x16xf32>

@@ -92,11 +92,21 @@ struct KeySource {
   Value offset, rows;
 };
 
+/// A buffer of key rows seen as flat f32s from its base, so that a prefetch
+/// may reach rows before the view (another tile's keys).
+struct FlatRows {
+  Value flat, offset, stride;
+};
+
 /// The rows of the next key block of k and v (from local key row
 /// `nextBlock` on) that the score tiles of a block's first lane-vector
-/// chunk prefetch (see emitScoreRows).
+/// chunk prefetch (see emitScoreRows). With `previousWindow`, `nextBlock`
+/// is a row before the view (the window before it), reached through
+/// `flatKeys` / `flatValues`.
 struct BlockPrefetch {
   Value nextBlock, keys, values;
+  bool previousWindow = false;
+  FlatRows flatKeys, flatValues;
 };
 
 class AttentionTileKernel {
@@ -217,7 +227,29 @@ private:
   /// While set, the P.V update of masked blocks selects the visible lanes'
   /// sums rather than adding 0 * v (see emitAllFinite).
   bool selectMaskedValues = false;
+  /// Per source: the tile is one whole group that sees one group of keys,
+  /// so the next tile of its thread (the group before) sees the window
+  /// before this one; the last block prefetches its first rows.
+  bool prefetchPreviousWindow = false;
+
+  FlatRows flatRows(ImplicitLocOpBuilder &b, Value buf);
 };
+
+FlatRows AttentionTileKernel::flatRows(ImplicitLocOpBuilder &b, Value buf) {
+  auto meta = memref::ExtractStridedMetadataOp::create(b, buf);
+  Value stride = meta.getStrides()[0];
+  // Up to the end of the view's rows: every row before them belongs to
+  // the same allocation.
+  Value extent = arith::AddIOp::create(
+      b, meta.getOffset(),
+      arith::MulIOp::create(b, meta.getSizes()[0], stride));
+  auto flatType = MemRefType::get({ShapedType::kDynamic}, b.getF32Type());
+  Value flat = memref::ReinterpretCastOp::create(
+      b, flatType, meta.getBaseBuffer(), OpFoldResult(b.getIndexAttr(0)),
+      ArrayRef<OpFoldResult>{extent},
+      ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
+  return {flat, meta.getOffset(), stride};
+}
 
 Value AttentionTileKernel::laneRows(ImplicitLocOpBuilder &b, int64_t v) {
   auto i32Vec = VectorType::get({lanes}, b.getI32Type());
@@ -380,6 +412,14 @@ void AttentionTileKernel::emitSource(ImplicitLocOpBuilder &b,
   Value fullEnd = localKey(b, w.fullEnd, src);
   Value end = localKey(b, w.end, src);
   bool causal = visibility.getCausal();
+  // A tile of one whole group over one group of keys (FIT's push: 32
+  // queries over 256 keys) uses each key for few queries, and its k and v
+  // stream from memory: one block ahead left half the time in misses once
+  // k and v outgrew L3 (Zen 4, L >= 8K). Such a tile prefetches the whole
+  // window of the group before (its thread's next tile) into L2 instead.
+  prefetchPreviousWindow = rowsInGroup && !causal &&
+                           visibility.getLookback() == 0 &&
+                           visibility.getQueriesPerGroup() <= tileRows;
   // Without a lookback bound every row's window starts at 0: no head.
   bool hasHead = visibility.getLookback() >= 0;
 
@@ -650,6 +690,15 @@ void AttentionTileKernel::emitBlock(ImplicitLocOpBuilder &b, Value keys,
   SmallVector<Value> blockMax(vecs, splat(b, -std::numeric_limits<float>::infinity()));
   // The score tiles prefetch the next block of k and v.
   BlockPrefetch prefetch{arith::AddIOp::create(b, j0, count), keys, values};
+  if (prefetchPreviousWindow) {
+    // Row j of this block asks for row j of the window before the view,
+    // which has as many rows (lastKey + 1).
+    prefetch.nextBlock = arith::SubIOp::create(
+        b, j0, arith::AddIOp::create(b, lastKey, idx(b, 1)));
+    prefetch.previousWindow = true;
+    prefetch.flatKeys = flatRows(b, keys);
+    prefetch.flatValues = flatRows(b, values);
+  }
   // Scores, one chunk of query vectors at a time: KR key rows at a time,
   // then a smaller tile for the remainder.
   for (auto [first, size] : chunkVectors(0, vecs, scoreTile.vectors)) {
@@ -839,7 +888,31 @@ SmallVector<Value> AttentionTileKernel::emitScoreRows(
   // score tile runs for hundreds of cycles, so its few prefetches cost
   // little; issued all at once in the softmax pass they made it several
   // times slower (AVX2: full causal 5 % faster without them there).
-  if (prefetch && firstVec == 0) {
+  if (prefetch && prefetch->previousWindow && firstVec == 0) {
+    // The same rows of the window before the view: the keys of the
+    // thread's next tile (tiles run last to first), which then runs from
+    // L2. A whole tile ahead hides the latency the next-block prefetch
+    // left exposed when each key serves only the tile's few queries.
+    for (int64_t rr = 0; rr < rows; ++rr) {
+      Value row = arith::AddIOp::create(
+          b, prefetch->nextBlock, arith::AddIOp::create(b, r0, idx(b, rr)));
+      for (auto [rowsOf, cols] : {std::pair(prefetch->flatKeys, width),
+                                  std::pair(prefetch->flatValues, valueWidth)}) {
+        Value start = arith::AddIOp::create(
+            b, rowsOf.offset, arith::MulIOp::create(b, row, rowsOf.stride));
+        for (int64_t c = 0; c < cols; c += target.lineFloats()) {
+          // Never before the buffer's first element (the first group).
+          Value at = arith::MaxSIOp::create(
+              b, arith::AddIOp::create(b, start, idx(b, c)), idx(b, 0));
+          // Into L2 only: a tile's worth of rows would evict the
+          // current tile's from L1.
+          memref::PrefetchOp::create(b, rowsOf.flat, ValueRange{at},
+                                     /*isWrite=*/false, /*localityHint=*/2,
+                                     /*isDataCache=*/true);
+        }
+      }
+    }
+  } else if (prefetch && firstVec == 0) {
     for (int64_t rr = 0; rr < rows; ++rr) {
       Value ahead = arith::MinUIOp::create(
           b,
