@@ -92,12 +92,6 @@ struct KeySource {
   Value offset, rows;
 };
 
-/// A buffer of key rows seen as flat f32s from its base, so that a prefetch
-/// may reach rows before the view (another tile's keys).
-struct FlatRows {
-  Value flat, offset, stride;
-};
-
 /// The rows of the next key block of k and v (from local key row
 /// `nextBlock` on) that the score tiles of a block's first lane-vector
 /// chunk prefetch (see emitScoreRows). With `previousWindow`, `nextBlock`
@@ -232,24 +226,7 @@ private:
   /// before this one; the last block prefetches its first rows.
   bool prefetchPreviousWindow = false;
 
-  FlatRows flatRows(ImplicitLocOpBuilder &b, Value buf);
 };
-
-FlatRows AttentionTileKernel::flatRows(ImplicitLocOpBuilder &b, Value buf) {
-  auto meta = memref::ExtractStridedMetadataOp::create(b, buf);
-  Value stride = meta.getStrides()[0];
-  // Up to the end of the view's rows: every row before them belongs to
-  // the same allocation.
-  Value extent = arith::AddIOp::create(
-      b, meta.getOffset(),
-      arith::MulIOp::create(b, meta.getSizes()[0], stride));
-  auto flatType = MemRefType::get({ShapedType::kDynamic}, b.getF32Type());
-  Value flat = memref::ReinterpretCastOp::create(
-      b, flatType, meta.getBaseBuffer(), OpFoldResult(b.getIndexAttr(0)),
-      ArrayRef<OpFoldResult>{extent},
-      ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
-  return {flat, meta.getOffset(), stride};
-}
 
 Value AttentionTileKernel::laneRows(ImplicitLocOpBuilder &b, int64_t v) {
   auto i32Vec = VectorType::get({lanes}, b.getI32Type());
@@ -689,15 +666,18 @@ void AttentionTileKernel::emitBlock(ImplicitLocOpBuilder &b, Value keys,
   Value zero = idx(b, 0);
   SmallVector<Value> blockMax(vecs, splat(b, -std::numeric_limits<float>::infinity()));
   // The score tiles prefetch the next block of k and v.
-  BlockPrefetch prefetch{arith::AddIOp::create(b, j0, count), keys, values};
+  BlockPrefetch prefetch;
+  prefetch.nextBlock = arith::AddIOp::create(b, j0, count);
+  prefetch.keys = keys;
+  prefetch.values = values;
   if (prefetchPreviousWindow) {
     // Row j of this block asks for row j of the window before the view,
     // which has as many rows (lastKey + 1).
     prefetch.nextBlock = arith::SubIOp::create(
         b, j0, arith::AddIOp::create(b, lastKey, idx(b, 1)));
     prefetch.previousWindow = true;
-    prefetch.flatKeys = flatRows(b, keys);
-    prefetch.flatValues = flatRows(b, values);
+    prefetch.flatKeys = flatRowsOf(b, keys);
+    prefetch.flatValues = flatRowsOf(b, values);
   }
   // Scores, one chunk of query vectors at a time: KR key rows at a time,
   // then a smaller tile for the remainder.

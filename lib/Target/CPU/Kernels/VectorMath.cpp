@@ -248,16 +248,9 @@ SmallVector<Value> mlir::loom::emitBroadcastFmaLoop(
   return SmallVector<Value>(loop.getResults());
 }
 
-void mlir::loom::emitPrefetchRowsBefore(ImplicitLocOpBuilder &b,
-                                        const CpuTargetDescription &target,
-                                        Value buf, Value rowBase,
-                                        Value firstRow, int64_t rows,
-                                        bool isWrite) {
-  int64_t cols = cast<MemRefType>(buf.getType()).getDimSize(1);
+mlir::loom::FlatRows mlir::loom::flatRowsOf(ImplicitLocOpBuilder &b, Value buf) {
   auto meta = memref::ExtractStridedMetadataOp::create(b, buf);
   Value stride = meta.getStrides()[0];
-  Value viewStart = arith::AddIOp::create(
-      b, meta.getOffset(), arith::MulIOp::create(b, rowBase, stride));
   Value extent = arith::AddIOp::create(
       b, meta.getOffset(),
       arith::MulIOp::create(b, meta.getSizes()[0], stride));
@@ -266,6 +259,19 @@ void mlir::loom::emitPrefetchRowsBefore(ImplicitLocOpBuilder &b,
       b, flatType, meta.getBaseBuffer(), OpFoldResult(b.getIndexAttr(0)),
       ArrayRef<OpFoldResult>{extent},
       ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
+  return {flat, meta.getOffset(), stride};
+}
+
+void mlir::loom::emitPrefetchRowsBefore(ImplicitLocOpBuilder &b,
+                                        const CpuTargetDescription &target,
+                                        Value buf, Value rowBase,
+                                        Value firstRow, int64_t rows,
+                                        bool isWrite) {
+  int64_t cols = cast<MemRefType>(buf.getType()).getDimSize(1);
+  FlatRows view = flatRowsOf(b, buf);
+  Value flat = view.flat, stride = view.stride;
+  Value viewStart = arith::AddIOp::create(
+      b, view.offset, arith::MulIOp::create(b, rowBase, stride));
   // Rows [firstRow - before, firstRow), before = min(firstRow, rows).
   auto c = [&](int64_t v) { return arith::ConstantIndexOp::create(b, v); };
   Value before = arith::MinUIOp::create(b, firstRow, c(rows));

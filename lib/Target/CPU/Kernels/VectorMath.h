@@ -107,6 +107,15 @@ void emitTransposedPack(ImplicitLocOpBuilder &b, int64_t lanes, Value src,
                         Value first, Value count, int64_t slots, float scale,
                         Value dst);
 
+/// A [rows, cols] buffer with a unit innermost stride seen as flat f32s
+/// from its base buffer up to the end of its rows: element (r, c) is
+/// flat[offset + r * stride + c], and rows before the view (r < 0, in the
+/// same allocation) are reachable too, for prefetches.
+struct FlatRows {
+  Value flat, offset, stride;
+};
+FlatRows flatRowsOf(ImplicitLocOpBuilder &b, Value buf);
+
 /// Prefetches (into L2) the `rows` rows of `buf` ([rows, cols], q or out of
 /// an attention tile, whose local row `rowBase` is the tile's first,
 /// absolute row `firstRow`) just before the tile, where they exist in the
