@@ -121,9 +121,11 @@ func.func @memory(%q: tensor<1x1x16x8xf32>, %k: tensor<1x1x16x8xf32>, %v: tensor
 // CHECK-LABEL: func.func @route
 // CHECK:         scf.forall (%{{.+}}, %{{.+}}) = (0, 0) to (2, 128) step (1, 32)
 // CHECK:           memref.alloca() {alignment = 64 : i64} : memref<16x32xf32>
+// The flat view of the keys is made once per tile, before its key blocks.
+// CHECK:           %[[BASE:.+]], %{{.+}}, %{{.+}}:2, %{{.+}}:2 = memref.extract_strided_metadata %{{.+}} : memref<?x16xf32, strided<[16, 1], offset: ?>>
+// CHECK:           %[[FLAT:.+]] = memref.reinterpret_cast %[[BASE]] to offset: [0], sizes: [%{{.+}}], strides: [1] : memref<f32> to memref<?xf32>
 // CHECK:           scf.for %{{.+}} step %c64
-// CHECK:             %[[BASE:.+]], %{{.+}}, %{{.+}}:2, %{{.+}}:2 = memref.extract_strided_metadata %{{.+}} : memref<?x16xf32, strided<[16, 1], offset: ?>>
-// CHECK:             %[[FLAT:.+]] = memref.reinterpret_cast %[[BASE]] to offset: [0], sizes: [%{{.+}}], strides: [1] : memref<f32> to memref<?xf32>
+// CHECK-NOT:         memref.extract_strided_metadata
 // CHECK:             scf.for
 // CHECK:               %[[AT:.+]] = arith.maxsi %{{.+}}, %c0 : index
 // CHECK-NEXT:          memref.prefetch %[[FLAT]][%[[AT]]], read, locality<2>, data : memref<?xf32>

@@ -223,8 +223,11 @@ private:
   bool selectMaskedValues = false;
   /// Per source: the tile is one whole group that sees one group of keys,
   /// so the next tile of its thread (the group before) sees the window
-  /// before this one; the last block prefetches its first rows.
+  /// before this one, which has as many rows (`windowRows`); each block
+  /// prefetches its rows of that window through the flat views.
   bool prefetchPreviousWindow = false;
+  Value windowRows;
+  FlatRows windowKeys, windowValues;
 
 };
 
@@ -397,6 +400,11 @@ void AttentionTileKernel::emitSource(ImplicitLocOpBuilder &b,
   prefetchPreviousWindow = rowsInGroup && !causal &&
                            visibility.getLookback() == 0 &&
                            visibility.getQueriesPerGroup() <= tileRows;
+  if (prefetchPreviousWindow) {
+    windowRows = arith::AddIOp::create(b, lastKey, idx(b, 1));
+    windowKeys = flatRowsOf(b, src.keys);
+    windowValues = flatRowsOf(b, src.values);
+  }
   // Without a lookback bound every row's window starts at 0: no head.
   bool hasHead = visibility.getLookback() >= 0;
 
@@ -667,17 +675,16 @@ void AttentionTileKernel::emitBlock(ImplicitLocOpBuilder &b, Value keys,
   SmallVector<Value> blockMax(vecs, splat(b, -std::numeric_limits<float>::infinity()));
   // The score tiles prefetch the next block of k and v.
   BlockPrefetch prefetch;
-  prefetch.nextBlock = arith::AddIOp::create(b, j0, count);
   prefetch.keys = keys;
   prefetch.values = values;
   if (prefetchPreviousWindow) {
-    // Row j of this block asks for row j of the window before the view,
-    // which has as many rows (lastKey + 1).
-    prefetch.nextBlock = arith::SubIOp::create(
-        b, j0, arith::AddIOp::create(b, lastKey, idx(b, 1)));
+    // Row j of this block asks for row j of the window before the view.
+    prefetch.nextBlock = arith::SubIOp::create(b, j0, windowRows);
     prefetch.previousWindow = true;
-    prefetch.flatKeys = flatRowsOf(b, keys);
-    prefetch.flatValues = flatRowsOf(b, values);
+    prefetch.flatKeys = windowKeys;
+    prefetch.flatValues = windowValues;
+  } else {
+    prefetch.nextBlock = arith::AddIOp::create(b, j0, count);
   }
   // Scores, one chunk of query vectors at a time: KR key rows at a time,
   // then a smaller tile for the remainder.
