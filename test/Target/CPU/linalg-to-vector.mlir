@@ -1,5 +1,6 @@
 // RUN: loom-opt %s -split-input-file -convert-linalg-to-vector=target=avx2 | FileCheck %s
 // RUN: loom-opt %s -split-input-file -convert-linalg-to-vector=target=avx512 | FileCheck %s --check-prefix=AVX512
+// RUN: loom-opt %s -split-input-file -convert-linalg-to-vector=target=avx2:l3=32768 | FileCheck %s --check-prefix=FAR
 
 #mA = affine_map<(m, n, k) -> (m, k)>
 #mB = affine_map<(m, n, k) -> (n, k)>
@@ -389,6 +390,14 @@ func.func @matmul_prefetches(%x: memref<12x400xf32>, %w: memref<32x400xf32>, %y:
 // AVX512-COUNT-192: memref.prefetch %[[PACKED]]
 // AVX512-NOT: memref.prefetch %[[PACKED]]
 // AVX512: memref.prefetch %arg0
+// A packed B larger than the L3 share (51200 bytes against 32 KiB) comes
+// from memory: on AVX2 too each of the two micro kernels prefetches its
+// share of the whole next panel (200 lines), not one line.
+// FAR-LABEL: func.func @matmul_panel_prefetch
+// FAR: %[[PACKED:.+]] = memref.alloc() {alignment = 64 : i64} : memref<1x12800xf32>
+// FAR-COUNT-100: memref.prefetch %[[PACKED]]
+// FAR-NOT: memref.prefetch
+// FAR: scf.for %{{.+}} = %{{.+}} to %c200
 #mA = affine_map<(m, n, k) -> (m, k)>
 #mB = affine_map<(m, n, k) -> (n, k)>
 #mC = affine_map<(m, n, k) -> (m, n)>

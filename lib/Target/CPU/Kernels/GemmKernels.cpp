@@ -99,6 +99,7 @@ GemmSchedule GemmSchedule::forTarget(const CpuTargetDescription &t) {
     s.tileN *= 2;
   s.maxPackedBytes = 2 * t.l1Bytes;
   s.streamOutBytes = t.l3Bytes;
+  s.farPanelBytes = t.l3Bytes;
   s.hChunkBytes = 3 * t.l2Bytes / 2;
   return s;
 }

@@ -54,6 +54,10 @@ struct GemmSchedule {
   /// so that the next panel's stream starts on hits and the hardware
   /// prefetcher runs ahead of it.
   int64_t panelPrefetchLines = 0;
+  /// Packed B larger than this (a core's L3 share) is read from memory:
+  /// there every micro kernel prefetches its share of the whole next panel,
+  /// whatever panelPrefetchLines says.
+  int64_t farPanelBytes = 8 << 20;
   /// Output tile of a dense GEMM work item (loom-tile-and-fuse's tile and
   /// the kernel's own blocks for anything larger): tileM rows, whole
   /// register tiles; tileN columns, a power-of-two number of column groups
