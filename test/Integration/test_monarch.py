@@ -124,20 +124,29 @@ def test_monarch_row_split_same_for_thread_counts(case, rng, cache_dir):
 MONARCH_OP = (lambda fb, x, w1, w2: fb.monarch(x, w1, w2), reference.monarch)
 BLOCKDIAG_OP = (lambda fb, x, w: fb.blockdiag_matmul(x, w), reference.blockdiag_matmul)
 
-# Results of 8 MiB or more are written with streaming stores, which need
-# 64-byte aligned lines. With 8 lanes (AVX2) a lane vector is half a line:
-# factor 2 keeps the first half of each line in a stack buffer and writes
-# it right before the second. "monarch" sums over r = 256 in chunks
-# through the partial-sum buffer; "monarch_n16k" (the 16K benchmark's
-# factors) in one pass, with s = 128 = 21 x 6 + 2 leaving a tall 6 x 2
-# remainder tile, over a whole row tile of 96 rows and a last one of 34.
+# Monarch's results of 8 MiB or more are written with streaming stores,
+# which need 64-byte aligned lines. With 8 lanes (AVX2) a lane vector is
+# half a line: factor 2 keeps the first half of each line in a stack buffer
+# and writes it right before the second. "monarch" sums over r = 256 in
+# chunks through the partial-sum buffer; "monarch_n16k" (the 16K
+# benchmark's factors) in one pass, with s = 128 = 21 x 6 + 2 leaving a
+# tall 6 x 2 remainder tile, over a whole row tile of 96 rows and a last
+# one of 34. The dense GEMM kernel (blockdiag_matmul's too) streams results
+# larger than the whole L3, 64 MiB at most: whole column groups stream, the
+# last one (1040 = 16 x 64 + 16 columns on AVX-512) and the last rows'
+# tile do not. (shapes, build, reference, bytes the result needs to stream)
 STREAMING_CASES = {
-    "monarch": ([(130, 32768), (256, 128, 128), (128, 256, 256)], *MONARCH_OP),
-    "monarch_n16k": ([(130, 16384), (128, 128, 128), (128, 128, 128)], *MONARCH_OP),
+    "monarch": ([(130, 32768), (256, 128, 128), (128, 256, 256)], *MONARCH_OP, 8 << 20),
+    "monarch_n16k": ([(130, 16384), (128, 128, 128), (128, 128, 128)], *MONARCH_OP,
+                     8 << 20),
     # The row split (1030 rows, AVX2) with whole lines: 16 items of 64
     # rows and one of 6.
-    "monarch_row_split": ([(1030, 2048), (32, 64, 64), (64, 32, 32)], *MONARCH_OP),
-    "blockdiag_matmul": ([(512, 4096), (64, 64, 64)], *BLOCKDIAG_OP),
+    "monarch_row_split": ([(1030, 2048), (32, 64, 64), (64, 32, 32)], *MONARCH_OP,
+                          8 << 20),
+    "blockdiag_matmul": ([(4096, 4096), (64, 64, 64)], *BLOCKDIAG_OP, 64 << 20),
+    "matmul": ([(16400, 48), (1040, 48)],
+               lambda fb, x, w: fb.matmul_transposed(x, w),
+               lambda x, w: x.astype(np.float64) @ w.astype(np.float64).T, 64 << 20),
 }
 
 
@@ -147,14 +156,14 @@ def test_streaming_stores_need_an_aligned_output(case, rng, cache_dir):
     stores and get the same result, bit for bit."""
     from loom import ir
     from loom.runtime import _descriptor
-    shapes, build, ref = STREAMING_CASES[case]
+    shapes, build, ref, streams_from = STREAMING_CASES[case]
     fb = ir.FunctionBuilder("f")
     fb.ret(build(fb, *[fb.arg(s) for s in shapes]))
     lib = loom.load(loom.compile(ir.module(fb), cache_dir=cache_dir))
     inputs = [rng.standard_normal(s).astype(np.float32) for s in shapes]
     out_shape = lib.f(*inputs).shape
     count = int(np.prod(out_shape))
-    assert count * 4 >= 8 << 20
+    assert count * 4 >= streams_from
     raw = np.full(count + 32, np.nan, dtype=np.float32)
     start = (-raw.ctypes.data % 64) // 4 + 1   # 4 bytes past a line start
     misaligned = raw[start:start + count].reshape(out_shape)

@@ -407,3 +407,45 @@ func.func @matmul_panel_prefetch(%x: memref<12x200xf32>, %w: memref<64x200xf32>,
   linalg.matmul indexing_maps = [#mA, #mB, #mC] ins(%x, %w : memref<12x200xf32>, memref<64x200xf32>) outs(%y : memref<12x64xf32>)
   return
 }
+
+// -----
+
+// A result larger than the whole L3 (AVX2: 8 shares of 4 MiB) streams:
+// whole column groups take non-temporal stores, row by row, when the
+// result starts a line (tested at run time; its rows are 256 floats, whole
+// lines).
+// CHECK-LABEL: func.func @matmul_streams
+// CHECK: memref.extract_strided_metadata %arg2
+// CHECK: memref.extract_aligned_pointer_as_index %arg2
+// CHECK: %[[STARTS:.+]] = arith.cmpi eq
+// CHECK: scf.if %[[STARTS]] {
+// CHECK-NEXT: vector.store %{{.+}}, %arg2[%[[ROW:.+]], %[[COL0:.+]]] {alignment = 32 : i64, nontemporal = true} : memref<32768x256xf32>, vector<8xf32>
+// CHECK-NEXT: vector.store %{{.+}}, %arg2[%[[ROW]], %{{.+}}] {alignment = 32 : i64, nontemporal = true} : memref<32768x256xf32>, vector<8xf32>
+// CHECK: } else {
+// CHECK-NEXT: vector.store %{{.+}}, %arg2[%[[ROW2:.+]], %{{.+}}] : memref<32768x256xf32>, vector<8xf32>
+// CHECK-NEXT: vector.store %{{.+}}, %arg2[%[[ROW2]], %{{.+}}] : memref<32768x256xf32>, vector<8xf32>
+#mA = affine_map<(m, n, k) -> (m, k)>
+#mB = affine_map<(m, n, k) -> (n, k)>
+#mC = affine_map<(m, n, k) -> (m, n)>
+func.func @matmul_streams(%x: memref<32768x32xf32>, %w: memref<256x32xf32>, %y: memref<32768x256xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%y : memref<32768x256xf32>)
+  linalg.matmul indexing_maps = [#mA, #mB, #mC] ins(%x, %w : memref<32768x32xf32>, memref<256x32xf32>) outs(%y : memref<32768x256xf32>)
+  return
+}
+
+// -----
+
+// As large, but rows of 250 floats do not start lines: ordinary stores.
+// CHECK-LABEL: func.func @matmul_rows_off_lines
+// CHECK-NOT: nontemporal
+// CHECK: return
+#mA = affine_map<(m, n, k) -> (m, k)>
+#mB = affine_map<(m, n, k) -> (n, k)>
+#mC = affine_map<(m, n, k) -> (m, n)>
+func.func @matmul_rows_off_lines(%x: memref<33600x32xf32>, %w: memref<250x32xf32>, %y: memref<33600x250xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%y : memref<33600x250xf32>)
+  linalg.matmul indexing_maps = [#mA, #mB, #mC] ins(%x, %w : memref<33600x32xf32>, memref<250x32xf32>) outs(%y : memref<33600x250xf32>)
+  return
+}

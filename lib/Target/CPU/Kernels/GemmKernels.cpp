@@ -6,6 +6,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 
 #include <algorithm>
 #include <numeric>
@@ -100,6 +101,7 @@ GemmSchedule GemmSchedule::forTarget(const CpuTargetDescription &t) {
   s.maxPackedBytes = 2 * t.l1Bytes;
   s.streamOutBytes = t.l3Bytes;
   s.farPanelBytes = t.l3Bytes;
+  s.gemmStreamOutBytes = 8 * t.l3Bytes;
   s.hChunkBytes = 3 * t.l2Bytes / 2;
   return s;
 }
@@ -207,11 +209,21 @@ void mlir::loom::kernel::storeStreaming(ImplicitLocOpBuilder &b, Value v,
       cast<VectorType>(v.getType()).getNumElements() * 4);
 }
 
-Value mlir::loom::kernel::isLineAligned(ImplicitLocOpBuilder &b,
-                                        Value buffer) {
-  Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, buffer);
-  Value misaligned = arith::RemUIOp::create(b, base, idx(b, 64));
-  return arith::CmpIOp::create(b, arith::CmpIPredicate::eq, misaligned,
+int64_t mlir::loom::kernel::viewedBufferBytes(Value view) {
+  // Through subviews and reshapes (blockdiag's [rows, blocks, width] view of
+  // its [rows, n] result) to the allocation or argument.
+  while (auto viewLike = view.getDefiningOp<ViewLikeOpInterface>())
+    view = viewLike.getViewSource();
+  auto type = cast<MemRefType>(view.getType());
+  return type.hasStaticShape() ? type.getNumElements() * 4 : 0;
+}
+
+Value mlir::loom::kernel::startsLine(ImplicitLocOpBuilder &b, Value view) {
+  auto metadata = memref::ExtractStridedMetadataOp::create(b, view);
+  Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, view);
+  Value start = arith::AddIOp::create(b, base, muli(b, metadata.getOffset(), 4));
+  return arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
+                               arith::RemUIOp::create(b, start, idx(b, 64)),
                                idx(b, 0));
 }
 

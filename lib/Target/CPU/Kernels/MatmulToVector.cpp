@@ -477,6 +477,7 @@ public:
     if (g.K > kcMax)
       partial = scratch(MemRefType::get({tileM, ceilDiv(tileN, lanes) * lanes},
                                         b.getF32Type()));
+    streamOut = streamingOutput(b);
     forRange(b, g.B, [&](ImplicitLocOpBuilder &bb, Value bt) {
       batchIdx = bt;
       forBlocks(bb, g.M, tileM, [&](ImplicitLocOpBuilder &mb, Value m0, int64_t rows) {
@@ -604,6 +605,28 @@ private:
     });
     emitBlock(b, m0, rows, n0, cols, idx(b, (blocks - 1) * kcMax),
               tailK ? tailK : kcMax, false, true);
+  }
+
+  /// i1 whether the final stores may stream (non-temporal: no read of each
+  /// line for ownership first), or null when they never may. A result
+  /// larger than the whole L3 is gone from cache before anyone reads it;
+  /// whole column groups then stream when the tile starts a line and every
+  /// row does (strides in whole lines; tested once per work item).
+  Value streamingOutput(ImplicitLocOpBuilder &b) {
+    if (viewedBufferBytes(g.out) < s.gemmStreamOutBytes)
+      return Value();
+    auto type = cast<MemRefType>(g.out.getType());
+    SmallVector<int64_t> strides;
+    int64_t offset;
+    if (failed(type.getStridesAndOffset(strides, offset)))
+      return Value();
+    for (auto [dim, stride] : llvm::zip_equal(g.outDims, strides)) {
+      bool lineRows = !ShapedType::isDynamic(stride) &&
+                      stride % s.lineFloats == 0;
+      if (dim == g.n ? stride != 1 : !lineRows)
+        return Value();
+    }
+    return startsLine(b, g.out);
   }
 
   /// The tile's rows [m0, m0 + rows) of A's reductions [k0, k0 + len) into
@@ -751,23 +774,41 @@ private:
             std::swap(where[0], where[1]);
           return memref::LoadOp::create(ib, ap, where).getResult();
         });
-    for (int64_t v = 0; v < nvec; ++v)
-      for (int64_t r = 0; r < rr; ++r) {
-        Value value = acc[r * nvec + v];
-        if (!last) {
-          vector::StoreOp::create(b, value, partial,
+    if (!last) {
+      for (int64_t v = 0; v < nvec; ++v)
+        for (int64_t r = 0; r < rr; ++r)
+          vector::StoreOp::create(b, acc[r * nvec + v], partial,
                                   ValueRange{rowIdx[r], colIdx[v]});
-          continue;
-        }
-        Value mask = maskFor(b, v);
-        if (g.epilogue)
-          value = applyEpilogue(b, value, m[r], n[v], mask);
-        SmallVector<Value> where = at(g.outDims, m[r], n[v], Value());
-        if (mask)
-          vector::MaskedStoreOp::create(b, g.out, where, mask, value);
-        else
-          vector::StoreOp::create(b, value, g.out, where);
-      }
+      return;
+    }
+    auto storeOne = [&](ImplicitLocOpBuilder &sb, int64_t r, int64_t v,
+                        bool streaming) {
+      Value mask = maskFor(sb, v);
+      Value value = acc[r * nvec + v];
+      if (g.epilogue)
+        value = applyEpilogue(sb, value, m[r], n[v], mask);
+      SmallVector<Value> where = at(g.outDims, m[r], n[v], Value());
+      if (mask)
+        vector::MaskedStoreOp::create(sb, g.out, where, mask, value);
+      else if (streaming)
+        storeStreaming(sb, value, g.out, where);
+      else
+        vector::StoreOp::create(sb, value, g.out, where);
+    };
+    // Only whole column groups stream: whole lines, a row's written back
+    // to back. The epilogue runs next to each store (computing them all
+    // first would spill).
+    if (streamOut && nvec == s.vecs && lastLanes == lanes) {
+      storeBranches(b, streamOut, [&](ImplicitLocOpBuilder &sb, bool streaming) {
+        for (int64_t r = 0; r < rr; ++r)
+          for (int64_t v = 0; v < nvec; ++v)
+            storeOne(sb, r, v, streaming);
+      });
+      return;
+    }
+    for (int64_t v = 0; v < nvec; ++v)
+      for (int64_t r = 0; r < rr; ++r)
+        storeOne(b, r, v, /*streaming=*/false);
   }
 
   /// Software prefetches spread over the micro kernels of a block, so
@@ -879,7 +920,7 @@ private:
   const GemmSchedule &s;
   GemmMatch &g;
   SmallVectorImpl<Operation *> &mathOps;
-  Value packed, ap, partial, batchIdx;
+  Value packed, ap, partial, batchIdx, streamOut;
   int64_t tileM = 0, tileN = 0, kcMax = 0, blockRows = 0, blockCols = 0;
 };
 

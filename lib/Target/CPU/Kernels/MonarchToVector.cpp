@@ -615,25 +615,6 @@ bool columnGroupsOuter(const GemmSchedule &s,
   return wholeBytes > target.l1Bytes / 4 && panelBytes <= target.l1Bytes / 2;
 }
 
-/// The static size in bytes of the buffer `view` is a (sub)view of, or 0.
-int64_t viewedBufferBytes(Value view) {
-  while (auto subview = view.getDefiningOp<memref::SubViewOp>())
-    view = subview.getSource();
-  auto type = cast<MemRefType>(view.getType());
-  return type.hasStaticShape() ? type.getNumElements() * 4 : 0;
-}
-
-/// Whether the first element of `view` starts a cache line (its base
-/// pointer plus its offset).
-Value startsLine(ImplicitLocOpBuilder &b, Value view) {
-  auto metadata = memref::ExtractStridedMetadataOp::create(b, view);
-  Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, view);
-  Value start = arith::AddIOp::create(b, base, muli(b, metadata.getOffset(), 4));
-  return arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
-                               arith::RemUIOp::create(b, start, idx(b, 64)),
-                               idx(b, 0));
-}
-
 /// Lowers the monarch_tile ops of a module, packing each pair of weights
 /// once where every tile that uses it can reach the packed copy.
 class MonarchTileLowering {
