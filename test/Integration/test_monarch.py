@@ -292,7 +292,7 @@ def test_other_line_sizes(case, line, rng, cache_dir):
     per line of out and the whole-line stores follow it, and the result is
     still the reference's, every element written."""
     from loom import ir
-    shapes, build, ref = STREAMING_CASES[case]
+    shapes, build, ref, _ = STREAMING_CASES[case]
     fb = ir.FunctionBuilder("f")
     fb.ret(build(fb, *[fb.arg(s) for s in shapes]))
     args = [f"--cpu-target=avx2:line={line}", "--mcpu=x86-64-v3"]
