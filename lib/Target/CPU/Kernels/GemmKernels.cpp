@@ -214,8 +214,10 @@ int64_t mlir::loom::kernel::viewedBufferBytes(Value view) {
   // its [rows, n] result) to the allocation or argument.
   while (auto viewLike = view.getDefiningOp<ViewLikeOpInterface>())
     view = viewLike.getViewSource();
-  auto type = cast<MemRefType>(view.getType());
-  return type.hasStaticShape() ? type.getNumElements() * 4 : 0;
+  auto type = dyn_cast<MemRefType>(view.getType());
+  if (!type || !type.hasStaticShape() || !type.getElementType().isIntOrFloat())
+    return 0;
+  return type.getNumElements() * type.getElementTypeBitWidth() / 8;
 }
 
 Value mlir::loom::kernel::startsLine(ImplicitLocOpBuilder &b, Value view) {

@@ -621,8 +621,10 @@ private:
     if (failed(type.getStridesAndOffset(strides, offset)))
       return Value();
     for (auto [dim, stride] : llvm::zip_equal(g.outDims, strides)) {
+      // Rows in whole lines (whole write-combining buffers) and whole
+      // vectors (each streaming store is aligned to its size).
       bool lineRows = !ShapedType::isDynamic(stride) &&
-                      stride % s.lineFloats == 0;
+                      stride % s.lineFloats == 0 && stride % s.lanes == 0;
       if (dim == g.n ? stride != 1 : !lineRows)
         return Value();
     }
@@ -837,7 +839,7 @@ private:
       int64_t lines = ceilDiv(len * width, lineFloats);
       // Panels of a packed B larger than a core's L3 share come from
       // memory: a few lines of lead are not enough there, the whole next
-      // panel is (AVX2 K = 4096 x N = 1024: 1094 -> 807 ms on two threads).
+      // panel is (AVX2 K = 4096 x N = 1024: 1049 -> 826 ms on two threads).
       auto packedType = cast<MemRefType>(packed.getType());
       bool fromMemory = !packedType.hasStaticShape() ||
                         packedType.getNumElements() * 4 > s.farPanelBytes;
