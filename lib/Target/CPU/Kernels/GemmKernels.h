@@ -53,7 +53,7 @@ struct GemmSchedule {
   /// n > 0, n of the panel's first lines (micro kernel i its lines i·n ...),
   /// so that the next panel's stream starts on hits and the hardware
   /// prefetcher runs ahead of it.
-  int64_t panelPrefetchLines = 0;
+  int64_t panelPrefetchLines = 1;
   /// Packed B larger than this (a core's L3 share) is read from memory:
   /// there every micro kernel prefetches its share of the whole next panel,
   /// whatever panelPrefetchLines says.
