@@ -3,6 +3,8 @@
 // or spelled out (target=), which wins.
 // RUN: loom-opt %s --loom-cpu-pipeline="mcpu=x86-64-v3" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=AVX2
 // RUN: loom-opt %s --loom-cpu-pipeline="mcpu=skylake-avx512" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=AVX512
+// RUN: loom-opt %s --loom-cpu-pipeline="mcpu=znver4" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=ZEN
+// RUN: not loom-opt %s --loom-cpu-pipeline="target=avx512:stream-l3s=-1" 2>&1 | FileCheck %s --check-prefix=BADSTREAM
 // RUN: loom-opt %s --loom-cpu-pipeline="mcpu=x86-64" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=SSE
 // RUN: loom-opt %s --loom-cpu-pipeline="mcpu=skylake-avx512 target=avx2:l2=1048576:fma-latency=5" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=SPELLED
 // RUN: loom-opt %s --loom-cpu-pipeline="target=avx2:line=128" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=LINE
@@ -15,13 +17,17 @@
 
 // AVX2: convert-monarch-tiles-to-vector{{.*}}target=avx2{{[ }]}}
 // AVX2: convert-fft-conv-tiles-to-vector{{.*}}target=avx2{{[ }]}}
-// AVX512: convert-fft-conv-tiles-to-vector{{.*}}target=avx512{{[ }]}}
+// An Intel CPU streams GEMM results from one L3 share, AMD's (and the
+// generic x86-64 levels) from eight.
+// AVX512: convert-fft-conv-tiles-to-vector{{.*}}target=avx512:stream-l3s=1{{[ }]}}
+// ZEN: convert-fft-conv-tiles-to-vector{{.*}}target=avx512{{[ }]}}
 // SSE: convert-fft-conv-tiles-to-vector{{.*}}target=sse{{[ }]}}
 // SPELLED: convert-fft-conv-tiles-to-vector{{.*}}target=avx2:fma-latency=5:l2=1048576{{[ }]}}
 // The line size sizes the prefetch steps and the tiles' column rounding.
 // LINE: loom-tile-and-fuse{{.*}}line-elements=32
 // LINE: convert-fft-conv-tiles-to-vector{{.*}}target=avx2:line=128{{[ }]}}
 // BADLINE: error: loom-cpu-pipeline: line must be a power of two from 16 to 1024 bytes, got 48
+// BADSTREAM: error: loom-cpu-pipeline: stream-l3s must be 0..1024 L3 shares, got -1
 // BADTARGET: error: loom-cpu-pipeline: unknown CPU target 'avx9'
 // BADCPU: error: loom-cpu-pipeline: unknown --mcpu 'no-such-cpu'
 // COMPILE-AVX2: loom-compile: CPU target avx2{{$}}

@@ -60,7 +60,7 @@ static cl::opt<std::string> cpuTarget(
     cl::desc("Size the kernels for this CPU description instead of the one "
              "--mcpu implies: avx512, avx2 or sse, optionally followed by "
              ":key=value fields (vector-bits, registers, fma-latency, "
-             "fma-pipes, l1, l2, l3, line)"),
+             "fma-pipes, l1, l2, l3, line, stream-l3s)"),
     cl::value_desc("spec"), cl::cat(loomCategory));
 
 static cl::opt<std::string> cudaTarget(

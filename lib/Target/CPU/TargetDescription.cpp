@@ -61,7 +61,21 @@ constexpr Field kFields[] = {
     {"l2", &CpuTargetDescription::l2Bytes},
     {"l3", &CpuTargetDescription::l3Bytes},
     {"line", &CpuTargetDescription::lineBytes},
+    {"stream-l3s", &CpuTargetDescription::streamFromL3Shares},
 };
+
+/// Whether an LLVM CPU name is one of Intel's: every x86 name that is
+/// neither generic (x86-64, x86-64-v2 ... v4) nor AMD's.
+bool isIntelCpu(llvm::StringRef name) {
+  for (llvm::StringRef other : {"x86-64", "generic", "i386", "i486", "i586",
+                                "znver", "bdver", "btver", "amdfam", "k6",
+                                "k8", "athlon", "opteron", "barcelona",
+                                "geode", "winchip", "c3", "lujiazui",
+                                "yongfeng", "zhaoxin"})
+    if (name.starts_with(other))
+      return false;
+  return true;
+}
 
 std::optional<CpuTargetDescription> preset(llvm::StringRef name) {
   if (name == "avx512")
@@ -96,6 +110,11 @@ LogicalResult validate(const CpuTargetDescription &d, std::string &error) {
       d.l1Bytes > kMaxCache || d.l2Bytes > kMaxCache || d.l3Bytes > kMaxCache) {
     error = "cache sizes must satisfy 4 KiB <= l1 <= l2 <= 4 GiB and "
             "0 <= l3 <= 4 GiB";
+    return failure();
+  }
+  if (d.streamFromL3Shares < 0 || d.streamFromL3Shares > 1024) {
+    error = "stream-l3s must be 0..1024 L3 shares, got " +
+            std::to_string(d.streamFromL3Shares);
     return failure();
   }
   // At least one vector wide, so a line holds whole vectors or a vector
@@ -218,6 +237,10 @@ CpuTargetDescription::forLlvmCpu(llvm::StringRef cpu, std::string &error) {
       d.l3Bytes = std::clamp<int64_t>(l3 / std::max<long>(cpus, 8), d.l2Bytes,
                                       int64_t(8) << 20);
   }
+  // Intel (measured on a Xeon with a 2 MiB L2, 2026-12-03): the FIT
+  // layer 5 % faster when its 16 MiB projections stream (docs/dense.md).
+  if (isIntelCpu(name))
+    d.streamFromL3Shares = 1;
   if (failed(validate(d, error)))
     return failure();
   return d;

@@ -49,6 +49,12 @@ struct CpuTargetDescription {
   /// Bytes per cache line: the step of software prefetches, and the unit
   /// tile widths are rounded to.
   int64_t lineBytes = 64;
+  /// A dense GEMM's result of at least this many L3 shares is written with
+  /// streaming (non-temporal) stores. 8 (the L3 of a Zen CCD, where a
+  /// 16 MiB result is still cached when the next op reads it) by default;
+  /// 1 on Intel CPUs, where an ordinary store's read for ownership from
+  /// the mesh L3 costs more than the reader's later miss.
+  int64_t streamFromL3Shares = 8;
 
   /// f32 lanes per vector register.
   int64_t lanes() const { return vectorBits / 32; }
@@ -63,7 +69,7 @@ struct CpuTargetDescription {
 
   /// Reads the form str() writes: a preset name, then `:key=value` for each
   /// field that differs (vector-bits, registers, fma-latency, fma-pipes, l1,
-  /// l2, l3, line). On failure, says why in `error`.
+  /// l2, l3, line, stream-l3s). On failure, says why in `error`.
   static FailureOr<CpuTargetDescription> parse(llvm::StringRef spec,
                                                std::string &error);
   /// parse() for a pass's `target` option: a failure is reported on
@@ -76,7 +82,7 @@ struct CpuTargetDescription {
   /// The description of an LLVM CPU name (e.g. "x86-64-v3", "znver3",
   /// "skylake-avx512"), or of the host when `cpu` is empty, "host" or
   /// "native" (then with the host's cache and line sizes where the OS
-  /// reports them).
+  /// reports them). Intel CPUs stream GEMM results from one L3 share.
   static FailureOr<CpuTargetDescription> forLlvmCpu(llvm::StringRef cpu,
                                                     std::string &error);
 

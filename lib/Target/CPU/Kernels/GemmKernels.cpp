@@ -101,7 +101,7 @@ GemmSchedule GemmSchedule::forTarget(const CpuTargetDescription &t) {
   s.maxPackedBytes = 2 * t.l1Bytes;
   s.streamOutBytes = t.l3Bytes;
   s.farPanelBytes = t.l3Bytes;
-  s.gemmStreamOutBytes = 8 * t.l3Bytes;
+  s.gemmStreamOutBytes = t.streamFromL3Shares * t.l3Bytes;
   s.hChunkBytes = 3 * t.l2Bytes / 2;
   return s;
 }

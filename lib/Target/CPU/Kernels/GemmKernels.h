@@ -69,9 +69,10 @@ struct GemmSchedule {
   /// the L3 share of a core; anything smaller stays cached for its reader.
   int64_t streamOutBytes = 8 << 20;
   /// The same for a dense GEMM's result, usually the next op's input and
-  /// read back soon: only one larger than the whole L3 (8 shares; the share
-  /// assumes 8 cores on it) streams. Streaming FIT's 16 MiB projections
-  /// made the layer 5-8 % slower on Zen 4 (32 MiB L3).
+  /// read back soon: the target's streamFromL3Shares shares. By default 8,
+  /// the whole L3 (the share assumes 8 cores on it): streaming FIT's
+  /// 16 MiB projections made the layer 5-8 % slower on Zen 4 (32 MiB L3).
+  /// On Intel one share: the same layer 5 % faster (docs/dense.md).
   int64_t gemmStreamOutBytes = 64 << 20;
   /// Bytes of Monarch's intermediate h per chunk of rows: about 1.5 L2s.
   int64_t hChunkBytes = 3 << 20;

@@ -608,10 +608,12 @@ private:
   }
 
   /// i1 whether the final stores may stream (non-temporal: no read of each
-  /// line for ownership first), or null when they never may. A result
-  /// larger than the whole L3 is gone from cache before anyone reads it;
-  /// whole column groups then stream when the tile starts a line and every
-  /// row does (strides in whole lines; tested once per work item).
+  /// line for ownership first), or null when they never may. A result of
+  /// the target's stream-l3s L3 shares or more (the whole L3; on Intel one
+  /// share) is gone from cache, or costlier to own than to miss, before
+  /// anyone reads it; whole column groups then stream when the tile starts
+  /// a line and every row does (strides in whole lines; tested once per
+  /// work item).
   Value streamingOutput(ImplicitLocOpBuilder &b) {
     if (viewedBufferBytes(g.out) < s.gemmStreamOutBytes)
       return Value();
