@@ -309,6 +309,18 @@ def test_compiles_for_each_isa(target, register, cache_dir):
         assert "%zmm" not in asm
 
 
+def test_packing_calls_no_memcpy(cache_dir):
+    """A's packing copies each row of a reduction block (kc = 96 floats on
+    AVX-512) in straight-line vector code: as a loop, LLVM made every row a
+    call to memcpy (a libc call and a vzeroupper per row)."""
+    M, K, N = 192, 256, 256
+    text = linear_epilogue_text(M, K, N, GELU_BODY, [], [], [])
+    asm = open(loom.compile(text, emit="asm", mcpu="skylake-avx512",
+                            extra_args=["--cpu-target=avx512"], cache_dir=cache_dir)).read()
+    assert any(line.strip().startswith("vfmadd231ps") for line in asm.splitlines())
+    assert "memcpy" not in asm and "memmove" not in asm
+
+
 def test_linear_weight_computed_in_the_function(rng, cache_dir):
     """The weight is itself computed (w * 0.5 + 1) before the tiled matmul:
     its packed copy must be made after that, before the matmul's loops (and

@@ -65,13 +65,13 @@ constexpr Field kFields[] = {
 };
 
 /// Whether an LLVM CPU name is one of Intel's: every x86 name that is
-/// neither generic (x86-64, x86-64-v2 ... v4) nor AMD's.
+/// neither generic (x86-64, x86-64-v2 ... v4, i386 ... i686) nor another
+/// vendor's (AMD, VIA, Zhaoxin).
 bool isIntelCpu(llvm::StringRef name) {
-  for (llvm::StringRef other : {"x86-64", "generic", "i386", "i486", "i586",
-                                "znver", "bdver", "btver", "amdfam", "k6",
-                                "k8", "athlon", "opteron", "barcelona",
-                                "geode", "winchip", "c3", "lujiazui",
-                                "yongfeng", "zhaoxin"})
+  for (llvm::StringRef other :
+       {"x86-64", "generic", "i386", "i486", "i586", "i686", "znver", "bdver",
+        "btver", "amdfam", "k6", "k8", "athlon", "opteron", "barcelona",
+        "geode", "winchip", "c3", "lujiazui", "yongfeng", "zhaoxin"})
     if (name.starts_with(other))
       return false;
   return true;
