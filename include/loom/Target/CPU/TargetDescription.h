@@ -2,7 +2,8 @@
 //
 // The small description of a CPU from which every register tile, query
 // tile, key block and cache block of the CPU kernels is derived: vector
-// width, vector registers, FMA latency and pipes, cache and line sizes.
+// width, vector registers, FMA latency and pipes, cache and line sizes, and
+// from how many L3 shares a GEMM's result is streamed past the caches.
 // Kernels never hard-code an ISA; the pipeline passes one of these to every
 // kernel pass as its `target` option, in the text form `str()` writes and
 // `parse()` reads:
