@@ -47,6 +47,12 @@ GROUPED_CASES = {
     # every earlier group): the window's start wrapped around before.
     "lookback_2_pow_62": (1, 2, 128, 8, 16, 16, 2**62, False, 0, None),
     "lookback_2_pow_62_causal": (1, 1, 192, 16, 16, 64, 2**62, True, 0, None),
+    # Head widths of 1: a one-row tile's view of a [B, H, L, 1] operand
+    # came with the stride of a dropped unit dim on its column, and the
+    # kernel refused it ("expects rows with a unit innermost stride").
+    "head_width_1_one_token_groups": (1, 1, 2, 1, 4, 1, 0, False, 0, None),
+    "head_width_1_d1_e1": (1, 3, 32, 1, 1, 8, 1, True, 0, None),
+    "head_width_1_memory": (1, 2, 16, 1, 1, 4, 0, False, 1, None),
 }
 
 
@@ -92,6 +98,10 @@ ROUTE_CASES = {
     "few_keys_one_key": (1, 1, 2, 16, 1, 8, 16, 0),
     "few_keys_64_keys_300_rows": (1, 1, 2, 300, 64, 16, 16, 0),
     "few_keys_shift_past_every_group": (1, 1, 2, 32, 16, 8, 16, 2),
+    # Head widths of 1 (see head_width_1_* above).
+    "head_width_1_one_query_per_group": (1, 3, 4, 1, 64, 1, 1, 0),
+    "head_width_1_e1": (1, 1, 2, 1, 4, 8, 1, 0),
+    "head_width_1_d1_shifted": (1, 2, 3, 8, 4, 1, 8, 1),
 }
 
 

@@ -150,6 +150,18 @@ func.func @long_tile(%q: memref<100x16xf32>, %k: memref<?x16xf32>, %v: memref<?x
   return
 }
 
+// A head width of 1: the one column of a view may carry another dim's
+// stride (a rank-reducing subview of a [1, 1, L, 1] tensor); the kernel
+// re-views it with a unit stride, the same element.
+// SMALL-LABEL: func.func @one_column
+// SMALL:         %[[BASE:.+]], %[[OFF:.+]], %{{.+}}:2, %{{.+}}:2 = memref.extract_strided_metadata %arg0
+// SMALL:         memref.reinterpret_cast %[[BASE]] to offset: [%[[OFF]]], sizes: [1, 1], strides: [2, 1] : memref<f32> to memref<1x1xf32, strided<[2, 1], offset: ?>>
+// SMALL-NOT:     loom.attention_tile
+func.func @one_column(%q: memref<1x1xf32, strided<[2, 2], offset: ?>>, %k: memref<?x1xf32, strided<[1, 1], offset: ?>>, %v: memref<?x4xf32, strided<[4, 1], offset: ?>>, %o: memref<1x4xf32, strided<[8, 1], offset: ?>>, %i: index) {
+  loom.attention_tile ins(%q, %k, %v : memref<1x1xf32, strided<[2, 2], offset: ?>>, memref<?x1xf32, strided<[1, 1], offset: ?>>, memref<?x4xf32, strided<[4, 1], offset: ?>>) outs(%o : memref<1x4xf32, strided<[8, 1], offset: ?>>) offsets(query = %i, key = %i) visibility = <queries_per_group = 1, keys_per_group = 1> scale = 1.0
+  return
+}
+
 // BADTILE: error: convert-attention-tiles-to-vector: query-tile must be a multiple of 16 between 16 and 256, got 24
 // BADBLOCK: error: convert-attention-tiles-to-vector: key-block must be between 1 and 1024, got 0
 // BADTARGET: error: convert-attention-tiles-to-vector: unknown CPU target 'avx3'

@@ -1056,6 +1056,15 @@ std::optional<int64_t> rowBound(AttentionTileOp op) {
 LogicalResult mlir::loom::lowerAttentionTileToVector(
     RewriterBase &rewriter, AttentionTileOp op,
     const CpuTargetDescription &target, const AttentionTileSizes &sizes) {
+  if (op.getNumResults() == 0) {
+    // D or E of 1 may come as a view whose one column has another stride.
+    rewriter.setInsertionPoint(op);
+    ImplicitLocOpBuilder vb(op.getLoc(), rewriter);
+    for (OpOperand &operand : op->getOpOperands())
+      if (Value unit = kernel::withUnitInnermostStride(vb, operand.get());
+          unit != operand.get())
+        rewriter.modifyOpInPlace(op, [&] { operand.set(unit); });
+  }
   std::string reason = unsupportedReason(op);
   if (!reason.empty())
     return op.emitOpError() << "cannot be lowered to the CPU kernel: "

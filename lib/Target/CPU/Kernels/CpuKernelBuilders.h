@@ -64,6 +64,44 @@ inline void eraseSelfCopies(RewriterBase &rewriter, Operation *root) {
     rewriter.eraseOp(copy);
 }
 
+/// `view` with a unit innermost stride when its innermost dim holds one
+/// element, else `view` itself. A rank-reducing subview that drops some of
+/// several unit dims may keep the stride of another one
+/// (memref<1x1xf32, strided<[2, 2]>> for a row of a [1, 1, 2, 1] tensor);
+/// a kernel only ever reads index 0 of such a dim, which is the same
+/// element for any stride.
+inline Value withUnitInnermostStride(ImplicitLocOpBuilder &b, Value view) {
+  auto type = dyn_cast<MemRefType>(view.getType());
+  if (!type || type.getRank() == 0 || type.getShape().back() != 1 ||
+      type.isLastDimUnitStride())
+    return view;
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (failed(type.getStridesAndOffset(strides, offset)))
+    return view;
+  strides.back() = 1;
+  auto unitType = MemRefType::get(
+      type.getShape(), type.getElementType(),
+      StridedLayoutAttr::get(b.getContext(), offset, strides),
+      type.getMemorySpace());
+  // Static sizes, strides and offset as attributes (the result type
+  // states them), dynamic ones from the view's metadata.
+  auto meta = memref::ExtractStridedMetadataOp::create(b, view);
+  auto fold = [&](int64_t known, Value actual) -> OpFoldResult {
+    if (ShapedType::isDynamic(known))
+      return actual;
+    return b.getIndexAttr(known);
+  };
+  SmallVector<OpFoldResult> sizes, unitStrides;
+  for (int64_t d = 0; d < type.getRank(); ++d) {
+    sizes.push_back(fold(type.getDimSize(d), meta.getSizes()[d]));
+    unitStrides.push_back(fold(strides[d], meta.getStrides()[d]));
+  }
+  return memref::ReinterpretCastOp::create(b, unitType, meta.getBaseBuffer(),
+                                           fold(offset, meta.getOffset()),
+                                           sizes, unitStrides);
+}
+
 } // namespace mlir::loom::kernel
 
 #endif // LOOM_LIB_TARGET_CPU_KERNELS_CPUKERNELBUILDERS_H
