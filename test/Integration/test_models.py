@@ -117,6 +117,16 @@ def test_m2_long_enough_to_tile_the_mixer(bidirectional, rng, cache_dir):
                 rng, cache_dir)
 
 
+def test_fit_and_fitar_with_heads_of_width_one(rng, cache_dir):
+    """heads = width: every attention op has D = E = 1 (a one-row tile's
+    view of a [B, H, L, 1] operand failed to compile before aa0686b)."""
+    check_model(models.FIT(batch=1, groups=2, group_len=1, latents=1, dx=4, dz=4,
+                           heads_x=4, heads_z=4, layers="(1)1(1)"), rng, cache_dir)
+    check_model(models.FITAR(batch=1, groups=4, group_len=1, latents=2, dx=4, dz=4,
+                             heads_x=4, heads_z=4, layers="(1)1(1)", vocab=3), rng, cache_dir)
+    check_model(fam(d=4, heads=4), rng, cache_dir)
+
+
 def test_m2_two_monarch_blocks_and_batch_one(rng, cache_dir):
     check_model(m2(batch=1, length=16, d=12, d_ff=20, monarch_blocks=2, layers=1), rng, cache_dir)
 
