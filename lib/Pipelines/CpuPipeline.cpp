@@ -89,6 +89,8 @@ void mlir::loom::buildLoomCpuPipeline(OpPassManager &pm,
           llvm::Twine("loom-cpu-pipeline is malformed: ") + error);
   };
   addText(kToLinalg);
+  // No kernel below takes a dimension of size 0.
+  pm.addNestedPass<func::FuncOp>(createLoomFoldEmptyShapesPass());
   // fft_conv: an scf.forall of fft_conv_tile ops, one per channel (and
   // block of rows, when the channels alone are too few work items).
   pm.addNestedPass<func::FuncOp>(createLoomTileFftConvPass());

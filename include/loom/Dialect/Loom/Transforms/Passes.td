@@ -33,6 +33,35 @@ def LoomDistinctResultBuffersPass
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }
 
+def LoomFoldEmptyShapesPass
+    : Pass<"loom-fold-empty-shapes", "::mlir::func::FuncOp"> {
+  let summary = "Fold the ops of tensors that have no elements";
+  let description = [{
+    A dimension of size 0 is legal in a tensor type, but no kernel is built
+    for it (the tiling divides by it, the microkernels read a first row).
+    This pass, early in both pipelines, leaves no loom op or linalg op
+    whose work is empty:
+    - an op whose results all have no elements becomes `tensor.empty`
+      (nothing to compute);
+    - a linalg op whose iteration space has a dimension of size 0 returns
+      its inits (its body would never run): `linalg.matmul` with K = 0
+      returns the accumulator it was given;
+    - `blockdiag_matmul` and `monarch` with an empty block sum (p = 0, or
+      N = 0) return zeros;
+    - `latent_route` with no keys returns zeros, the rows of a query that
+      sees nothing (SPEC 1.2); `grouped_attention` drops memory operands
+      with no rows;
+    - attention with D = 0 scores every key with the empty sum 0: its q
+      and k become zero tensors of width 1 and its scale 1, which give the
+      same softmax (every visible key weighs the same).
+    Only static shapes are folded (the loom ops need them anyway). Applies
+    to `loom` ops and to linalg ops on tensors; other ops are left alone.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def LoomVerifySymbolNamesPass
     : Pass<"loom-verify-symbol-names", "::mlir::ModuleOp"> {
   let summary = "Reject symbol names that the compiled library reserves";
