@@ -448,3 +448,16 @@ func.func @matmul_rows_off_lines(%x: memref<33600x32xf32>, %w: memref<250x32xf32
   linalg.matmul indexing_maps = [#mA, #mB, #mC] ins(%x, %w : memref<33600x32xf32>, memref<250x32xf32>) outs(%y : memref<33600x250xf32>)
   return
 }
+
+// -----
+
+// K = 0: nothing for the microkernel (it read a first column of A that is
+// not there, and crashed); the matmul is left to the loops lowering, which
+// runs no iteration.
+// CHECK-LABEL: func.func @matmul_k_zero
+// CHECK:         linalg.matmul
+// CHECK-NOT:     vector.fma
+func.func @matmul_k_zero(%a: memref<4x0xf32>, %b: memref<0x8xf32>, %c: memref<4x8xf32>) {
+  linalg.matmul ins(%a, %b : memref<4x0xf32>, memref<0x8xf32>) outs(%c : memref<4x8xf32>)
+  return
+}

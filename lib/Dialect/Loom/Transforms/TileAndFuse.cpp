@@ -64,11 +64,14 @@ bool hasNonDecreasingIndices(linalg::LinalgOp op) {
   return true;
 }
 
-/// A linalg op on static-shaped tensors that tiles.
+/// A linalg op on static-shaped tensors that tiles. Not one with an
+/// empty iteration space: there is nothing to tile (upstream's tiling
+/// divides by its sizes), and loom-fold-empty-shapes folds it.
 bool isStaticTensorLinalgOp(Operation *op) {
   auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
   return linalgOp && linalgOp.hasPureTensorSemantics() &&
          !linalgOp.hasDynamicShape() && isa<TilingInterface>(op) &&
+         !llvm::is_contained(linalgOp.getStaticLoopRanges(), 0) &&
          hasNonDecreasingIndices(linalgOp);
 }
 

@@ -178,7 +178,11 @@ std::optional<GemmMatch> matchContraction(linalg::LinalgOp op) {
       op.getNumDpsInits() != 1 || !linalg::isaContractionOpInterface(op))
     return std::nullopt;
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-  if (llvm::any_of(ranges, ShapedType::isDynamic))
+  // An empty iteration space has nothing for the microkernel (K = 0 would
+  // read a first column of A that is not there); the loops lowering runs
+  // zero iterations.
+  if (llvm::any_of(ranges, ShapedType::isDynamic) ||
+      llvm::is_contained(ranges, 0))
     return std::nullopt;
   FailureOr<linalg::ContractionDimensions> dims =
       linalg::inferContractionDims(op);

@@ -597,3 +597,23 @@ func.func @sliding_window_tiles(%x: tensor<4099xf32>, %w: tensor<4xf32>) -> tens
   } -> tensor<4096xf32>
   return %r : tensor<4096xf32>
 }
+
+// -----
+
+// An empty iteration space is not tiled (upstream's tiling crashed on it);
+// loom-fold-empty-shapes folds such ops in the pipeline.
+// CHECK-LABEL: func.func @empty_iteration_space
+// CHECK-NOT:     scf.for
+// CHECK:         linalg.generic
+#map_e0 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
+#map_e1 = affine_map<(d0, d1, d2, d3) -> (d1, d2, d3)>
+#map_e2 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
+func.func @empty_iteration_space(%a: tensor<0x2x1xf32>, %w: tensor<2x1x1xf32>, %o: tensor<0x2x1xf32>) -> tensor<0x2x1xf32> {
+  %r = linalg.generic {indexing_maps = [#map_e0, #map_e1, #map_e2], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%a, %w : tensor<0x2x1xf32>, tensor<2x1x1xf32>) outs(%o : tensor<0x2x1xf32>) {
+  ^bb0(%in: f32, %in_0: f32, %out: f32):
+    %m = arith.mulf %in, %in_0 : f32
+    %s = arith.addf %out, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<0x2x1xf32>
+  return %r : tensor<0x2x1xf32>
+}
