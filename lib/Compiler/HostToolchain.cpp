@@ -60,6 +60,16 @@ mlir::loom::createHostTargetMachine(ModuleOp module, StringRef mcpu,
     if (!generic || !generic->isCPUStringValid(cpu))
       return module.emitError() << "unknown --mcpu '" << cpu << "' for "
                                 << triple.str();
+    // The library is x86-64 code: a 32-bit-only CPU made LLVM abort
+    // ("64-bit code requested on a subtarget that doesn't support it").
+    std::unique_ptr<llvm::MCSubtargetInfo> named(
+        target->createMCSubtargetInfo(triple, cpu, ""));
+    if (triple.isX86() && triple.isArch64Bit() &&
+        !named->checkFeatures("+64bit"))
+      return module.emitError() << "--mcpu '" << cpu
+                                << "' is a 32-bit CPU; Loom builds x86-64 "
+                                   "code (try x86-64, x86-64-v3 or a 64-bit "
+                                   "CPU name)";
   }
   std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
       triple, cpu, features, llvm::TargetOptions(), llvm::Reloc::PIC_,

@@ -60,9 +60,17 @@ FailureOr<std::string> mlir::loom::buildManifest(ModuleOp module) {
     return nested.emitError()
            << "nested modules are not compiled: loom-compile compiles the "
               "functions of the top-level module";
+  // A library is self-contained: a function declared without a body would
+  // stay an undefined symbol, and the library would fail to load.
+  for (auto func : module.getOps<func::FuncOp>())
+    if (func.isExternal())
+      return func.emitError()
+             << "function @" << func.getSymName()
+             << " has no body: a Loom library cannot call functions defined "
+                "outside the module (the shared object would not load)";
   llvm::json::Array functions;
   for (auto func : module.getOps<func::FuncOp>()) {
-    if (!func.isPublic() || func.isExternal())
+    if (!func.isPublic())
       continue;
     FunctionType type = func.getFunctionType();
     FailureOr<llvm::json::Array> inputs =

@@ -155,6 +155,16 @@ int main(int argc, char **argv) {
       "MLIR's debugging flags (--mlir-timing, --mlir-print-ir-after-all, ...)\n"
       "are accepted too and listed by --help-hidden.\n");
 
+  // The CUDA options on a CPU build were ignored without a word.
+  if (targetKind != CompileTarget::Cuda) {
+    for (const cl::Option *o : std::initializer_list<const cl::Option *>{
+             &cudaEmulate, &cudaTarget, &cudaPath})
+      if (o->getNumOccurrences()) {
+        llvm::errs() << "loom-compile: error: --" << o->ArgStr
+                     << " needs --target=cuda\n";
+        return 1;
+      }
+  }
   std::string output =
       outputFilename.empty() ? defaultOutput() : outputFilename.getValue();
   if (output == "-" && emitKind > EmitKind::Asm) {

@@ -450,6 +450,16 @@ func.func @attention_tile_6(%q: tensor<4x?xf32>, %i: index) -> tensor<4x?xf32> {
 
 // -----
 
+// The attention ops' bound on the widths holds for a tile written by hand
+// (D = 2^32 ran the compiler out of memory).
+func.func @attention_tile_6_huge_width(%q: tensor<4x4294967296xf32>, %i: index) -> tensor<4x4294967296xf32> {
+  // expected-error @+1 {{expects the width of q to be at most 4096, got 4294967296}}
+  %0 = loom.attention_tile ins(%q, %q, %q : tensor<4x4294967296xf32>, tensor<4x4294967296xf32>, tensor<4x4294967296xf32>) outs(%q : tensor<4x4294967296xf32>) offsets(query = %i, key = %i) visibility = <queries_per_group = 4, keys_per_group = 4> scale = 1.0 -> tensor<4x4294967296xf32>
+  return %0 : tensor<4x4294967296xf32>
+}
+
+// -----
+
 func.func @attention_tile_7(%q: tensor<4x8xf32>, %k: tensor<4x6xf32>, %i: index) -> tensor<4x8xf32> {
   // expected-error @+1 {{expects the width (D) of k (6) to match q (8)}}
   %0 = loom.attention_tile ins(%q, %k, %q : tensor<4x8xf32>, tensor<4x6xf32>, tensor<4x8xf32>) outs(%q : tensor<4x8xf32>) offsets(query = %i, key = %i) visibility = <queries_per_group = 4, keys_per_group = 4> scale = 1.0 -> tensor<4x8xf32>

@@ -6,6 +6,8 @@
 // RUN: loom-compile %s -o %t.so && od -A n -N 4 -c %t.so | FileCheck %s --check-prefix=OBJ
 // RUN: %if cuda-target %{ not loom-compile %s --target=cuda --cuda-path=%t.no-toolkit -o %t.so 2>&1 | FileCheck %s --check-prefix=CUDA %}
 // RUN: not loom-compile %s --mcpu=no-such-cpu -o %t.so 2>&1 | FileCheck %s --check-prefix=MCPU
+// RUN: not loom-compile %s --mcpu=i686 -o %t.so 2>&1 | FileCheck %s --check-prefix=MCPU32
+// RUN: not loom-compile %s --cuda-emulate -o %t.so 2>&1 | FileCheck %s --check-prefix=CUDAFLAG
 // RUN: loom-compile %s -v --mcpu=host -o %t.host.so 2>&1 | FileCheck %s --check-prefix=HOST
 // RUN: loom-compile %s -v --mcpu=native -o %t.native.so 2>&1 | FileCheck %s --check-prefix=HOST
 // RUN: loom-compile --help | FileCheck %s --check-prefix=HELP
@@ -31,6 +33,12 @@
 // MCPU-NOT: not a recognized processor
 // MCPU: error: unknown --mcpu 'no-such-cpu'
 // MCPU-NOT: not a recognized processor
+// A 32-bit-only CPU is one located error too (LLVM aborted with "64-bit
+// code requested on a subtarget that doesn't support it").
+// MCPU32: error: --mcpu 'i686' is a 32-bit CPU; Loom builds x86-64 code
+// MCPU32-NOT: LLVM ERROR
+// The CUDA options on a CPU build are an error, not ignored.
+// CUDAFLAG: loom-compile: error: --cuda-emulate needs --target=cuda
 // host and native mean the host CPU, as no --mcpu does.
 // HOST-NOT: not a recognized processor
 // HOST: loom-compile: CPU target {{avx512|avx2|sse}}

@@ -125,11 +125,21 @@ LogicalResult verifySameDim(Operation *op, StringRef what,
 }
 
 /// The feature dims (D, E) size the microkernels' registers: static.
+/// The attention ops' bound on D and E (LoomOps.cpp): the kernels keep
+/// rows of this width in registers and on the stack, and a tile written by
+/// hand gets the same bound (2^32 ran the compiler out of memory).
+constexpr int64_t kMaxTileWidth = 4096;
+
 LogicalResult verifyStaticWidth(Operation *op, StringRef name, Value v) {
   auto type = cast<ShapedType>(v.getType());
-  if (ShapedType::isDynamic(type.getShape().back()))
+  int64_t width = type.getShape().back();
+  if (ShapedType::isDynamic(width))
     return op->emitOpError() << "expects the last dim of " << name
                              << " (its width) to be static";
+  if (width > kMaxTileWidth)
+    return op->emitOpError() << "expects the width of " << name
+                             << " to be at most " << kMaxTileWidth << ", got "
+                             << width;
   return success();
 }
 
