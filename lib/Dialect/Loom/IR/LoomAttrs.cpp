@@ -121,8 +121,11 @@ std::optional<int64_t> VisibilityAttr::getMaxKeysPerRow() const {
   int64_t lookback = getLookback(), perGroup = getKeysPerGroup();
   if (lookback < 0)
     return std::nullopt;
-  // (lookback + 1) * perGroup > max exactly when lookback >= max / perGroup
-  // (perGroup > 0, verified).
+  // An op with no keys (latent_route's Nk = 0) has groups of none; the
+  // attribute's own verifier is not run for the rule an op derives.
+  if (perGroup <= 0)
+    return 0;
+  // (lookback + 1) * perGroup > max exactly when lookback >= max / perGroup.
   if (lookback >= std::numeric_limits<int64_t>::max() / perGroup)
     return std::numeric_limits<int64_t>::max();
   return (lookback + 1) * perGroup;

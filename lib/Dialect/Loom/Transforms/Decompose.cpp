@@ -33,6 +33,24 @@ LogicalResult mlir::loom::decomposeLoomOps(RewriterBase &rewriter,
       return success();
     for (linalg::AggregatedOpInterface op : pending) {
       rewriter.setInsertionPoint(op);
+      // A result of no elements needs no decomposition (the slices of one
+      // would be out of bounds): an empty tensor, as loom-fold-empty-shapes
+      // makes it in the pipelines.
+      if (llvm::all_of(op->getResultTypes(), [](Type t) {
+            auto tensor = dyn_cast<RankedTensorType>(t);
+            return tensor && tensor.hasStaticShape() &&
+                   tensor.getNumElements() == 0;
+          })) {
+        SmallVector<Value> empties;
+        for (Type t : op->getResultTypes()) {
+          auto tensor = cast<RankedTensorType>(t);
+          empties.push_back(tensor::EmptyOp::create(
+              rewriter, op->getLoc(), tensor.getShape(),
+              tensor.getElementType()));
+        }
+        rewriter.replaceOp(op, empties);
+        continue;
+      }
       FailureOr<SmallVector<Value>> values = op.decomposeOperation(rewriter);
       if (failed(values))
         return failure();

@@ -104,8 +104,24 @@ mlir::loom::tileAttentionOps(RewriterBase &rewriter, Operation *root,
                              const AttentionTilingOptions &tiling,
                              function_ref<bool(Operation *)> filter) {
   SmallVector<TilingInterface> ops;
+  // Widths of 0, and latent_route groups of no queries or no keys, make
+  // tiles of nothing (out-of-bounds slices, a query group of 0 rows);
+  // loom-fold-empty-shapes folds such ops. (No rows at all, L = 0 or
+  // B = 0, tiles into a loop of no iterations.)
+  auto hasEmptyValue = [](Operation *op) {
+    auto dims = [](Value v) {
+      return cast<RankedTensorType>(v.getType()).getShape();
+    };
+    for (Value v : op->getOperands())
+      if (dims(v).back() == 0)
+        return true;
+    if (auto route = dyn_cast<LatentRouteOp>(op))
+      return dims(route.getQ())[2] == 0 || dims(route.getK())[2] == 0;
+    return false;
+  };
   root->walk([&](Operation *op) {
-    if (isa<GroupedAttentionOp, LatentRouteOp>(op) && (!filter || filter(op)))
+    if (isa<GroupedAttentionOp, LatentRouteOp>(op) && !hasEmptyValue(op) &&
+        (!filter || filter(op)))
       ops.push_back(cast<TilingInterface>(op));
   });
   for (TilingInterface op : ops) {

@@ -24,3 +24,15 @@ func.func @negative_fft_conv(%u: tensor<2x16xf32>, %k: tensor<2x16xf32>) -> tens
   %0 = loom.fft_conv %u, %k : tensor<2x16xf32>, tensor<2x16xf32> -> tensor<2x16xf32>
   return %0 : tensor<2x16xf32>
 }
+
+// -----
+
+// A result with no elements decomposes to an empty tensor (its slices
+// would be out of bounds).
+// CHECK-LABEL: func.func @empty_batch
+// CHECK-NEXT:    %[[E:.+]] = tensor.empty() : tensor<0x1x4x2xf32>
+// CHECK-NEXT:    return %[[E]]
+func.func @empty_batch(%q: tensor<0x1x4x2xf32>) -> tensor<0x1x4x2xf32> {
+  %0 = loom.grouped_attention %q, %q, %q group_size = 4 : tensor<0x1x4x2xf32>, tensor<0x1x4x2xf32>, tensor<0x1x4x2xf32> -> tensor<0x1x4x2xf32>
+  return %0 : tensor<0x1x4x2xf32>
+}
