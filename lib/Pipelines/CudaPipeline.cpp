@@ -30,7 +30,10 @@
 #include "loom/Target/CUDA/Passes.h"
 
 #include "mlir/Pass/PassRegistry.h"
+#include "llvm/ADT/SmallString.h"
 #include "llvm/Support/ErrorHandling.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
@@ -144,6 +147,17 @@ void mlir::loom::registerLoomCudaPipeline() {
             CudaTargetDescription::parse(cl.target, error);
         if (failed(target))
           return errorHandler("loom-cuda-pipeline: " + error);
+        // MLIR's serializer reports a missing toolkit as an error but goes
+        // on, so loom-opt exited 0 with a module whose PTX lacks libdevice.
+        if (!cl.toolkit.empty()) {
+          llvm::SmallString<256> libdevice(cl.toolkit.getValue());
+          llvm::sys::path::append(libdevice, "nvvm", "libdevice",
+                                  "libdevice.10.bc");
+          if (!llvm::sys::fs::exists(libdevice))
+            return errorHandler("loom-cuda-pipeline: toolkit '" +
+                                cl.toolkit.getValue() + "' has no " +
+                                libdevice.str());
+        }
         CudaPipelineOptions options;
         options.target = *target;
         options.toolkit = cl.toolkit;

@@ -1,6 +1,11 @@
 // REQUIRES: cuda-target
 // RUN: loom-opt %s -loom-cuda-pipeline | FileCheck %s
 // RUN: loom-opt %s -loom-cuda-pipeline=emulate | FileCheck %s --check-prefix=EMU
+// RUN: not loom-opt %s -loom-cuda-pipeline=toolkit=%t.none 2>&1 | FileCheck %s --check-prefix=NOTOOLKIT
+
+// A toolkit without libdevice is an error (MLIR's serializer reported it
+// and went on: exit code 0).
+// NOTOOLKIT: error: loom-cuda-pipeline: toolkit '{{.+}}.none' has no {{.+}}.none/nvvm/libdevice/libdevice.10.bc
 
 // The whole CUDA pipeline on a chain of loom ops plus a residual add (the
 // add becomes a mapped linalg kernel): one PTX module with every kernel;
