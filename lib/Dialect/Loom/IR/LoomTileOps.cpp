@@ -124,12 +124,13 @@ LogicalResult verifySameDim(Operation *op, StringRef what,
   return success();
 }
 
-/// The feature dims (D, E) size the microkernels' registers: static.
 /// The attention ops' bound on D and E (LoomOps.cpp): the kernels keep
 /// rows of this width in registers and on the stack, and a tile written by
 /// hand gets the same bound (2^32 ran the compiler out of memory).
 constexpr int64_t kMaxTileWidth = 4096;
 
+/// The feature dims (D, E) size the microkernels' registers: static, and
+/// at most kMaxTileWidth.
 LogicalResult verifyStaticWidth(Operation *op, StringRef name, Value v) {
   auto type = cast<ShapedType>(v.getType());
   int64_t width = type.getShape().back();

@@ -161,11 +161,10 @@ struct EmptyGroupedAttention : OpRewritePattern<GroupedAttentionOp> {
         }))
       return failure();
     // Memory of no rows adds nothing to any softmax.
-    if (!op.getMemory().empty() &&
-        llvm::any_of(op.getMemory(),
-                     [](Value m) { return isStaticEmpty(m.getType()) &&
-                                          cast<RankedTensorType>(m.getType())
-                                                  .getShape()[2] == 0; })) {
+    if (!op.getMemory().empty() && llvm::any_of(op.getMemory(), [](Value m) {
+          return isStaticEmpty(m.getType()) &&
+                 cast<RankedTensorType>(m.getType()).getShape()[2] == 0;
+        })) {
       rewriter.replaceOpWithNewOp<GroupedAttentionOp>(
           op, op.getType(), op.getQ(), op.getK(), op.getV(), ValueRange{},
           op.getGroupSizeAttr(), op.getLookbackAttr(), op.getCausalAttr(),
@@ -177,7 +176,8 @@ struct EmptyGroupedAttention : OpRewritePattern<GroupedAttentionOp> {
     if (!op.getMemory().empty()) {
       // The memory's keys have width D = 0 too.
       Value mk = widthOneZeros(rewriter, op.getLoc(), op.getMemory()[0]);
-      rewriter.modifyOpInPlace(op, [&] { op.getMemoryMutable()[0].assign(mk); });
+      rewriter.modifyOpInPlace(op,
+                               [&] { op.getMemoryMutable()[0].assign(mk); });
     }
     widenEmptyScores(op, rewriter);
     return success();
