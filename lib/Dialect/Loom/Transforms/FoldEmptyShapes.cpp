@@ -56,6 +56,16 @@ Value widthOneZeros(PatternRewriter &rewriter, Location loc, Value v) {
                    RankedTensorType::get(shape, type.getElementType()));
 }
 
+/// An attention op with a result of some elements, on static shapes.
+bool hasWorkOnStaticShapes(Operation *op) {
+  auto isStatic = [](Type t) {
+    return cast<RankedTensorType>(t).hasStaticShape();
+  };
+  return llvm::all_of(op->getOperandTypes(), isStatic) &&
+         llvm::all_of(op->getResultTypes(), isStatic) &&
+         !llvm::any_of(op->getResultTypes(), isStaticEmpty);
+}
+
 bool isFoldable(Operation *op) {
   if (isa<LoomDialect>(op->getDialect()))
     return true;
@@ -133,10 +143,7 @@ struct EmptyRoute : OpRewritePattern<LatentRouteOp> {
 
   LogicalResult matchAndRewrite(LatentRouteOp op,
                                 PatternRewriter &rewriter) const override {
-    if (isStaticEmpty(op.getType()) ||
-        !llvm::all_of(op->getOperandTypes(), [](Type t) {
-          return cast<RankedTensorType>(t).hasStaticShape();
-        }))
+    if (!hasWorkOnStaticShapes(op))
       return failure();
     // No keys: every query sees nothing, a zero row.
     if (isStaticEmpty(op.getV().getType())) {
@@ -155,10 +162,7 @@ struct EmptyGroupedAttention : OpRewritePattern<GroupedAttentionOp> {
 
   LogicalResult matchAndRewrite(GroupedAttentionOp op,
                                 PatternRewriter &rewriter) const override {
-    if (isStaticEmpty(op.getType()) ||
-        !llvm::all_of(op->getOperandTypes(), [](Type t) {
-          return cast<RankedTensorType>(t).hasStaticShape();
-        }))
+    if (!hasWorkOnStaticShapes(op))
       return failure();
     // Memory of no rows adds nothing to any softmax.
     if (!op.getMemory().empty() && llvm::any_of(op.getMemory(), [](Value m) {
