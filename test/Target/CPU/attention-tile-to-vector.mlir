@@ -61,6 +61,35 @@ func.func @rows_in_group(%q: tensor<1x2x256x16xf32>, %k: tensor<1x2x256x16xf32>,
   return %o : tensor<1x2x256x16xf32>
 }
 
+// The score tiles also ask, a few rows each, for the q and out rows of the
+// thread's next tile (the rows just before the view, into L2, through the
+// buffers' bases), as many per score tile as it has key rows, until all
+// are: a counter on the stack keeps how many. What the score tiles left is
+// asked for before the output is written.
+// CHECK-LABEL: func.func @next_tile_rows
+// CHECK:         %[[ASKED:.+]] = memref.alloca() : memref<1xindex>
+// CHECK:         %[[QFLAT:.+]] = memref.reinterpret_cast
+// CHECK:         %[[OUTFLAT:.+]] = memref.reinterpret_cast
+// CHECK:         memref.store %c0, %[[ASKED]][%c0] : memref<1xindex>
+// CHECK:         scf.for %{{.+}} step %c64
+// CHECK:           scf.for %{{.+}} = %c0 to %c60 step %c6
+// CHECK:             %[[N:.+]] = memref.load %[[ASKED]][%c0] : memref<1xindex>
+// CHECK:             %[[UPTO:.+]] = arith.minui %{{.+}}, %[[ROWS:.+]] : index
+// CHECK:             scf.for
+// CHECK:               memref.prefetch %[[QFLAT]][%{{.+}}], read, locality<2>, data : memref<?xf32>
+// CHECK:               memref.prefetch %[[OUTFLAT]][%{{.+}}], write, locality<2>, data : memref<?xf32>
+// CHECK:             memref.store %[[UPTO]], %[[ASKED]][%c0] : memref<1xindex>
+// CHECK:             memref.prefetch %{{.+}}, read, locality<3>, data
+// CHECK:         memref.load %[[ASKED]][%c0] : memref<1xindex>
+// CHECK:         scf.for
+// CHECK:           memref.prefetch %[[OUTFLAT]][%{{.+}}], write, locality<2>, data : memref<?xf32>
+// CHECK:         memref.store %[[ROWS]], %[[ASKED]][%c0] : memref<1xindex>
+// CHECK:         vector.store
+func.func @next_tile_rows(%q: tensor<1x2x256x16xf32>, %k: tensor<1x2x256x16xf32>, %v: tensor<1x2x256x16xf32>) -> tensor<1x2x256x16xf32> {
+  %o = loom.grouped_attention %q, %k, %v group_size = 128 : tensor<1x2x256x16xf32>, tensor<1x2x256x16xf32>, tensor<1x2x256x16xf32> -> tensor<1x2x256x16xf32>
+  return %o : tensor<1x2x256x16xf32>
+}
+
 // Groups of 134 rows (no tile of 32 to 64 rows divides them): 64-row tiles
 // straddle groups and keep the masked window code. The last rows of a block
 // whose key count is known only at run time are scored one row at a time

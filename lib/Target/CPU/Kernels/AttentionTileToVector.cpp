@@ -170,6 +170,10 @@ private:
                       Value hi);
   void emitPackQueries(ImplicitLocOpBuilder &b);
   void emitStoreOutput(ImplicitLocOpBuilder &b, ArrayRef<KeySource> sources);
+  /// Prefetches the next `rows` not yet asked-for rows of q and out before
+  /// the tile (all that are left without `rows`).
+  void emitAskNextTileRows(ImplicitLocOpBuilder &b,
+                           std::optional<int64_t> rows);
   void emitKeyRange(ImplicitLocOpBuilder &b, Value keys, Value values,
                     Value lo, Value hi, Mask mask);
   void emitBlock(ImplicitLocOpBuilder &b, Value keys, Value values, Value j0,
@@ -210,6 +214,11 @@ private:
   // its row count (at most tileRows).
   Value rowBase, firstRow, tileRowCount;
   Value qT, scores, accT, runMax, runSum; // stack scratch
+  // q and out as flat rows, for prefetches before the view; per tile, the
+  // rows before it that its thread's next tile holds, and how many of them
+  // the tile has asked for so far (a stack scalar).
+  FlatRows qRows, outRows;
+  Value nextTileRows, nextTileRowsAsked;
   // Per source: its visibility, the absolute row of its local key 0 and
   // its last local key row.
   VisibilityAttr visibility;
@@ -293,6 +302,10 @@ void AttentionTileKernel::emit(ImplicitLocOpBuilder &b, AttentionTileOp op) {
   accT = scratch({valueWidth, tileRows});
   runMax = scratch({tileRows});
   runSum = scratch({tileRows});
+  nextTileRowsAsked =
+      memref::AllocaOp::create(b, MemRefType::get({1}, b.getIndexType()));
+  qRows = flatRowsOf(b, q);
+  outRows = flatRowsOf(b, out);
   for (size_t i = 0; i < sources.size(); ++i) {
     auto boundsType = MemRefType::get({tileRows}, b.getI32Type());
     laneBegins.push_back(
@@ -324,13 +337,13 @@ void AttentionTileKernel::emitTile(ImplicitLocOpBuilder &b,
                                    ArrayRef<KeySource> sources) {
   emitPackQueries(b);
   // The tiling hands tiles out last to first: the next tile of this thread
-  // most likely holds the rows just before this one. Ask for its queries
-  // and output lines (into L2) now; each output store would otherwise wait
-  // for its line to be read for ownership.
-  emitPrefetchRowsBefore(b, target, q, rowBase, firstRow, tileRows,
-                         /*isWrite=*/false);
-  emitPrefetchRowsBefore(b, target, out, rowBase, firstRow, tileRows,
-                         /*isWrite=*/true);
+  // most likely holds the rows just before this one (those at absolute
+  // rows >= 0). The score tiles ask for its queries and output lines a few
+  // rows at a time (emitAskNextTileRows); each output store would
+  // otherwise wait for its line to be read for ownership.
+  nextTileRows = arith::MinUIOp::create(b, firstRow, idx(b, tileRows));
+  memref::StoreOp::create(b, idx(b, 0), nextTileRowsAsked,
+                          ValueRange{idx(b, 0)});
 
   // Accumulator, running max and running sum.
   Value zero = idx(b, 0), one = idx(b, 1);
@@ -364,7 +377,40 @@ void AttentionTileKernel::emitTile(ImplicitLocOpBuilder &b,
     }
     emitSource(b, src);
   }
+  // Whatever the score tiles left (a tile of masked keys only).
+  emitAskNextTileRows(b, std::nullopt);
   emitStoreOutput(b, sources);
+}
+
+void AttentionTileKernel::emitAskNextTileRows(ImplicitLocOpBuilder &b,
+                                              std::optional<int64_t> rows) {
+  Value zero = idx(b, 0), one = idx(b, 1);
+  Value asked = memref::LoadOp::create(b, nextTileRowsAsked, ValueRange{zero});
+  Value upTo = rows ? arith::MinUIOp::create(
+                          b, arith::AddIOp::create(b, asked, idx(b, *rows)),
+                          nextTileRows)
+                    : nextTileRows;
+  // Rows rowBase - back for back in (asked, upTo], through the buffers'
+  // bases: they lie before the views (a prefetch never faults).
+  forLoop(b, arith::AddIOp::create(b, asked, one),
+          arith::AddIOp::create(b, upTo, one), one, {},
+          [&](ImplicitLocOpBuilder &ib, Value back, ValueRange) {
+            Value row = arith::SubIOp::create(ib, rowBase, back);
+            for (auto [rowsOf, cols, isWrite] :
+                 {std::tuple(qRows, width, false),
+                  std::tuple(outRows, valueWidth, true)}) {
+              Value start = arith::AddIOp::create(
+                  ib, rowsOf.offset,
+                  arith::MulIOp::create(ib, row, rowsOf.stride));
+              for (int64_t c = 0; c < cols; c += target.lineFloats())
+                memref::PrefetchOp::create(
+                    ib, rowsOf.flat,
+                    ValueRange{arith::AddIOp::create(ib, start, idx(ib, c))},
+                    isWrite, /*localityHint=*/2, /*isDataCache=*/true);
+            }
+            return SmallVector<Value>{};
+          });
+  memref::StoreOp::create(b, upTo, nextTileRowsAsked, ValueRange{zero});
 }
 
 /// `x` clamped to the source's rows [offset, offset + rows), made local.
@@ -874,7 +920,12 @@ SmallVector<Value> AttentionTileKernel::emitScoreRows(
   // key rows r0.. asks for the same rows of the next block of k and v. A
   // score tile runs for hundreds of cycles, so its few prefetches cost
   // little; issued all at once in the softmax pass they made it several
-  // times slower (AVX2: full causal 5 % faster without them there).
+  // times slower (AVX2: full causal 5 % faster without them there). The
+  // next tile's q and out rows are spread the same way, as many rows as the
+  // tile has key rows until all are asked for: all at once at the tile's
+  // start, they left grouped n = 256 and BSWA 2-5 % slower at L = 16K.
+  if (prefetch && firstVec == 0)
+    emitAskNextTileRows(b, rows);
   if (prefetch && prefetch->previousWindow && firstVec == 0) {
     // The same rows of the window before the view: the keys of the
     // thread's next tile (tiles run last to first), which then runs from

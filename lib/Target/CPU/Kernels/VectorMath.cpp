@@ -262,35 +262,6 @@ mlir::loom::FlatRows mlir::loom::flatRowsOf(ImplicitLocOpBuilder &b, Value buf) 
   return {flat, meta.getOffset(), stride};
 }
 
-void mlir::loom::emitPrefetchRowsBefore(ImplicitLocOpBuilder &b,
-                                        const CpuTargetDescription &target,
-                                        Value buf, Value rowBase,
-                                        Value firstRow, int64_t rows,
-                                        bool isWrite) {
-  int64_t cols = cast<MemRefType>(buf.getType()).getDimSize(1);
-  FlatRows view = flatRowsOf(b, buf);
-  Value flat = view.flat, stride = view.stride;
-  Value viewStart = arith::AddIOp::create(
-      b, view.offset, arith::MulIOp::create(b, rowBase, stride));
-  // Rows [firstRow - before, firstRow), before = min(firstRow, rows).
-  auto c = [&](int64_t v) { return arith::ConstantIndexOp::create(b, v); };
-  Value before = arith::MinUIOp::create(b, firstRow, c(rows));
-  scf::ForOp::create(
-      b, c(1), arith::AddIOp::create(b, before, c(1)), c(1), ValueRange{},
-      [&](OpBuilder &nb, Location loc, Value back, ValueRange) {
-        ImplicitLocOpBuilder ib(loc, nb);
-        Value rowStart = arith::SubIOp::create(
-            ib, viewStart, arith::MulIOp::create(ib, back, stride));
-        for (int64_t col = 0; col < cols; col += target.lineFloats())
-          memref::PrefetchOp::create(
-              ib, flat,
-              ValueRange{arith::AddIOp::create(
-                  ib, rowStart, arith::ConstantIndexOp::create(ib, col))},
-              isWrite, /*localityHint=*/2, /*isDataCache=*/true);
-        scf::YieldOp::create(ib);
-      });
-}
-
 void mlir::loom::emitTransposedPack(ImplicitLocOpBuilder &b, int64_t lanes,
                                     Value src, Value first, Value count,
                                     int64_t slots, float scale, Value dst) {

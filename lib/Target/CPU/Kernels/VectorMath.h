@@ -116,18 +116,6 @@ struct FlatRows {
 };
 FlatRows flatRowsOf(ImplicitLocOpBuilder &b, Value buf);
 
-/// Prefetches (into L2) the `rows` rows of `buf` ([rows, cols], q or out of
-/// an attention tile, whose local row `rowBase` is the tile's first,
-/// absolute row `firstRow`) just before the tile, where they exist in the
-/// op's sequence (absolute rows >= 0): loom-tile-attention hands tiles out
-/// last to first, so a thread's next tile most likely holds them. Reached
-/// through the buffer's base, since they lie before the view; a prefetch
-/// never faults.
-void emitPrefetchRowsBefore(ImplicitLocOpBuilder &b,
-                            const CpuTargetDescription &target, Value buf,
-                            Value rowBase, Value firstRow, int64_t rows,
-                            bool isWrite);
-
 } // namespace mlir::loom
 
 #endif // LOOM_LIB_TARGET_CPU_KERNELS_VECTORMATH_H
