@@ -47,14 +47,21 @@ func.func @grouped(%q: tensor<1x2x128x16xf32>, %k: tensor<1x2x128x16xf32>, %v: t
 // every row sees the same 128 keys, two whole key blocks, so the kernel has
 // no masked window head or tail (no lane mask of the rule, no switch over
 // a run-time remainder of key rows).
-// Its tiles hold half a group: the next block's rows go to L1 (locality
-// 3), and nothing before the view is prefetched.
+// Its tiles hold half a group. The group's first tile (its first row a
+// multiple of 128, known at run time) runs just before its thread moves to
+// the group before: its score tiles prefetch the same rows of the window
+// before its own into L2 (locality 2, through the key buffer's base); the
+// other tile's, the next block's rows into L1 (locality 3).
 // CHECK-LABEL: func.func @rows_in_group
 // CHECK:         scf.forall
 // CHECK-NOT:     scf.index_switch
 // CHECK-NOT:     arith.cmpi {{.*}} : vector<16xi32>
-// CHECK:         memref.prefetch %{{.+}}, read, locality<3>, data : memref<?x16xf32, strided<[16, 1], offset: ?>>
-// CHECK-NOT:     memref.reinterpret_cast
+// CHECK:         %[[INGROUP:.+]] = arith.remui %{{.+}}, %c128 : index
+// CHECK:         %[[FIRST:.+]] = arith.cmpi eq, %[[INGROUP]], %c0 : index
+// CHECK:         scf.if %[[FIRST]] {
+// CHECK:           memref.prefetch %{{.+}}, read, locality<2>, data : memref<?xf32>
+// CHECK:         } else {
+// CHECK:           memref.prefetch %{{.+}}, read, locality<3>, data : memref<?x16xf32, strided<[16, 1], offset: ?>>
 // CHECK:         return
 func.func @rows_in_group(%q: tensor<1x2x256x16xf32>, %k: tensor<1x2x256x16xf32>, %v: tensor<1x2x256x16xf32>) -> tensor<1x2x256x16xf32> {
   %o = loom.grouped_attention %q, %k, %v group_size = 128 : tensor<1x2x256x16xf32>, tensor<1x2x256x16xf32>, tensor<1x2x256x16xf32> -> tensor<1x2x256x16xf32>

@@ -96,10 +96,13 @@ struct KeySource {
 /// `nextBlock` on) that the score tiles of a block's first lane-vector
 /// chunk prefetch (see emitScoreRows). With `previousWindow`, `nextBlock`
 /// is a row before the view (the window before it), reached through
-/// `flatKeys` / `flatValues`.
+/// `flatKeys` / `flatValues`. With `previousWindowIf` (an i1), the tiles ask
+/// for the next block or, when it holds, for the rows from `windowBlock` on
+/// in the window before.
 struct BlockPrefetch {
   Value nextBlock, keys, values;
   bool previousWindow = false;
+  Value previousWindowIf, windowBlock;
   FlatRows flatKeys, flatValues;
 };
 
@@ -235,9 +238,11 @@ private:
   /// before this one, which has as many rows (`windowRows`); each block
   /// prefetches its rows of that window through the flat views.
   bool prefetchPreviousWindow = false;
+  /// Per source, for tiles in longer such groups: whether the tile starts
+  /// its group (an i1), and so prefetches the window before as above.
+  Value groupStartTile;
   Value windowRows;
   FlatRows windowKeys, windowValues;
-
 };
 
 Value AttentionTileKernel::laneRows(ImplicitLocOpBuilder &b, int64_t v) {
@@ -443,10 +448,21 @@ void AttentionTileKernel::emitSource(ImplicitLocOpBuilder &b,
   // stream from memory: one block ahead left half the time in misses once
   // k and v outgrew L3 (Zen 4, L >= 8K). Such a tile prefetches the whole
   // window of the group before (its thread's next tile) into L2 instead.
-  prefetchPreviousWindow = rowsInGroup && !causal &&
-                           visibility.getLookback() == 0 &&
-                           visibility.getQueriesPerGroup() <= tileRows;
-  if (prefetchPreviousWindow) {
+  // A tile that starts a longer group (grouped n = 256: four tiles) runs
+  // before its thread moves to the group before, whose keys are as cold:
+  // at run time, such a tile does the same; the group's other tiles
+  // prefetch the next block.
+  bool wholeWindows = rowsInGroup && !causal && visibility.getLookback() == 0;
+  prefetchPreviousWindow =
+      wholeWindows && visibility.getQueriesPerGroup() <= tileRows;
+  groupStartTile = Value();
+  if (wholeWindows && !prefetchPreviousWindow)
+    groupStartTile = arith::CmpIOp::create(
+        b, arith::CmpIPredicate::eq,
+        arith::RemUIOp::create(b, firstRow,
+                               idx(b, visibility.getQueriesPerGroup())),
+        idx(b, 0));
+  if (wholeWindows) {
     windowRows = arith::AddIOp::create(b, lastKey, idx(b, 1));
     windowKeys = flatRowsOf(b, src.keys);
     windowValues = flatRowsOf(b, src.values);
@@ -731,6 +747,12 @@ void AttentionTileKernel::emitBlock(ImplicitLocOpBuilder &b, Value keys,
     prefetch.flatValues = windowValues;
   } else {
     prefetch.nextBlock = arith::AddIOp::create(b, j0, count);
+    if (groupStartTile) {
+      prefetch.previousWindowIf = groupStartTile;
+      prefetch.windowBlock = arith::SubIOp::create(b, j0, windowRows);
+      prefetch.flatKeys = windowKeys;
+      prefetch.flatValues = windowValues;
+    }
   }
   // Scores, one chunk of query vectors at a time: KR key rows at a time,
   // then a smaller tile for the remainder.
@@ -926,44 +948,61 @@ SmallVector<Value> AttentionTileKernel::emitScoreRows(
   // start, they left grouped n = 256 and BSWA 2-5 % slower at L = 16K.
   if (prefetch && firstVec == 0)
     emitAskNextTileRows(b, rows);
-  if (prefetch && prefetch->previousWindow && firstVec == 0) {
-    // The same rows of the window before the view: the keys of the
-    // thread's next tile (tiles run last to first), which then runs from
-    // L2. A whole tile ahead hides the latency the next-block prefetch
-    // left exposed when each key serves only the tile's few queries.
+  auto askWindowBefore = [&](ImplicitLocOpBuilder &ib, Value windowBlock) {
     for (int64_t rr = 0; rr < rows; ++rr) {
       Value row = arith::AddIOp::create(
-          b, prefetch->nextBlock, arith::AddIOp::create(b, r0, idx(b, rr)));
+          ib, windowBlock, arith::AddIOp::create(ib, r0, idx(ib, rr)));
       for (auto [rowsOf, cols] : {std::pair(prefetch->flatKeys, width),
                                   std::pair(prefetch->flatValues, valueWidth)}) {
         Value start = arith::AddIOp::create(
-            b, rowsOf.offset, arith::MulIOp::create(b, row, rowsOf.stride));
+            ib, rowsOf.offset, arith::MulIOp::create(ib, row, rowsOf.stride));
         for (int64_t c = 0; c < cols; c += target.lineFloats()) {
           // Never before the buffer's first element (the first group).
           Value at = arith::MaxSIOp::create(
-              b, arith::AddIOp::create(b, start, idx(b, c)), idx(b, 0));
+              ib, arith::AddIOp::create(ib, start, idx(ib, c)), idx(ib, 0));
           // Into L2 only: a tile's worth of rows would evict the
           // current tile's from L1.
-          memref::PrefetchOp::create(b, rowsOf.flat, ValueRange{at},
+          memref::PrefetchOp::create(ib, rowsOf.flat, ValueRange{at},
                                      /*isWrite=*/false, /*localityHint=*/2,
                                      /*isDataCache=*/true);
         }
       }
     }
-  } else if (prefetch && firstVec == 0) {
+  };
+  auto askNextBlock = [&](ImplicitLocOpBuilder &ib) {
     for (int64_t rr = 0; rr < rows; ++rr) {
       Value ahead = arith::MinUIOp::create(
-          b,
+          ib,
           arith::AddIOp::create(
-              b, prefetch->nextBlock,
-              arith::AddIOp::create(b, r0, idx(b, rr))),
+              ib, prefetch->nextBlock,
+              arith::AddIOp::create(ib, r0, idx(ib, rr))),
           lastKey);
       for (auto [buf, cols] : {std::pair(prefetch->keys, width),
                                std::pair(prefetch->values, valueWidth)})
         for (int64_t c = 0; c < cols; c += target.lineFloats())
-          memref::PrefetchOp::create(b, buf, ValueRange{ahead, idx(b, c)},
+          memref::PrefetchOp::create(ib, buf, ValueRange{ahead, idx(ib, c)},
                                      /*isWrite=*/false, /*localityHint=*/3,
                                      /*isDataCache=*/true);
+    }
+  };
+  if (prefetch && firstVec == 0) {
+    if (prefetch->previousWindow) {
+      askWindowBefore(b, prefetch->nextBlock);
+    } else if (prefetch->previousWindowIf) {
+      scf::IfOp::create(
+          b, prefetch->previousWindowIf,
+          [&](OpBuilder &nb, Location loc) {
+            ImplicitLocOpBuilder ib(loc, nb);
+            askWindowBefore(ib, prefetch->windowBlock);
+            scf::YieldOp::create(ib);
+          },
+          [&](OpBuilder &nb, Location loc) {
+            ImplicitLocOpBuilder ib(loc, nb);
+            askNextBlock(ib);
+            scf::YieldOp::create(ib);
+          });
+    } else {
+      askNextBlock(b);
     }
   }
   int64_t nv = numVecs;
