@@ -157,3 +157,50 @@ def test_avx512_builds_keep_zmm_tiles_without_spills(mcpu, tmp_path):
     loops = assert_no_spills(open(asm).read().split("\n"), 8)
     for body in loops:
         assert any("%zmm" in b for b in body), "a tile without zmm"
+
+
+# An L3 of 64 KiB, one share streamed: the outputs below (256 KiB) are
+# written with streaming stores when they start a line.
+STREAMING = ["--cpu-target=avx512:l3=65536:stream-l3s=1", "--mcpu=x86-64-v3"]
+STREAM_SHAPE = (1, 2, 512, 64)
+
+
+def streaming_module():
+    fb = ir.FunctionBuilder("f")
+    q, k, v = (fb.arg(STREAM_SHAPE) for _ in range(3))
+    fb.ret(fb.grouped_attention(q, k, v, group_size=256),
+           fb.grouped_attention(q, k, v, group_size=128, lookback=1, causal=True))
+    return ir.module(fb)
+
+
+def test_streamed_attention_output(rng, tmp_path):
+    """Outputs of the target's stream-l3s L3 shares or more, in rows of whole
+    lines, are written with streaming stores (vmovnt*) when the output
+    starts a line (the runtime's outputs do), with ordinary stores when it
+    does not (a caller's buffer 4 bytes past a line): both against
+    float64, on NaN-poisoned outputs."""
+    import ctypes
+    from loom.runtime import _descriptor
+    so = loom.compile(streaming_module(), str(tmp_path / "f.so"), extra_args=STREAMING)
+    asm = loom.compile(streaming_module(), str(tmp_path / "f.s"), emit="asm",
+                       extra_args=STREAMING)
+    assert "vmovnt" in open(asm).read()
+    lib = loom.load(so)
+    q, k, v = (rng.standard_normal(STREAM_SHAPE).astype(np.float32) for _ in range(3))
+    want = [reference.grouped_attention(q, k, v, 256, 0, False),
+            reference.grouped_attention(q, k, v, 128, 1, True)]
+    for got, w in zip(lib.f(q, k, v), want):
+        assert got.ctypes.data % 64 == 0
+        assert_close(got, w, ATTENTION_TOL)
+    count = int(np.prod(STREAM_SHAPE))
+    outs = []
+    for _ in want:
+        raw = np.full(count + 32, np.nan, dtype=np.float32)
+        start = (-raw.ctypes.data % 64) // 4 + 1
+        outs.append(raw[start:start + count].reshape(STREAM_SHAPE))
+        assert outs[-1].ctypes.data % 64 == 4
+    descs = [_descriptor(a) for a in (q, k, v, *outs)]
+    lib.f._symbol(*[ctypes.byref(d) for d in descs])
+    assert lib.last_error() is None
+    for got, w in zip(outs, want):
+        assert_close(got, w, ATTENTION_TOL)

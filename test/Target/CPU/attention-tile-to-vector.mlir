@@ -1,6 +1,7 @@
 // RUN: loom-opt %s --loom-tile-attention="query-tile=64 fit-groups heaviest-first" --canonicalize --eliminate-empty-tensors --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" --cse --convert-attention-tiles-to-vector --cse | FileCheck %s
 // RUN: loom-opt %s --loom-tile-attention="query-tile=64 fit-groups heaviest-first" --canonicalize --eliminate-empty-tensors --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" --cse --convert-attention-tiles-to-vector="target=avx2" --cse | FileCheck %s --check-prefix=AVX2
 // RUN: loom-opt %s --loom-tile-attention="query-tile=64 fit-groups heaviest-first" --canonicalize --eliminate-empty-tensors --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" --cse --convert-attention-tiles-to-vector --cse | FileCheck %s --check-prefix=NONFINITE
+// RUN: loom-opt %s --loom-tile-attention="query-tile=64 fit-groups heaviest-first" --canonicalize --eliminate-empty-tensors --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" --cse --convert-attention-tiles-to-vector="target=avx512:l3=16384:stream-l3s=1" --cse | FileCheck %s --check-prefix=STREAM
 // RUN: loom-opt %s --convert-attention-tiles-to-vector="query-tile=32 key-block=16" --cse | FileCheck %s --check-prefix=SMALL
 // RUN: not loom-opt %s --convert-attention-tiles-to-vector="query-tile=24" 2>&1 | FileCheck %s --check-prefix=BADTILE
 // RUN: not loom-opt %s --convert-attention-tiles-to-vector="key-block=0" 2>&1 | FileCheck %s --check-prefix=BADBLOCK
@@ -96,6 +97,27 @@ func.func @next_tile_rows(%q: tensor<1x2x256x16xf32>, %k: tensor<1x2x256x16xf32>
   %o = loom.grouped_attention %q, %k, %v group_size = 128 : tensor<1x2x256x16xf32>, tensor<1x2x256x16xf32>, tensor<1x2x256x16xf32> -> tensor<1x2x256x16xf32>
   return %o : tensor<1x2x256x16xf32>
 }
+
+// With an L3 share of 16 KiB, the 32 KiB output of @next_tile_rows (rows
+// of one line) is streamed when the tile's out view starts a line (tested
+// once per tile): streaming stores, and its lines are not prefetched;
+// ordinary stores after prefetches otherwise.
+// STREAM-LABEL: func.func @next_tile_rows
+// STREAM:         %[[PTR:.+]] = memref.extract_aligned_pointer_as_index
+// STREAM:         %[[LINE:.+]] = arith.remui %{{.+}}, %c64 : index
+// STREAM:         %[[STARTS:.+]] = arith.cmpi eq, %[[LINE]], %c0 : index
+// STREAM:         %[[CACHED:.+]] = arith.xori %[[STARTS]], %true : i1
+// STREAM:         scf.for %{{.+}} step %c64
+// STREAM:           scf.for %{{.+}} = %c0 to %c60 step %c6
+// STREAM:             memref.prefetch %{{.+}}, read, locality<2>, data : memref<?xf32>
+// STREAM-NEXT:        scf.if %[[CACHED]] {
+// STREAM:               memref.prefetch %{{.+}}, write, locality<2>, data : memref<?xf32>
+// STREAM:         scf.if %[[STARTS]] {
+// STREAM:           vector.store %{{.+}} {alignment = 64 : i64, nontemporal = true} : memref<64x16xf32, strided<[16, 1], offset: ?>>, vector<16xf32>
+// STREAM:         } else {
+// STREAM-NOT:       nontemporal
+// STREAM:           vector.store %{{.+}} : memref<64x16xf32, strided<[16, 1], offset: ?>>, vector<16xf32>
+// STREAM:         return
 
 // Groups of 134 rows (no tile of 32 to 64 rows divides them): 64-row tiles
 // straddle groups and keep the masked window code. The last rows of a block

@@ -30,6 +30,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "FewKeysTile.h"
+#include "GemmKernels.h"
 #include "VectorMath.h"
 #include "loom/Target/CPU/Kernels.h"
 #include "CpuKernelBuilders.h"
@@ -173,6 +174,22 @@ private:
                       Value hi);
   void emitPackQueries(ImplicitLocOpBuilder &b);
   void emitStoreOutput(ImplicitLocOpBuilder &b, ArrayRef<KeySource> sources);
+  /// Whether the output may be written with streaming stores, lines
+  /// written whole without being read for ownership first, when the view
+  /// starts a line: a zmm vector is a line, every row starts one, and the
+  /// output is, like a GEMM's that streams, the target's stream-l3s L3
+  /// shares or more (gone from cache before anyone reads it).
+  bool mayStreamOutput() const {
+    if (target.lineFloats() != lanes)
+      return false;
+    auto type = cast<MemRefType>(out.getType());
+    SmallVector<int64_t> strides;
+    int64_t offset;
+    return succeeded(type.getStridesAndOffset(strides, offset)) &&
+           !ShapedType::isDynamic(strides[0]) && strides[0] % lanes == 0 &&
+           kernel::viewedBufferBytes(out) >=
+               target.streamFromL3Shares * target.l3Bytes;
+  }
   /// Prefetches the next `rows` not yet asked-for rows of q and out before
   /// the tile (all that are left without `rows`).
   void emitAskNextTileRows(ImplicitLocOpBuilder &b,
@@ -221,6 +238,10 @@ private:
   // rows before it that its thread's next tile holds, and how many of them
   // the tile has asked for so far (a stack scalar).
   FlatRows qRows, outRows;
+  /// An i1 where the output rows may be written with streaming stores
+  /// (mayStreamOutput): whether the out view starts a line, and its
+  /// negation; null otherwise.
+  Value streamOut, cachedOut;
   Value nextTileRows, nextTileRowsAsked;
   // Per source: its visibility, the absolute row of its local key 0 and
   // its last local key row.
@@ -311,6 +332,12 @@ void AttentionTileKernel::emit(ImplicitLocOpBuilder &b, AttentionTileOp op) {
       memref::AllocaOp::create(b, MemRefType::get({1}, b.getIndexType()));
   qRows = flatRowsOf(b, q);
   outRows = flatRowsOf(b, out);
+  streamOut = cachedOut = Value();
+  if (mayStreamOutput()) {
+    streamOut = kernel::startsLine(b, out);
+    cachedOut = arith::XOrIOp::create(
+        b, streamOut, arith::ConstantIntOp::create(b, b.getI1Type(), 1));
+  }
   for (size_t i = 0; i < sources.size(); ++i) {
     auto boundsType = MemRefType::get({tileRows}, b.getI32Type());
     laneBegins.push_back(
@@ -401,17 +428,27 @@ void AttentionTileKernel::emitAskNextTileRows(ImplicitLocOpBuilder &b,
           arith::AddIOp::create(b, upTo, one), one, {},
           [&](ImplicitLocOpBuilder &ib, Value back, ValueRange) {
             Value row = arith::SubIOp::create(ib, rowBase, back);
-            for (auto [rowsOf, cols, isWrite] :
-                 {std::tuple(qRows, width, false),
-                  std::tuple(outRows, valueWidth, true)}) {
+            auto ask = [&](ImplicitLocOpBuilder &pb, const FlatRows &rowsOf,
+                           int64_t cols, bool isWrite) {
               Value start = arith::AddIOp::create(
-                  ib, rowsOf.offset,
-                  arith::MulIOp::create(ib, row, rowsOf.stride));
+                  pb, rowsOf.offset,
+                  arith::MulIOp::create(pb, row, rowsOf.stride));
               for (int64_t c = 0; c < cols; c += target.lineFloats())
                 memref::PrefetchOp::create(
-                    ib, rowsOf.flat,
-                    ValueRange{arith::AddIOp::create(ib, start, idx(ib, c))},
+                    pb, rowsOf.flat,
+                    ValueRange{arith::AddIOp::create(pb, start, idx(pb, c))},
                     isWrite, /*localityHint=*/2, /*isDataCache=*/true);
+            };
+            ask(ib, qRows, width, /*isWrite=*/false);
+            // Streamed output lines are not read: not asked for either.
+            if (!streamOut) {
+              ask(ib, outRows, valueWidth, /*isWrite=*/true);
+            } else {
+              scf::IfOp::create(ib, cachedOut, [&](OpBuilder &nb, Location loc) {
+                ImplicitLocOpBuilder pb(loc, nb);
+                ask(pb, outRows, valueWidth, /*isWrite=*/true);
+                scf::YieldOp::create(pb);
+              });
             }
             return SmallVector<Value>{};
           });
@@ -672,6 +709,7 @@ void AttentionTileKernel::emitStoreOutput(ImplicitLocOpBuilder &b,
     vector::StoreOp::create(b, inv.back(), runSum, off);
   }
   int64_t fullCols = valueWidth - valueWidth % lanes;
+  auto storeAll = [&](ImplicitLocOpBuilder &b, bool streaming) {
   forLoop(
       b, idx(b, 0), idx(b, fullCols), idx(b, lanes), {},
       [&](ImplicitLocOpBuilder &ib, Value e0, ValueRange) {
@@ -691,15 +729,24 @@ void AttentionTileKernel::emitStoreOutput(ImplicitLocOpBuilder &b,
                                                tileRowCount);
             scf::IfOp::create(ib, real, [&](OpBuilder &nb, Location loc) {
               ImplicitLocOpBuilder tb(loc, nb);
-              vector::StoreOp::create(
-                  tb, rows[l], out,
-                  ValueRange{arith::AddIOp::create(tb, rowBase, i), e0});
+              SmallVector<Value, 2> at{arith::AddIOp::create(tb, rowBase, i), e0};
+              if (streaming)
+                kernel::storeStreaming(tb, rows[l], out, at);
+              else
+                vector::StoreOp::create(tb, rows[l], out, at);
               scf::YieldOp::create(tb);
             });
           }
         }
         return SmallVector<Value>{};
       });
+  };
+  // As the GEMM's: no fence after streaming stores, since x86 orders them
+  // with the locked instructions of the parallel region's closing barrier.
+  if (streamOut)
+    kernel::storeBranches(b, streamOut, storeAll);
+  else
+    storeAll(b, /*streaming=*/false);
   if (fullCols == valueWidth)
     return;
   forLoop(b, idx(b, 0), tileRowCount, idx(b, 1), {},
