@@ -34,14 +34,14 @@ struct ConvertAttentionTilesToVectorPass
     if (failed(cpu))
       return signalPassFailure();
     if (queryTile < 16 || queryTile > 256 || queryTile % 16 != 0) {
-      getOperation().emitError()
+      emitError(getOperation()->getLoc())
           << "convert-attention-tiles-to-vector: query-tile must be a "
              "multiple of 16 between 16 and 256, got "
           << int64_t(queryTile);
       return signalPassFailure();
     }
     if (keyBlock < 1 || keyBlock > 1024) {
-      getOperation().emitError()
+      emitError(getOperation()->getLoc())
           << "convert-attention-tiles-to-vector: key-block must be between "
              "1 and 1024, got "
           << int64_t(keyBlock);

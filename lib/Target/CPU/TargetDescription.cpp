@@ -143,7 +143,7 @@ CpuTargetDescription::parseOption(llvm::StringRef spec, Operation *anchor,
   std::string error;
   FailureOr<CpuTargetDescription> cpu = parse(spec, error);
   if (failed(cpu))
-    anchor->emitError() << pass << ": " << error;
+    emitError(anchor->getLoc()) << pass << ": " << error;
   return cpu;
 }
 

@@ -220,9 +220,12 @@ func.func @one_column(%q: memref<1x1xf32, strided<[2, 2], offset: ?>>, %k: memre
   return
 }
 
+// An option error names the pass, without a dump of the module.
 // BADTILE: error: convert-attention-tiles-to-vector: query-tile must be a multiple of 16 between 16 and 256, got 24
+// BADTILE-NOT: see current operation
 // BADBLOCK: error: convert-attention-tiles-to-vector: key-block must be between 1 and 1024, got 0
-// BADTARGET: error: convert-attention-tiles-to-vector: unknown CPU target 'avx3'
+// BADTARGET: error: convert-attention-tiles-to-vector: unknown CPU target 'avx3'{{.*}}
+// BADTARGET-NOT: see current operation
 // BADFIELD: error: convert-attention-tiles-to-vector: unknown CPU target field 'lanes'
 // BADVALUE: error: convert-attention-tiles-to-vector: vector-bits must be 128, 256 or 512, got 384
 

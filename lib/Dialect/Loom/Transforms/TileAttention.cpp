@@ -160,13 +160,13 @@ struct LoomTileAttentionPass
   using LoomTileAttentionPassBase::LoomTileAttentionPassBase;
   void runOnOperation() override {
     if (queryTile <= 0) {
-      getOperation().emitError() << "loom-tile-attention: query-tile must be "
+      emitError(getOperation()->getLoc()) << "loom-tile-attention: query-tile must be "
                                     "positive, got "
                                  << static_cast<int64_t>(queryTile);
       return signalPassFailure();
     }
     if (smallWindowKeys < 0) {
-      getOperation().emitError()
+      emitError(getOperation()->getLoc())
           << "loom-tile-attention: small-window-keys must be 0 or more, got "
           << static_cast<int64_t>(smallWindowKeys);
       return signalPassFailure();

@@ -140,7 +140,7 @@ struct LoomTileFftConvPass
   using Base::Base;
   void runOnOperation() override {
     if (minItems < 1) {
-      getOperation().emitError()
+      emitError(getOperation()->getLoc())
           << "loom-tile-fft-conv: min-items must be positive, got "
           << int64_t(minItems);
       return signalPassFailure();

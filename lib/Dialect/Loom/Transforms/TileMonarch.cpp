@@ -176,7 +176,7 @@ struct LoomTileMonarchPass
   using Base::Base;
   void runOnOperation() override {
     if (itemRows < 0 || minItems < 1 || maxItemBytes < 1) {
-      getOperation().emitError()
+      emitError(getOperation()->getLoc())
           << "loom-tile-monarch: item-rows must be 0 or more and min-items "
              "and max-item-bytes positive, got "
           << int64_t(itemRows) << ", " << int64_t(minItems) << ", "

@@ -2,6 +2,7 @@
 // RUN: not loom-opt %s --loom-tile-fft-conv="min-items=0" 2>&1 | FileCheck %s --check-prefix=BAD
 
 // BAD: error: loom-tile-fft-conv: min-items must be positive, got 0
+// BAD-NOT: see current operation
 
 // [2, 3, 32, N]: the leading dims fold into 6 rows. 32 channels are work
 // items enough (16 or more): one tile per channel, all 6 rows of it, each

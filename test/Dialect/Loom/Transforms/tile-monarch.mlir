@@ -3,6 +3,7 @@
 // RUN: not loom-opt %s --loom-tile-monarch="item-rows=-1" 2>&1 | FileCheck %s --check-prefix=BAD
 
 // BAD: error: loom-tile-monarch: item-rows must be 0 or more and min-items and max-item-bytes positive, got -1, 16, 33554432
+// BAD-NOT: see current operation
 
 // [2, 600, N]: the leading dims fold into 1200 rows; with items of 64 rows
 // (16 or more of them), an scf.forall over the 18 whole items, each tile a
