@@ -52,7 +52,7 @@ static constexpr const char *kToLinalg =
 static constexpr const char *kBufferize =
     "func.func(convert-elementwise-to-linalg,loom-read-only-arguments),"
     "canonicalize,eliminate-empty-tensors,empty-tensor-to-alloc-tensor,cse,"
-    "one-shot-bufferize{bufferize-function-boundaries "
+    "one-shot-bufferize{bufferize-function-boundaries allow-return-allocs-from-loops "
     "function-boundary-type-conversion=identity-layout-map},cse";
 
 static constexpr const char *kLower =
