@@ -4,7 +4,6 @@
 #include "HostToolchain.h"
 #include "loom/Pipelines/Pipelines.h"
 
-#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/Timing.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
@@ -63,13 +62,7 @@ LogicalResult mlir::loom::compileModule(ModuleOp module,
   if (options.verbose)
     llvm::errs() << "loom-compile: CPU target " << cpu->str() << "\n";
 
-  // Private functions (with a body) are the module's own helpers: internal
-  // to the library (not exported, no C wrapper), which also lets LLVM
-  // inline and drop them.
-  SmallVector<std::string> privateFunctions;
-  for (auto func : module.getOps<func::FuncOp>())
-    if (func.isPrivate() && !func.isExternal())
-      privateFunctions.push_back(func.getSymName().str());
+  ModuleFunctions functions = collectModuleFunctions(module);
 
   PassManager pm(module.getContext());
   buildLoomCpuPipeline(pm, pipelineOptions);
@@ -92,10 +85,7 @@ LogicalResult mlir::loom::compileModule(ModuleOp module,
       translateModuleToLLVMIR(module, llvmContext, "loom");
   if (!llvmModule)
     return module.emitError() << "translation to LLVM IR failed";
-  for (const std::string &name : privateFunctions)
-    for (const std::string &symbol : {name, "_mlir_ciface_" + name})
-      if (llvm::Function *function = llvmModule->getFunction(symbol))
-        function->setLinkage(llvm::GlobalValue::InternalLinkage);
+  restrictExports(*llvmModule, functions);
   addRuntimeExports(*llvmModule, *manifest);
   clock.done("translate to LLVM IR");
 

@@ -190,6 +190,7 @@ LogicalResult mlir::loom::compileCudaModule(ModuleOp module,
   if (options.emit == EmitKind::So)
     pipelineOptions.ptxas = toolkit->ptxas;
   pipelineOptions.emulate = options.cudaEmulate;
+  ModuleFunctions functions = collectModuleFunctions(module);
   PassManager pm(module.getContext());
   buildLoomCudaPipeline(pm, pipelineOptions);
   if (failed(applyPassManagerCLOptions(pm)))
@@ -217,6 +218,7 @@ LogicalResult mlir::loom::compileCudaModule(ModuleOp module,
       translateModuleToLLVMIR(module, llvmContext, "loom");
   if (!llvmModule)
     return module.emitError() << "translation to LLVM IR failed";
+  restrictExports(*llvmModule, functions);
   addRuntimeExports(*llvmModule, *manifest);
   llvm::GlobalVariable *lastError =
       llvmModule->getGlobalVariable(kLastErrorVariable, /*AllowInternal=*/true);

@@ -7,6 +7,8 @@
 
 #include "loom/Compiler/Compile.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Module.h"
 
@@ -129,4 +131,27 @@ static void emitRuntimeExports(Module &module, StringRef manifestJson) {
 
 void mlir::loom::addRuntimeExports(Module &module, StringRef manifestJson) {
   emitRuntimeExports(module, manifestJson);
+}
+
+mlir::loom::ModuleFunctions
+mlir::loom::collectModuleFunctions(mlir::ModuleOp module) {
+  ModuleFunctions functions;
+  for (auto func : module.getOps<mlir::func::FuncOp>()) {
+    if (func.isExternal())
+      continue;
+    (func.isPrivate() ? functions.privateNames : functions.publicNames)
+        .push_back(func.getSymName().str());
+  }
+  return functions;
+}
+
+void mlir::loom::restrictExports(Module &module,
+                                 const ModuleFunctions &functions) {
+  for (const std::string &name : functions.publicNames)
+    if (Function *function = module.getFunction(name))
+      function->setVisibility(GlobalValue::HiddenVisibility);
+  for (const std::string &name : functions.privateNames)
+    for (const std::string &symbol : {name, "_mlir_ciface_" + name})
+      if (Function *function = module.getFunction(symbol))
+        function->setLinkage(GlobalValue::InternalLinkage);
 }

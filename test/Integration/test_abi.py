@@ -2,6 +2,7 @@
 
 import ctypes
 import json
+import os
 import subprocess
 
 import numpy as np
@@ -399,3 +400,48 @@ def test_manifest_names_come_from_loom_name(tmp_path, rng):
     y, b_out = lib.named(x, w, b)
     np.testing.assert_allclose(y, x.astype(np.float64) * w, rtol=1e-6)
     np.testing.assert_array_equal(b_out, b)
+
+
+INTERPOSER = r"""
+import ctypes, sys
+import numpy as np
+sys.path.insert(0, sys.argv[3])
+ctypes.CDLL(sys.argv[1], mode=ctypes.RTLD_GLOBAL)  # exports its own `forward`
+import loom
+lib = loom.load(sys.argv[2])
+print(float(lib.forward(np.full((4,), 2, np.float32))[0]))
+"""
+
+
+def test_a_library_runs_its_own_functions(tmp_path):
+    """A public function f is exported only as _mlir_ciface_f, whose call to
+    f cannot be bound to another library's `forward` (a C library, or a
+    second model, loaded with RTLD_GLOBAL first); private helpers are
+    internal: nm -D lists neither."""
+    module = """
+    func.func private @twice(%x: tensor<4xf32>) -> tensor<4xf32> {
+      %y = arith.addf %x, %x : tensor<4xf32>
+      return %y : tensor<4xf32>
+    }
+    func.func @forward(%x: tensor<4xf32>) -> tensor<4xf32> {
+      %y = func.call @twice(%x) : (tensor<4xf32>) -> tensor<4xf32>
+      %z = arith.addf %y, %x : tensor<4xf32>
+      return %z : tensor<4xf32>
+    }
+    """
+    so = loom.compile(module, str(tmp_path / "model.so"))
+    nm = subprocess.run(["nm", "-D", "--defined-only", so], capture_output=True, text=True,
+                        check=True).stdout
+    defined = {line.split()[-1] for line in nm.splitlines() if line.strip()}
+    assert defined == {"_mlir_ciface_forward", "loom_manifest", "loom_set_num_threads",
+                       "loom_last_error"}, defined
+    src = tmp_path / "other.c"
+    src.write_text("void forward(void *a, void *b, long c, long d, long e, void *f, void *g,\n"
+                   "             long h, long i, long j) { float *out = g; out[0] = -1; }\n")
+    other = str(tmp_path / "libother.so")
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", other, str(src)], check=True)
+    python = os.path.join(os.path.dirname(__file__), "..", "..", "python")
+    run = subprocess.run(["/usr/bin/python3", "-c", INTERPOSER, other, so, python],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "6.0", run.stdout

@@ -58,6 +58,18 @@ FailureOr<std::string> buildManifest(ModuleOp module);
 /// translated module.
 void addRuntimeExports(llvm::Module &module, StringRef manifestJson);
 
+/// The module's functions with bodies, by visibility, before lowering.
+struct ModuleFunctions {
+  SmallVector<std::string> publicNames, privateNames;
+};
+ModuleFunctions collectModuleFunctions(ModuleOp module);
+
+/// After translation: a public function `f` is exported only through its
+/// C wrapper `_mlir_ciface_f` (f itself hidden, so the wrapper calls it
+/// directly, never another library's `f` that the dynamic linker found
+/// first); private functions and their wrappers are internal.
+void restrictExports(llvm::Module &module, const ModuleFunctions &functions);
+
 /// The --target=cuda half of compileModule (lib/Compiler/CudaCompile.cpp).
 LogicalResult compileCudaModule(ModuleOp module, const CompileOptions &options);
 
