@@ -10,9 +10,9 @@ builds module text; `loom.models` holds the seed models (FIT, FITAR,
 TransformerFAM, M2), each compiled to a shared object from its weights.
 """
 
-from .runtime import (Library, Function, LoomError, InputError, compile, load,
+from .runtime import (Library, Function, LoomError, InputError, LoadError, compile, load,
                       find_loom_compile)
 from . import models
 
-__all__ = ["Library", "Function", "LoomError", "InputError", "compile", "load",
+__all__ = ["Library", "Function", "LoomError", "InputError", "LoadError", "compile", "load",
            "find_loom_compile", "models"]

@@ -25,6 +25,11 @@ class LoomError(RuntimeError):
     """loom-compile rejected a module, or a compiled call reported an error."""
 
 
+class LoadError(LoomError, OSError):
+    """A library could not be loaded (a missing or damaged file). It is an
+    OSError too, as ctypes' own error is."""
+
+
 class InputError(LoomError, TypeError, ValueError):
     """An argument of a call has the wrong dtype, shape or count. It is a
     TypeError and a ValueError too, so callers can catch what they expect."""
@@ -68,7 +73,10 @@ def compile(source, output=None, *, mcpu=None, emit="so", extra_args=(), cache_d
     if output is None:
         cache_dir = (cache_dir or os.environ.get("LOOM_CACHE_DIR")
                      or os.path.join(tempfile.gettempdir(), "loom-cache"))
-        os.makedirs(cache_dir, exist_ok=True)
+        try:
+            os.makedirs(cache_dir, exist_ok=True)
+        except OSError as e:
+            raise LoomError(f"cannot use the cache directory {cache_dir!r}: {e}") from None
         # The compiler's identity is part of the key: a rebuilt loom-compile
         # must never be answered with an artifact of the previous one.
         tool = find_loom_compile()
@@ -76,29 +84,55 @@ def compile(source, output=None, *, mcpu=None, emit="so", extra_args=(), cache_d
         ident = f"{os.path.realpath(tool)}:{st.st_size}:{st.st_mtime_ns}"
         key = hashlib.sha256((text + "\0" + " ".join(args) + "\0" + ident).encode()).hexdigest()[:24]
         output = os.path.join(cache_dir, f"{key}.{emit}")
-        if os.path.exists(output):
+        if _complete_artifact(output, emit):
             return output
     with tempfile.NamedTemporaryFile("w", suffix=".mlir", delete=False) as f:
         f.write(text)
         src = f.name
     try:
-        tmp_out = output + f".tmp{os.getpid()}"
-        returncode, stderr = _run_compiler([find_loom_compile(), src, "-o", tmp_out, "-v"] + args,
-                                           verbose, label or f"{len(text) // 1024} KiB of IR")
-        if returncode != 0:
-            raise LoomError(_diagnostics(stderr).replace(src, "<input>").strip())
-        os.replace(tmp_out, output)
+        # A name of its own per call (threads of one process compile into
+        # one cache too), renamed into place once complete.
+        try:
+            fd, tmp_out = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(output)),
+                                           prefix=os.path.basename(output) + ".", suffix=".tmp")
+        except OSError as e:
+            raise LoomError(f"cannot write {output!r}: {e}") from None
+        os.close(fd)
+        try:
+            returncode, stderr = _run_compiler(
+                [find_loom_compile(), src, "-o", tmp_out, "-v"] + args,
+                verbose, label or f"{len(text) // 1024} KiB of IR")
+            if returncode != 0:
+                raise LoomError(_diagnostics(stderr).replace(src, "<input>").strip())
+            os.replace(tmp_out, output)
+        finally:
+            if os.path.exists(tmp_out):
+                os.unlink(tmp_out)
     finally:
         os.unlink(src)
     return output
 
 
+def _complete_artifact(path, emit):
+    """Whether a cached artifact exists and is whole: an object or shared
+    object that starts as an ELF file does, any other a non-empty file (a
+    cache entry truncated by a full disk or a killed process is rebuilt)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+    except OSError:
+        return False
+    return head == b"\x7fELF" if emit in ("so", "obj") else len(head) > 0
+
+
 _STAGE = re.compile(r"^loom-compile: (.+): ([0-9.]+) ms$")
+_TARGET_LINE = re.compile(r"^loom-compile: CPU target ")
 
 
 def _diagnostics(stderr):
-    """loom-compile's messages without the -v stage lines."""
-    return "\n".join(line for line in stderr.splitlines() if not _STAGE.match(line))
+    """loom-compile's messages without the -v stage and target lines."""
+    return "\n".join(line for line in stderr.splitlines()
+                     if not _STAGE.match(line) and not _TARGET_LINE.match(line))
 
 
 def _run_compiler(command, verbose, label):
@@ -221,7 +255,10 @@ class Library:
 
     def __init__(self, path):
         self.path = os.path.abspath(path)
-        self.dll = ctypes.CDLL(self.path)
+        try:
+            self.dll = ctypes.CDLL(self.path)
+        except OSError as e:
+            raise LoadError(f"cannot load {path!r}: {e}") from None
         self.dll.loom_manifest.restype = ctypes.c_char_p
         self.dll.loom_last_error.restype = ctypes.c_char_p
         self.dll.loom_set_num_threads.argtypes = [ctypes.c_int]
@@ -242,5 +279,27 @@ class Library:
         raise AttributeError(name)
 
 
+# Each path loaded so far: the file's identity when it was loaded.
+_LOADED = {}
+
+
 def load(path):
-    return Library(path)
+    """Loads a compiled .so. The dynamic linker answers a path it has loaded
+    before with that library, even once the file was recompiled; so a path
+    whose file changed since it was last loaded is loaded through a copy of
+    its own (a new module's code and manifest, never the old one's)."""
+    real = os.path.realpath(path)
+    try:
+        st = os.stat(real)
+    except OSError as e:
+        raise LoadError(f"cannot load {path!r}: {e}") from None
+    identity = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    previous = _LOADED.get(real)
+    _LOADED[real] = identity
+    if previous is None or previous == identity:
+        return Library(path)
+    copy = os.path.join(tempfile.mkdtemp(prefix="loom-reload-"), os.path.basename(real))
+    shutil.copyfile(real, copy)
+    library = Library(copy)
+    library.path = os.path.abspath(path)
+    return library

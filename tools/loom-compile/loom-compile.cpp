@@ -10,6 +10,7 @@
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
@@ -170,6 +171,28 @@ int main(int argc, char **argv) {
   if (output == "-" && emitKind > EmitKind::Asm) {
     llvm::errs() << "loom-compile: error: --emit=obj/so needs a file; pass -o\n";
     return 1;
+  }
+  // An output that cannot be written is the command line's error, said
+  // before compiling (not a failed link at the input's first line).
+  if (output != "-") {
+    llvm::SmallString<256> dir(output);
+    llvm::sys::path::remove_filename(dir);
+    if (dir.empty())
+      dir = ".";
+    if (!llvm::sys::fs::is_directory(dir) ||
+        llvm::sys::fs::access(dir, llvm::sys::fs::AccessMode::Write) ||
+        llvm::sys::fs::is_directory(output)) {
+      llvm::errs() << "loom-compile: error: cannot write the output '"
+                   << output << "': "
+                   << (!llvm::sys::fs::is_directory(dir)
+                           ? "no directory '" + dir.str().str() + "'"
+                       : llvm::sys::fs::is_directory(output)
+                           ? std::string("it is a directory")
+                           : "directory '" + dir.str().str() +
+                                 "' is not writable")
+                   << "\n";
+      return 1;
+    }
   }
 
   DialectRegistry registry;

@@ -11,6 +11,7 @@
 // RUN: loom-compile %s -v --mcpu=host -o %t.host.so 2>&1 | FileCheck %s --check-prefix=HOST
 // RUN: loom-compile %s -v --mcpu=native -o %t.native.so 2>&1 | FileCheck %s --check-prefix=HOST
 // RUN: loom-compile --help | FileCheck %s --check-prefix=HELP
+// RUN: not loom-compile %s -o %t.no-such-dir/out.so 2>&1 | FileCheck %s --check-prefix=NOOUT
 
 // MLIR: llvm.func @_mlir_ciface_route(%{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr)
 
@@ -42,6 +43,11 @@
 // host and native mean the host CPU, as no --mcpu does.
 // HOST-NOT: not a recognized processor
 // HOST: loom-compile: CPU target {{avx512|avx2|sse}}
+
+// An output that cannot be written is said before compiling, as the
+// command line's error (not a failed link at the input's first line).
+// NOOUT: loom-compile: error: cannot write the output '{{.+}}.no-such-dir/out.so': no directory '{{.+}}.no-such-dir'
+// NOOUT-NOT: linking
 
 // HELP: _mlir_ciface_f
 // HELP: --emit=<value>

@@ -1,0 +1,95 @@
+"""The Python runtime around loom-compile and dlopen (python/loom/runtime.py):
+its compile cache and its loading of libraries, as users hit them."""
+
+import os
+import threading
+
+import numpy as np
+import pytest
+
+import loom
+from loom import ir, reference
+from helpers import ATTENTION_TOL, assert_close
+
+
+def attention_module(length, causal=False):
+    fb = ir.FunctionBuilder("f")
+    q = fb.arg((1, 1, length, 16))
+    fb.ret(fb.grouped_attention(q, q, q, group_size=16, causal=causal))
+    return ir.module(fb)
+
+
+def test_threads_compile_one_module_into_one_cache(tmp_path, rng):
+    """Threads of one process compiling the same new module into one cache
+    each get a complete library (the temporary output was named by the
+    process id alone, and the second rename failed)."""
+    text = attention_module(32) + f"\n// {rng.integers(1 << 62)}\n"
+    paths, errors = [], []
+    start = threading.Barrier(4)
+
+    def work():
+        start.wait()
+        try:
+            paths.append(loom.compile(text, cache_dir=str(tmp_path), verbose=False))
+        except Exception as e:  # noqa: BLE001 (reported below)
+            errors.append(e)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert not errors, errors
+    assert len(set(paths)) == 1 and len(paths) == 4
+    assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
+    q = rng.standard_normal((1, 1, 32, 16)).astype(np.float32)
+    assert_close(loom.load(paths[0]).f(q), reference.grouped_attention(q, q, q, 16, 0, False),
+                 ATTENTION_TOL)
+
+
+def test_a_recompiled_path_loads_the_new_library(tmp_path, rng):
+    """dlopen answers a path it loaded before with the old library; load()
+    of a path whose file changed since loads the new one (its manifest and
+    its code)."""
+    so = str(tmp_path / "f.so")
+    loom.compile(attention_module(64), so)
+    first = loom.load(so)
+    assert first.f.input_shapes == [(1, 1, 64, 16)]
+    loom.compile(attention_module(64, causal=True), so)
+    second = loom.load(so)
+    q = rng.standard_normal((1, 1, 64, 16)).astype(np.float32)
+    assert_close(second.f(q), reference.grouped_attention(q, q, q, 16, 0, True), ATTENTION_TOL)
+    assert_close(first.f(q), reference.grouped_attention(q, q, q, 16, 0, False), ATTENTION_TOL)
+    loom.compile(attention_module(128), so)
+    assert loom.load(so).f.input_shapes == [(1, 1, 128, 16)]
+    # Unchanged since: the same library.
+    assert loom.load(so).dll._handle == loom.load(so).dll._handle
+
+
+def test_a_damaged_cache_entry_is_rebuilt(tmp_path):
+    """A cached .so cut short (a full disk, a killed compile) is compiled
+    again, not served; a file that is no library fails to load with a
+    LoadError (an OSError too) naming it."""
+    text = attention_module(16)
+    so = loom.compile(text, cache_dir=str(tmp_path), verbose=False)
+    open(so, "wb").close()
+    assert loom.compile(text, cache_dir=str(tmp_path), verbose=False) == so
+    assert loom.load(so).f.input_shapes == [(1, 1, 16, 16)]
+    bad = tmp_path / "bad.so"
+    bad.write_bytes(b"not a library")
+    with pytest.raises(loom.LoadError, match="bad.so") as error:
+        loom.load(str(bad))
+    assert isinstance(error.value, OSError)
+
+
+def test_unusable_cache_directory_and_output_are_loom_errors(tmp_path):
+    """A cache directory that is a file, or an output in a missing
+    directory: a LoomError saying so, not a raw OSError or a link error at
+    the input's first line."""
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("")
+    with pytest.raises(loom.LoomError, match="cannot use the cache directory"):
+        loom.compile(attention_module(16), cache_dir=str(not_a_dir))
+    with pytest.raises(loom.LoomError, match="cannot write") as error:
+        loom.compile(attention_module(16), str(tmp_path / "missing" / "f.so"))
+    assert "<input>:1:1" not in str(error.value)
