@@ -10,6 +10,7 @@ element the kernel never wrote shows up, and returned.
 import ctypes
 import hashlib
 import json
+import numbers
 import os
 import re
 import shutil
@@ -266,7 +267,13 @@ class Library:
         self.functions = {e["name"]: Function(self, e) for e in self.manifest["functions"]}
 
     def set_num_threads(self, n):
-        self.dll.loom_set_num_threads(int(n))
+        """loom_set_num_threads(n): n <= 0 means every online CPU, larger
+        counts are capped (docs/design.md). `n` must be an integer (a
+        string or a float is a TypeError, not silently converted); one
+        outside C's int range is clamped to it rather than wrapped."""
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+            raise TypeError(f"set_num_threads takes an integer, got {n!r}")
+        self.dll.loom_set_num_threads(max(min(int(n), 2**31 - 1), -2**31))
 
     def last_error(self):
         msg = self.dll.loom_last_error()

@@ -93,3 +93,18 @@ def test_unusable_cache_directory_and_output_are_loom_errors(tmp_path):
     with pytest.raises(loom.LoomError, match="cannot write") as error:
         loom.compile(attention_module(16), str(tmp_path / "missing" / "f.so"))
     assert "<input>:1:1" not in str(error.value)
+
+
+def test_set_num_threads_takes_integers_and_clamps_them(tmp_path, rng):
+    """Counts beyond C's int are clamped (2**32 + 1 was wrapped to 1 by
+    ctypes); strings and floats are a TypeError (they were converted);
+    numpy integers are integers. Results are unchanged."""
+    lib = loom.load(loom.compile(attention_module(64), str(tmp_path / "f.so")))
+    q = rng.standard_normal((1, 1, 64, 16)).astype(np.float32)
+    want = reference.grouped_attention(q, q, q, 16, 0, False)
+    for n in (2**32 + 1, -(2**40), np.int64(2), 1):
+        lib.set_num_threads(n)
+        assert_close(lib.f(q), want, ATTENTION_TOL)
+    for bad in ("3", 2.7, None, True):
+        with pytest.raises(TypeError):
+            lib.set_num_threads(bad)
