@@ -424,34 +424,34 @@ void AttentionTileKernel::emitAskNextTileRows(ImplicitLocOpBuilder &b,
                     : nextTileRows;
   // Rows rowBase - back for back in (asked, upTo], through the buffers'
   // bases: they lie before the views (a prefetch never faults).
-  forLoop(b, arith::AddIOp::create(b, asked, one),
-          arith::AddIOp::create(b, upTo, one), one, {},
-          [&](ImplicitLocOpBuilder &ib, Value back, ValueRange) {
-            Value row = arith::SubIOp::create(ib, rowBase, back);
-            auto ask = [&](ImplicitLocOpBuilder &pb, const FlatRows &rowsOf,
-                           int64_t cols, bool isWrite) {
-              Value start = arith::AddIOp::create(
-                  pb, rowsOf.offset,
-                  arith::MulIOp::create(pb, row, rowsOf.stride));
-              for (int64_t c = 0; c < cols; c += target.lineFloats())
-                memref::PrefetchOp::create(
-                    pb, rowsOf.flat,
-                    ValueRange{arith::AddIOp::create(pb, start, idx(pb, c))},
-                    isWrite, /*localityHint=*/2, /*isDataCache=*/true);
-            };
-            ask(ib, qRows, width, /*isWrite=*/false);
-            // Streamed output lines are not read: not asked for either.
-            if (!streamOut) {
-              ask(ib, outRows, valueWidth, /*isWrite=*/true);
-            } else {
-              scf::IfOp::create(ib, cachedOut, [&](OpBuilder &nb, Location loc) {
-                ImplicitLocOpBuilder pb(loc, nb);
-                ask(pb, outRows, valueWidth, /*isWrite=*/true);
-                scf::YieldOp::create(pb);
-              });
-            }
-            return SmallVector<Value>{};
+  forLoop(
+      b, arith::AddIOp::create(b, asked, one),
+      arith::AddIOp::create(b, upTo, one), one, {},
+      [&](ImplicitLocOpBuilder &ib, Value back, ValueRange) {
+        Value row = arith::SubIOp::create(ib, rowBase, back);
+        auto ask = [&](ImplicitLocOpBuilder &pb, const FlatRows &rowsOf,
+                       int64_t cols, bool isWrite) {
+          Value start = arith::AddIOp::create(
+              pb, rowsOf.offset, arith::MulIOp::create(pb, row, rowsOf.stride));
+          for (int64_t c = 0; c < cols; c += target.lineFloats())
+            memref::PrefetchOp::create(
+                pb, rowsOf.flat,
+                ValueRange{arith::AddIOp::create(pb, start, idx(pb, c))},
+                isWrite, /*localityHint=*/2, /*isDataCache=*/true);
+        };
+        ask(ib, qRows, width, /*isWrite=*/false);
+        // Streamed output lines are not read: not asked for either.
+        if (!streamOut) {
+          ask(ib, outRows, valueWidth, /*isWrite=*/true);
+        } else {
+          scf::IfOp::create(ib, cachedOut, [&](OpBuilder &nb, Location loc) {
+            ImplicitLocOpBuilder pb(loc, nb);
+            ask(pb, outRows, valueWidth, /*isWrite=*/true);
+            scf::YieldOp::create(pb);
           });
+        }
+        return SmallVector<Value>{};
+      });
   memref::StoreOp::create(b, upTo, nextTileRowsAsked, ValueRange{zero});
 }
 
@@ -710,36 +710,37 @@ void AttentionTileKernel::emitStoreOutput(ImplicitLocOpBuilder &b,
   }
   int64_t fullCols = valueWidth - valueWidth % lanes;
   auto storeAll = [&](ImplicitLocOpBuilder &b, bool streaming) {
-  forLoop(
-      b, idx(b, 0), idx(b, fullCols), idx(b, lanes), {},
-      [&](ImplicitLocOpBuilder &ib, Value e0, ValueRange) {
-        for (int64_t v = 0; v < vecs; ++v) {
-          SmallVector<Value> cols;
-          for (int64_t c = 0; c < lanes; ++c)
-            cols.push_back(arith::MulFOp::create(
-                ib,
-                loadVec(ib, accT,
-                        ValueRange{arith::AddIOp::create(ib, e0, idx(ib, c)),
-                                   idx(ib, v * lanes)}),
-                inv[v]));
-          SmallVector<Value> rows = transposeSquare(ib, cols);
-          for (int64_t l = 0; l < lanes; ++l) {
-            Value i = idx(ib, v * lanes + l);
-            Value real = arith::CmpIOp::create(ib, arith::CmpIPredicate::ult, i,
-                                               tileRowCount);
-            scf::IfOp::create(ib, real, [&](OpBuilder &nb, Location loc) {
-              ImplicitLocOpBuilder tb(loc, nb);
-              SmallVector<Value, 2> at{arith::AddIOp::create(tb, rowBase, i), e0};
-              if (streaming)
-                kernel::storeStreaming(tb, rows[l], out, at);
-              else
-                vector::StoreOp::create(tb, rows[l], out, at);
-              scf::YieldOp::create(tb);
-            });
+    forLoop(
+        b, idx(b, 0), idx(b, fullCols), idx(b, lanes), {},
+        [&](ImplicitLocOpBuilder &ib, Value e0, ValueRange) {
+          for (int64_t v = 0; v < vecs; ++v) {
+            SmallVector<Value> cols;
+            for (int64_t c = 0; c < lanes; ++c)
+              cols.push_back(arith::MulFOp::create(
+                  ib,
+                  loadVec(ib, accT,
+                          ValueRange{arith::AddIOp::create(ib, e0, idx(ib, c)),
+                                     idx(ib, v * lanes)}),
+                  inv[v]));
+            SmallVector<Value> rows = transposeSquare(ib, cols);
+            for (int64_t l = 0; l < lanes; ++l) {
+              Value i = idx(ib, v * lanes + l);
+              Value real = arith::CmpIOp::create(ib, arith::CmpIPredicate::ult,
+                                                 i, tileRowCount);
+              scf::IfOp::create(ib, real, [&](OpBuilder &nb, Location loc) {
+                ImplicitLocOpBuilder tb(loc, nb);
+                SmallVector<Value, 2> at{arith::AddIOp::create(tb, rowBase, i),
+                                         e0};
+                if (streaming)
+                  kernel::storeStreaming(tb, rows[l], out, at);
+                else
+                  vector::StoreOp::create(tb, rows[l], out, at);
+                scf::YieldOp::create(tb);
+              });
+            }
           }
-        }
-        return SmallVector<Value>{};
-      });
+          return SmallVector<Value>{};
+        });
   };
   // As the GEMM's: no fence after streaming stores, since x86 orders them
   // with the locked instructions of the parallel region's closing barrier.
