@@ -98,7 +98,10 @@ def compile(source, output=None, *, mcpu=None, emit="so", extra_args=(), cache_d
                                            prefix=os.path.basename(output) + ".", suffix=".tmp")
         except OSError as e:
             raise LoomError(f"cannot write {output!r}: {e}") from None
+        # The name stays reserved by its randomness; loom-compile creates
+        # the file anew, with the usual permissions (mkstemp's are 0600).
         os.close(fd)
+        os.unlink(tmp_out)
         try:
             returncode, stderr = _run_compiler(
                 [find_loom_compile(), src, "-o", tmp_out, "-v"] + args,

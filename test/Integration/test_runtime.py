@@ -108,3 +108,16 @@ def test_set_num_threads_takes_integers_and_clamps_them(tmp_path, rng):
     for bad in ("3", 2.7, None, True):
         with pytest.raises(TypeError):
             lib.set_num_threads(bad)
+
+
+def test_artifacts_get_the_usual_permissions(tmp_path):
+    """An artifact is created by loom-compile under the process's umask
+    (not with the 0600 of a reserved temporary name)."""
+    umask = os.umask(0o022)
+    try:
+        so = loom.compile(attention_module(16), str(tmp_path / "f.so"))
+        asm = loom.compile(attention_module(16), str(tmp_path / "f.s"), emit="asm")
+    finally:
+        os.umask(umask)
+    assert os.stat(so).st_mode & 0o777 == 0o755
+    assert os.stat(asm).st_mode & 0o777 == 0o644
