@@ -93,13 +93,12 @@ struct KeySource {
   Value offset, rows;
 };
 
-/// The rows of the next key block of k and v (from local key row
-/// `nextBlock` on) that the score tiles of a block's first lane-vector
-/// chunk prefetch (see emitScoreRows). With `previousWindow`, `nextBlock`
-/// is a row before the view (the window before it), reached through
-/// `flatKeys` / `flatValues`. With `previousWindowIf` (an i1), the tiles ask
-/// for the next block or, when it holds, for the rows from `windowBlock` on
-/// in the window before.
+/// What the score tiles of a block's first lane-vector chunk prefetch (see
+/// emitScoreRows): the same rows of the next key block of k and v (from
+/// local key row `nextBlock` on) or, with `previousWindow` (always) or
+/// `previousWindowIf` (an i1, at run time), of the window before the view
+/// (from `windowBlock`, a row before it, reached through `flatKeys` /
+/// `flatValues`).
 struct BlockPrefetch {
   Value nextBlock, keys, values;
   bool previousWindow = false;
@@ -787,20 +786,15 @@ void AttentionTileKernel::emitBlock(ImplicitLocOpBuilder &b, Value keys,
   BlockPrefetch prefetch;
   prefetch.keys = keys;
   prefetch.values = values;
-  if (prefetchPreviousWindow) {
+  if (!prefetchPreviousWindow)
+    prefetch.nextBlock = arith::AddIOp::create(b, j0, count);
+  if (prefetchPreviousWindow || groupStartTile) {
     // Row j of this block asks for row j of the window before the view.
-    prefetch.nextBlock = arith::SubIOp::create(b, j0, windowRows);
-    prefetch.previousWindow = true;
+    prefetch.previousWindow = prefetchPreviousWindow;
+    prefetch.previousWindowIf = groupStartTile;
+    prefetch.windowBlock = arith::SubIOp::create(b, j0, windowRows);
     prefetch.flatKeys = windowKeys;
     prefetch.flatValues = windowValues;
-  } else {
-    prefetch.nextBlock = arith::AddIOp::create(b, j0, count);
-    if (groupStartTile) {
-      prefetch.previousWindowIf = groupStartTile;
-      prefetch.windowBlock = arith::SubIOp::create(b, j0, windowRows);
-      prefetch.flatKeys = windowKeys;
-      prefetch.flatValues = windowValues;
-    }
   }
   // Scores, one chunk of query vectors at a time: KR key rows at a time,
   // then a smaller tile for the remainder.
@@ -996,12 +990,14 @@ SmallVector<Value> AttentionTileKernel::emitScoreRows(
   // start, they left grouped n = 256 and BSWA 2-5 % slower at L = 16K.
   if (prefetch && firstVec == 0)
     emitAskNextTileRows(b, rows);
-  auto askWindowBefore = [&](ImplicitLocOpBuilder &ib, Value windowBlock) {
+  auto askWindowBefore = [&](ImplicitLocOpBuilder &ib) {
     for (int64_t rr = 0; rr < rows; ++rr) {
-      Value row = arith::AddIOp::create(
-          ib, windowBlock, arith::AddIOp::create(ib, r0, idx(ib, rr)));
-      for (auto [rowsOf, cols] : {std::pair(prefetch->flatKeys, width),
-                                  std::pair(prefetch->flatValues, valueWidth)}) {
+      Value row =
+          arith::AddIOp::create(ib, prefetch->windowBlock,
+                                arith::AddIOp::create(ib, r0, idx(ib, rr)));
+      for (auto [rowsOf, cols] :
+           {std::pair(prefetch->flatKeys, width),
+            std::pair(prefetch->flatValues, valueWidth)}) {
         Value start = arith::AddIOp::create(
             ib, rowsOf.offset, arith::MulIOp::create(ib, row, rowsOf.stride));
         for (int64_t c = 0; c < cols; c += target.lineFloats()) {
@@ -1021,9 +1017,8 @@ SmallVector<Value> AttentionTileKernel::emitScoreRows(
     for (int64_t rr = 0; rr < rows; ++rr) {
       Value ahead = arith::MinUIOp::create(
           ib,
-          arith::AddIOp::create(
-              ib, prefetch->nextBlock,
-              arith::AddIOp::create(ib, r0, idx(ib, rr))),
+          arith::AddIOp::create(ib, prefetch->nextBlock,
+                                arith::AddIOp::create(ib, r0, idx(ib, rr))),
           lastKey);
       for (auto [buf, cols] : {std::pair(prefetch->keys, width),
                                std::pair(prefetch->values, valueWidth)})
@@ -1035,13 +1030,13 @@ SmallVector<Value> AttentionTileKernel::emitScoreRows(
   };
   if (prefetch && firstVec == 0) {
     if (prefetch->previousWindow) {
-      askWindowBefore(b, prefetch->nextBlock);
+      askWindowBefore(b);
     } else if (prefetch->previousWindowIf) {
       scf::IfOp::create(
           b, prefetch->previousWindowIf,
           [&](OpBuilder &nb, Location loc) {
             ImplicitLocOpBuilder ib(loc, nb);
-            askWindowBefore(ib, prefetch->windowBlock);
+            askWindowBefore(ib);
             scf::YieldOp::create(ib);
           },
           [&](OpBuilder &nb, Location loc) {
