@@ -105,6 +105,9 @@ void mlir::loom::buildLoomCpuPipeline(OpPassManager &pm,
   // Ops whose rows see only a few keys (FIT's pull) take the few-keys
   // microkernel: longer tiles, first to last (docs/attention-kernels.md).
   attention.smallWindowKeys = fewKeysWindowKeys(options.target);
+  // Heads interleaved in memory (a model's [B, L, H*D] projections): the
+  // tiles of one query tile's heads run back to back, on the same lines.
+  attention.interleavedHeadsInner = true;
   pm.addNestedPass<func::FuncOp>(createLoomTileAttentionPass(attention));
   // Monarch: monarch_tile ops over rows, an scf.forall of work items
   // where the target's kernel is faster so (AVX2), else one tile that the

@@ -11,7 +11,9 @@
 // the kernel reads [32, 8] rows 32 floats apart straight from the
 // projections' buffers and writes the same view of the merged result that
 // the output projection reads. No transpose and no copy over activations
-// is left between a projection and the attention kernel, nor after it.
+// is left between a projection and the attention kernel, nor after it. The
+// heads are interleaved in those buffers, so the tiles loop over (batch
+// row, query tile, head): the heads of one query tile run back to back.
 // TILES-LABEL: IR Dump After ConvertAttentionTilesToVectorPass
 // TILES-NOT:     linalg.transpose
 // TILES-NOT:     memref.copy
@@ -24,7 +26,7 @@
 // TILES:         %[[K4:.+]] = memref.expand_shape %{{.+}} {{\[\[}}0, 1], [2, 3]] output_shape [2, 96, 4, 8]
 // TILES:         %[[V4:.+]] = memref.expand_shape %{{.+}} {{\[\[}}0, 1], [2, 3]] output_shape [2, 96, 4, 8]
 // TILES:         %[[A:.+]] = memref.alloc() {{.+}} : memref<2x96x4x8xf32>
-// TILES:         scf.forall (%{{.+}}, %{{.+}}, %{{.+}}) = (0, 0, 0) to (2, 4, 96) step (1, 1, 32)
+// TILES:         scf.forall (%{{.+}}, %{{.+}}, %{{.+}}) = (0, 0, 0) to (2, 96, 4) step (1, 32, 1)
 // TILES:           %[[Q:.+]] = memref.subview %[[Q4]]{{.+}} to memref<32x8xf32, strided<[32, 1], offset: ?>>
 // TILES:           %[[K:.+]] = memref.subview %[[K4]]{{.+}} to memref<?x8xf32, strided<[32, 1], offset: ?>>
 // TILES:           %[[V:.+]] = memref.subview %[[V4]]{{.+}} to memref<?x8xf32, strided<[32, 1], offset: ?>>
@@ -46,7 +48,7 @@
 // place, the attention, Monarch and fft_conv microkernels, the dense
 // microkernels.
 // STAGES:      loom-tile-fft-conv{min-items=16}
-// STAGES:      loom-tile-attention{fit-groups=true forall=true heaviest-first=true query-tile=64 small-window-keys=32}
+// STAGES:      loom-tile-attention{fit-groups=true forall=true heaviest-first=true interleaved-heads-inner=true query-tile=64 small-window-keys=32}
 // STAGES:      loom-tile-and-fuse
 // STAGES:      eliminate-empty-tensors
 // STAGES:      one-shot-bufferize

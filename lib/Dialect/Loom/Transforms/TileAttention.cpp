@@ -4,7 +4,8 @@
 // (batch row, head, query tile) of loom.attention_tile through the ops'
 // TilingInterface, then folds the head split/merge transposes around them
 // into the tiles' slices. For the CPU pipeline, tiles may fit the query
-// groups and the forall may visit its tiles heaviest (last) first.
+// groups, the forall may visit its tiles heaviest (last) first, and heads
+// interleaved in memory may be its innermost loop.
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,6 +14,7 @@
 #include "loom/Dialect/Loom/Transforms/Transforms.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -73,6 +75,38 @@ int64_t queryTileOf(Operation *op, const AttentionTilingOptions &options,
   return tile;
 }
 
+/// Whether heads are interleaved in memory in a tensor that a head
+/// transpose relates to `op`'s [B, H, L, D] operand or result: `dimOf[d]`
+/// is where the op's dim d lies in that tensor, and its head dim lies after
+/// its row dim.
+bool interleavesHeads(ArrayRef<int64_t> dimOf) {
+  return dimOf.size() == 4 && dimOf[1] > dimOf[2];
+}
+
+/// Whether an operand or the result of `op` is a head transpose that
+/// loom-tile-attention folds (see FoldHeadTransposes.cpp) from or into a
+/// tensor with heads interleaved in memory ([B, L, H, D]).
+bool readsInterleavedHeads(Operation *op) {
+  // An operand's transpose: the op's dim d is its input's dim perm[d].
+  for (Value operand : op->getOperands())
+    if (auto transpose = operand.getDefiningOp<linalg::TransposeOp>())
+      if (transpose.hasPureTensorSemantics() &&
+          interleavesHeads(transpose.getPermutation()))
+        return true;
+  for (Operation *user : op->getResult(0).getUsers())
+    if (auto transpose = dyn_cast<linalg::TransposeOp>(user)) {
+      // The user's result dim i is the op's dim perm[i]: the op's dim d
+      // lies at its inverse[d].
+      ArrayRef<int64_t> perm = transpose.getPermutation();
+      SmallVector<int64_t> dimOf(perm.size());
+      for (auto [i, p] : llvm::enumerate(perm))
+        dimOf[p] = i;
+      if (transpose.hasPureTensorSemantics() && interleavesHeads(dimOf))
+        return true;
+    }
+  return false;
+}
+
 /// Makes `forall` visit its iterations last to first: every induction
 /// variable iv of a static range becomes last - iv (+ lb), where `last` is
 /// the range's last value.
@@ -131,6 +165,8 @@ mlir::loom::tileAttentionOps(RewriterBase &rewriter, Operation *root,
     scf::SCFTilingOptions options;
     options.setTileSizes({rewriter.getIndexAttr(1), rewriter.getIndexAttr(1),
                           rewriter.getIndexAttr(queryTile)});
+    if (tiling.interleavedHeadsInner && readsInterleavedHeads(op))
+      options.setInterchange({0, 2, 1});
     options.setLoopType(tiling.forall
                             ? scf::SCFTilingOptions::LoopType::ForallOp
                             : scf::SCFTilingOptions::LoopType::ForOp);
@@ -178,6 +214,7 @@ struct LoomTileAttentionPass
     options.fitGroups = fitGroups;
     options.heaviestFirst = heaviestFirst;
     options.smallWindowKeys = smallWindowKeys;
+    options.interleavedHeadsInner = interleavedHeadsInner;
     if (failed(tileAttentionOps(rewriter, getOperation(), options)))
       return signalPassFailure();
     RewritePatternSet patterns(&getContext());

@@ -1,6 +1,7 @@
 // RUN: loom-opt %s -split-input-file -loom-tile-attention="query-tile=64 fit-groups" | FileCheck %s --check-prefix=FIT
 // RUN: loom-opt %s -split-input-file -loom-tile-attention="query-tile=16 heaviest-first" -canonicalize | FileCheck %s --check-prefix=REV
 // RUN: loom-opt %s -split-input-file -loom-tile-attention="query-tile=16 fit-groups heaviest-first small-window-keys=32" -canonicalize | FileCheck %s --check-prefix=SMALL
+// RUN: loom-opt %s -split-input-file -loom-tile-attention="query-tile=16 interleaved-heads-inner" | FileCheck %s --check-prefix=HEADS
 // RUN: not loom-opt %s -loom-tile-attention="small-window-keys=-1" 2>&1 | FileCheck %s --check-prefix=BADSMALL
 
 // fit-groups: a group of at most query-tile rows is one tile (40 rows, not
@@ -106,4 +107,43 @@ func.func @small_windows(%x: tensor<1x2x256x8xf32>, %z: tensor<1x2x32x8xf32>, %q
 func.func @huge_lookback(%q: tensor<1x2x128x8xf32>) -> tensor<1x2x128x8xf32> {
   %o = loom.grouped_attention %q, %q, %q group_size = 16 lookback = 4611686018427387904 : tensor<1x2x128x8xf32>, tensor<1x2x128x8xf32>, tensor<1x2x128x8xf32> -> tensor<1x2x128x8xf32>
   return %o : tensor<1x2x128x8xf32>
+}
+
+// -----
+
+// interleaved-heads-inner: an op that reads or writes [B, L, H, D] tensors
+// through head transposes (heads interleaved in memory) loops over
+// (batch row, query tile, head); others, and a transpose that keeps the
+// head before the rows, keep (batch row, head, query tile).
+// HEADS-LABEL: func.func @interleaved_operand
+// HEADS:         scf.forall (%[[B:.+]], %[[R:.+]], %[[H:.+]]) = (0, 0, 0) to (2, 48, 3) step (1, 16, 1)
+// HEADS:           tensor.extract_slice %{{.+}}[%[[B]], %[[R]], %[[H]], 0] [1, 16, 1, 8]
+// HEADS:           loom.attention_tile {{.+}} offsets(query = %[[R]],
+// HEADS-LABEL: func.func @interleaved_result
+// HEADS:         scf.forall ({{.+}}) = (0, 0, 0) to (2, 48, 3) step (1, 16, 1)
+// HEADS-LABEL: func.func @heads_before_rows
+// HEADS:         scf.forall ({{.+}}) = (0, 0, 0) to (3, 2, 48) step (1, 1, 16)
+// HEADS-LABEL: func.func @head_major
+// HEADS:         scf.forall ({{.+}}) = (0, 0, 0) to (2, 3, 48) step (1, 1, 16)
+func.func @interleaved_operand(%x: tensor<2x48x3x8xf32>, %k: tensor<2x3x48x8xf32>) -> tensor<2x3x48x8xf32> {
+  %e = tensor.empty() : tensor<2x3x48x8xf32>
+  %q = linalg.transpose ins(%x : tensor<2x48x3x8xf32>) outs(%e : tensor<2x3x48x8xf32>) permutation = [0, 2, 1, 3]
+  %o = loom.grouped_attention %q, %k, %k group_size = 16 : tensor<2x3x48x8xf32>, tensor<2x3x48x8xf32>, tensor<2x3x48x8xf32> -> tensor<2x3x48x8xf32>
+  return %o : tensor<2x3x48x8xf32>
+}
+func.func @interleaved_result(%q: tensor<2x3x48x8xf32>) -> tensor<2x48x3x8xf32> {
+  %o = loom.grouped_attention %q, %q, %q group_size = 16 : tensor<2x3x48x8xf32>, tensor<2x3x48x8xf32>, tensor<2x3x48x8xf32> -> tensor<2x3x48x8xf32>
+  %e = tensor.empty() : tensor<2x48x3x8xf32>
+  %t = linalg.transpose ins(%o : tensor<2x3x48x8xf32>) outs(%e : tensor<2x48x3x8xf32>) permutation = [0, 2, 1, 3]
+  return %t : tensor<2x48x3x8xf32>
+}
+func.func @heads_before_rows(%x: tensor<2x3x48x8xf32>) -> tensor<3x2x48x8xf32> {
+  %e = tensor.empty() : tensor<3x2x48x8xf32>
+  %q = linalg.transpose ins(%x : tensor<2x3x48x8xf32>) outs(%e : tensor<3x2x48x8xf32>) permutation = [1, 0, 2, 3]
+  %o = loom.grouped_attention %q, %q, %q group_size = 16 : tensor<3x2x48x8xf32>, tensor<3x2x48x8xf32>, tensor<3x2x48x8xf32> -> tensor<3x2x48x8xf32>
+  return %o : tensor<3x2x48x8xf32>
+}
+func.func @head_major(%q: tensor<2x3x48x8xf32>) -> tensor<2x3x48x8xf32> {
+  %o = loom.grouped_attention %q, %q, %q group_size = 16 : tensor<2x3x48x8xf32>, tensor<2x3x48x8xf32>, tensor<2x3x48x8xf32> -> tensor<2x3x48x8xf32>
+  return %o : tensor<2x3x48x8xf32>
 }

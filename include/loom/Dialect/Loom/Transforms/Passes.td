@@ -216,7 +216,11 @@ def LoomTileAttentionPass : Pass<"loom-tile-attention", "::mlir::func::FuncOp"> 
     tiles' slices: the tiles read and write `[rows, width]` slices of the
     untransposed tensors, strided views after bufferization, and no
     transpose is left between a projection and the attention.
-    `fit-groups`, `heaviest-first` and `small-window-keys` are what the CPU
+    With `interleaved-heads-inner`, an op whose operands or result are
+    such transposes of `[B, L, H, D]` tensors (heads interleaved in memory)
+    is tiled over (batch row, query tile, head) instead, so that tiles run
+    back to back read neighbouring lines. `fit-groups`, `heaviest-first`,
+    `small-window-keys` and `interleaved-heads-inner` are what the CPU
     pipeline asks for.
   }];
   let options = [
@@ -239,6 +243,11 @@ def LoomTileAttentionPass : Pass<"loom-tile-attention", "::mlir::func::FuncOp"> 
            "causal, a lookback bound, no memory rows) get tiles of up to 4 x "
            "query-tile rows, visited first to last: little work per row, "
            "tiles of equal weight (0: no op)">,
+    Option<"interleavedHeadsInner", "interleaved-heads-inner", "bool",
+           /*default=*/"false",
+           "Ops whose operands or result are head transposes of [B, L, H, "
+           "D] tensors (heads interleaved in memory) loop over heads "
+           "innermost: (batch row, query tile, head)">,
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",
