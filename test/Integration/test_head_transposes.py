@@ -125,3 +125,87 @@ def test_seed_model_without_transposes(name, rng, tmp_path):
     outs, refs = (out, ref) if isinstance(ref, tuple) else ((out,), (ref,))
     for o, r in zip(outs, refs):
         assert_close(o, r, MODEL_TOL)
+
+
+# Layouts of q, k and v before their transpose to [B, H, L, D], and of the
+# result after its own, as permutations (linalg.transpose: result dim i is
+# input dim perm[i]). [0, 2, 1, 3] is a head split of [B, L, H, D]: folded
+# into strided views, heads innermost in the tiles' loop. [0, 3, 1, 2]
+# ([B, L, D, H]) and [2, 3, 0, 1] ([L, D, B, H]) keep the slices' dims in
+# order but move the width out of the innermost place: they must stay
+# copies (folded, the CPU pipeline refused the valid IR).
+LAYOUTS = {
+    "heads_split": ([0, 2, 1, 3], [0, 2, 1, 3]),
+    "width_outer": ([0, 3, 1, 2], [0, 2, 3, 1]),
+    "rows_first": ([2, 3, 0, 1], [2, 3, 0, 1]),
+    "head_major": (None, None),
+}
+
+
+@pytest.mark.parametrize("mcpu", [None, "x86-64-v3"], ids=["host", "avx2"])
+@pytest.mark.parametrize("layout", list(LAYOUTS), ids=list(LAYOUTS))
+def test_head_layouts_through_the_cpu_pipeline(layout, mcpu, rng, tmp_path):
+    """grouped_attention (lookback 1, causal) and latent_route (shift 1) on
+    q, k, v transposed from each layout and a result transposed back,
+    through loom.compile: every layout against float64, the same bits on
+    1, 2 and all threads."""
+    import loom
+    perm, out_perm = LAYOUTS[layout]
+    B, H, L, D, E, m = 2, 3, 40, 8, 16, 2
+
+    def shape(t, p):
+        return t if p is None else [t[i] for i in np.argsort(p)]
+
+    def tensor(s):
+        return "tensor<" + "x".join(map(str, s)) + "xf32>"
+
+    heads = {"q": [B, H, L, D], "k": [B, H, L, D], "v": [B, H, L, E],
+             "z": [B, H, 5 * m, D]}
+    args, body = [], []
+    for name, s in heads.items():
+        p = perm if name != "z" else None
+        if p is None:
+            args.append(f"%{name}: {tensor(s)}")
+        else:
+            args.append(f"%{name}in: {tensor(shape(s, p))}")
+            body += [f"  %{name}e = tensor.empty() : {tensor(s)}",
+                     f"  %{name} = linalg.transpose ins(%{name}in : {tensor(shape(s, p))}) "
+                     f"outs(%{name}e : {tensor(s)}) permutation = {p}"]
+    tq, tk, tv, tz = (tensor(heads[n]) for n in "qkvz")
+    ov = tensor([B, H, L, E])
+    tzv = tensor([B, H, 5 * m, E])
+    body += [f"  %a = loom.grouped_attention %q, %k, %v group_size = 8 lookback = 1 causal = true"
+             f" : {tq}, {tk}, {tv} -> {ov}",
+             f"  %zv = tensor.empty() : {tzv}",
+             f"  %zz = linalg.fill ins(%c1 : f32) outs(%zv : {tzv}) -> {tzv}",
+             f"  %r = loom.latent_route %q, %z, %zz groups = 5 shift = 1 : {tq}, {tz}, {tzv} -> {ov}"]
+    outs = []
+    for name in ("a", "r"):
+        if out_perm is None:
+            outs.append((f"%{name}", ov))
+            continue
+        t = tensor([[B, H, L, E][i] for i in out_perm])
+        body += [f"  %{name}oe = tensor.empty() : {t}",
+                 f"  %{name}o = linalg.transpose ins(%{name} : {ov}) outs(%{name}oe : {t}) "
+                 f"permutation = {out_perm}"]
+        outs.append((f"%{name}o", t))
+    text = "\n".join(
+        [f"func.func @f({', '.join(args)}) -> ({', '.join(t for _, t in outs)}) {{",
+         "  %c1 = arith.constant 0.5 : f32"] + body +
+        [f"  return {', '.join(v for v, _ in outs)} : {', '.join(t for _, t in outs)}", "}"])
+    lib = loom.load(loom.compile(text, str(tmp_path / "f.so"), mcpu=mcpu))
+    values = {n: rng.standard_normal(s).astype(np.float32) for n, s in heads.items()}
+    inputs = [values[n] if (perm is None or n == "z") else
+              np.ascontiguousarray(np.transpose(values[n], np.argsort(perm)))
+              for n in heads]
+    got = [lib.f(*inputs)]
+    for n in (2, 0):
+        lib.set_num_threads(n)
+        again = lib.f(*inputs)
+        for g, a in zip(got[0], again):
+            np.testing.assert_array_equal(a, g)
+    q, k, v, z = (values[n] for n in "qkvz")
+    refs = [reference.grouped_attention(q, k, v, 8, 1, True),
+            reference.latent_route(q, z, np.full(heads["z"][:3] + [E], 0.5), 5, 1)]
+    for g, r in zip(got[0], refs):
+        assert_close(g, r if out_perm is None else np.transpose(r, out_perm), ATTENTION_TOL)

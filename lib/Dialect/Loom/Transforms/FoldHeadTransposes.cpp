@@ -14,7 +14,8 @@
 // so the transposes disappear: after bufferization the tile ops read and
 // write strided views ([rows, width] with a row stride of H*width; the
 // innermost dim stays contiguous) of the projections' buffers, and nothing
-// is copied.
+// is copied. A transpose that moves the innermost dim stays (a copy): the
+// kernels need rows with a unit innermost stride.
 //
 //===----------------------------------------------------------------------===//
 
@@ -54,6 +55,14 @@ SmallVector<OpFoldResult> scatter(ArrayRef<OpFoldResult> v,
   return result;
 }
 
+/// Whether a transpose by `perm` keeps the innermost dim innermost: the
+/// kernels read rows with a unit innermost stride, and a slice of a tensor
+/// whose innermost dim moved (e.g. [B, L, D, H] -> [B, H, L, D]) is not
+/// one, whatever order its dims keep.
+bool keepsInnermost(ArrayRef<int64_t> perm) {
+  return !perm.empty() && perm.back() == int64_t(perm.size()) - 1;
+}
+
 SmallVector<int64_t> inverse(ArrayRef<int64_t> perm) {
   SmallVector<int64_t> inv(perm.size());
   for (auto [i, p] : llvm::enumerate(perm))
@@ -72,6 +81,8 @@ struct SliceOfTranspose : OpRewritePattern<tensor::ExtractSliceOp> {
       return rewriter.notifyMatchFailure(slice, "not a slice of a transpose");
     // Result dim i of the transpose is dim perm[i] of its input.
     ArrayRef<int64_t> perm = transpose.getPermutation();
+    if (!keepsInnermost(perm))
+      return rewriter.notifyMatchFailure(slice, "the innermost dim moves");
     if (!keepsOrder(slice.getDroppedDims(), perm))
       return rewriter.notifyMatchFailure(slice, "the kept dims change order");
     rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
@@ -97,6 +108,8 @@ struct TransposeOfForall : OpRewritePattern<linalg::TransposeOp> {
     auto forall = result ? dyn_cast<scf::ForallOp>(result.getOwner()) : nullptr;
     if (!forall || !result.hasOneUse())
       return rewriter.notifyMatchFailure(transpose, "not of a loop's result");
+    if (!keepsInnermost(transpose.getPermutation()))
+      return rewriter.notifyMatchFailure(transpose, "the innermost dim moves");
     BlockArgument shared = forall.getTiedBlockArgument(result);
     // Dim d of the loop's tensor is dim inv[d] of the transposed one.
     SmallVector<int64_t> inv = inverse(transpose.getPermutation());
@@ -208,6 +221,8 @@ struct TransposeOfForNest : OpRewritePattern<linalg::TransposeOp> {
     auto loop = result ? dyn_cast<scf::ForOp>(result.getOwner()) : nullptr;
     if (!loop || !result.hasOneUse())
       return rewriter.notifyMatchFailure(transpose, "not of a loop's result");
+    if (!keepsInnermost(transpose.getPermutation()))
+      return rewriter.notifyMatchFailure(transpose, "the innermost dim moves");
     // The nest must start from a fresh tensor: its contents are not read.
     unsigned index = result.getResultNumber();
     if (!loop.getInitArgs()[index].getDefiningOp<tensor::EmptyOp>())

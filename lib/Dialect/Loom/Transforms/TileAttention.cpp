@@ -78,9 +78,10 @@ int64_t queryTileOf(Operation *op, const AttentionTilingOptions &options,
 /// Whether heads are interleaved in memory in a tensor that a head
 /// transpose relates to `op`'s [B, H, L, D] operand or result: `dimOf[d]`
 /// is where the op's dim d lies in that tensor, and its head dim lies after
-/// its row dim.
+/// its row dim. Only a transpose that keeps the width innermost counts:
+/// the others are not folded (FoldHeadTransposes.cpp) but copied.
 bool interleavesHeads(ArrayRef<int64_t> dimOf) {
-  return dimOf.size() == 4 && dimOf[1] > dimOf[2];
+  return dimOf.size() == 4 && dimOf[1] > dimOf[2] && dimOf[3] == 3;
 }
 
 /// Whether an operand or the result of `op` is a head transpose that

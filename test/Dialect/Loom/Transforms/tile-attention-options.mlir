@@ -125,6 +125,8 @@ func.func @huge_lookback(%q: tensor<1x2x128x8xf32>) -> tensor<1x2x128x8xf32> {
 // HEADS:         scf.forall ({{.+}}) = (0, 0, 0) to (3, 2, 48) step (1, 1, 16)
 // HEADS-LABEL: func.func @head_major
 // HEADS:         scf.forall ({{.+}}) = (0, 0, 0) to (2, 3, 48) step (1, 1, 16)
+// HEADS-LABEL: func.func @width_not_innermost
+// HEADS:         scf.forall ({{.+}}) = (0, 0, 0) to (2, 3, 48) step (1, 1, 16)
 func.func @interleaved_operand(%x: tensor<2x48x3x8xf32>, %k: tensor<2x3x48x8xf32>) -> tensor<2x3x48x8xf32> {
   %e = tensor.empty() : tensor<2x3x48x8xf32>
   %q = linalg.transpose ins(%x : tensor<2x48x3x8xf32>) outs(%e : tensor<2x3x48x8xf32>) permutation = [0, 2, 1, 3]
@@ -144,6 +146,12 @@ func.func @heads_before_rows(%x: tensor<2x3x48x8xf32>) -> tensor<3x2x48x8xf32> {
   return %o : tensor<3x2x48x8xf32>
 }
 func.func @head_major(%q: tensor<2x3x48x8xf32>) -> tensor<2x3x48x8xf32> {
+  %o = loom.grouped_attention %q, %q, %q group_size = 16 : tensor<2x3x48x8xf32>, tensor<2x3x48x8xf32>, tensor<2x3x48x8xf32> -> tensor<2x3x48x8xf32>
+  return %o : tensor<2x3x48x8xf32>
+}
+func.func @width_not_innermost(%x: tensor<2x48x8x3xf32>) -> tensor<2x3x48x8xf32> {
+  %e = tensor.empty() : tensor<2x3x48x8xf32>
+  %q = linalg.transpose ins(%x : tensor<2x48x8x3xf32>) outs(%e : tensor<2x3x48x8xf32>) permutation = [0, 3, 1, 2]
   %o = loom.grouped_attention %q, %q, %q group_size = 16 : tensor<2x3x48x8xf32>, tensor<2x3x48x8xf32>, tensor<2x3x48x8xf32> -> tensor<2x3x48x8xf32>
   return %o : tensor<2x3x48x8xf32>
 }

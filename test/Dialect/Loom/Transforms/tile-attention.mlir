@@ -117,6 +117,28 @@ func.func @negative_width_not_innermost(%x: tensor<1x2x8x32xf32>) -> tensor<1x2x
 
 // -----
 
+// A transpose that keeps the slices' dims in order but moves the width dim
+// out of the innermost place ([B, L, D, H] -> [B, H, L, D]) stays too: a
+// folded slice would be rows without a unit innermost stride, which no
+// kernel reads (the CPU pipeline refused this valid IR).
+// CHECK-LABEL: func.func @negative_width_moves_out
+// CHECK:         linalg.transpose
+// CHECK:         scf.forall
+// CHECK:           tensor.extract_slice %{{.+}} : tensor<1x2x32x8xf32> to tensor<16x8xf32>
+// FOR-LABEL: func.func @negative_width_moves_out
+// FOR:         linalg.transpose
+// FOR:         linalg.transpose
+func.func @negative_width_moves_out(%x: tensor<1x32x8x2xf32>, %k: tensor<1x2x32x8xf32>) -> tensor<1x32x8x2xf32> {
+  %e = tensor.empty() : tensor<1x2x32x8xf32>
+  %q = linalg.transpose ins(%x : tensor<1x32x8x2xf32>) outs(%e : tensor<1x2x32x8xf32>) permutation = [0, 3, 1, 2]
+  %a = loom.grouped_attention %q, %k, %k group_size = 8 : tensor<1x2x32x8xf32>, tensor<1x2x32x8xf32>, tensor<1x2x32x8xf32> -> tensor<1x2x32x8xf32>
+  %eo = tensor.empty() : tensor<1x32x8x2xf32>
+  %o = linalg.transpose ins(%a : tensor<1x2x32x8xf32>) outs(%eo : tensor<1x32x8x2xf32>) permutation = [0, 2, 3, 1]
+  return %o : tensor<1x32x8x2xf32>
+}
+
+// -----
+
 // Query tiles that do not divide the group (16-row tiles of 40-row
 // groups) may straddle two groups: no rows_in_group.
 // A latent_route's tiles of 16 rows inside groups of 32 queries do.
