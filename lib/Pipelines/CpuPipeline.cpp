@@ -133,6 +133,9 @@ void mlir::loom::buildLoomCpuPipeline(OpPassManager &pm,
   tileAndFuse.rowBlockFusionBytes = options.target.l2Bytes;
   pm.addNestedPass<func::FuncOp>(createLoomTileAndFusePass(tileAndFuse));
   addText(kBufferize);
+  // The kernels read rows with a unit innermost stride; any other view of
+  // a tile's operand (valid IR, never what the frontend writes) is copied.
+  pm.addNestedPass<func::FuncOp>(createLoomContiguousTileRowsPass());
   ConvertAttentionTilesToVectorPassOptions attentionKernels;
   attentionKernels.target = options.target.str();
   attentionKernels.queryTile = options.attentionTiles.queryTile;

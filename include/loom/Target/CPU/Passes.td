@@ -251,6 +251,22 @@ def LoomCacheScratchPass
                            "::mlir::memref::MemRefDialect"];
 }
 
+def LoomContiguousTileRowsPass
+    : Pass<"loom-contiguous-tile-rows", "::mlir::func::FuncOp"> {
+  let summary = "Copy tile operands whose rows are not contiguous";
+  let description = [{
+    The CPU microkernels of `loom.attention_tile`, `loom.monarch_tile` and
+    `loom.fft_conv_tile` read and write rows with a unit innermost stride:
+    what the tilings and the folded head transposes leave. Any other view
+    (a slice of every other column, say: valid IR) would be refused by
+    them. Each such memref operand of a tile op on buffers is copied to a
+    new contiguous buffer for the op, and, for an output, copied back after
+    it. Runs after bufferization, before the kernels; a module that has no
+    such views is left as it is.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 def LoomExpandStridedCopiesPass
     : Pass<"loom-expand-strided-copies", "::mlir::func::FuncOp"> {
   let summary = "Turn memref.copy between non-contiguous buffers into linalg.copy";

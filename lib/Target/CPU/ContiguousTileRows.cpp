@@ -1,0 +1,84 @@
+//===- ContiguousTileRows.cpp - the loom-contiguous-tile-rows pass --------===//
+//
+// Gives the CPU microkernels the rows they read: every memref operand of a
+// loom tile op whose innermost stride is not 1 becomes a contiguous copy
+// (copied back after the op for an output). See the pass description.
+//
+//===----------------------------------------------------------------------===//
+
+#include "loom/Dialect/Loom/IR/LoomOps.h"
+#include "loom/Target/CPU/Passes.h"
+
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/Interfaces/DestinationStyleOpInterface.h"
+
+namespace mlir::loom {
+#define GEN_PASS_DEF_LOOMCONTIGUOUSTILEROWSPASS
+#include "loom/Target/CPU/Passes.h.inc"
+} // namespace mlir::loom
+
+using namespace mlir;
+using namespace mlir::loom;
+
+namespace {
+
+/// Whether `type`'s innermost dim is known to have a unit stride (a rank-0
+/// memref has no rows to speak of).
+bool hasUnitInnermostStride(MemRefType type) {
+  if (type.getRank() == 0)
+    return true;
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  return succeeded(type.getStridesAndOffset(strides, offset)) &&
+         strides.back() == 1;
+}
+
+/// A new contiguous buffer shaped like `view`.
+Value contiguousLike(OpBuilder &b, Location loc, Value view) {
+  auto type = cast<MemRefType>(view.getType());
+  SmallVector<Value> dynamicSizes;
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    if (type.isDynamicDim(d))
+      dynamicSizes.push_back(memref::DimOp::create(b, loc, view, d));
+  auto contiguous = MemRefType::get(type.getShape(), type.getElementType(),
+                                    MemRefLayoutAttrInterface(),
+                                    type.getMemorySpace());
+  return memref::AllocOp::create(b, loc, contiguous, dynamicSizes,
+                                 b.getI64IntegerAttr(64));
+}
+
+struct LoomContiguousTileRowsPass
+    : loom::impl::LoomContiguousTileRowsPassBase<LoomContiguousTileRowsPass> {
+  void runOnOperation() override {
+    SmallVector<DestinationStyleOpInterface> tiles;
+    getOperation().walk([&](Operation *op) {
+      if (isa<AttentionTileOp, MonarchTileOp, FftConvTileOp>(op) &&
+          cast<DestinationStyleOpInterface>(op).hasPureBufferSemantics())
+        tiles.push_back(cast<DestinationStyleOpInterface>(op));
+    });
+    OpBuilder b(&getContext());
+    for (DestinationStyleOpInterface tile : tiles) {
+      Location loc = tile.getLoc();
+      for (OpOperand &operand : tile->getOpOperands()) {
+        auto type = dyn_cast<MemRefType>(operand.get().getType());
+        if (!type || hasUnitInnermostStride(type))
+          continue;
+        Value view = operand.get();
+        b.setInsertionPoint(tile);
+        Value copy = contiguousLike(b, loc, view);
+        // An output is written whole by the kernels: only read back.
+        bool isOutput = tile.isDpsInit(&operand);
+        if (!isOutput)
+          memref::CopyOp::create(b, loc, view, copy);
+        operand.set(copy);
+        if (isOutput) {
+          b.setInsertionPointAfter(tile);
+          memref::CopyOp::create(b, loc, copy, view);
+        }
+      }
+    }
+  }
+};
+
+} // namespace
