@@ -14,7 +14,9 @@
 //      tiles from the options' CpuTargetDescription).
 //   2. Public inputs marked read-only (the caller's buffers), one-shot
 //      bufferization with identity layouts at function boundaries (the
-//      attention tiles in place on strided views); the attention tiles ->
+//      attention tiles in place on strided views; a tile operand whose
+//      innermost stride is not 1 copied, loom-contiguous-tile-rows); the
+//      attention tiles ->
 //      their microkernels, flash or few-keys
 //      (convert-attention-tiles-to-vector); the Monarch and fft_conv tiles
 //      -> theirs (convert-monarch-tiles-to-vector,
@@ -134,7 +136,7 @@ void mlir::loom::buildLoomCpuPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createLoomTileAndFusePass(tileAndFuse));
   addText(kBufferize);
   // The kernels read rows with a unit innermost stride; any other view of
-  // a tile's operand (valid IR, never what the frontend writes) is copied.
+  // a tile's operand (valid IR: a slice of every other column) is copied.
   pm.addNestedPass<func::FuncOp>(createLoomContiguousTileRowsPass());
   ConvertAttentionTilesToVectorPassOptions attentionKernels;
   attentionKernels.target = options.target.str();

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from loom import models, reference
-from helpers import ATTENTION_TOL, FFT_TOL as MODEL_TOL, assert_close
+from helpers import ATTENTION_TOL, FFT_TOL as MODEL_TOL, assert_close, same_for_thread_counts
 from structured import compile_and_load, loom_opt
 
 MAPS = ("[affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d1, d2)>, "
@@ -148,7 +148,7 @@ def test_head_layouts_through_the_cpu_pipeline(layout, mcpu, rng, tmp_path):
     """grouped_attention (lookback 1, causal) and latent_route (shift 1) on
     q, k, v transposed from each layout and a result transposed back,
     through loom.compile: every layout against float64, the same bits on
-    1, 2 and all threads."""
+    1, 2, 3 and all threads."""
     import loom
     perm, out_perm = LAYOUTS[layout]
     B, H, L, D, E, m = 2, 3, 40, 8, 16, 2
@@ -177,7 +177,7 @@ def test_head_layouts_through_the_cpu_pipeline(layout, mcpu, rng, tmp_path):
     body += [f"  %a = loom.grouped_attention %q, %k, %v group_size = 8 lookback = 1 causal = true"
              f" : {tq}, {tk}, {tv} -> {ov}",
              f"  %zv = tensor.empty() : {tzv}",
-             f"  %zz = linalg.fill ins(%c1 : f32) outs(%zv : {tzv}) -> {tzv}",
+             f"  %zz = linalg.fill ins(%half : f32) outs(%zv : {tzv}) -> {tzv}",
              f"  %r = loom.latent_route %q, %z, %zz groups = 5 shift = 1 : {tq}, {tz}, {tzv} -> {ov}"]
     outs = []
     for name in ("a", "r"):
@@ -191,21 +191,17 @@ def test_head_layouts_through_the_cpu_pipeline(layout, mcpu, rng, tmp_path):
         outs.append((f"%{name}o", t))
     text = "\n".join(
         [f"func.func @f({', '.join(args)}) -> ({', '.join(t for _, t in outs)}) {{",
-         "  %c1 = arith.constant 0.5 : f32"] + body +
+         "  %half = arith.constant 0.5 : f32"] + body +
         [f"  return {', '.join(v for v, _ in outs)} : {', '.join(t for _, t in outs)}", "}"])
     lib = loom.load(loom.compile(text, str(tmp_path / "f.so"), mcpu=mcpu))
     values = {n: rng.standard_normal(s).astype(np.float32) for n, s in heads.items()}
     inputs = [values[n] if (perm is None or n == "z") else
               np.ascontiguousarray(np.transpose(values[n], np.argsort(perm)))
               for n in heads]
-    got = [lib.f(*inputs)]
-    for n in (2, 0):
-        lib.set_num_threads(n)
-        again = lib.f(*inputs)
-        for g, a in zip(got[0], again):
-            np.testing.assert_array_equal(a, g)
+    got = same_for_thread_counts(lib, lambda *a: np.concatenate(lib.f(*a)), inputs)
+    got = np.split(got, 2)
     q, k, v, z = (values[n] for n in "qkvz")
     refs = [reference.grouped_attention(q, k, v, 8, 1, True),
             reference.latent_route(q, z, np.full(heads["z"][:3] + [E], 0.5), 5, 1)]
-    for g, r in zip(got[0], refs):
+    for g, r in zip(got, refs):
         assert_close(g, r if out_perm is None else np.transpose(r, out_perm), ATTENTION_TOL)

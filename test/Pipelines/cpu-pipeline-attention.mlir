@@ -52,6 +52,7 @@
 // STAGES:      loom-tile-and-fuse
 // STAGES:      eliminate-empty-tensors
 // STAGES:      one-shot-bufferize
+// STAGES:      loom-contiguous-tile-rows
 // STAGES:      convert-attention-tiles-to-vector{key-block=64 query-tile=64 target=avx2}
 // STAGES:      convert-monarch-tiles-to-vector{target=avx2}
 // STAGES:      convert-fft-conv-tiles-to-vector{target=avx2}

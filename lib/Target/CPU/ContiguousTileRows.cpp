@@ -2,16 +2,20 @@
 //
 // Gives the CPU microkernels the rows they read: every memref operand of a
 // loom tile op whose innermost stride is not 1 becomes a contiguous copy
-// (copied back after the op for an output). See the pass description.
+// (copied back after the op for an output), or, when that dim holds one
+// element, the same view with a unit stride. See the pass description.
 //
 //===----------------------------------------------------------------------===//
 
+#include "Kernels/CpuKernelBuilders.h"
 #include "loom/Dialect/Loom/IR/LoomOps.h"
 #include "loom/Target/CPU/Passes.h"
 
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/IR/Builders.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/Interfaces/DestinationStyleOpInterface.h"
+
+#define DEBUG_TYPE "loom-contiguous-tile-rows"
 
 namespace mlir::loom {
 #define GEN_PASS_DEF_LOOMCONTIGUOUSTILEROWSPASS
@@ -26,12 +30,7 @@ namespace {
 /// Whether `type`'s innermost dim is known to have a unit stride (a rank-0
 /// memref has no rows to speak of).
 bool hasUnitInnermostStride(MemRefType type) {
-  if (type.getRank() == 0)
-    return true;
-  SmallVector<int64_t> strides;
-  int64_t offset;
-  return succeeded(type.getStridesAndOffset(strides, offset)) &&
-         strides.back() == 1;
+  return type.getRank() == 0 || type.isLastDimUnitStride();
 }
 
 /// A new contiguous buffer shaped like `view`.
@@ -66,6 +65,14 @@ struct LoomContiguousTileRowsPass
           continue;
         Value view = operand.get();
         b.setInsertionPoint(tile);
+        // An innermost dim of one element (a rank-reducing subview of a
+        // one-row tile of width 1) only ever has index 0: the same view
+        // with a unit stride there reads the same element, uncopied.
+        if (type.getShape().back() == 1) {
+          ImplicitLocOpBuilder ib(loc, b);
+          operand.set(kernel::withUnitInnermostStride(ib, view));
+          continue;
+        }
         Value copy = contiguousLike(b, loc, view);
         // An output is written whole by the kernels: only read back.
         bool isOutput = tile.isDpsInit(&operand);

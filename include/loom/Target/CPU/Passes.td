@@ -260,9 +260,11 @@ def LoomContiguousTileRowsPass
     what the tilings and the folded head transposes leave. Any other view
     (a slice of every other column, say: valid IR) would be refused by
     them. Each such memref operand of a tile op on buffers is copied to a
-    new contiguous buffer for the op, and, for an output, copied back after
-    it. Runs after bufferization, before the kernels; a module that has no
-    such views is left as it is.
+    new contiguous buffer for the op (a `memref.alloc` that the pipeline's
+    later `buffer-deallocation-pipeline` frees), and, for an output, copied
+    back after it; an innermost dim of one element is re-viewed with a unit
+    stride instead (only its index 0 is read). Runs after bufferization,
+    before the kernels; a module that has no such views is left as it is.
   }];
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }

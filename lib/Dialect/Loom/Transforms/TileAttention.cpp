@@ -84,18 +84,21 @@ bool interleavesHeads(ArrayRef<int64_t> dimOf) {
   return dimOf.size() == 4 && dimOf[1] > dimOf[2] && dimOf[3] == 3;
 }
 
-/// Whether an operand or the result of `op` is a head transpose that
+/// Whether q, k, v or the result of `op` is a head transpose that
 /// loom-tile-attention folds (see FoldHeadTransposes.cpp) from or into a
-/// tensor with heads interleaved in memory ([B, L, H, D]).
-bool readsInterleavedHeads(Operation *op) {
+/// tensor with heads interleaved in memory ([B, L, H, D]). Memory rows (a
+/// few per group) do not decide the order.
+bool hasInterleavedHeads(Operation *op) {
   // An operand's transpose: the op's dim d is its input's dim perm[d].
-  for (Value operand : op->getOperands())
+  for (Value operand : op->getOperands().take_front(3))
     if (auto transpose = operand.getDefiningOp<linalg::TransposeOp>())
       if (transpose.hasPureTensorSemantics() &&
           interleavesHeads(transpose.getPermutation()))
         return true;
-  for (Operation *user : op->getResult(0).getUsers())
-    if (auto transpose = dyn_cast<linalg::TransposeOp>(user)) {
+  // The result's is folded only when it is the result's one use.
+  Value result = op->getResult(0);
+  if (result.hasOneUse())
+    if (auto transpose = dyn_cast<linalg::TransposeOp>(*result.user_begin())) {
       // The user's result dim i is the op's dim perm[i]: the op's dim d
       // lies at its inverse[d].
       ArrayRef<int64_t> perm = transpose.getPermutation();
@@ -166,7 +169,7 @@ mlir::loom::tileAttentionOps(RewriterBase &rewriter, Operation *root,
     scf::SCFTilingOptions options;
     options.setTileSizes({rewriter.getIndexAttr(1), rewriter.getIndexAttr(1),
                           rewriter.getIndexAttr(queryTile)});
-    if (tiling.interleavedHeadsInner && readsInterleavedHeads(op))
+    if (tiling.interleavedHeadsInner && hasInterleavedHeads(op))
       options.setInterchange({0, 2, 1});
     options.setLoopType(tiling.forall
                             ? scf::SCFTilingOptions::LoopType::ForallOp

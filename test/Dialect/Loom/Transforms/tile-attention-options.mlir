@@ -127,6 +127,19 @@ func.func @huge_lookback(%q: tensor<1x2x128x8xf32>) -> tensor<1x2x128x8xf32> {
 // HEADS:         scf.forall ({{.+}}) = (0, 0, 0) to (2, 3, 48) step (1, 1, 16)
 // HEADS-LABEL: func.func @width_not_innermost
 // HEADS:         scf.forall ({{.+}}) = (0, 0, 0) to (2, 3, 48) step (1, 1, 16)
+// Permutations that are not their own inverse: [L, B, H, D] interleaves
+// the heads, [H, L, B, D] does not; a result transposed for two users is
+// not folded (the op writes head-major), and memory rows do not decide.
+// HEADS-LABEL: func.func @rows_batch_heads
+// HEADS:         scf.forall ({{.+}}) = (0, 0, 0) to (2, 48, 3) step (1, 16, 1)
+// HEADS-LABEL: func.func @heads_rows_batch
+// HEADS:         scf.forall ({{.+}}) = (0, 0, 0) to (2, 3, 48) step (1, 1, 16)
+// HEADS-LABEL: func.func @result_rows_batch_heads
+// HEADS:         scf.forall ({{.+}}) = (0, 0, 0) to (2, 48, 3) step (1, 16, 1)
+// HEADS-LABEL: func.func @result_used_twice
+// HEADS:         scf.forall ({{.+}}) = (0, 0, 0) to (2, 3, 48) step (1, 1, 16)
+// HEADS-LABEL: func.func @memory_rows_only
+// HEADS:         scf.forall ({{.+}}) = (0, 0, 0) to (2, 3, 48) step (1, 1, 16)
 func.func @interleaved_operand(%x: tensor<2x48x3x8xf32>, %k: tensor<2x3x48x8xf32>) -> tensor<2x3x48x8xf32> {
   %e = tensor.empty() : tensor<2x3x48x8xf32>
   %q = linalg.transpose ins(%x : tensor<2x48x3x8xf32>) outs(%e : tensor<2x3x48x8xf32>) permutation = [0, 2, 1, 3]
@@ -153,5 +166,35 @@ func.func @width_not_innermost(%x: tensor<2x48x8x3xf32>) -> tensor<2x3x48x8xf32>
   %e = tensor.empty() : tensor<2x3x48x8xf32>
   %q = linalg.transpose ins(%x : tensor<2x48x8x3xf32>) outs(%e : tensor<2x3x48x8xf32>) permutation = [0, 3, 1, 2]
   %o = loom.grouped_attention %q, %q, %q group_size = 16 : tensor<2x3x48x8xf32>, tensor<2x3x48x8xf32>, tensor<2x3x48x8xf32> -> tensor<2x3x48x8xf32>
+  return %o : tensor<2x3x48x8xf32>
+}
+func.func @rows_batch_heads(%x: tensor<48x2x3x8xf32>, %k: tensor<2x3x48x8xf32>) -> tensor<2x3x48x8xf32> {
+  %e = tensor.empty() : tensor<2x3x48x8xf32>
+  %q = linalg.transpose ins(%x : tensor<48x2x3x8xf32>) outs(%e : tensor<2x3x48x8xf32>) permutation = [1, 2, 0, 3]
+  %o = loom.grouped_attention %q, %k, %k group_size = 16 : tensor<2x3x48x8xf32>, tensor<2x3x48x8xf32>, tensor<2x3x48x8xf32> -> tensor<2x3x48x8xf32>
+  return %o : tensor<2x3x48x8xf32>
+}
+func.func @heads_rows_batch(%x: tensor<3x48x2x8xf32>, %k: tensor<2x3x48x8xf32>) -> tensor<2x3x48x8xf32> {
+  %e = tensor.empty() : tensor<2x3x48x8xf32>
+  %q = linalg.transpose ins(%x : tensor<3x48x2x8xf32>) outs(%e : tensor<2x3x48x8xf32>) permutation = [2, 0, 1, 3]
+  %o = loom.grouped_attention %q, %k, %k group_size = 16 : tensor<2x3x48x8xf32>, tensor<2x3x48x8xf32>, tensor<2x3x48x8xf32> -> tensor<2x3x48x8xf32>
+  return %o : tensor<2x3x48x8xf32>
+}
+func.func @result_rows_batch_heads(%q: tensor<2x3x48x8xf32>) -> tensor<48x2x3x8xf32> {
+  %o = loom.grouped_attention %q, %q, %q group_size = 16 : tensor<2x3x48x8xf32>, tensor<2x3x48x8xf32>, tensor<2x3x48x8xf32> -> tensor<2x3x48x8xf32>
+  %e = tensor.empty() : tensor<48x2x3x8xf32>
+  %t = linalg.transpose ins(%o : tensor<2x3x48x8xf32>) outs(%e : tensor<48x2x3x8xf32>) permutation = [2, 0, 1, 3]
+  return %t : tensor<48x2x3x8xf32>
+}
+func.func @result_used_twice(%q: tensor<2x3x48x8xf32>) -> (tensor<2x48x3x8xf32>, tensor<2x3x48x8xf32>) {
+  %o = loom.grouped_attention %q, %q, %q group_size = 16 : tensor<2x3x48x8xf32>, tensor<2x3x48x8xf32>, tensor<2x3x48x8xf32> -> tensor<2x3x48x8xf32>
+  %e = tensor.empty() : tensor<2x48x3x8xf32>
+  %t = linalg.transpose ins(%o : tensor<2x3x48x8xf32>) outs(%e : tensor<2x48x3x8xf32>) permutation = [0, 2, 1, 3]
+  return %t, %o : tensor<2x48x3x8xf32>, tensor<2x3x48x8xf32>
+}
+func.func @memory_rows_only(%q: tensor<2x3x48x8xf32>, %m: tensor<2x3x3x8xf32>) -> tensor<2x3x48x8xf32> {
+  %e = tensor.empty() : tensor<2x3x3x8xf32>
+  %mk = linalg.transpose ins(%m : tensor<2x3x3x8xf32>) outs(%e : tensor<2x3x3x8xf32>) permutation = [0, 2, 1, 3]
+  %o = loom.grouped_attention %q, %q, %q memory(%mk, %mk : tensor<2x3x3x8xf32>, tensor<2x3x3x8xf32>) group_size = 16 : tensor<2x3x48x8xf32>, tensor<2x3x48x8xf32>, tensor<2x3x48x8xf32> -> tensor<2x3x48x8xf32>
   return %o : tensor<2x3x48x8xf32>
 }
