@@ -74,7 +74,8 @@ struct LoomContiguousTileRowsPass
           continue;
         }
         Value copy = contiguousLike(b, loc, view);
-        // An output is written whole by the kernels: only read back.
+        // The kernels write an output whole: it is not copied in, only
+        // copied back after the op.
         bool isOutput = tile.isDpsInit(&operand);
         if (!isOutput)
           memref::CopyOp::create(b, loc, view, copy);

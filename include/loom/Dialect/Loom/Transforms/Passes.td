@@ -216,10 +216,10 @@ def LoomTileAttentionPass : Pass<"loom-tile-attention", "::mlir::func::FuncOp"> 
     tiles' slices: the tiles read and write `[rows, width]` slices of the
     untransposed tensors, strided views after bufferization, and no
     transpose is left between a projection and the attention.
-    With `interleaved-heads-inner`, an op whose operands or result are
-    such transposes of `[B, L, H, D]` tensors (heads interleaved in memory)
-    is tiled over (batch row, query tile, head) instead, so that tiles run
-    back to back read neighbouring lines. `fit-groups`, `heaviest-first`,
+    With `interleaved-heads-inner`, an op whose q, k, v or result are such
+    transposes of `[B, L, H, D]` tensors (heads interleaved in memory), as
+    folded here, is tiled over (batch row, query tile, head) instead, so
+    that tiles run back to back read neighbouring lines. `fit-groups`, `heaviest-first`,
     `small-window-keys` and `interleaved-heads-inner` are what the CPU
     pipeline asks for.
   }];
@@ -245,9 +245,9 @@ def LoomTileAttentionPass : Pass<"loom-tile-attention", "::mlir::func::FuncOp"> 
            "tiles of equal weight (0: no op)">,
     Option<"interleavedHeadsInner", "interleaved-heads-inner", "bool",
            /*default=*/"false",
-           "Ops whose operands or result are head transposes of [B, L, H, "
-           "D] tensors (heads interleaved in memory) loop over heads "
-           "innermost: (batch row, query tile, head)">,
+           "Ops whose q, k, v or result are folded head transposes of "
+           "[B, L, H, D] tensors (heads interleaved in memory) loop over "
+           "heads innermost: (batch row, query tile, head)">,
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",

@@ -38,9 +38,10 @@ struct AttentionTilingOptions {
   /// shared by more rows, and their tiles are visited first to last
   /// whatever heaviestFirst says, in the order the rows lie in memory.
   int64_t smallWindowKeys = 0;
-  /// Ops that read or write heads interleaved in memory (an operand or the
-  /// result a head transpose of [B, L, H, D], a strided view once folded)
-  /// visit the heads innermost: (batch row, query tile, head). The tiles
+  /// Ops that read or write heads interleaved in memory (q, k, v or the
+  /// result a head transpose of [B, L, H, D] that the tiling folds into a
+  /// strided view) visit the heads innermost: (batch row, query tile,
+  /// head). The tiles
   /// that run one after the other then share lines and pages, and the lines
   /// the hardware fetches next to one head's rows are the next tile's
   /// rather than evicted before that head's turn (grouped n = 256 with 4
