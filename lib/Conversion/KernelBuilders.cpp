@@ -10,6 +10,7 @@
 #include "loom/Conversion/KernelBuilders.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 using namespace mlir;
@@ -79,4 +80,21 @@ Value mlir::loom::toReadOnlyBuffer(OpBuilder &b, Location loc, Value tensor) {
   auto memrefType = MemRefType::get(type.getShape(), type.getElementType());
   return bufferization::ToBufferOp::create(b, loc, memrefType, tensor,
                                            /*read_only=*/true);
+}
+
+void mlir::loom::kernel::ifThen(
+    ImplicitLocOpBuilder &b, Value cond,
+    function_ref<void(ImplicitLocOpBuilder &)> thenBody,
+    function_ref<void(ImplicitLocOpBuilder &)> elseBody) {
+  auto region = [](function_ref<void(ImplicitLocOpBuilder &)> body) {
+    return [body](OpBuilder &nb, Location loc) {
+      ImplicitLocOpBuilder ib(loc, nb);
+      body(ib);
+      scf::YieldOp::create(ib);
+    };
+  };
+  if (elseBody)
+    scf::IfOp::create(b, cond, region(thenBody), region(elseBody));
+  else
+    scf::IfOp::create(b, cond, region(thenBody));
 }

@@ -29,6 +29,12 @@ inline Value muli(ImplicitLocOpBuilder &b, Value v, int64_t c) {
   return arith::MulIOp::create(b, v, idx(b, c));
 }
 
+/// An scf.if without results: `thenBody` where `cond` holds, `elseBody`
+/// (when given) where it does not.
+void ifThen(ImplicitLocOpBuilder &b, Value cond,
+            function_ref<void(ImplicitLocOpBuilder &)> thenBody,
+            function_ref<void(ImplicitLocOpBuilder &)> elseBody = {});
+
 } // namespace mlir::loom::kernel
 
 namespace mlir::loom {

@@ -443,10 +443,8 @@ void AttentionTileKernel::emitAskNextTileRows(ImplicitLocOpBuilder &b,
         if (!streamOut) {
           ask(ib, outRows, valueWidth, /*isWrite=*/true);
         } else {
-          scf::IfOp::create(ib, cachedOut, [&](OpBuilder &nb, Location loc) {
-            ImplicitLocOpBuilder pb(loc, nb);
+          kernel::ifThen(ib, cachedOut, [&](ImplicitLocOpBuilder &pb) {
             ask(pb, outRows, valueWidth, /*isWrite=*/true);
-            scf::YieldOp::create(pb);
           });
         }
         return SmallVector<Value>{};
@@ -528,15 +526,13 @@ void AttentionTileKernel::emitSource(ImplicitLocOpBuilder &b,
     staticRest = visibility.getKeysPerGroup() % keyBlock;
   if (!causal && staticRest) {
     if (*staticRest != 0)
-      scf::IfOp::create(
+      kernel::ifThen(
           b,
           arith::CmpIOp::create(b, arith::CmpIPredicate::ult, blocksEnd,
                                 fullEnd),
-          [&](OpBuilder &nb, Location loc) {
-            ImplicitLocOpBuilder ib(loc, nb);
+          [&](ImplicitLocOpBuilder &ib) {
             emitBlock(ib, src.keys, src.values, blocksEnd,
                       idx(ib, *staticRest), *staticRest, Mask::None);
-            scf::YieldOp::create(ib);
           });
   } else if (!causal) {
     emitKeyRange(b, src.keys, src.values, blocksEnd, fullEnd, Mask::None);
@@ -598,36 +594,25 @@ void AttentionTileKernel::emitSource(ImplicitLocOpBuilder &b,
         arith::CmpIOp::create(
             mb, arith::CmpIPredicate::eq, end,
             arith::AddIOp::create(mb, diagonal, idx(mb, tileRows))));
-    scf::IfOp::create(
+    kernel::ifThen(
         mb, aligned,
-        [&](OpBuilder &nb, Location loc) {
-          ImplicitLocOpBuilder ib(loc, nb);
+        [&](ImplicitLocOpBuilder &ib) {
           emitDiagonalBlock(ib, src.keys, src.values, diagonal);
-          scf::YieldOp::create(ib);
         },
-        [&](OpBuilder &nb, Location loc) {
-          ImplicitLocOpBuilder ib(loc, nb);
+        [&](ImplicitLocOpBuilder &ib) {
           emitKeyRange(ib, src.keys, src.values, tailStart, end, Mask::Tail);
-          scf::YieldOp::create(ib);
         });
   };
   // A masked key's probability is 0, and 0 * v is NaN for an infinite v:
   // when a value row of the masked range is not finite (never in
   // practice), the P.V update selects instead of multiplying by 0, on the
   // plain masked blocks (no second copy of the diagonal's code).
-  scf::IfOp::create(
-      b, emitAllFinite(b, src.values, tailStart, end),
-      [&](OpBuilder &nb, Location loc) {
-        ImplicitLocOpBuilder ib(loc, nb);
-        emitMaskedKeys(ib);
-        scf::YieldOp::create(ib);
-      },
-      [&](OpBuilder &nb, Location loc) {
-        ImplicitLocOpBuilder ib(loc, nb);
+  kernel::ifThen(
+      b, emitAllFinite(b, src.values, tailStart, end), emitMaskedKeys,
+      [&](ImplicitLocOpBuilder &ib) {
         selectMaskedValues = true;
         emitKeyRange(ib, src.keys, src.values, tailStart, end, Mask::Tail);
         selectMaskedValues = false;
-        scf::YieldOp::create(ib);
       });
 }
 
@@ -726,15 +711,13 @@ void AttentionTileKernel::emitStoreOutput(ImplicitLocOpBuilder &b,
               Value i = idx(ib, v * lanes + l);
               Value real = arith::CmpIOp::create(ib, arith::CmpIPredicate::ult,
                                                  i, tileRowCount);
-              scf::IfOp::create(ib, real, [&](OpBuilder &nb, Location loc) {
-                ImplicitLocOpBuilder tb(loc, nb);
+              kernel::ifThen(ib, real, [&](ImplicitLocOpBuilder &tb) {
                 SmallVector<Value, 2> at{arith::AddIOp::create(tb, rowBase, i),
                                          e0};
                 if (streaming)
                   kernel::storeStreaming(tb, rows[l], out, at);
                 else
                   vector::StoreOp::create(tb, rows[l], out, at);
-                scf::YieldOp::create(tb);
               });
             }
           }
@@ -1032,18 +1015,8 @@ SmallVector<Value> AttentionTileKernel::emitScoreRows(
     if (prefetch->previousWindow) {
       askWindowBefore(b);
     } else if (prefetch->previousWindowIf) {
-      scf::IfOp::create(
-          b, prefetch->previousWindowIf,
-          [&](OpBuilder &nb, Location loc) {
-            ImplicitLocOpBuilder ib(loc, nb);
-            askWindowBefore(ib);
-            scf::YieldOp::create(ib);
-          },
-          [&](OpBuilder &nb, Location loc) {
-            ImplicitLocOpBuilder ib(loc, nb);
-            askNextBlock(ib);
-            scf::YieldOp::create(ib);
-          });
+      kernel::ifThen(b, prefetch->previousWindowIf, askWindowBefore,
+                     askNextBlock);
     } else {
       askNextBlock(b);
     }

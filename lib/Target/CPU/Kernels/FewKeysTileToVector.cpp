@@ -183,30 +183,21 @@ void FewKeysTileKernel::emit(ImplicitLocOpBuilder &b, AttentionTileOp op) {
   // run-time count.
   Value full = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, keyCount,
                                      idx(b, maxKeys));
-  scf::IfOp::create(
+  kernel::ifThen(
       b, full,
-      [&](OpBuilder &nb, Location loc) {
-        ImplicitLocOpBuilder ib(loc, nb);
+      [&](ImplicitLocOpBuilder &ib) {
         Value count = keyCount;
         keyCount = idx(ib, maxKeys);
         emitWindow(ib);
         keyCount = count;
-        scf::YieldOp::create(ib);
       },
-      [&](OpBuilder &nb, Location loc) {
-        ImplicitLocOpBuilder eb(loc, nb);
+      [&](ImplicitLocOpBuilder &eb) {
         Value sees = arith::CmpIOp::create(eb, arith::CmpIPredicate::sgt,
                                            keyCount, idx(eb, 0));
-        scf::IfOp::create(
-            eb, sees,
-            [&](OpBuilder &nb, Location loc) {
-              ImplicitLocOpBuilder ib(loc, nb);
-              emitWindow(ib);
-              scf::YieldOp::create(ib);
-            },
-            [&](OpBuilder &nb, Location loc) {
+        kernel::ifThen(
+            eb, sees, [&](ImplicitLocOpBuilder &ib) { emitWindow(ib); },
+            [&](ImplicitLocOpBuilder &ib) {
               // Rows that see no key (a group before the shift): zeros.
-              ImplicitLocOpBuilder ib(loc, nb);
               Value zero = splat(ib, 0.0f);
               forEach(ib, idx(ib, 0), rows, 1, [&](ImplicitLocOpBuilder &rb,
                                                     Value r) {
@@ -214,9 +205,7 @@ void FewKeysTileKernel::emit(ImplicitLocOpBuilder &b, AttentionTileOp op) {
                   vector::StoreOp::create(rb, zero, out,
                                           ValueRange{r, idx(rb, e * lanes)});
               });
-              scf::YieldOp::create(ib);
             });
-        scf::YieldOp::create(eb);
       });
 }
 

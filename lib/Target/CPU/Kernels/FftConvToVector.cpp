@@ -718,21 +718,15 @@ public:
         });
       };
       both(blocked->forward);
-      scf::IfOp::create(
+      kernel::ifThen(
           ub, first,
-          [&](OpBuilder &nb, Location loc) {
-            ImplicitLocOpBuilder ib(loc, nb);
-            forMirrorBlocks(ib, 2 * B, pair);
-            scf::YieldOp::create(ib);
-          },
-          [&](OpBuilder &nb, Location loc) {
-            ImplicitLocOpBuilder ib(loc, nb);
+          [&](ImplicitLocOpBuilder &ib) { forMirrorBlocks(ib, 2 * B, pair); },
+          [&](ImplicitLocOpBuilder &ib) {
             Value mirrorEnd = addi(ib, lo2, B - lanes);
             forRange(ib, B, lanes, [&](ImplicitLocOpBuilder &jb, Value j) {
               pair(jb, arith::AddIOp::create(jb, lo1, j),
                    arith::SubIOp::create(jb, mirrorEnd, j), reversedLanes());
             });
-            scf::YieldOp::create(ib);
           });
       both(blocked->inverse);
     });
@@ -1268,8 +1262,7 @@ LogicalResult lowerFftConvTile(RewriterBase &rewriter, FftConvTileOp op,
           ib, ib.getF32FloatAttr(std::numeric_limits<float>::infinity()));
       Value bad = arith::CmpFOp::create(ib, arith::CmpFPredicate::UGE,
                                         math::AbsFOp::create(ib, y0), inf);
-      scf::IfOp::create(ib, bad, [&](OpBuilder &nb, Location loc) {
-        ImplicitLocOpBuilder fb(loc, nb);
+      kernel::ifThen(ib, bad, [&](ImplicitLocOpBuilder &fb) {
         Value limit = arith::MinUIOp::create(
             fb, firstNonFinite(fb, u, ValueRange{m, c}, n),
             firstNonFinite(fb, kernel, ValueRange{c}, n));
@@ -1281,7 +1274,6 @@ LogicalResult lowerFftConvTile(RewriterBase &rewriter, FftConvTileOp op,
         fft.convolve(fb, xCut, loader(u, {m, c}, limit), storer({m, c}, limit),
                      fromKernel(kzCut),
                      /*blocked=*/false);
-        scf::YieldOp::create(fb);
       });
     };
     // Channel-major: the rows of one channel follow each other (on each

@@ -152,18 +152,10 @@ void mlir::loom::kernel::parallelRowTiles(
         }
         Value isLast = arith::CmpIOp::create(ib, arith::CmpIPredicate::eq, t,
                                              idx(ib, tiles - 1));
-        scf::IfOp::create(
+        ifThen(
             ib, isLast,
-            [&](OpBuilder &tb, Location tl) {
-              ImplicitLocOpBuilder bb(tl, tb);
-              body(bb, row0, lastRows, blk);
-              scf::YieldOp::create(bb);
-            },
-            [&](OpBuilder &eb, Location el) {
-              ImplicitLocOpBuilder bb(el, eb);
-              body(bb, row0, rowTile, blk);
-              scf::YieldOp::create(bb);
-            });
+            [&](ImplicitLocOpBuilder &bb) { body(bb, row0, lastRows, blk); },
+            [&](ImplicitLocOpBuilder &bb) { body(bb, row0, rowTile, blk); });
       });
 }
 
@@ -232,18 +224,10 @@ Value mlir::loom::kernel::startsLine(ImplicitLocOpBuilder &b, Value view) {
 void mlir::loom::kernel::storeBranches(
     ImplicitLocOpBuilder &b, Value streamOut,
     function_ref<void(ImplicitLocOpBuilder &, bool)> storeAll) {
-  scf::IfOp::create(
+  ifThen(
       b, streamOut,
-      [&](OpBuilder &tb, Location tl) {
-        ImplicitLocOpBuilder sb(tl, tb);
-        storeAll(sb, /*streaming=*/true);
-        scf::YieldOp::create(sb);
-      },
-      [&](OpBuilder &eb, Location el) {
-        ImplicitLocOpBuilder sb(el, eb);
-        storeAll(sb, /*streaming=*/false);
-        scf::YieldOp::create(sb);
-      });
+      [&](ImplicitLocOpBuilder &sb) { storeAll(sb, /*streaming=*/true); },
+      [&](ImplicitLocOpBuilder &sb) { storeAll(sb, /*streaming=*/false); });
 }
 
 //===----------------------------------------------------------------------===//

@@ -30,15 +30,6 @@ void cuda::forLoop(ImplicitLocOpBuilder &b, Value lo, Value hi, Value step,
           });
 }
 
-void cuda::ifThen(ImplicitLocOpBuilder &b, Value cond,
-                  function_ref<void(ImplicitLocOpBuilder &)> body) {
-  scf::IfOp::create(b, cond, [&](OpBuilder &nb, Location loc) {
-    ImplicitLocOpBuilder ib(loc, nb);
-    body(ib);
-    scf::YieldOp::create(ib);
-  });
-}
-
 SmallVector<Value> cuda::ifThenElse(
     ImplicitLocOpBuilder &b, Value cond, TypeRange types,
     function_ref<SmallVector<Value>(ImplicitLocOpBuilder &)> thenBody,

@@ -11,6 +11,7 @@
 #ifndef LOOM_LIB_TARGET_CUDA_KERNELS_GPUKERNELBUILDERS_H
 #define LOOM_LIB_TARGET_CUDA_KERNELS_GPUKERNELBUILDERS_H
 
+#include "loom/Conversion/KernelBuilders.h"
 #include "loom/Target/CUDA/TargetDescription.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -82,9 +83,8 @@ SmallVector<Value> forLoop(ImplicitLocOpBuilder &b, Value lo, Value hi,
 /// A loop without carried values.
 void forLoop(ImplicitLocOpBuilder &b, Value lo, Value hi, Value step,
              function_ref<void(ImplicitLocOpBuilder &, Value iv)> body);
-/// scf.if without results.
-void ifThen(ImplicitLocOpBuilder &b, Value cond,
-            function_ref<void(ImplicitLocOpBuilder &)> body);
+/// scf.if without results (shared with the CPU kernels).
+using kernel::ifThen;
 /// scf.if that yields `thenValues()` or `elseValues()`.
 SmallVector<Value>
 ifThenElse(ImplicitLocOpBuilder &b, Value cond, TypeRange types,
