@@ -112,10 +112,12 @@ void mlir::loom::buildLoomCpuPipeline(OpPassManager &pm,
   attention.interleavedHeadsInner = true;
   pm.addNestedPass<func::FuncOp>(createLoomTileAttentionPass(attention));
   // Monarch: monarch_tile ops over rows, an scf.forall of work items
-  // where the target's kernel is faster so (AVX2), else one tile that the
+  // where the target's kernel is faster so, else one tile that the
   // kernel splits by blocks and lane groups itself.
   LoomTileMonarchPassOptions monarch;
-  monarch.itemRows = monarchItemRows(options.target);
+  MonarchWorkSplit monarchSplit = monarchWorkSplit(options.target);
+  monarch.itemRows = monarchSplit.itemRows;
+  monarch.maxItemBytes = monarchSplit.maxItemBytes;
   pm.addNestedPass<func::FuncOp>(createLoomTileMonarchPass(monarch));
   // blockdiag_matmul as its linalg contraction (a batched GEMM over the
   // blocks, the Monarch decomposition): tiled and fused with its bias and

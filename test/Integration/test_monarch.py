@@ -80,9 +80,10 @@ MONARCH_CASES = {
     "l40_odd_lane_groups": ((23,), (10, 16, 4), (40, 7, 4)),
 }
 
-# From 512 rows, on AVX2, the row split: every work item (64 rows from
-# 1024 rows, else 32) runs both factors on its rows with its own h. 1030
-# rows: 16 items of 64 and one of 6; 530: 16 of 32 and one of 18.
+# From 512 rows, the row split (AVX2, and AVX-512 while an item's h takes
+# at most 1.5 L2s): every work item (64 rows from 1024 rows, else 32) runs
+# both factors on its rows with its own h. 1030 rows: 16 items of 64 and
+# one of 6; 530: 16 of 32 and one of 18.
 ROW_SPLIT_CASES = {
     "rows_1030_lane_major_h": ((1030,), (16, 16, 16), (16, 16, 16)),
     # l = 6: row-major h, masked lanes.
@@ -105,16 +106,18 @@ def test_monarch(case, rng, cache_dir):
     assert_close(out, expected, ATTENTION_TOL)
 
 
+@pytest.mark.parametrize("mcpu", [None, "x86-64-v3"], ids=["host", "avx2"])
 @pytest.mark.parametrize("case", list(ROW_SPLIT_CASES), ids=list(ROW_SPLIT_CASES))
-def test_monarch_row_split_same_for_thread_counts(case, rng, cache_dir):
+def test_monarch_row_split_same_for_thread_counts(case, mcpu, rng, cache_dir):
     """The row split's work items share nothing but the packed weights:
-    1, 2, 3 and all threads give the same bits."""
+    1, 2, 3 and all threads give the same bits, on the host's ISA and on
+    AVX2 (8 lanes: half-line vectors, whole lines through the stash)."""
     from loom import ir
     lead, (k, q, p), (l, s, r) = ROW_SPLIT_CASES[case]
     shapes = [lead + (k * p,), (k, q, p), (l, s, r)]
     fb = ir.FunctionBuilder("f")
     fb.ret(fb.monarch(*[fb.arg(s) for s in shapes]))
-    lib = loom.load(loom.compile(ir.module(fb), cache_dir=cache_dir))
+    lib = loom.load(loom.compile(ir.module(fb), mcpu=mcpu, cache_dir=cache_dir))
     inputs = [rng.standard_normal(s).astype(np.float32) for s in shapes]
     out = same_for_thread_counts(lib, lib.f, inputs)
     assert_close(out, reference.monarch(*inputs), ATTENTION_TOL)
@@ -139,7 +142,7 @@ STREAMING_CASES = {
     "monarch": ([(130, 32768), (256, 128, 128), (128, 256, 256)], *MONARCH_OP, 8 << 20),
     "monarch_n16k": ([(130, 16384), (128, 128, 128), (128, 128, 128)], *MONARCH_OP,
                      8 << 20),
-    # The row split (1030 rows, AVX2) with whole lines: 16 items of 64
+    # The row split (1030 rows; on AVX2 with whole lines): 16 items of 64
     # rows and one of 6.
     "monarch_row_split": ([(1030, 2048), (32, 64, 64), (64, 32, 32)], *MONARCH_OP,
                           8 << 20),

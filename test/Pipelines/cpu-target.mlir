@@ -7,6 +7,7 @@
 // RUN: not loom-opt %s --loom-cpu-pipeline="target=avx512:stream-l3s=-1" 2>&1 | FileCheck %s --check-prefix=BADSTREAM
 // RUN: loom-opt %s --loom-cpu-pipeline="mcpu=x86-64" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=SSE
 // RUN: loom-opt %s --loom-cpu-pipeline="mcpu=skylake-avx512 target=avx2:l2=1048576:fma-latency=5" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=SPELLED
+// RUN: loom-opt %s --loom-cpu-pipeline="target=avx512:l2=1048576" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=AVX512-L2
 // RUN: loom-opt %s --loom-cpu-pipeline="target=avx2:line=128" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=LINE
 // RUN: not loom-opt %s --loom-cpu-pipeline="target=avx2:line=48" 2>&1 | FileCheck %s --check-prefix=BADLINE
 // RUN: not loom-opt %s --loom-cpu-pipeline="target=avx9" 2>&1 | FileCheck %s --check-prefix=BADTARGET
@@ -15,6 +16,11 @@
 // RUN: loom-compile -v --mcpu=x86-64-v3 --cpu-target=avx512:registers=16 %s -o %t.so 2>&1 | FileCheck %s --check-prefix=COMPILE-SPELLED
 // RUN: not loom-compile --cpu-target=avx2:l1=12 %s -o %t.so 2>&1 | FileCheck %s --check-prefix=COMPILE-BAD
 
+// Monarch's work items of 64 rows: on AVX2 while an item's h is under
+// 32 MiB, with full-line vectors while it is under 1.5 L2s.
+// AVX2: loom-tile-monarch{item-rows=64 max-item-bytes=33554432 min-items=16}
+// AVX512: loom-tile-monarch{item-rows=64 max-item-bytes=3145728 min-items=16}
+// AVX512-L2: loom-tile-monarch{item-rows=64 max-item-bytes=1572864 min-items=16}
 // AVX2: convert-monarch-tiles-to-vector{{.*}}target=avx2{{[ }]}}
 // AVX2: convert-fft-conv-tiles-to-vector{{.*}}target=avx2{{[ }]}}
 // An Intel CPU streams GEMM results from one L3 share, AMD's (and the

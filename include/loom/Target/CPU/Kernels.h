@@ -43,9 +43,15 @@ int64_t fewKeysWindowKeys(const CpuTargetDescription &target);
 
 class MonarchTileOp;
 
-/// Rows per work item loom-tile-monarch should cut a monarch into for this
-/// CPU (0: one tile of all rows, which the kernel splits itself).
-int64_t monarchItemRows(const CpuTargetDescription &target);
+/// How loom-tile-monarch should cut a monarch into work items for this
+/// CPU: rows per item (0: one tile of all rows, which the kernel splits
+/// itself), and the largest intermediate h an item may have (else one
+/// tile).
+struct MonarchWorkSplit {
+  int64_t itemRows = 0;
+  int64_t maxItemBytes = int64_t(32) << 20;
+};
+MonarchWorkSplit monarchWorkSplit(const CpuTargetDescription &target);
 
 /// Every loom.monarch_tile on memrefs under `root` -> register-tiled scf +
 /// vector code: the weights packed once per call (before the outermost

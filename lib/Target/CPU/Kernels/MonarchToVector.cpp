@@ -833,14 +833,24 @@ LogicalResult MonarchTileLowering::lower(RewriterBase &rewriter,
 
 } // namespace
 
-int64_t mlir::loom::monarchItemRows(const CpuTargetDescription &target) {
+MonarchWorkSplit
+mlir::loom::monarchWorkSplit(const CpuTargetDescription &target) {
   // Work items of 64 rows (the tiling halves them for 512 to 1023 rows)
-  // that run both factors: measured only with vectors narrower than a line
-  // (AVX2, docs/design.md "the row split": 1024 rows, two threads, N = 1K
+  // that run both factors (docs/design.md, "the row split").
+  MonarchWorkSplit split;
+  split.itemRows = 64;
+  // Vectors narrower than a line (AVX2): 1024 rows, two threads, N = 1K
   // 18-35 %, 4K 0-17 %, 16K -1 to 8 % faster than the split by blocks and
   // lane groups; one thread within 3 %; 64 the best of 32, 48, 64 and 96
-  // at N = 16K). AVX-512 keeps one tile, split by the kernel.
-  return target.lanes() < target.lineFloats() ? 64 : 0;
+  // at N = 16K. Up to glibc's largest mmap threshold for h.
+  if (target.lanes() < target.lineFloats())
+    return split;
+  // Full-line vectors (AVX-512, Intel Xeon, 2 MiB L2): faster while an
+  // item's h stays near L2 (N = 1K +29 % / +43 % on one / two threads, 4K
+  // +7 % / +10 %, 8K +2 % / +4 %); at 16K (4 MiB per item) the same as
+  // the kernel's own split of chunks of rows, which stays.
+  split.maxItemBytes = 3 * target.l2Bytes / 2;
+  return split;
 }
 
 LogicalResult
