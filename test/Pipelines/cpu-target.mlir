@@ -32,10 +32,10 @@
 // The line size sizes the prefetch steps and the tiles' column rounding.
 // LINE: loom-tile-and-fuse{{.*}}line-elements=32
 // LINE: convert-fft-conv-tiles-to-vector{{.*}}target=avx2:line=128{{[ }]}}
-// BADLINE: error: loom-cpu-pipeline: line must be a power of two from 16 to 1024 bytes, got 48
-// BADSTREAM: error: loom-cpu-pipeline: stream-l3s must be 0..1024 L3 shares, got -1
-// BADTARGET: error: loom-cpu-pipeline: unknown CPU target 'avx9'
-// BADCPU: error: loom-cpu-pipeline: unknown --mcpu 'no-such-cpu'
+// BADLINE: {{^}}loom-opt: error: loom-cpu-pipeline: line must be a power of two from 16 to 1024 bytes, got 48
+// BADSTREAM: {{^}}loom-opt: error: loom-cpu-pipeline: stream-l3s must be 0..1024 L3 shares, got -1
+// BADTARGET: {{^}}loom-opt: error: loom-cpu-pipeline: unknown CPU target 'avx9'
+// BADCPU: {{^}}loom-opt: error: loom-cpu-pipeline: unknown --mcpu 'no-such-cpu'
 // COMPILE-AVX2: loom-compile: CPU target avx2{{$}}
 // COMPILE-SPELLED: loom-compile: CPU target avx512:registers=16{{$}}
 // COMPILE-BAD: error: cache sizes must satisfy 4 KiB <= l1 <= l2 <= 4 GiB

@@ -5,7 +5,7 @@
 
 // A toolkit without libdevice is an error (MLIR's serializer reported it
 // and went on: exit code 0).
-// NOTOOLKIT: error: loom-cuda-pipeline: toolkit '{{.+}}.none' has no {{.+}}.none/nvvm/libdevice/libdevice.10.bc
+// NOTOOLKIT: {{^}}loom-opt: error: loom-cuda-pipeline: toolkit '{{.+}}.none' has no {{.+}}.none/nvvm/libdevice/libdevice.10.bc
 
 // The whole CUDA pipeline on a chain of loom ops plus a residual add (the
 // add becomes a mapped linalg kernel): one PTX module with every kernel;

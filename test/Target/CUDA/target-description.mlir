@@ -13,7 +13,7 @@
 // SMEM: shared memory sizes must satisfy 16 KiB <= smem <= smem-optin <= smem-sm
 // FIELD: unknown CUDA target field 'colour'
 // VALUE: CUDA target field 'sms' needs an integer value, got 'many'
-// PIPELINE: loom-cuda-pipeline: unknown CUDA target 'sm_42'
+// PIPELINE: {{^}}loom-opt: error: loom-cuda-pipeline: unknown CUDA target 'sm_42'
 // OK: gpu.launch
 func.func @f(%x: tensor<4x8xf32>, %w: tensor<2x4x4xf32>) -> tensor<4x8xf32> {
   %y = loom.blockdiag_matmul %x, %w : tensor<4x8xf32>, tensor<2x4x4xf32> -> tensor<4x8xf32>
