@@ -606,13 +606,16 @@ MemRefType hBufferType(Builder &b, const Factor2 &f2, int64_t hCols,
 /// W_b^T ([p][q]) in L1 across row groups, which is best while it takes at
 /// most a quarter of L1 (N = 1K: 4 KiB); beyond that, column groups outer
 /// keep one panel ([p][vecs * L]) in L1 instead, as long as a panel fits
-/// in half of it.
+/// in two thirds of it. (AVX-512 with a 48 KiB L1 at p = 128, a 32 KiB
+/// panel: N = 8K -7 % and 16K -3 to -4 % per call on one and two threads
+/// against row groups outer, whose whole 64 KiB W_b^T streams from L2.)
 bool columnGroupsOuter(const GemmSchedule &s,
                        const CpuTargetDescription &target, int64_t q,
                        int64_t p) {
   int64_t panelBytes = p * s.groupCols() * 4;
   int64_t wholeBytes = p * ceilDiv(q, s.lanes) * s.lanes * 4;
-  return wholeBytes > target.l1Bytes / 4 && panelBytes <= target.l1Bytes / 2;
+  return wholeBytes > target.l1Bytes / 4 &&
+         panelBytes <= 2 * target.l1Bytes / 3;
 }
 
 /// Lowers the monarch_tile ops of a module, packing each pair of weights
@@ -846,9 +849,9 @@ mlir::loom::monarchWorkSplit(const CpuTargetDescription &target) {
   if (target.lanes() < target.lineFloats())
     return split;
   // Full-line vectors (AVX-512, Intel Xeon, 2 MiB L2): faster while an
-  // item's h stays near L2 (N = 1K +29 % / +43 % on one / two threads, 4K
-  // +7 % / +10 %, 8K +2 % / +4 %); at 16K (4 MiB per item) the same as
-  // the kernel's own split of chunks of rows, which stays.
+  // item's h stays near L2 (N = 1K +29 % / +43 % on one / two threads;
+  // from 4K within noise; 16K gets 32-row items, 2 MiB of h each); a
+  // larger h keeps the kernel's own split of chunks of rows.
   split.maxItemBytes = 3 * target.l2Bytes / 2;
   return split;
 }
