@@ -182,8 +182,10 @@ void mlir::loom::registerLoomPipelines() {
       [](OpPassManager &pm, StringRef optionsText,
          function_ref<LogicalResult(const Twine &)> errorHandler) {
         CpuPipelineCLOptions cl;
+        // LLVM's option parser has printed what it could not take.
         if (failed(cl.parseFromString(optionsText)))
-          return failure();
+          return errorHandler("loom-cpu-pipeline: cannot use the options '" +
+                              optionsText + "' (see --help)");
         std::string error;
         FailureOr<CpuTargetDescription> target =
             cl.target.empty()

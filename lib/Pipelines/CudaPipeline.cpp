@@ -140,8 +140,10 @@ void mlir::loom::registerLoomCudaPipeline() {
       [](OpPassManager &pm, StringRef optionsText,
          function_ref<LogicalResult(const Twine &)> errorHandler) {
         CudaPipelineCLOptions cl;
+        // LLVM's option parser has printed what it could not take.
         if (failed(cl.parseFromString(optionsText)))
-          return failure();
+          return errorHandler("loom-cuda-pipeline: cannot use the options '" +
+                              optionsText + "' (see --help)");
         std::string error;
         FailureOr<CudaTargetDescription> target =
             CudaTargetDescription::parse(cl.target, error);

@@ -2,10 +2,14 @@
 // RUN: loom-opt %s -loom-cuda-pipeline | FileCheck %s
 // RUN: loom-opt %s -loom-cuda-pipeline=emulate | FileCheck %s --check-prefix=EMU
 // RUN: not loom-opt %s -loom-cuda-pipeline=toolkit=%t.none 2>&1 | FileCheck %s --check-prefix=NOTOOLKIT
+// RUN: not loom-opt %s -loom-cuda-pipeline=emulate=maybe 2>&1 | FileCheck %s --check-prefix=BADOPTION
 
 // A toolkit without libdevice is an error (MLIR's serializer reported it
 // and went on: exit code 0).
 // NOTOOLKIT: {{^}}loom-opt: error: loom-cuda-pipeline: toolkit '{{.+}}.none' has no {{.+}}.none/nvvm/libdevice/libdevice.10.bc
+// An option value LLVM's parser refuses; the pipeline says which options.
+// BADOPTION: 'maybe' is invalid value for boolean argument
+// BADOPTION-NEXT: {{^}}loom-opt: error: loom-cuda-pipeline: cannot use the options 'emulate=maybe' (see --help)
 
 // The whole CUDA pipeline on a chain of loom ops plus a residual add (the
 // add becomes a mapped linalg kernel): one PTX module with every kernel;
