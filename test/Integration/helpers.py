@@ -1,9 +1,6 @@
 """Shared steps of the integration tests: build a one-op module, compile it,
 run it on fresh normal inputs and compare with the float64 reference."""
 
-import os
-import subprocess
-
 import numpy as np
 
 import loom
@@ -42,20 +39,6 @@ def assert_close(out, ref, tol):
     assert np.isfinite(out).all(), "NaN/Inf in the output: an element was not written"
     err = relative_error(out, ref)
     assert err <= tol, f"relative error {err:.3g} > {tol:g}"
-
-
-def transform_and_load(fb, schedule, tmp_path):
-    """Applies a transform-dialect `schedule` to the module of `fb` with
-    loom-opt, compiles the result and loads it. Returns (library, IR)."""
-    loom_opt = os.path.join(os.path.dirname(loom.runtime.find_loom_compile()), "loom-opt")
-    (tmp_path / "schedule.mlir").write_text(schedule)
-    (tmp_path / "op.mlir").write_text(ir.module(fb))
-    out = subprocess.run(
-        [loom_opt, str(tmp_path / "op.mlir"),
-         f"--transform-preload-library=transform-library-paths={tmp_path / 'schedule.mlir'}",
-         "--transform-interpreter"],
-        capture_output=True, text=True, check=True).stdout
-    return loom.load(loom.compile(out, str(tmp_path / "f.so"))), out
 
 
 def mlp_residual_module(M, d, hidden, name="f"):

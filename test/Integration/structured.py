@@ -6,7 +6,6 @@ import os
 import subprocess
 
 import loom
-from loom import ir
 
 TILE_SCHEDULE = """
 module attributes {{transform.with_named_sequence}} {{
@@ -46,6 +45,3 @@ def tile_args(op, sizes, tmp_path):
 def compile_and_load(text, tmp_path, name="f.so"):
     return loom.load(loom.compile(text, str(tmp_path / name)))
 
-
-def module_of(fb):
-    return ir.module(fb)

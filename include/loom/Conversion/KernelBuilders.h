@@ -1,7 +1,7 @@
 //===- KernelBuilders.h - builders every loom lowering shares ---*- C++ -*-===//
 //
-// Index arithmetic and the reshapes/buffer views that every lowering of the
-// loom ops (the CPU microkernels, the scalar reference loops) builds.
+// Index arithmetic and control flow that every lowering of the loom ops
+// (the CPU microkernels, the scalar reference loops) builds.
 //
 //===----------------------------------------------------------------------===//
 #ifndef LOOM_CONVERSION_KERNELBUILDERS_H
@@ -36,23 +36,5 @@ void ifThen(ImplicitLocOpBuilder &b, Value cond,
             function_ref<void(ImplicitLocOpBuilder &)> elseBody = {});
 
 } // namespace mlir::loom::kernel
-
-namespace mlir::loom {
-
-/// Reshapes `value` ([d0, ..., dr]) to rank `numTrailing + 1` by folding
-/// every leading dim into one (inserting a unit dim when there are none).
-Value collapseLeadingDims(OpBuilder &b, Location loc, Value value,
-                          int64_t numTrailing);
-
-/// The inverse of collapseLeadingDims: reshapes `value` to `targetType`,
-/// whose trailing `numTrailing` dims match those of `value`.
-Value expandLeadingDims(OpBuilder &b, Location loc, Value value,
-                        RankedTensorType targetType, int64_t numTrailing);
-
-/// A read-only, identity-layout buffer view of a tensor operand, for the
-/// lowerings that read their operands through memref loads.
-Value toReadOnlyBuffer(OpBuilder &b, Location loc, Value tensor);
-
-} // namespace mlir::loom
 
 #endif // LOOM_CONVERSION_KERNELBUILDERS_H

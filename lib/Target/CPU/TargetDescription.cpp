@@ -189,12 +189,6 @@ std::string CpuTargetDescription::str() const {
   return out;
 }
 
-bool CpuTargetDescription::operator==(const CpuTargetDescription &o) const {
-  return isa == o.isa && llvm::all_of(kFields, [&](const Field &f) {
-           return this->*(f.member) == o.*(f.member);
-         });
-}
-
 FailureOr<CpuTargetDescription>
 CpuTargetDescription::forLlvmCpu(llvm::StringRef cpu, std::string &error) {
   bool host = cpu.empty() || cpu == "host" || cpu == "native";

@@ -180,11 +180,3 @@ std::string CudaTargetDescription::str() const {
   return text;
 }
 
-bool CudaTargetDescription::operator==(const CudaTargetDescription &o) const {
-  if (sm != o.sm)
-    return false;
-  for (const Field &f : kFields)
-    if (this->*(f.member) != o.*(f.member))
-      return false;
-  return true;
-}

@@ -86,8 +86,6 @@ struct CpuTargetDescription {
   /// reports them). Intel CPUs stream GEMM results from one L3 share.
   static FailureOr<CpuTargetDescription> forLlvmCpu(llvm::StringRef cpu,
                                                     std::string &error);
-
-  bool operator==(const CpuTargetDescription &other) const;
 };
 
 } // namespace mlir::loom

@@ -64,8 +64,6 @@ struct CudaTargetDescription {
                                                 std::string &error);
   /// The preset, then every field that differs from it.
   std::string str() const;
-
-  bool operator==(const CudaTargetDescription &other) const;
 };
 
 } // namespace mlir::loom

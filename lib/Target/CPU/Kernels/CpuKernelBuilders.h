@@ -19,15 +19,6 @@
 
 namespace mlir::loom::kernel {
 
-/// f32 lanes per vector: one AVX-512 register (LLVM splits it on narrower
-/// targets).
-constexpr int64_t kLanes = 16;
-
-/// vector<16xf32>.
-inline VectorType laneType(OpBuilder &b) {
-  return VectorType::get({kLanes}, b.getF32Type());
-}
-
 /// A function-level scratch buffer of `type`: marked for loom-cache-scratch
 /// (kept across calls) when it is at least kCachedScratchBytes.
 inline Value allocCallScratch(ImplicitLocOpBuilder &b, MemRefType type,

@@ -30,25 +30,6 @@ void cuda::forLoop(ImplicitLocOpBuilder &b, Value lo, Value hi, Value step,
           });
 }
 
-SmallVector<Value> cuda::ifThenElse(
-    ImplicitLocOpBuilder &b, Value cond, TypeRange types,
-    function_ref<SmallVector<Value>(ImplicitLocOpBuilder &)> thenBody,
-    function_ref<SmallVector<Value>(ImplicitLocOpBuilder &)> elseBody) {
-  auto op = scf::IfOp::create(
-      b, cond,
-      [&](OpBuilder &nb, Location loc) {
-        ImplicitLocOpBuilder ib(loc, nb);
-        scf::YieldOp::create(ib, thenBody(ib));
-      },
-      [&](OpBuilder &nb, Location loc) {
-        ImplicitLocOpBuilder ib(loc, nb);
-        scf::YieldOp::create(ib, elseBody(ib));
-      });
-  assert(op.getNumResults() == types.size() && "mismatched scf.if results");
-  (void)types;
-  return SmallVector<Value>(op.getResults());
-}
-
 VectorType cuda::f32Vector(MLIRContext *ctx, int64_t width) {
   return VectorType::get({width}, Float32Type::get(ctx));
 }

@@ -58,9 +58,6 @@ inline Value remu(ImplicitLocOpBuilder &b, Value x, int64_t c) {
 inline Value minIdx(ImplicitLocOpBuilder &b, Value x, Value y) {
   return arith::MinSIOp::create(b, x, y);
 }
-inline Value maxIdx(ImplicitLocOpBuilder &b, Value x, Value y) {
-  return arith::MaxSIOp::create(b, x, y);
-}
 inline Value lt(ImplicitLocOpBuilder &b, Value x, Value y) {
   return arith::CmpIOp::create(b, arith::CmpIPredicate::slt, x, y);
 }
@@ -85,11 +82,6 @@ void forLoop(ImplicitLocOpBuilder &b, Value lo, Value hi, Value step,
              function_ref<void(ImplicitLocOpBuilder &, Value iv)> body);
 /// scf.if without results (shared with the CPU kernels).
 using kernel::ifThen;
-/// scf.if that yields `thenValues()` or `elseValues()`.
-SmallVector<Value>
-ifThenElse(ImplicitLocOpBuilder &b, Value cond, TypeRange types,
-           function_ref<SmallVector<Value>(ImplicitLocOpBuilder &)> thenBody,
-           function_ref<SmallVector<Value>(ImplicitLocOpBuilder &)> elseBody);
 
 //===----------------------------------------------------------------------===//
 // Vectors of f32 (registers)

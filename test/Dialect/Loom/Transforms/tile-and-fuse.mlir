@@ -1,6 +1,8 @@
 // RUN: loom-opt %s -split-input-file -convert-elementwise-to-linalg -loom-tile-and-fuse="matmul-tile-m=96 matmul-tile-n=128 tile-bytes=32768" | FileCheck %s
 // The MLP's hidden row block (96 x 128 floats, 48 KiB) over the fusion bound:
 // RUN: loom-opt %s -split-input-file -convert-elementwise-to-linalg -loom-tile-and-fuse="matmul-tile-m=96 matmul-tile-n=128 tile-bytes=32768 row-block-fusion-bytes=32768" | FileCheck %s --check-prefix=NOFUSE
+// Without the elementwise fusion first (fuse-elementwise=false):
+// RUN: loom-opt %s -split-input-file -convert-elementwise-to-linalg -loom-tile-and-fuse="matmul-tile-m=96 matmul-tile-n=128 tile-bytes=32768 fuse-elementwise=false" | FileCheck %s --check-prefix=NOCHAIN
 
 #mA = affine_map<(m, n, k) -> (m, k)>
 #mB = affine_map<(m, n, k) -> (n, k)>
@@ -33,6 +35,22 @@
 // CHECK: tensor.parallel_insert_slice
 // CHECK-NOT: linalg.
 // CHECK: return
+// Unfused, bias and GELU stay two generics: GELU is a root that takes the
+// bias add into its tiles, and the matmul is a nest of its own whose
+// result exists whole (what the fusion first avoids).
+// NOCHAIN-LABEL: func.func @linear_bias_gelu
+// NOCHAIN: scf.forall (%{{.+}}, %{{.+}}) = (0, 0) to (192, 256) step (96, 128)
+// NOCHAIN: linalg.matmul
+// NOCHAIN-NOT: linalg.generic
+// NOCHAIN: tensor.parallel_insert_slice
+// NOCHAIN: scf.forall
+// NOCHAIN: linalg.matmul
+// NOCHAIN: scf.forall (%{{.+}}) = (0) to (192) step (16)
+// NOCHAIN: linalg.generic
+// NOCHAIN: arith.addf
+// NOCHAIN: linalg.generic
+// NOCHAIN: math.erf
+// NOCHAIN: tensor.parallel_insert_slice
 func.func @linear_bias_gelu(%x: tensor<202x64xf32>, %w: tensor<256x64xf32>, %b: tensor<256xf32>) -> tensor<202x256xf32> {
   %zero = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<202x256xf32>
