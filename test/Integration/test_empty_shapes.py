@@ -93,6 +93,21 @@ func.func @mon(%x: {t(x2)}, %w1: {t(w1)}, %w2: {t(w2)}) -> tensor<2x3xf32> {{
     assert out.shape == (2, 3) and (out == 0).all()
 
 
+def test_monarch_tile_without_columns_of_h_is_zero(cache_dir):
+    # A hand-written monarch_tile whose h has no columns (q = 0, so r = 0):
+    # loom-fold-empty-shapes does not see tile ops, and the kernel divided
+    # by the tile's zero vectors (SIGFPE in the compiler, found by fuzzing).
+    lib = compile_text("""
+func.func @f(%x: tensor<3x12xf32>, %w1: tensor<4x0x3xf32>, %w2: tensor<6x5x0xf32>) -> tensor<3x30xf32> {
+  %o = tensor.empty() : tensor<3x30xf32>
+  %0 = loom.monarch_tile ins(%x, %w1, %w2 : tensor<3x12xf32>, tensor<4x0x3xf32>, tensor<6x5x0xf32>) outs(%o : tensor<3x30xf32>) -> tensor<3x30xf32>
+  return %0 : tensor<3x30xf32>
+}""", cache_dir)
+    out = lib.f(np.ones((3, 12), np.float32), np.ones((4, 0, 3), np.float32),
+                np.ones((6, 5, 0), np.float32))
+    assert out.shape == (3, 30) and (out == 0).all()
+
+
 def test_matmul_with_k_zero_returns_its_accumulator(rng, cache_dir):
     """y = x w + b with K = 0 is b: the matmul adds nothing to its init."""
     lib = compile_text("""

@@ -97,17 +97,45 @@ std::optional<CudaTargetDescription> preset(llvm::StringRef name) {
   return std::nullopt;
 }
 
+/// The PTX ISA versions from 6.0 on that LLVM 22's NVPTX backend knows (its
+/// +ptxNN features). It ignores any other with a warning and writes the
+/// SM's oldest version instead, so a typo would pass unnoticed.
+bool knownPtx(int64_t v) {
+  return (v >= 60 && v <= 65) || (v >= 70 && v <= 78) ||
+         (v >= 80 && v <= 88) || v == 90;
+}
+
+/// The oldest PTX ISA version each preset's SM needs; LLVM aborts the
+/// process (a fatal error) below it.
+int64_t oldestPtx(int64_t sm) {
+  switch (sm) {
+  case 80:
+    return 70;
+  case 86:
+    return 71;
+  case 89:
+  case 90:
+    return 78;
+  case 100:
+    return 86;
+  default:
+    return 60;
+  }
+}
+
 /// Whether the fields make sense for the kernels, which size their tiles
 /// from them, and for LLVM's NVPTX backend.
 LogicalResult validate(const CudaTargetDescription &d, std::string &error) {
-  if (d.ptx < 60 || d.ptx > 99) {
-    error = "ptx must be a PTX ISA version times ten between 60 and 99, got " +
+  if (!knownPtx(d.ptx)) {
+    error = "ptx must be a PTX ISA version times ten that LLVM knows (60-65, "
+            "70-78, 80-88 or 90), got " +
             std::to_string(d.ptx);
     return failure();
   }
-  if (d.sm >= 90 && d.ptx < 78) {
-    error = "sm_" + std::to_string(d.sm) +
-            " needs PTX 7.8 or later (ptx=78 or more)";
+  if (int64_t oldest = oldestPtx(d.sm); d.ptx < oldest) {
+    error = "sm_" + std::to_string(d.sm) + " needs PTX " +
+            std::to_string(oldest / 10) + "." + std::to_string(oldest % 10) +
+            " or later (ptx=" + std::to_string(oldest) + " or more)";
     return failure();
   }
   if (d.warpSize != 32) {

@@ -47,6 +47,7 @@
 #include "loom/Dialect/Loom/IR/LoomOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -728,6 +729,16 @@ LogicalResult MonarchTileLowering::lower(RewriterBase &rewriter,
     f1.hLanes = f2.l;
   int64_t hCols = f1.k * f1.q;
   if (rows == 0) {
+    rewriter.eraseOp(op);
+    return success();
+  }
+  // No columns of h (k or q of 0, so r is 0): every sum of factor 2 is
+  // empty, out is zeros (the register tiles assume a column to hold).
+  if (hCols == 0 || f2.r == 0) {
+    rewriter.setInsertionPoint(op);
+    Value zero = arith::ConstantOp::create(rewriter, op.getLoc(),
+                                           rewriter.getF32FloatAttr(0.0f));
+    linalg::FillOp::create(rewriter, op.getLoc(), zero, op.getOut());
     rewriter.eraseOp(op);
     return success();
   }
