@@ -2,6 +2,10 @@
 
 #include "HostToolchain.h"
 
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/FileUtilities.h"
+#include "llvm/ADT/MapVector.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/MC/MCSubtargetInfo.h"
@@ -140,6 +144,30 @@ LogicalResult mlir::loom::emitMachineCode(ModuleOp module,
   return success();
 }
 
+namespace {
+
+/// The functions a failed link named as undefined ("undefined reference to
+/// `f'" from GNU ld, "undefined symbol: f" from lld), in order, once each.
+SmallVector<std::string> undefinedSymbols(StringRef log) {
+  SmallVector<std::string> names;
+  auto add = [&](StringRef name) {
+    name = name.trim();
+    if (!name.empty() && !llvm::is_contained(names, name.str()))
+      names.push_back(name.str());
+  };
+  SmallVector<StringRef> lines;
+  log.split(lines, '\n');
+  for (StringRef line : lines) {
+    if (size_t at = line.find("undefined reference to `"); at != StringRef::npos)
+      add(line.substr(at + 24).take_until([](char c) { return c == '\''; }));
+    else if (size_t at = line.find("undefined symbol: "); at != StringRef::npos)
+      add(line.substr(at + 18));
+  }
+  return names;
+}
+
+} // namespace
+
 LogicalResult mlir::loom::runCc(ModuleOp module, ArrayRef<StringRef> args,
                                 StringRef outputPath) {
   llvm::ErrorOr<std::string> cc = llvm::sys::findProgramByName("cc");
@@ -148,14 +176,59 @@ LogicalResult mlir::loom::runCc(ModuleOp module, ArrayRef<StringRef> args,
            << "cannot find 'cc' on PATH to link the shared object (run "
               "scripts/install-deps)";
   std::string ccPath = *cc;
-  SmallVector<StringRef> argv{ccPath};
+  // Every symbol must resolve in the libraries linked here (-z defs): a
+  // call to a function nothing provides (vector.print's printF32, from
+  // MLIR's runner utilities) would otherwise link and fail at dlopen.
+  SmallVector<StringRef> argv{ccPath, "-Wl,-z,defs"};
   argv.append(args.begin(), args.end());
+  SmallString<128> logPath;
+  if (std::error_code ec =
+          llvm::sys::fs::createTemporaryFile("loom-link", "log", logPath))
+    return module.emitError() << "cannot create a temporary file: "
+                              << ec.message();
+  llvm::FileRemover removeLog(logPath);
+  std::optional<StringRef> redirects[] = {std::nullopt, StringRef(logPath),
+                                          StringRef(logPath)};
   std::string error;
-  int rc = llvm::sys::ExecuteAndWait(ccPath, argv, std::nullopt, {}, 0, 0,
-                                     &error);
-  if (rc != 0)
-    return module.emitError() << "linking '" << outputPath << "' failed (cc exit "
-                              << rc << ")" << (error.empty() ? "" : ": ")
-                              << error;
-  return success();
+  int rc = llvm::sys::ExecuteAndWait(ccPath, argv, std::nullopt, redirects, 0,
+                                     0, &error);
+  std::string log;
+  if (auto buffer = llvm::MemoryBuffer::getFile(logPath))
+    log = (*buffer)->getBuffer().trim().str();
+  if (rc == 0) {
+    if (!log.empty())
+      llvm::errs() << log << "\n";
+    return success();
+  }
+  SmallVector<std::string> undefined = undefinedSymbols(log);
+  if (!undefined.empty()) {
+    // One error per op the calls were lowered from, at its location.
+    llvm::MapVector<Location, SmallVector<StringRef>> calls;
+    module.walk([&](LLVM::CallOp call) {
+      std::optional<StringRef> callee = call.getCallee();
+      if (callee && llvm::is_contained(undefined, callee->str()) &&
+          !llvm::is_contained(calls[call.getLoc()], *callee))
+        calls[call.getLoc()].push_back(*callee);
+    });
+    for (auto &[loc, callees] : calls) {
+      InFlightDiagnostic diag = emitError(loc) << "this op is not supported "
+                                                  "in a compiled model: it "
+                                                  "calls";
+      for (auto [i, callee] : llvm::enumerate(callees))
+        diag << (i ? ", '" : " '") << callee << "'";
+      diag << ", which no library the shared object links (libc, libm, "
+              "libomp) defines";
+    }
+    if (!calls.empty())
+      return failure();
+    InFlightDiagnostic diag = module.emitError()
+                              << "the shared object would call functions no "
+                                 "library it links defines:";
+    for (const std::string &name : undefined)
+      diag << " '" << name << "'";
+    return diag;
+  }
+  return module.emitError() << "linking '" << outputPath << "' failed (cc exit "
+                            << rc << ")" << (error.empty() ? "" : ": ")
+                            << error << (log.empty() ? "" : "\n" + log);
 }
