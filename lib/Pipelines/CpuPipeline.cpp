@@ -155,6 +155,9 @@ void mlir::loom::buildLoomCpuPipeline(OpPassManager &pm,
   dense.target = options.target.str();
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToVectorPass(dense));
   addText(kLower);
+  // An op nothing lowered: a located error here, not a translation failure
+  // at its function.
+  pm.addPass(createLoomVerifyLoweredPass());
 }
 
 namespace {

@@ -80,6 +80,7 @@ std::string pipelineText(const mlir::loom::CudaPipelineOptions &options) {
                 "convert-scf-to-cf,convert-gpu-to-nvvm,"
                 "loom-gpu-extern-dynamic-shared,canonicalize,cse),"
                 "reconcile-unrealized-casts,"
+                "gpu.module(loom-verify-lowered{pipeline=loom-cuda-pipeline}),"
                 "gpu-module-to-binary{format=isa" +
                 toolkit + "},";
   std::string host =
@@ -90,7 +91,8 @@ std::string pipelineText(const mlir::loom::CudaPipelineOptions &options) {
       "convert-arith-to-llvm,convert-index-to-llvm,convert-func-to-llvm,"
       "convert-cf-to-llvm,gpu-to-llvm,reconcile-unrealized-casts,"
       "loom-gpu-to-runtime{" +
-      ptxas + (options.emulate ? " emulate" : "") + "},canonicalize";
+      ptxas + (options.emulate ? " emulate" : "") +
+      "},canonicalize,loom-verify-lowered{pipeline=loom-cuda-pipeline}";
   return front + device + host;
 }
 

@@ -88,6 +88,27 @@ def LoomVerifySymbolNamesPass
   }];
 }
 
+def LoomVerifyLoweredPass : Pass<"loom-verify-lowered"> {
+  let summary = "Reject ops a pipeline left unlowered, at their locations";
+  let description = [{
+    Last in `loom-cpu-pipeline` and `loom-cuda-pipeline` (and, in the
+    latter, on the kernel module before it becomes PTX): below the op it
+    runs on, only ops that translate to LLVM IR may be left (the `llvm`,
+    `omp` and `nvvm` dialects). An op no
+    pass lowers (`linalg.softmax`, `math.cbrt`, a `tosa` op, ...) used to
+    fail translation with "missing LLVMTranslationDialectInterface" or
+    "LLVM Translation failed for operation: builtin.unrealized_conversion_cast"
+    at the function, or to pass through `loom-opt` silently. This pass
+    reports each unlowered op kind once, at its first op, saying the target
+    does not support it; an `unrealized_conversion_cast` left by a failed
+    type conversion is reported with the types it could not convert.
+  }];
+  let options = [
+    Option<"pipeline", "pipeline", "std::string", /*default=*/"\"loom-cpu-pipeline\"",
+           "The pipeline named in the errors">,
+  ];
+}
+
 def LoomEmitCWrappersPass
     : Pass<"loom-emit-c-wrappers", "::mlir::ModuleOp"> {
   let summary = "C-interface wrappers of public functions that honour each "
