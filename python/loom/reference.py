@@ -10,6 +10,8 @@ import numpy as np
 def _softmax_rows(scores, visible):
     """Row softmax over the visible entries; a row that sees nothing is 0."""
     s = np.where(visible, scores, -np.inf)
+    if s.shape[-1] == 0:  # no keys at all: every row sees nothing
+        return np.zeros_like(s)
     m = np.max(s, axis=-1, keepdims=True)
     m = np.where(np.isfinite(m), m, 0.0)
     p = np.where(visible, np.exp(s - m), 0.0)

@@ -52,7 +52,8 @@ def find_loom_compile():
 
 def compile(source, output=None, *, mcpu=None, emit="so", extra_args=(), cache_dir=None,
             verbose=None, label=None):
-    """Compiles MLIR text (or a path ending in .mlir) and returns the artifact's path.
+    """Compiles MLIR text (or a path ending in .mlir, or an os.PathLike) and
+    returns the artifact's path.
 
     Without `output`, artifacts land in a content-addressed cache directory
     ($LOOM_CACHE_DIR, default <tmp>/loom-cache) keyed on the text, the
@@ -64,11 +65,34 @@ def compile(source, output=None, *, mcpu=None, emit="so", extra_args=(), cache_d
     stage timings to stderr (`verbose=True`: always; `False`: never);
     `label` names what is compiled in those lines.
     """
-    if source.endswith(".mlir") and os.path.isfile(source):
-        with open(source) as f:
-            text = f.read()
+    if isinstance(source, os.PathLike):
+        source = os.fspath(source)
+        if not isinstance(source, str):
+            source = os.fsdecode(source)
+        try:
+            with open(source) as f:
+                text = f.read()
+        except OSError as e:
+            raise LoomError(f"cannot read {source!r}: {e}") from None
+    elif not isinstance(source, str):
+        raise TypeError("compile takes MLIR text or the path of a .mlir file "
+                        f"(a str or os.PathLike), got {type(source).__name__}")
+    elif source.endswith(".mlir") and (os.path.isfile(source) or (
+            "\n" not in source and "{" not in source)):
+        # A path, not text (a module's text always has a brace): a missing
+        # file is an error, not text the parser would reject.
+        try:
+            with open(source) as f:
+                text = f.read()
+        except OSError as e:
+            raise LoomError(f"cannot read {source!r}: {e}") from None
     else:
         text = source
+    if isinstance(extra_args, (str, bytes)):
+        raise TypeError("extra_args is a sequence of arguments, e.g. "
+                        f"[{extra_args!r}], not one string")
+    if output is not None and os.path.isdir(output):
+        raise LoomError(f"cannot write {output!r}: it is a directory")
     mcpu = mcpu or os.environ.get("LOOM_MCPU", "").strip() or None
     args = [f"--emit={emit}"] + ([f"--mcpu={mcpu}"] if mcpu else []) + list(extra_args)
     if output is None:
@@ -208,7 +232,10 @@ class Function:
         """A zero-argument callable that runs the function on `inputs` into
         outputs allocated (and NaN-poisoned) once, found in its `outputs`
         attribute. For benchmarks: the plain call allocates and poisons fresh
-        outputs every time, which would be timed with the kernel."""
+        outputs every time, which would be timed with the kernel. Inputs
+        that are already float32 and C-contiguous are used in place (a
+        later change to them is seen by the next call); others are copied
+        once, here."""
         arrays = self._check_inputs(inputs)
         outputs = [_poisoned_output(s) for s in self.output_shapes]
         refs = [ctypes.byref(_descriptor(a)) for a in arrays + outputs]
@@ -263,6 +290,9 @@ class Library:
             self.dll = ctypes.CDLL(self.path)
         except OSError as e:
             raise LoadError(f"cannot load {path!r}: {e}") from None
+        if not hasattr(self.dll, "loom_manifest"):
+            raise LoadError(f"cannot load {path!r}: not a library loom-compile made "
+                            "(it has no loom_manifest)")
         self.dll.loom_manifest.restype = ctypes.c_char_p
         self.dll.loom_last_error.restype = ctypes.c_char_p
         self.dll.loom_set_num_threads.argtypes = [ctypes.c_int]
@@ -287,6 +317,16 @@ class Library:
         if name in functions:
             return functions[name]
         raise AttributeError(name)
+
+    def __getitem__(self, name):
+        """The function `name`, also when it is named like one of this
+        object's own attributes (`path`, `functions`, `set_num_threads`,
+        ...), which `lib.<name>` finds first."""
+        try:
+            return self.functions[name]
+        except KeyError:
+            raise KeyError(f"the library has no function {name!r}; it has "
+                           f"{sorted(self.functions)}") from None
 
 
 # Each path loaded so far: the file's identity when it was loaded.

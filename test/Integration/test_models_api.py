@@ -48,6 +48,9 @@ def raises(match, fn, *args, **kw):
     (models.M2, M2_CFG, dict(length=8), "length=8 must be a power of two >= 16"),
     (models.M2, M2_CFG, dict(d=0), "d=0 must be positive"),
     (models.M2, M2_CFG, dict(bidirectional="yes"), "bidirectional='yes'"),
+    # fft_conv takes N <= 2^24; the bidirectional mixer convolves 2 L.
+    (models.M2, M2_CFG, dict(length=2**25), "length=33554432 is longer than fft_conv takes"),
+    (models.M2, M2_CFG, dict(length=2**24, bidirectional=True), "length=16777216 is longer"),
 ])
 def test_impossible_config_is_a_value_error(cls, cfg, change, match):
     raises(match, cls, **dict(cfg, **change))

@@ -2,6 +2,7 @@
 its compile cache and its loading of libraries, as users hit them."""
 
 import os
+import subprocess
 import threading
 
 import numpy as np
@@ -93,6 +94,43 @@ def test_unusable_cache_directory_and_output_are_loom_errors(tmp_path):
     with pytest.raises(loom.LoomError, match="cannot write") as error:
         loom.compile(attention_module(16), str(tmp_path / "missing" / "f.so"))
     assert "<input>:1:1" not in str(error.value)
+
+
+def test_compile_and_load_name_what_they_cannot_take(tmp_path):
+    """Inputs a user may hand the API by mistake: each a named TypeError,
+    LoomError or LoadError, not an AttributeError from inside the runtime
+    or text the MLIR parser rejects (found by fuzzing)."""
+    source = tmp_path / "m.mlir"
+    source.write_text(attention_module(16))
+    # A path object is a file to read, like a str ending in .mlir.
+    assert os.path.isfile(loom.compile(source, cache_dir=str(tmp_path)))
+    with pytest.raises(TypeError, match="MLIR text or the path of a .mlir file"):
+        loom.compile(None)
+    with pytest.raises(loom.LoomError, match="cannot read 'missing.mlir'"):
+        loom.compile("missing.mlir")
+    with pytest.raises(TypeError, match=r"extra_args is a sequence of arguments, e.g. \['--mcpu=haswell'\]"):
+        loom.compile(attention_module(16), extra_args="--mcpu=haswell")
+    with pytest.raises(loom.LoomError, match="it is a directory"):
+        loom.compile(attention_module(16), str(tmp_path))
+    plain = tmp_path / "plain.c"
+    plain.write_text("int plain(void) { return 1; }\n")
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", str(tmp_path / "plain.so"), str(plain)],
+                   check=True)
+    with pytest.raises(loom.LoadError, match="not a library loom-compile made"):
+        loom.load(str(tmp_path / "plain.so"))
+
+
+def test_functions_named_like_library_attributes_by_index(tmp_path, rng):
+    """lib.<name> finds the Library's own attributes first; lib[name] is
+    always the function."""
+    fb = ir.FunctionBuilder("set_num_threads")
+    q = fb.arg((1, 1, 16, 16))
+    fb.ret(fb.grouped_attention(q, q, q, group_size=16))
+    lib = loom.load(loom.compile(ir.module(fb), cache_dir=str(tmp_path)))
+    q = rng.standard_normal((1, 1, 16, 16)).astype(np.float32)
+    assert_close(lib["set_num_threads"](q), reference.grouped_attention(q, q, q, 16), ATTENTION_TOL)
+    with pytest.raises(KeyError, match="no function 'g'"):
+        lib["g"]
 
 
 def test_set_num_threads_takes_integers_and_clamps_them(tmp_path, rng):

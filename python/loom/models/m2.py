@@ -33,6 +33,12 @@ class M2(Model):
                 raise ValueError(f"{name}: config bidirectional={self.bidirectional!r} "
                                  f"must be True or False")
             self.bidirectional = bool(self.bidirectional)
+        # fft_conv's N is at most 2^24 (docs/design.md, size limits); the
+        # bidirectional mixer convolves the sequence padded to 2 L.
+        longest = 2**23 if self.bidirectional else 2**24
+        if L > longest:
+            raise ValueError(f"{name}: length={L} is longer than fft_conv takes "
+                             f"({longest} with bidirectional={self.bidirectional})")
 
     @property
     def input_shape(self):
