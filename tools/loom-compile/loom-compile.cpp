@@ -193,6 +193,14 @@ int main(int argc, char **argv) {
                    << "\n";
       return 1;
     }
+    // `-o model.mlir` (a slip for the input's name) replaced the source
+    // with the shared object.
+    if (inputFilename != "-" &&
+        llvm::sys::fs::equivalent(inputFilename.getValue(), output)) {
+      llvm::errs() << "loom-compile: error: the output '" << output
+                   << "' is the input file; pass another -o\n";
+      return 1;
+    }
   }
 
   DialectRegistry registry;
