@@ -93,6 +93,8 @@ void mlir::loom::buildLoomCpuPipeline(OpPassManager &pm,
   addText(kToLinalg);
   // No kernel below takes a dimension of size 0.
   pm.addNestedPass<func::FuncOp>(createLoomFoldEmptyShapesPass());
+  // A large splat constant would be a global of every element.
+  pm.addNestedPass<func::FuncOp>(createLoomSplatConstantsToFillsPass());
   // fft_conv: an scf.forall of fft_conv_tile ops, one per channel (and
   // block of rows, when the channels alone are too few work items).
   pm.addNestedPass<func::FuncOp>(createLoomTileFftConvPass());

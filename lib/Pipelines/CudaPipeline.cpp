@@ -53,7 +53,7 @@ std::string pipelineText(const mlir::loom::CudaPipelineOptions &options) {
       options.ptxas.empty() ? "" : "ptxas=" + quoted(options.ptxas);
   std::string front =
       "loom-verify-symbol-names,"
-      "func.func(loom-fold-empty-shapes),"
+      "func.func(loom-fold-empty-shapes,loom-splat-constants-to-fills),"
       "convert-loom-to-gpu{target=" + t.str() +
       "},"
       "func.func(convert-elementwise-to-linalg,loom-read-only-arguments),"

@@ -5,6 +5,7 @@ row reductions) against float64 numpy, with every result the same bits on
 compiled."""
 
 import math
+import os
 
 import numpy as np
 import pytest
@@ -494,3 +495,23 @@ def test_sliding_window_is_tiled_and_right(rng, cache_dir):
     x64 = x.astype(np.float64)
     ref = sum(x64[j:j + N] * w[j] for j in range(J))
     assert_close(got, ref, TOL)
+
+
+@pytest.mark.parametrize("target", [[], ["--target=cuda", "--cuda-emulate"]], ids=["cpu", "cuda-emulator"])
+def test_large_splat_constant_is_a_fill(target, rng, cache_dir):
+    """A 4 MiB splat constant, returned and added: a fill computed at run
+    time (loom-splat-constants-to-fills), not a global of every element in
+    the shared object (4.3 MB before; 2^28 elements made 1 GiB, 2^31 ran
+    the compiler out of memory)."""
+    path = loom.compile("""
+func.func @f(%a: tensor<1024x1024xf32>) -> (tensor<1024x1024xf32>, tensor<1024x1024xf32>) {
+  %c = arith.constant dense<1.5> : tensor<1024x1024xf32>
+  %e = tensor.empty() : tensor<1024x1024xf32>
+  %s = linalg.add ins(%a, %c : tensor<1024x1024xf32>, tensor<1024x1024xf32>) outs(%e : tensor<1024x1024xf32>) -> tensor<1024x1024xf32>
+  return %c, %s : tensor<1024x1024xf32>, tensor<1024x1024xf32>
+}""", cache_dir=cache_dir, extra_args=target)
+    assert os.path.getsize(path) < (1 << 20)
+    a = rng.standard_normal((1024, 1024)).astype(np.float32)
+    c, s = loom.load(path).f(a)
+    assert (c == 1.5).all()
+    assert_close(s, a.astype(np.float64) + 1.5, TOL)

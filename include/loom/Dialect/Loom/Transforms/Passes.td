@@ -62,6 +62,26 @@ def LoomFoldEmptyShapesPass
                            "::mlir::arith::ArithDialect"];
 }
 
+def LoomSplatConstantsToFillsPass
+    : Pass<"loom-splat-constants-to-fills", "::mlir::func::FuncOp"> {
+  let summary = "Large splat tensor constants become fills";
+  let description = [{
+    A splat `arith.constant` of a statically shaped tensor (every element
+    the same: `dense<0.0> : tensor<16384x256xf32>`) of more than
+    `min-bytes` becomes `linalg.fill` of a `tensor.empty`, computed at run
+    time. As a constant it was bufferized into a global that LLVM writes
+    out element by element: 2^28 floats made a 1 GiB shared object in 29 s
+    and 4.3 GB of memory, 2^31 ran the compiler out of memory. A fill is
+    tiled, fused into its consumers and vectorized like any linalg op.
+  }];
+  let options = [
+    Option<"minBytes", "min-bytes", "int64_t", /*default=*/"65536",
+           "Splat constants of more bytes than this become fills">,
+  ];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def LoomVerifySymbolNamesPass
     : Pass<"loom-verify-symbol-names", "::mlir::ModuleOp"> {
   let summary = "Reject symbol names that the compiled library reserves";
