@@ -14,6 +14,7 @@
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/WithColor.h"
 
 using namespace mlir;
 using namespace mlir::loom;
@@ -103,6 +104,21 @@ static int compileFile(DialectRegistry &registry, const std::string &output) {
   context.printOpOnDiagnostic(false);
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+  // Errors of the whole compile (an option's value, the toolchain, the
+  // link) are at the module, line 0 of the input: they read as the tool's
+  // own ("loom-compile: error: ...", like a bad flag), not "in.mlir:0:0".
+  ScopedDiagnosticHandler toolErrors(&context, [](Diagnostic &d) {
+    auto file = dyn_cast<FileLineColLoc>(d.getLocation());
+    if (!isa<UnknownLoc>(d.getLocation()) && !(file && file.getLine() == 0))
+      return failure();
+    auto &os = d.getSeverity() == DiagnosticSeverity::Error
+                   ? llvm::WithColor::error(llvm::errs(), "loom-compile")
+                   : llvm::WithColor::warning(llvm::errs(), "loom-compile");
+    os << d.str() << "\n";
+    for (const Diagnostic &note : d.getNotes())
+      llvm::WithColor::note(llvm::errs(), "loom-compile") << note.str() << "\n";
+    return success();
+  });
 
   std::string error;
   auto file = openInputFile(inputFilename, &error);

@@ -29,14 +29,16 @@
 
 // OBJ: 177   E   L   F
 
-// CUDA: error: --target=cuda needs the CUDA toolkit's libdevice
-// An unknown name is one located error, without LLVM's own warning first.
+// Errors of the whole compile (options, toolchain) are the tool's own, not
+// at line 0 of the input ("emit.mlir:0:0: error:" before).
+// CUDA: {{^}}loom-compile: error: --target=cuda needs the CUDA toolkit's libdevice
+// An unknown name is one error, without LLVM's own warning first.
 // MCPU-NOT: not a recognized processor
-// MCPU: error: unknown --mcpu 'no-such-cpu'
+// MCPU: {{^}}loom-compile: error: unknown --mcpu 'no-such-cpu'
 // MCPU-NOT: not a recognized processor
 // A 32-bit-only CPU is one located error too (LLVM aborted with "64-bit
 // code requested on a subtarget that doesn't support it").
-// MCPU32: error: --mcpu 'i686' is a 32-bit CPU; Loom builds x86-64 code
+// MCPU32: {{^}}loom-compile: error: --mcpu 'i686' is a 32-bit CPU; Loom builds x86-64 code
 // MCPU32-NOT: LLVM ERROR
 // The CUDA options on a CPU build are an error, not ignored.
 // CUDAFLAG: loom-compile: error: --cuda-emulate needs --target=cuda
