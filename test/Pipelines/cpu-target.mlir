@@ -12,6 +12,7 @@
 // RUN: not loom-opt %s --loom-cpu-pipeline="target=avx2:line=48" 2>&1 | FileCheck %s --check-prefix=BADLINE
 // RUN: not loom-opt %s --loom-cpu-pipeline="target=avx9" 2>&1 | FileCheck %s --check-prefix=BADTARGET
 // RUN: not loom-opt %s --loom-cpu-pipeline="mcpu=no-such-cpu" 2>&1 | FileCheck %s --check-prefix=BADCPU
+// RUN: not loom-opt %s --loom-cpu-pipeline="mcpu=i386" 2>&1 | FileCheck %s --check-prefix=CPU32
 // RUN: not loom-opt %s --loom-cpu-pipeline="bogus=1" 2>&1 | FileCheck %s --check-prefix=BADOPTION
 // RUN: loom-compile -v --mcpu=x86-64-v3 %s -o %t.so 2>&1 | FileCheck %s --check-prefix=COMPILE-AVX2
 // RUN: loom-compile -v --mcpu=x86-64-v3 --cpu-target=avx512:registers=16 %s -o %t.so 2>&1 | FileCheck %s --check-prefix=COMPILE-SPELLED
@@ -37,6 +38,8 @@
 // BADSTREAM: {{^}}loom-opt: error: loom-cpu-pipeline: stream-l3s must be 0..1024 L3 shares, got -1
 // BADTARGET: {{^}}loom-opt: error: loom-cpu-pipeline: unknown CPU target 'avx9'
 // BADCPU: {{^}}loom-opt: error: loom-cpu-pipeline: unknown --mcpu 'no-such-cpu'
+// A 32-bit CPU, as loom-compile says (the pipeline took it before):
+// CPU32: {{^}}loom-opt: error: loom-cpu-pipeline: --mcpu 'i386' is a 32-bit CPU; Loom builds x86-64 code
 // An option the pipeline does not have: LLVM's parser names it, and the
 // pipeline says which options it could not use.
 // BADOPTION: no such option bogus

@@ -212,6 +212,13 @@ CpuTargetDescription::forLlvmCpu(llvm::StringRef cpu, std::string &error) {
   }
   std::unique_ptr<llvm::MCSubtargetInfo> info(
       target->createMCSubtargetInfo(triple, name, features));
+  // As loom-compile says: the kernels are x86-64 code.
+  if (triple.isX86() && triple.isArch64Bit() && !info->checkFeatures("+64bit")) {
+    error = "--mcpu '" + name +
+            "' is a 32-bit CPU; Loom builds x86-64 code (try x86-64, "
+            "x86-64-v3 or a 64-bit CPU name)";
+    return failure();
+  }
   CpuTargetDescription d = info->checkFeatures("+avx512f") ? avx512()
                            : info->checkFeatures("+avx2") ? avx2()
                                                           : sse();
