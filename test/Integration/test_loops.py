@@ -64,11 +64,18 @@ def expected(x, w1, w2):
     return m.reshape(SHAPE)
 
 
+# Nine chained ops, each within SPEC 5's 1e-5: their errors compound, and
+# a few inputs land above 1e-5 for the chain (LOOM_TEST_SEED=16300881:
+# 1.6e-5; the median of 40 seeds is 5e-7, the largest 6e-6). A buffer
+# reused too early or never written would be off by far more.
+CHAIN_TOL = 10 * ATTENTION_TOL
+
+
 def test_loop_carried_tensors(rng, tmp_path):
     lib = loom.load(loom.compile(LOOPS, str(tmp_path / "loops.so")))
     x = rng.standard_normal(SHAPE).astype(np.float32)
     w1, w2 = (rng.standard_normal((16, 16, 16)).astype(np.float32) / 4 for _ in range(2))
-    assert_close(lib.f(x, w1, w2), expected(x, w1, w2), ATTENTION_TOL)
+    assert_close(lib.f(x, w1, w2), expected(x, w1, w2), CHAIN_TOL)
     # 3 + 3 + 3 fresh buffers a call: leaked, 2,000 calls would hold 300 MB.
     call = lib.f.bind(x, w1, w2)
     for _ in range(100):
@@ -78,4 +85,4 @@ def test_loop_carried_tensors(rng, tmp_path):
         call()
     grown_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
     assert grown_kb < 20_000, f"{grown_kb} KB more after 2,000 calls"
-    assert_close(call.outputs[0], expected(x, w1, w2), ATTENTION_TOL)
+    assert_close(call.outputs[0], expected(x, w1, w2), CHAIN_TOL)
