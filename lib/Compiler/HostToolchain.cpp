@@ -2,11 +2,11 @@
 
 #include "HostToolchain.h"
 
+#include "loom/Target/CPU/TargetDescription.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "llvm/ADT/MapVector.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
-#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/FileSystem.h"
@@ -57,23 +57,10 @@ mlir::loom::createHostTargetMachine(ModuleOp module, StringRef mcpu,
     for (auto &feature : llvm::sys::getHostCPUFeatures())
       features += (feature.second ? "+" : "-") + feature.first().str() + ",";
   } else {
-    // Checked before the target machine exists: LLVM would print a warning
-    // of its own for an unknown name and go on with a generic CPU.
-    std::unique_ptr<llvm::MCSubtargetInfo> generic(
-        target->createMCSubtargetInfo(triple, "", ""));
-    if (!generic || !generic->isCPUStringValid(cpu))
-      return module.emitError() << "unknown --mcpu '" << cpu << "' for "
-                                << triple.str();
-    // The library is x86-64 code: a 32-bit-only CPU made LLVM abort
-    // ("64-bit code requested on a subtarget that doesn't support it").
-    std::unique_ptr<llvm::MCSubtargetInfo> named(
-        target->createMCSubtargetInfo(triple, cpu, ""));
-    if (triple.isX86() && triple.isArch64Bit() &&
-        !named->checkFeatures("+64bit"))
-      return module.emitError() << "--mcpu '" << cpu
-                                << "' is a 32-bit CPU; Loom builds x86-64 "
-                                   "code (try x86-64, x86-64-v3 or a 64-bit "
-                                   "CPU name)";
+    // Checked before the target machine exists (the same check as the CPU
+    // target description's): an unknown name or a 32-bit CPU.
+    if (failed(checkLlvmCpuName(cpu, error)))
+      return module.emitError() << error;
   }
   std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
       triple, cpu, features, llvm::TargetOptions(), llvm::Reloc::PIC_,

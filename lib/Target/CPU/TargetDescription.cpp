@@ -189,6 +189,32 @@ std::string CpuTargetDescription::str() const {
   return out;
 }
 
+LogicalResult mlir::loom::checkLlvmCpuName(llvm::StringRef cpu,
+                                           std::string &error) {
+  llvm::InitializeNativeTarget();
+  llvm::Triple triple(llvm::sys::getProcessTriple());
+  const llvm::Target *target =
+      llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return failure();
+  std::unique_ptr<llvm::MCSubtargetInfo> generic(
+      target->createMCSubtargetInfo(triple, "", ""));
+  if (!generic || !generic->isCPUStringValid(cpu)) {
+    error = "unknown --mcpu '" + cpu.str() + "' for " + triple.str();
+    return failure();
+  }
+  std::unique_ptr<llvm::MCSubtargetInfo> named(
+      target->createMCSubtargetInfo(triple, cpu, ""));
+  if (triple.isX86() && triple.isArch64Bit() &&
+      !named->checkFeatures("+64bit")) {
+    error = "--mcpu '" + cpu.str() +
+            "' is a 32-bit CPU; Loom builds x86-64 code (try x86-64, "
+            "x86-64-v3 or a 64-bit CPU name)";
+    return failure();
+  }
+  return success();
+}
+
 FailureOr<CpuTargetDescription>
 CpuTargetDescription::forLlvmCpu(llvm::StringRef cpu, std::string &error) {
   bool host = cpu.empty() || cpu == "host" || cpu == "native";
@@ -203,22 +229,10 @@ CpuTargetDescription::forLlvmCpu(llvm::StringRef cpu, std::string &error) {
   if (host)
     for (auto &feature : llvm::sys::getHostCPUFeatures())
       features += (feature.second ? "+" : "-") + feature.first().str() + ",";
-  // Asked with an unknown name, LLVM would print a warning of its own.
-  std::unique_ptr<llvm::MCSubtargetInfo> generic(
-      target->createMCSubtargetInfo(triple, "", ""));
-  if (!generic || !generic->isCPUStringValid(name)) {
-    error = "unknown --mcpu '" + name + "' for " + triple.str();
+  if (failed(checkLlvmCpuName(name, error)))
     return failure();
-  }
   std::unique_ptr<llvm::MCSubtargetInfo> info(
       target->createMCSubtargetInfo(triple, name, features));
-  // As loom-compile says: the kernels are x86-64 code.
-  if (triple.isX86() && triple.isArch64Bit() && !info->checkFeatures("+64bit")) {
-    error = "--mcpu '" + name +
-            "' is a 32-bit CPU; Loom builds x86-64 code (try x86-64, "
-            "x86-64-v3 or a 64-bit CPU name)";
-    return failure();
-  }
   CpuTargetDescription d = info->checkFeatures("+avx512f") ? avx512()
                            : info->checkFeatures("+avx2") ? avx2()
                                                           : sse();

@@ -88,6 +88,11 @@ struct CpuTargetDescription {
                                                     std::string &error);
 };
 
+/// Whether LLVM knows `cpu` for the host's triple and it runs x86-64 code.
+/// An unknown name would make LLVM warn and go on with a generic CPU; a
+/// 32-bit-only one made it abort. Sets `error` to say which.
+LogicalResult checkLlvmCpuName(llvm::StringRef cpu, std::string &error);
+
 } // namespace mlir::loom
 
 #endif // LOOM_TARGET_CPU_TARGETDESCRIPTION_H
