@@ -120,6 +120,7 @@ void mlir::loom::buildLoomCpuPipeline(OpPassManager &pm,
   MonarchWorkSplit monarchSplit = monarchWorkSplit(options.target);
   monarch.itemRows = monarchSplit.itemRows;
   monarch.maxItemBytes = monarchSplit.maxItemBytes;
+  monarch.maxHalvedWeightBytes = monarchSplit.maxHalvedWeightBytes;
   pm.addNestedPass<func::FuncOp>(createLoomTileMonarchPass(monarch));
   // blockdiag_matmul as its linalg contraction (a batched GEMM over the
   // blocks, the Monarch decomposition): tiled and fused with its bias and

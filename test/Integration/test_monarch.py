@@ -81,7 +81,8 @@ MONARCH_CASES = {
 }
 
 # From 512 rows, the row split (AVX2, and AVX-512 while an item's h takes
-# at most 1.5 L2s): every work item (64 rows from 1024 rows, else 32) runs
+# at most 1.5 L2s and, for items of 32 rows, while both weights fit in
+# L2, as they do here): every work item (64 rows from 1024 rows, else 32) runs
 # both factors on its rows with its own h. 1030 rows: 16 items of 64 and
 # one of 6; 530: 16 of 32 and one of 18.
 ROW_SPLIT_CASES = {

@@ -19,10 +19,11 @@
 // RUN: not loom-compile --cpu-target=avx2:l1=12 %s -o %t.so 2>&1 | FileCheck %s --check-prefix=COMPILE-BAD
 
 // Monarch's work items of 64 rows: on AVX2 while an item's h is under
-// 32 MiB, with full-line vectors while it is under 1.5 L2s.
-// AVX2: loom-tile-monarch{item-rows=64 max-item-bytes=33554432 min-items=16}
-// AVX512: loom-tile-monarch{item-rows=64 max-item-bytes=3145728 min-items=16}
-// AVX512-L2: loom-tile-monarch{item-rows=64 max-item-bytes=1572864 min-items=16}
+// 32 MiB, with full-line vectors while it is under 1.5 L2s, and items of
+// 32 rows only while both weights fit in L2.
+// AVX2: loom-tile-monarch{item-rows=64 max-halved-weight-bytes=9223372036854775807 max-item-bytes=33554432 min-items=16}
+// AVX512: loom-tile-monarch{item-rows=64 max-halved-weight-bytes=2097152 max-item-bytes=3145728 min-items=16}
+// AVX512-L2: loom-tile-monarch{item-rows=64 max-halved-weight-bytes=1048576 max-item-bytes=1572864 min-items=16}
 // AVX2: convert-monarch-tiles-to-vector{{.*}}target=avx2{{[ }]}}
 // AVX2: convert-fft-conv-tiles-to-vector{{.*}}target=avx2{{[ }]}}
 // An Intel CPU streams GEMM results from one L3 share, AMD's (and the

@@ -11,6 +11,8 @@
 
 #include "mlir/IR/PatternMatch.h"
 
+#include <limits>
+
 namespace mlir::loom {
 
 /// Tile sizes of the flash-style attention kernel.
@@ -45,11 +47,12 @@ class MonarchTileOp;
 
 /// How loom-tile-monarch should cut a monarch into work items for this
 /// CPU: rows per item (0: one tile of all rows, which the kernel splits
-/// itself), and the largest intermediate h an item may have (else one
-/// tile).
+/// itself), the largest intermediate h an item may have (else one tile),
+/// and the largest weights for which items may have half as many rows.
 struct MonarchWorkSplit {
   int64_t itemRows = 0;
   int64_t maxItemBytes = int64_t(32) << 20;
+  int64_t maxHalvedWeightBytes = std::numeric_limits<int64_t>::max();
 };
 MonarchWorkSplit monarchWorkSplit(const CpuTargetDescription &target);
 

@@ -17,6 +17,8 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/TilingInterface.h"
 
+#include <limits>
+
 #define DEBUG_TYPE "loom-tile-monarch"
 
 namespace mlir::loom {
@@ -33,18 +35,24 @@ struct MonarchTiling {
   int64_t itemRows = 0;
   int64_t minItems = 16;
   int64_t maxItemBytes = int64_t(32) << 20;
+  int64_t maxHalvedWeightBytes = std::numeric_limits<int64_t>::max();
 };
 
 /// Rows per work item for `rows` rows whose h takes `hRowBytes` each:
 /// itemRows, or half of it, whichever still gives minItems items (so that
 /// that many threads all get work), with an h under maxItemBytes (the
 /// default, 32 MiB, is glibc's largest mmap threshold: a larger h would be
-/// mapped afresh, with its page faults, for every item); 0 for one tile,
-/// which the kernel splits among the threads itself.
-int64_t workItemRows(const MonarchTiling &o, int64_t rows, int64_t hRowBytes) {
-  for (int64_t n : {o.itemRows, o.itemRows / 2})
+/// mapped afresh, with its page faults, for every item); half of itemRows
+/// only while the weights take at most maxHalvedWeightBytes; 0 for one
+/// tile, which the kernel splits among the threads itself.
+int64_t workItemRows(const MonarchTiling &o, int64_t rows, int64_t hRowBytes,
+                     int64_t weightBytes) {
+  for (int64_t n : {o.itemRows, o.itemRows / 2}) {
+    if (n < o.itemRows && weightBytes > o.maxHalvedWeightBytes)
+      break;
     if (n > 0 && rows >= o.minItems * n && n * hRowBytes < o.maxItemBytes)
       return n;
+  }
   return 0;
 }
 
@@ -105,7 +113,10 @@ LogicalResult tileMonarch(RewriterBase &rewriter, MonarchOp op,
                                        rewriter.getF32Type());
   ArrayRef<int64_t> w1 = op.getW1().getType().getShape();
   int64_t l = op.getW2().getType().getDimSize(0);
-  int64_t itemRows = workItemRows(o, rows, 4 * (w1[0] * w1[1] + l));
+  int64_t weightBytes = 4 * (op.getW1().getType().getNumElements() +
+                             op.getW2().getType().getNumElements());
+  int64_t itemRows =
+      workItemRows(o, rows, 4 * (w1[0] * w1[1] + l), weightBytes);
 
   Value result;
   if (rows == 0) {
@@ -175,15 +186,17 @@ struct LoomTileMonarchPass
     : loom::impl::LoomTileMonarchPassBase<LoomTileMonarchPass> {
   using Base::Base;
   void runOnOperation() override {
-    if (itemRows < 0 || minItems < 1 || maxItemBytes < 1) {
+    if (itemRows < 0 || minItems < 1 || maxItemBytes < 1 ||
+        maxHalvedWeightBytes < 0) {
       emitError(getOperation()->getLoc())
-          << "loom-tile-monarch: item-rows must be 0 or more and min-items "
-             "and max-item-bytes positive, got "
-          << int64_t(itemRows) << ", " << int64_t(minItems) << ", "
-          << int64_t(maxItemBytes);
+          << "loom-tile-monarch: item-rows and max-halved-weight-bytes must "
+             "be 0 or more and min-items and max-item-bytes positive, got "
+          << int64_t(itemRows) << ", " << int64_t(maxHalvedWeightBytes)
+          << ", " << int64_t(minItems) << ", " << int64_t(maxItemBytes);
       return signalPassFailure();
     }
-    MonarchTiling options{itemRows, minItems, maxItemBytes};
+    MonarchTiling options{itemRows, minItems, maxItemBytes,
+                          maxHalvedWeightBytes};
     SmallVector<MonarchOp> ops;
     getOperation().walk([&](MonarchOp op) { ops.push_back(op); });
     IRRewriter rewriter(&getContext());

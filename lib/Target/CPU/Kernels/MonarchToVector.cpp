@@ -861,9 +861,13 @@ mlir::loom::monarchWorkSplit(const CpuTargetDescription &target) {
     return split;
   // Full-line vectors (AVX-512, Intel Xeon, 2 MiB L2): faster while an
   // item's h stays near L2 (N = 1K +29 % / +43 % on one / two threads;
-  // from 4K within noise; 16K gets 32-row items, 2 MiB of h each); a
-  // larger h keeps the kernel's own split of chunks of rows.
+  // from 4K within noise); a larger h keeps the kernel's own split of
+  // chunks of rows. Items of 32 rows only while both weights fit in L2:
+  // each item streams them whole, and at 8K and 16K (6 and 16 MiB of
+  // weights) 32-row items ran 8-11 % slower than one tile, where 1K
+  // gains 25 % from them (1024 and 768 rows, same-process A/B).
   split.maxItemBytes = 3 * target.l2Bytes / 2;
+  split.maxHalvedWeightBytes = target.l2Bytes;
   return split;
 }
 

@@ -2,7 +2,7 @@
 // RUN: loom-opt %s --split-input-file --loom-tile-monarch | FileCheck %s --check-prefix=WHOLE
 // RUN: not loom-opt %s --loom-tile-monarch="item-rows=-1" 2>&1 | FileCheck %s --check-prefix=BAD
 
-// BAD: error: loom-tile-monarch: item-rows must be 0 or more and min-items and max-item-bytes positive, got -1, 16, 33554432
+// BAD: error: loom-tile-monarch: item-rows and max-halved-weight-bytes must be 0 or more and min-items and max-item-bytes positive, got -1, 9223372036854775807, 16, 33554432
 // BAD-NOT: see current operation
 
 // [2, 600, N]: the leading dims fold into 1200 rows; with items of 64 rows
@@ -76,6 +76,30 @@ func.func @one_tile(%x: tensor<511x64xf32>, %y: tensor<64xf32>, %w1: tensor<8x8x
 // BOUND-LABEL: func.func @h_bound
 // BOUND: scf.forall (%{{.+}}) = (0) to (1024) step (32)
 func.func @h_bound(%x: tensor<1024x64xf32>, %w1: tensor<8x8x8xf32>, %w2: tensor<8x8x8xf32>) -> tensor<1024x64xf32> {
+  %0 = loom.monarch %x, %w1, %w2 : tensor<1024x64xf32>, tensor<8x8x8xf32>, tensor<8x8x8xf32> -> tensor<1024x64xf32>
+  return %0 : tensor<1024x64xf32>
+}
+
+// -----
+
+// Half-size items only while both weights fit max-halved-weight-bytes
+// (each item streams them whole): 2 * 512 floats are 4 KiB, so with a
+// bound of 4096 the h bound above still halves the items, and with 4095
+// the op stays one tile. Full-size items do not look at the weights.
+// RUN: loom-opt %s --split-input-file --loom-tile-monarch="item-rows=64 max-item-bytes=16384 max-halved-weight-bytes=4096" | FileCheck %s --check-prefix=WFIT
+// RUN: loom-opt %s --split-input-file --loom-tile-monarch="item-rows=64 max-item-bytes=16384 max-halved-weight-bytes=4095" | FileCheck %s --check-prefix=WBIG
+// RUN: loom-opt %s --split-input-file --loom-tile-monarch="item-rows=64 max-halved-weight-bytes=0" | FileCheck %s --check-prefix=WFULL
+// WFIT-LABEL: func.func @weight_bound
+// WFIT: scf.forall (%{{.+}}) = (0) to (1024) step (32)
+// WBIG-LABEL: func.func @weight_bound
+// WBIG-NOT: scf.forall
+// WBIG: loom.monarch_tile
+// WBIG-SAME: tensor<1024x64xf32>
+// WBIG-NOT: scf.forall
+// WBIG: return
+// WFULL-LABEL: func.func @weight_bound
+// WFULL: scf.forall (%{{.+}}) = (0) to (1024) step (64)
+func.func @weight_bound(%x: tensor<1024x64xf32>, %w1: tensor<8x8x8xf32>, %w2: tensor<8x8x8xf32>) -> tensor<1024x64xf32> {
   %0 = loom.monarch %x, %w1, %w2 : tensor<1024x64xf32>, tensor<8x8x8xf32>, tensor<8x8x8xf32> -> tensor<1024x64xf32>
   return %0 : tensor<1024x64xf32>
 }

@@ -309,7 +309,10 @@ def LoomTileMonarchPass : Pass<"loom-tile-monarch", "::mlir::func::FuncOp"> {
     written into its slice of the result, plus one tile for the rows left
     over; otherwise one tile of all the rows, which a target may split
     further itself. A work item's intermediate h (`rows * (k*q + l)`
-    floats) stays under `max-item-bytes`.
+    floats) stays under `max-item-bytes`. Items of half as many rows are
+    made only while the two weights together take at most
+    `max-halved-weight-bytes` (each item streams both weights whole, so
+    halving doubles that traffic per row).
   }];
   let options = [
     Option<"itemRows", "item-rows", "int64_t", /*default=*/"0",
@@ -319,6 +322,10 @@ def LoomTileMonarchPass : Pass<"loom-tile-monarch", "::mlir::func::FuncOp"> {
     Option<"maxItemBytes", "max-item-bytes", "int64_t",
            /*default=*/"33554432",
            "Largest intermediate h of one work item, in bytes">,
+    Option<"maxHalvedWeightBytes", "max-halved-weight-bytes", "int64_t",
+           /*default=*/"9223372036854775807",
+           "Largest w1 and w2 together, in bytes, for which work items may "
+           "have half of item-rows rows (else one tile)">,
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",
