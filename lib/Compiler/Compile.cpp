@@ -37,6 +37,8 @@ LogicalResult linkSharedObject(ModuleOp module, StringRef objectPath,
 LogicalResult mlir::loom::compileModule(ModuleOp module,
                                         const CompileOptions &options) {
   StageClock clock(options.verbose);
+  if (failed(checkModuleTargetAttributes(module)))
+    return failure();
   if (options.target == CompileTarget::Cuda) {
 #if LOOM_ENABLE_CUDA
     return compileCudaModule(module, options);

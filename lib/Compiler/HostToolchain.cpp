@@ -5,6 +5,7 @@
 #include "loom/Target/CPU/TargetDescription.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "llvm/ADT/MapVector.h"
+#include "llvm/IR/DataLayout.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/MC/TargetRegistry.h"
@@ -33,6 +34,45 @@ void StageClock::done(const llvm::Twine &stage) {
                             .count())
                  << " ms\n";
   last = now;
+}
+
+LogicalResult mlir::loom::checkModuleTargetAttributes(ModuleOp module) {
+  llvm::Triple host(llvm::sys::getProcessTriple());
+  if (auto attr = module->getAttrOfType<StringAttr>(
+          LLVM::LLVMDialect::getTargetTripleAttrName())) {
+    llvm::Triple asked(attr.getValue());
+    if (asked.getArch() != host.getArch())
+      return module.emitError()
+             << "the module's " << LLVM::LLVMDialect::getTargetTripleAttrName()
+             << " is '" << attr.getValue()
+             << "', but loom-compile builds shared objects for this host ("
+             << host.str() << "); remove the attribute";
+  }
+  if (auto attr = module->getAttrOfType<StringAttr>(
+          LLVM::LLVMDialect::getDataLayoutAttrName())) {
+    llvm::Expected<llvm::DataLayout> layout =
+        llvm::DataLayout::parse(attr.getValue());
+    if (!layout) {
+      std::string message = llvm::toString(layout.takeError());
+      return module.emitError()
+             << "the module's " << LLVM::LLVMDialect::getDataLayoutAttrName()
+             << " '" << attr.getValue() << "' is not a data layout: "
+             << message;
+    }
+    std::string conflict;
+    if (layout->isBigEndian())
+      conflict = "big-endian data";
+    else if (layout->getPointerSizeInBits() != 64)
+      conflict = std::to_string(layout->getPointerSizeInBits()) +
+                 "-bit pointers";
+    if (!conflict.empty())
+      return module.emitError()
+             << "the module's " << LLVM::LLVMDialect::getDataLayoutAttrName()
+             << " '" << attr.getValue() << "' asks for " << conflict
+             << ", but the shared object's C ABI has the host's "
+                "(little-endian, 64-bit pointers); remove the attribute";
+  }
+  return success();
 }
 
 FailureOr<std::unique_ptr<llvm::TargetMachine>>

@@ -37,6 +37,13 @@ private:
   std::chrono::steady_clock::time_point last = std::chrono::steady_clock::now();
 };
 
+/// A located error when `module` names a target (its `llvm.target_triple`
+/// or `llvm.data_layout` attribute) that the shared object for this host
+/// cannot have: another architecture, pointers other than 64 bits, or big
+/// endian. A matching triple or layout is accepted; the host's own are used
+/// either way.
+LogicalResult checkModuleTargetAttributes(ModuleOp module);
+
 /// A target machine for this process's triple and `mcpu` (empty: the host
 /// CPU with its detected features). A located error on `module` for an
 /// unknown CPU name.

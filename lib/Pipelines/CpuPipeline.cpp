@@ -81,6 +81,7 @@ static constexpr const char *kLower =
 void mlir::loom::buildLoomCpuPipeline(OpPassManager &pm,
                                       const CpuPipelineOptions &options) {
   pm.addPass(createLoomVerifySymbolNamesPass());
+  pm.addPass(createLoomVerifyConstantIndicesPass());
   std::string error;
   llvm::raw_string_ostream errorStream(error);
   // The upstream stages are spelled as text so that the pipeline reads the

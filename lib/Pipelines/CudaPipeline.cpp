@@ -52,7 +52,7 @@ std::string pipelineText(const mlir::loom::CudaPipelineOptions &options) {
   std::string ptxas =
       options.ptxas.empty() ? "" : "ptxas=" + quoted(options.ptxas);
   std::string front =
-      "loom-verify-symbol-names,"
+      "loom-verify-symbol-names,loom-verify-constant-indices,"
       "func.func(loom-fold-empty-shapes,loom-splat-constants-to-fills),"
       "convert-loom-to-gpu{target=" + t.str() +
       "},"

@@ -108,6 +108,21 @@ def LoomVerifySymbolNamesPass
   }];
 }
 
+def LoomVerifyConstantIndicesPass
+    : Pass<"loom-verify-constant-indices", "::mlir::ModuleOp"> {
+  let summary = "Reject element accesses at constant indices out of bounds";
+  let description = [{
+    A `tensor.extract`, `tensor.insert`, `memref.load` or `memref.store`
+    whose index is a constant outside its dimension (negative, or at least
+    a static size) reads or writes memory that is not the tensor's once
+    bufferized: the library would return garbage or corrupt its caller's
+    memory. Upstream verifiers check static slices but not single
+    elements. This pass, early in `loom-cpu-pipeline` and
+    `loom-cuda-pipeline`, reports each such access at its location.
+    Indices only known at run time are not checked (as in C).
+  }];
+}
+
 def LoomVerifyLoweredPass : Pass<"loom-verify-lowered"> {
   let summary = "Reject ops a pipeline left unlowered, at their locations";
   let description = [{
