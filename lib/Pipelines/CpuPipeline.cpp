@@ -41,7 +41,11 @@
 
 using namespace mlir;
 
+// TOSA input (TFLite, torch-mlir exports) lowers through upstream's
+// conversions first; on a module without tosa ops they change nothing.
 static constexpr const char *kToLinalg =
+    "tosa-to-scf,func.func(tosa-to-linalg-named,tosa-to-linalg),"
+    "tosa-to-arith,tosa-to-tensor,"
     "func.func(convert-elementwise-to-linalg)";
 
 // eliminate-empty-tensors makes each attention tile write the result's own

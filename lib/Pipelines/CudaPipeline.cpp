@@ -53,6 +53,9 @@ std::string pipelineText(const mlir::loom::CudaPipelineOptions &options) {
       options.ptxas.empty() ? "" : "ptxas=" + quoted(options.ptxas);
   std::string front =
       "loom-verify-symbol-names,loom-verify-constant-indices,"
+      // TOSA input lowers through upstream's conversions first.
+      "tosa-to-scf,func.func(tosa-to-linalg-named,tosa-to-linalg),"
+      "tosa-to-arith,tosa-to-tensor,"
       "func.func(loom-fold-empty-shapes,loom-splat-constants-to-fills),"
       "convert-loom-to-gpu{target=" + t.str() +
       "},"

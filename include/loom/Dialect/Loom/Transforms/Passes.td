@@ -130,7 +130,7 @@ def LoomVerifyLoweredPass : Pass<"loom-verify-lowered"> {
     latter, on the kernel module before it becomes PTX): below the op it
     runs on, only ops that translate to LLVM IR may be left (the `llvm`,
     `omp` and `nvvm` dialects). An op no
-    pass lowers (`linalg.softmax`, `math.cbrt`, a `tosa` op, ...) used to
+    pass lowers (`linalg.softmax`, `math.cbrt`, ...) used to
     fail translation with "missing LLVMTranslationDialectInterface" or
     "LLVM Translation failed for operation: builtin.unrealized_conversion_cast"
     at the function, or to pass through `loom-opt` silently. This pass
