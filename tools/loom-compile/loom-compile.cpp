@@ -119,6 +119,8 @@ static int compileFile(DialectRegistry &registry, const std::string &output) {
       llvm::WithColor::note(llvm::errs(), "loom-compile") << note.str() << "\n";
     return success();
   });
+  // Registered last, so asked first: a diagnostic at a very long line.
+  LongLineDiagnosticHandler longLines(sourceMgr, &context);
 
   std::string error;
   auto file = openInputFile(inputFilename, &error);
