@@ -515,3 +515,20 @@ func.func @f(%a: tensor<1024x1024xf32>) -> (tensor<1024x1024xf32>, tensor<1024x1
     c, s = loom.load(path).f(a)
     assert (c == 1.5).all()
     assert_close(s, a.astype(np.float64) + 1.5, TOL)
+
+
+@pytest.mark.parametrize("target", [[], ["--target=cuda", "--cuda-emulate"]], ids=["cpu", "cuda-emulator"])
+def test_fpowi_elementwise(target, rng, cache_dir):
+    """math.fpowi in an elementwise body: LLVM's powi takes a scalar
+    exponent, so the body stays scalar (a vector of i32 exponents made
+    the compile fail at the op)."""
+    path = loom.compile("""
+func.func @f(%a: tensor<37x19xf32>, %e: tensor<37x19xf32>) -> tensor<37x19xf32> {
+  %n = arith.fptosi %e : tensor<37x19xf32> to tensor<37x19xi32>
+  %r = math.fpowi %a, %n : tensor<37x19xf32>, tensor<37x19xi32>
+  return %r : tensor<37x19xf32>
+}""", cache_dir=cache_dir, extra_args=target)
+    a = (rng.standard_normal((37, 19)) + np.sign(rng.standard_normal((37, 19)))).astype(np.float32)
+    e = rng.integers(-3, 6, size=(37, 19)).astype(np.float32)
+    got = loom.load(path).f(a, e)
+    assert_close(got, a.astype(np.float64) ** e.astype(np.int64).astype(np.float64), TOL)

@@ -67,6 +67,9 @@ bool mlir::loom::kernel::isVectorizableBody(Block &body) {
       return false;
     if (!isa<arith::ConstantOp>(op) && !op.hasTrait<OpTrait::Elementwise>())
       return false;
+    // LLVM's powi takes a scalar exponent: vectors of them do not lower.
+    if (isa<math::FPowIOp>(op))
+      return false;
     if (!llvm::all_of(op.getOperandTypes(), scalar) ||
         !llvm::all_of(op.getResultTypes(), scalar))
       return false;
