@@ -45,7 +45,7 @@ using namespace mlir;
 // conversions first; on a module without tosa ops they change nothing.
 static constexpr const char *kToLinalg =
     "tosa-to-scf,func.func(tosa-to-linalg-named,tosa-to-linalg),"
-    "tosa-to-arith,tosa-to-tensor,"
+    "tosa-to-arith,tosa-to-tensor,loom-inline-constant-global-loads,"
     "func.func(convert-elementwise-to-linalg)";
 
 // eliminate-empty-tensors makes each attention tile write the result's own

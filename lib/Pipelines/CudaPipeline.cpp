@@ -55,7 +55,7 @@ std::string pipelineText(const mlir::loom::CudaPipelineOptions &options) {
       "loom-verify-symbol-names,loom-verify-constant-indices,"
       // TOSA input lowers through upstream's conversions first.
       "tosa-to-scf,func.func(tosa-to-linalg-named,tosa-to-linalg),"
-      "tosa-to-arith,tosa-to-tensor,"
+      "tosa-to-arith,tosa-to-tensor,loom-inline-constant-global-loads,"
       "func.func(loom-fold-empty-shapes,loom-splat-constants-to-fills),"
       "convert-loom-to-gpu{target=" + t.str() +
       "},"

@@ -532,3 +532,36 @@ func.func @f(%a: tensor<37x19xf32>, %e: tensor<37x19xf32>) -> tensor<37x19xf32> 
     e = rng.integers(-3, 6, size=(37, 19)).astype(np.float32)
     got = loom.load(path).f(a, e)
     assert_close(got, a.astype(np.float64) ** e.astype(np.int64).astype(np.float64), TOL)
+
+
+@pytest.mark.parametrize("target", [[], ["--target=cuda", "--cuda-emulate"]], ids=["cpu", "cuda-emulator"])
+def test_ml_program_constant_globals(target, rng, cache_dir):
+    """Weights as immutable ml_program globals (an importer's form), read
+    with global_load_const: inlined as constants before bufferization,
+    which has no model for that load ("op was not bufferized" before)."""
+    w = rng.standard_normal((5, 3)).astype(np.float32)
+    b = rng.standard_normal((3,)).astype(np.float32)
+    dense = lambda a: "dense<" + np.array2string(  # noqa: E731
+        a, separator=", ", floatmode="unique", threshold=1 << 20) + ">"
+    path = loom.compile(f"""
+ml_program.global private @w({dense(w)} : tensor<5x3xf32>) : tensor<5x3xf32>
+ml_program.global private @b({dense(b)} : tensor<3xf32>) : tensor<3xf32>
+func.func @f(%x: tensor<7x5xf32>) -> tensor<7x3xf32> {{
+  %w = ml_program.global_load_const @w : tensor<5x3xf32>
+  %b = ml_program.global_load_const @b : tensor<3xf32>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<7x3xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%e : tensor<7x3xf32>) -> tensor<7x3xf32>
+  %y = linalg.matmul ins(%x, %w : tensor<7x5xf32>, tensor<5x3xf32>) outs(%z : tensor<7x3xf32>) -> tensor<7x3xf32>
+  %r = linalg.generic {{indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (j)>, affine_map<(i, j) -> (i, j)>],
+                       iterator_types = ["parallel", "parallel"]}}
+      ins(%y, %b : tensor<7x3xf32>, tensor<3xf32>) outs(%e : tensor<7x3xf32>) {{
+  ^bb0(%v: f32, %c: f32, %o: f32):
+    %s = arith.addf %v, %c : f32
+    linalg.yield %s : f32
+  }} -> tensor<7x3xf32>
+  return %r : tensor<7x3xf32>
+}}""", cache_dir=cache_dir, extra_args=target)
+    x = rng.standard_normal((7, 5)).astype(np.float32)
+    got = loom.load(path).f(x)
+    assert_close(got, x.astype(np.float64) @ w.astype(np.float64) + b, TOL)

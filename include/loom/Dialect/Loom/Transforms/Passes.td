@@ -123,6 +123,21 @@ def LoomVerifyConstantIndicesPass
   }];
 }
 
+def LoomInlineConstantGlobalLoadsPass
+    : Pass<"loom-inline-constant-global-loads", "::mlir::ModuleOp"> {
+  let summary = "Replace ml_program.global_load_const by its global's value";
+  let description = [{
+    An importer may give a model's weights as immutable `ml_program.global`
+    ops read with `ml_program.global_load_const`, which upstream's
+    bufferization does not handle ("op was not bufferized"). Each such load
+    becomes an `arith.constant` of the global's value, early in both
+    pipelines. A global without a value of the loaded type (external data)
+    is a located error at the load. Mutable globals and `global_load`
+    bufferize upstream and are left alone.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 def LoomVerifyLoweredPass : Pass<"loom-verify-lowered"> {
   let summary = "Reject ops a pipeline left unlowered, at their locations";
   let description = [{
